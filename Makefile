@@ -1,0 +1,65 @@
+# The two set-up commands are `make run` and `make test`; everything else is a helper.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WEB_WORKERS ?= 2
+
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP := $(VENV)/.dev-installed
+
+.PHONY: run test lint format migrate worker beat bench schema clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(RUNTIME_STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(RUNTIME_STAMP) $@
+
+## Install, migrate, create a demo admin and serve on http://$(HOST):$(PORT)
+run: $(RUNTIME_STAMP) migrate
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py ensure_demo_admin --base-url http://$(HOST):$(PORT)
+	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $(WEB_WORKERS) --threads 4 \
+		--access-logfile - --access-logformat '%(h)s "%(r)s" %(s)s %(M)sms'
+
+migrate: $(RUNTIME_STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
+
+## Run the whole test suite (SQLite by default; PostgreSQL/Redis with DATABASE_URL/REDIS_URL)
+test: $(DEV_STAMP)
+	CACHE_KEY_PREFIX=um-test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: $(DEV_STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Celery processes for the production set-up (needs CELERY_BROKER_URL)
+worker: $(RUNTIME_STAMP)
+	$(BIN)/celery -A config worker --loglevel INFO
+
+beat: $(RUNTIME_STAMP)
+	$(BIN)/celery -A config beat --loglevel INFO
+
+## Throughput benchmarks on PostgreSQL + Redis; writes docs/BENCHMARKS.md
+bench: $(DEV_STAMP)
+	$(BIN)/python bench/run.py
+
+schema: $(RUNTIME_STAMP)
+	$(BIN)/python manage.py spectacular --validate --file var/openapi.yaml
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,134 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts import services
+from accounts.models import LoginSession, Role, User
+from accounts.sessions import session_revoke
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username", "email")
+
+
+class UserEditForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserEditForm
+    add_form = UserCreationForm
+    list_display = (
+        "username",
+        "email",
+        "name",
+        "status",
+        "role",
+        "tenant",
+        "is_staff",
+        "created_at",
+    )
+    list_filter = (
+        "status",
+        "is_staff",
+        "is_superuser",
+        "is_verified",
+        "user_type",
+        "role",
+        "tenant",
+    )
+    search_fields = ("username", "email", "name", "first_name", "last_name")
+    ordering = ("-created_at",)
+    list_select_related = ("role", "tenant")
+    readonly_fields = ("last_login", "password_changed_at", "created_at", "updated_at")
+    actions = ["suspend_users", "activate_users"]
+    fieldsets = (
+        (None, {"fields": ("username", "email", "password")}),
+        (
+            "Profile",
+            {
+                "fields": (
+                    "name",
+                    "first_name",
+                    "last_name",
+                    "user_type",
+                    "about_me",
+                    "hobbies",
+                    "preferences",
+                )
+            },
+        ),
+        ("Account", {"fields": ("status", "is_verified", "subscription_plan", "tenant", "role")}),
+        ("Staff", {"fields": ("is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "password_changed_at", "created_at", "updated_at")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "email", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+
+    def _set_status(self, request: HttpRequest, queryset: QuerySet, status: str) -> None:
+        for user in queryset:
+            services.user_set_status(user=user, status=status)
+        self.message_user(
+            request, f"{queryset.count()} account(s) set to {status}.", messages.SUCCESS
+        )
+
+    @admin.action(description="Suspend selected accounts (ends their sessions)")
+    def suspend_users(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._set_status(request, queryset, User.Status.SUSPENDED)
+
+    @admin.action(description="Activate selected accounts")
+    def activate_users(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._set_status(request, queryset, User.Status.ACTIVE)
+
+
+@admin.register(Role)
+class RoleAdmin(admin.ModelAdmin):
+    list_display = ("name", "tenant", "is_builtin", "description")
+    list_filter = ("is_builtin", "tenant")
+    search_fields = ("name",)
+
+
+@admin.register(LoginSession)
+class LoginSessionAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "user",
+        "ip_address",
+        "created_at",
+        "last_seen_at",
+        "expires_at",
+        "revoked_at",
+        "revoked_reason",
+    )
+    list_filter = ("revoked_reason",)
+    search_fields = ("user__username", "user__email", "ip_address")
+    list_select_related = ("user",)
+    actions = ["revoke_sessions"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Revoke selected sessions")
+    def revoke_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:
+        revoked = sum(
+            session_revoke(session_id=str(pk), reason=LoginSession.RevokeReason.REVOKED)
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(request, f"{revoked} session(s) revoked.", messages.SUCCESS)

@@ -1,0 +1,162 @@
+"""REST API of accounts under /api/v1 (auth and the caller's own account)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts import services
+from accounts.api import serializers as s
+from accounts.client import client_info
+from accounts.login import login_with_password
+from accounts.models import LoginSession, User
+from accounts.sessions import session_refresh, session_revoke
+from accounts.tokens import SESSION_CLAIM, TokenPair
+from config.openapi import error_responses
+
+
+def token_pair_body(user: User, pair: TokenPair) -> dict:
+    return {
+        "access_token": pair.access,
+        "refresh_token": pair.refresh,
+        "token_type": "bearer",
+        "expires_in": pair.access_expires_in,
+        "expires_at": pair.access_expires_at,
+        "refresh_expires_at": pair.refresh_expires_at,
+        "session_id": pair.session_id,
+        "user": s.UserSerializer(user).data,
+    }
+
+
+class PublicAPIView(GenericAPIView):
+    """Endpoints that take credentials in the body: a stale Authorization header is ignored."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def validated(self, request: Request) -> dict:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class RegisterView(PublicAPIView):
+    serializer_class = s.RegisterSerializer
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Register a new account",
+        responses={201: s.UserSerializer, **error_responses(400, 403, 409, 413, 415)},
+    )
+    def post(self, request: Request) -> Response:
+        user = services.user_register(**self.validated(request))
+        return Response(s.UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class LoginView(PublicAPIView):
+    serializer_class = s.LoginSerializer
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Log in with email or username and password",
+        responses={200: s.TokenPairSerializer, **error_responses(400, 401, 403, 415)},
+    )
+    def post(self, request: Request) -> Response:
+        data = self.validated(request)
+        result = login_with_password(
+            request=request,
+            identifier=data["identifier"],
+            password=data["password"],
+            client=client_info(request),
+            tenant_id=data.get("tenant_id"),
+            remember_me=data["remember_me"],
+        )
+        return Response(token_pair_body(result.user, result.tokens))
+
+
+class RefreshView(PublicAPIView):
+    serializer_class = s.RefreshSerializer
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Exchange a refresh token for a new pair (the old one dies)",
+        responses={200: s.TokenPairSerializer, **error_responses(400, 401, 403, 415)},
+    )
+    def post(self, request: Request) -> Response:
+        user, pair = session_refresh(raw_refresh_token=self.validated(request)["refresh_token"])
+        return Response(token_pair_body(user, pair))
+
+
+class LogoutView(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.MessageSerializer
+
+    @extend_schema(
+        tags=["auth"],
+        summary="End the current login session",
+        request=None,
+        responses={200: s.MessageSerializer, **error_responses(401)},
+    )
+    def post(self, request: Request) -> Response:
+        session_revoke(
+            session_id=request.auth[SESSION_CLAIM], reason=LoginSession.RevokeReason.LOGOUT
+        )
+        return Response({"message": "Logged out."})
+
+
+class ChangePasswordView(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.ChangePasswordSerializer
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Change the password; every session ends and a new one is returned",
+        responses={200: s.PasswordChangedSerializer, **error_responses(400, 401, 415)},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        pair = services.password_change(
+            user=request.user,
+            current_password=serializer.validated_data["current_password"],
+            new_password=serializer.validated_data["new_password"],
+            client=client_info(request),
+        )
+        return Response({"message": "Password changed.", **token_pair_body(request.user, pair)})
+
+
+class MeView(GenericAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.ProfileUpdateSerializer
+
+    @extend_schema(
+        tags=["users"],
+        summary="The caller's account",
+        responses={200: s.UserSerializer, **error_responses(401)},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(s.UserSerializer(request.user).data)
+
+    @extend_schema(
+        tags=["users"],
+        summary="Update the caller's profile (only profile fields; others are ignored)",
+        responses={200: s.UserSerializer, **error_responses(400, 401, 415)},
+    )
+    def put(self, request: Request) -> Response:
+        return self._update(request)
+
+    @extend_schema(
+        tags=["users"],
+        summary="Partially update the caller's profile",
+        responses={200: s.UserSerializer, **error_responses(400, 401, 415)},
+    )
+    def patch(self, request: Request) -> Response:
+        return self._update(request)
+
+    def _update(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_update_profile(user=request.user, data=serializer.validated_data)
+        return Response(s.UserSerializer(user).data)

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from django.db.models import CharField
+        from django.db.models.functions import Lower
+
+        # `email__lower=` / `username__lower=` lookups hit the LOWER() unique indexes.
+        CharField.register_lookup(Lower)
+
+        from accounts import schema  # noqa: F401  (registers the OpenAPI auth scheme)

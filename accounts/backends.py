@@ -1,0 +1,35 @@
+from django.contrib.auth.backends import ModelBackend
+from django.http import HttpRequest
+
+from accounts.models import User
+from accounts.selectors import user_get_by_identifier
+
+
+class EmailOrUsernameBackend(ModelBackend):
+    """Authenticate by email or username, either in any letter case.
+
+    The account's status is judged after the password is proven, by the login
+    service, so a suspended user hears why and a stranger learns nothing.
+    """
+
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs,
+    ):
+        identifier = username or kwargs.get("email")
+        if not identifier or password is None:
+            return None
+        user = user_get_by_identifier(identifier)
+        if user is None:
+            # Hash anyway so that a missing account costs the same time as a wrong password.
+            User().set_password(password)
+            return None
+        if user.check_password(password):
+            return user
+        return None
+
+    def user_can_authenticate(self, user) -> bool:
+        return True

@@ -1,0 +1,154 @@
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import PermissionsMixin
+from django.core.validators import MinLengthValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts.managers import UserManager
+from accounts.roles import BuiltinRole
+from config.models import TimeStampedModel
+
+username_validator = RegexValidator(
+    regex=r"^[A-Za-z0-9_-]{3,50}$",
+    message="Username must be 3-50 characters of letters, digits, '-' and '_'.",
+)
+
+
+class Role(TimeStampedModel):
+    """A named set of permission strings; built-in roles have no tenant."""
+
+    name = models.CharField(max_length=50)
+    description = models.CharField(max_length=255, blank=True)
+    tenant = models.ForeignKey(
+        "tenants.Tenant", null=True, blank=True, on_delete=models.CASCADE, related_name="roles"
+    )
+    permissions = models.JSONField(default=list, blank=True)
+    is_builtin = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name"], name="role_unique_name_per_tenant"),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(tenant__isnull=True), name="role_unique_global_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
+    """An account; email and username are unique whatever their letter case."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        PENDING = "pending", "Pending"
+
+    class UserType(models.TextChoices):
+        PERSONAL = "Personal", "Personal"
+        BUSINESS = "Business", "Business"
+
+    username = models.CharField(max_length=50, validators=[username_validator])
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=100, blank=True)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    user_type = models.CharField(max_length=16, choices=UserType.choices, default=UserType.PERSONAL)
+    about_me = models.TextField(blank=True, max_length=2000)
+    hobbies = models.TextField(blank=True, max_length=1000)
+    subscription_plan = models.CharField(max_length=50, default="free")
+    preferences = models.JSONField(default=dict, blank=True)
+    is_verified = models.BooleanField(default=False)
+    is_staff = models.BooleanField(
+        default=False, help_text="Whether the user can log into the admin site."
+    )
+    tenant = models.ForeignKey(
+        "tenants.Tenant", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    role = models.ForeignKey(
+        Role, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "status"], name="user_tenant_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def is_active(self) -> bool:
+        """Only active accounts may log in; status is the one source of truth."""
+        return self.status == self.Status.ACTIVE
+
+    @property
+    def role_name(self) -> str | None:
+        return self.role.name if self.role_id else None
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return self.is_superuser or (
+            self.is_staff and self.tenant_id is None and self.role_name == BuiltinRole.ADMIN
+        )
+
+    def get_full_name(self) -> str:
+        return self.name or f"{self.first_name} {self.last_name}".strip() or self.username
+
+    def get_short_name(self) -> str:
+        return self.first_name or self.username
+
+
+class LoginSession(models.Model):
+    """One login: the refresh token chain and every access token it issued."""
+
+    class RevokeReason(models.TextChoices):
+        LOGOUT = "logout", "Logged out"
+        PASSWORD_CHANGE = "password_change", "Password changed"
+        STATUS_CHANGE = "status_change", "Account suspended or deactivated"
+        REFRESH_REUSE = "refresh_reuse", "Rotated refresh token re-used"
+        REVOKED = "revoked", "Revoked by the user or staff"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    remember_me = models.BooleanField(default=False)
+    refresh_jti = models.CharField(max_length=64, validators=[MinLengthValidator(16)])
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=32, choices=RevokeReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "revoked_at"], name="loginsession_user_revoked_idx"),
+            models.Index(fields=["expires_at"], name="loginsession_expires_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.id}"
+
+    def is_active_at(self, moment) -> bool:
+        return self.revoked_at is None and self.expires_at > moment

@@ -1,0 +1,8 @@
+"""OpenAPI description of the session-bound JWT authentication."""
+
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+
+
+class SessionJWTScheme(SimpleJWTScheme):
+    target_class = "accounts.authentication.SessionJWTAuthentication"
+    name = "jwtAuth"

@@ -1,0 +1,163 @@
+"""Writes to accounts: registration, profile, password, status.
+
+Every function validates, writes in one transaction and raises a domain error
+from `config.errors` that the API renders; views, admin and commands call these.
+"""
+
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import LoginSession, Role, User
+from accounts.roles import BuiltinRole
+from accounts.selectors import user_email_taken, user_username_taken
+from accounts.sessions import ClientInfo, session_start, sessions_revoke_for_user
+from accounts.tokens import TokenPair
+from config.errors import Conflict, Forbidden, ValidationFailed
+from tenants.selectors import tenant_get_active
+
+logger = structlog.get_logger(__name__)
+
+PROFILE_FIELDS = ("name", "first_name", "last_name", "about_me", "hobbies", "user_type")
+
+
+def password_check_policy(password: str, *, user: User) -> None:
+    """Raise ValidationFailed listing every rule the password breaks."""
+    try:
+        password_validation.validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            "Password does not meet the password policy.",
+            errors=list(exc.messages),
+            code="WEAK_PASSWORD",
+        ) from exc
+
+
+def _ensure_identity_free(*, email: str, username: str, exclude_id: int | None = None) -> None:
+    clashes = []
+    if user_email_taken(email, exclude_id=exclude_id):
+        clashes.append("A user with this email already exists.")
+    if user_username_taken(username, exclude_id=exclude_id):
+        clashes.append("A user with this username already exists.")
+    if clashes:
+        raise Conflict(clashes[0], errors=clashes, code="USER_EXISTS")
+
+
+def _default_role() -> Role | None:
+    return Role.objects.filter(name=BuiltinRole.USER, tenant__isnull=True).first()
+
+
+def user_register(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    name: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    user_type: str = User.UserType.PERSONAL,
+    about_me: str = "",
+    hobbies: str = "",
+    tenant_id: int | None = None,
+) -> User:
+    """Create an ordinary account through self-registration."""
+    if not settings.USER_REGISTRATION_ENABLED:
+        raise Forbidden("Registration is closed.", code="REGISTRATION_DISABLED")
+    email = email.strip().lower()
+    tenant = None
+    if tenant_id is not None:
+        tenant = tenant_get_active(tenant_id=tenant_id)
+        if tenant is None:
+            raise ValidationFailed("Unknown tenant.", code="UNKNOWN_TENANT")
+    user = User(
+        username=username,
+        email=email,
+        name=name or f"{first_name} {last_name}".strip(),
+        first_name=first_name,
+        last_name=last_name,
+        user_type=user_type,
+        about_me=about_me,
+        hobbies=hobbies,
+        tenant=tenant,
+        role=_default_role(),
+        is_verified=not settings.EMAIL_VERIFICATION_ENABLED,
+    )
+    password_check_policy(password, user=user)
+    _ensure_identity_free(email=email, username=username)
+    user.set_password(password)
+    user.password_changed_at = timezone.now()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        # Two registrations raced past the check above; the unique index decided.
+        raise Conflict(
+            "A user with this email or username already exists.", code="USER_EXISTS"
+        ) from exc
+    logger.info("user_registered", user_id=user.pk)
+    return user
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
+    """Change the caller's own profile; only profile fields are ever written.
+
+    `preferences` is merged key by key into the stored preferences.
+    """
+    changed = []
+    for field in PROFILE_FIELDS:
+        if field in data and getattr(user, field) != data[field]:
+            setattr(user, field, data[field])
+            changed.append(field)
+    if "preferences" in data:
+        merged = {**user.preferences, **data["preferences"]}
+        if merged != user.preferences:
+            user.preferences = merged
+            changed.append("preferences")
+    if changed:
+        user.save(update_fields=[*changed, "updated_at"])
+        logger.info("user_profile_updated", user_id=user.pk, fields=changed)
+    return user
+
+
+def password_change(
+    *, user: User, current_password: str, new_password: str, client: ClientInfo
+) -> TokenPair:
+    """Set a new password after proving the current one.
+
+    Every login session of the account is revoked, the caller's included, and a
+    fresh session is returned so the caller stays logged in.
+    """
+    if not user.check_password(current_password):
+        raise ValidationFailed("Current password is incorrect.", code="INVALID_CURRENT_PASSWORD")
+    if current_password == new_password:
+        raise ValidationFailed(
+            "The new password must differ from the current one.", code="PASSWORD_UNCHANGED"
+        )
+    password_check_policy(new_password, user=user)
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.password_changed_at = timezone.now()
+        user.save(update_fields=["password", "password_changed_at", "updated_at"])
+        sessions_revoke_for_user(user=user, reason=LoginSession.RevokeReason.PASSWORD_CHANGE)
+        pair = session_start(user=user, client=client)
+    logger.info("password_changed", user_id=user.pk)
+    return pair
+
+
+@transaction.atomic
+def user_set_status(*, user: User, status: str) -> User:
+    """Activate, suspend or park an account; leaving `active` ends every session."""
+    if status not in User.Status.values:
+        raise ValidationFailed(f"Unknown status {status!r}.", code="INVALID_STATUS")
+    user.status = status
+    user.save(update_fields=["status", "updated_at"])
+    if status != User.Status.ACTIVE:
+        sessions_revoke_for_user(user=user, reason=LoginSession.RevokeReason.STATUS_CHANGE)
+    logger.info("user_status_changed", user_id=user.pk, status=status)
+    return user

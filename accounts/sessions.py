@@ -1,0 +1,200 @@
+"""Login sessions: start, rotate, revoke, and the cheap per-request liveness check.
+
+A session row is the truth; the cache holds a short-lived copy of its state so an
+authenticated request costs one cache read. Revocation writes a tombstone that a
+concurrent reader cannot overwrite (readers only `add`), so a revoked session is
+refused at once by every process sharing the cache. When the cache is unreachable
+every check falls back to the row.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+import structlog
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import LoginSession, User
+from accounts.tokens import (
+    TokenPair,
+    blacklist_jti,
+    new_jti,
+    refresh_token_claims,
+    token_pair_for_session,
+)
+from config.errors import AuthenticationError, Forbidden
+
+logger = structlog.get_logger(__name__)
+
+_ACTIVE = "active"
+_REVOKED = "revoked"
+_ACTIVE_CACHE_SECONDS = 300
+_SEEN_WRITE_INTERVAL_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    ip_address: str | None
+    user_agent: str
+
+
+def _state_key(session_id: str) -> str:
+    return f"login-session:{session_id}"
+
+
+def _revoked_ttl_seconds() -> int:
+    # After this no access token of the session can still be inside its lifetime.
+    return int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()) + 60
+
+
+def session_lifetime(*, remember_me: bool) -> timedelta:
+    if remember_me:
+        return timedelta(days=settings.REFRESH_TOKEN_DURATION_DAYS)
+    return settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
+
+
+def account_status_error(user: User) -> Forbidden | None:
+    """Why this account may not hold a session, or None when it may."""
+    if user.status == User.Status.SUSPENDED:
+        return Forbidden("This account is suspended.", code="ACCOUNT_SUSPENDED")
+    if user.status == User.Status.PENDING:
+        return Forbidden("This account is pending activation.", code="ACCOUNT_PENDING")
+    return None
+
+
+@transaction.atomic
+def session_start(*, user: User, client: ClientInfo, remember_me: bool = False) -> TokenPair:
+    """Open a login session for a user whose credentials were proven."""
+    now = timezone.now()
+    session = LoginSession.objects.create(
+        user=user,
+        ip_address=client.ip_address,
+        user_agent=client.user_agent[:512],
+        remember_me=remember_me,
+        refresh_jti=new_jti(),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + session_lifetime(remember_me=remember_me),
+    )
+    User.objects.filter(pk=user.pk).update(last_login=now)
+    logger.info("login_session_started", user_id=user.pk, session_id=str(session.pk))
+    return token_pair_for_session(user=user, session=session)
+
+
+def session_refresh(*, raw_refresh_token: str) -> tuple[User, TokenPair]:
+    """Rotate a refresh token: the old one dies, a new pair is issued.
+
+    The session row is locked while its current jti is compared and replaced, so of
+    any number of concurrent refreshes with one token exactly one succeeds. A token
+    that was already rotated is re-use: the whole session is revoked.
+    """
+    claims = refresh_token_claims(raw_refresh_token)
+    invalid = AuthenticationError("Refresh token is invalid or expired.", code="INVALID_TOKEN")
+    try:
+        session_id = UUID(str(claims["sid"]))
+    except ValueError as exc:
+        raise invalid from exc
+    reused = False
+    with transaction.atomic():
+        session = (
+            LoginSession.objects.select_for_update()
+            .select_related("user")
+            .filter(pk=session_id, user_id=claims["user_id"])
+            .first()
+        )
+        now = timezone.now()
+        if session is None or not session.is_active_at(now):
+            raise invalid
+        if session.refresh_jti != claims["jti"]:
+            _revoke_locked(session, reason=LoginSession.RevokeReason.REFRESH_REUSE, now=now)
+            reused = True
+        else:
+            status_error = account_status_error(session.user)
+            if status_error:
+                raise status_error
+            old_jti = session.refresh_jti
+            session.refresh_jti = new_jti()
+            session.last_seen_at = now
+            session.expires_at = now + session_lifetime(remember_me=session.remember_me)
+            session.save(update_fields=["refresh_jti", "last_seen_at", "expires_at"])
+            blacklist_jti(old_jti)
+            pair = token_pair_for_session(user=session.user, session=session)
+    if reused:
+        logger.warning("refresh_token_reuse", user_id=session.user_id, session_id=str(session.pk))
+        raise AuthenticationError(
+            "Refresh token was already used; the session has been revoked.",
+            code="REFRESH_TOKEN_REUSED",
+        )
+    return session.user, pair
+
+
+def _revoke_locked(session: LoginSession, *, reason: str, now) -> None:
+    session.revoked_at = now
+    session.revoked_reason = reason
+    session.save(update_fields=["revoked_at", "revoked_reason"])
+    blacklist_jti(session.refresh_jti)
+    _write_tombstones([str(session.pk)])
+
+
+def _write_tombstones(session_ids: list[str]) -> None:
+    """Mark sessions revoked in the cache before the revoking transaction commits.
+
+    Written first so no request slips through between commit and cache write; a
+    rolled-back revocation errs on the safe side (the session stays refused).
+    """
+    cache.set_many({_state_key(sid): _REVOKED for sid in session_ids}, _revoked_ttl_seconds())
+
+
+@transaction.atomic
+def session_revoke(*, session_id: str, reason: str) -> bool:
+    """Revoke one session; its access and refresh tokens stop working at once."""
+    session = LoginSession.objects.select_for_update().filter(pk=session_id).first()
+    if session is None or session.revoked_at is not None:
+        return False
+    _revoke_locked(session, reason=reason, now=timezone.now())
+    logger.info("login_session_revoked", session_id=session_id, reason=reason)
+    return True
+
+
+@transaction.atomic
+def sessions_revoke_for_user(*, user: User, reason: str) -> int:
+    """Revoke every live session of a user (password change, suspension)."""
+    live = LoginSession.objects.filter(user=user, revoked_at__isnull=True)
+    rows = list(live.values_list("pk", "refresh_jti"))
+    if not rows:
+        return 0
+    live.update(revoked_at=timezone.now(), revoked_reason=reason)
+    for _, jti in rows:
+        blacklist_jti(jti)
+    _write_tombstones([str(pk) for pk, _ in rows])
+    logger.info("login_sessions_revoked", user_id=user.pk, count=len(rows), reason=reason)
+    return len(rows)
+
+
+def session_is_active(session_id: str) -> bool:
+    """Whether a session may still be used: one cache read when warm."""
+    try:
+        UUID(session_id)
+    except (TypeError, ValueError):
+        return False
+    key = _state_key(session_id)
+    state = cache.get(key)
+    if state is not None:
+        return state == _ACTIVE
+    row = LoginSession.objects.filter(pk=session_id).values("revoked_at", "expires_at").first()
+    now = timezone.now()
+    if row is None or row["revoked_at"] is not None or row["expires_at"] <= now:
+        return False
+    ttl = min(_ACTIVE_CACHE_SECONDS, int((row["expires_at"] - now).total_seconds()))
+    if ttl > 0:
+        cache.add(key, _ACTIVE, ttl)
+    return True
+
+
+def session_touch(session_id: str) -> None:
+    """Record activity, writing to the database at most once a minute per session."""
+    if cache.add(f"login-session-seen:{session_id}", 1, _SEEN_WRITE_INTERVAL_SECONDS):
+        LoginSession.objects.filter(pk=session_id).update(last_seen_at=timezone.now())

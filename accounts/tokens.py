@@ -1,0 +1,91 @@
+"""JWT pairs bound to a login session (claim `sid`), built with simplejwt."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rest_framework_simplejwt.exceptions import TokenBackendError
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.state import token_backend
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
+
+from accounts.models import LoginSession, User
+from config.errors import AuthenticationError
+
+SESSION_CLAIM = "sid"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+    access_expires_at: datetime
+    refresh_expires_at: datetime
+    session_id: str
+
+    @property
+    def access_expires_in(self) -> int:
+        return int(api_settings.ACCESS_TOKEN_LIFETIME.total_seconds())
+
+
+def new_jti() -> str:
+    return uuid.uuid4().hex
+
+
+def token_pair_for_session(*, user: User, session: LoginSession) -> TokenPair:
+    """Sign a refresh token carrying the session's current jti, and its access token.
+
+    The refresh token expires with the session; the outstanding-token row lets staff
+    see it in the admin and lets rotation blacklist it.
+    """
+    refresh = RefreshToken()
+    refresh[api_settings.USER_ID_CLAIM] = str(user.pk)
+    refresh[api_settings.JTI_CLAIM] = session.refresh_jti
+    refresh[SESSION_CLAIM] = str(session.pk)
+    refresh.set_exp(
+        from_time=refresh.current_time, lifetime=session.expires_at - refresh.current_time
+    )
+    encoded_refresh = str(refresh)
+    refresh_expires_at = datetime_from_epoch(refresh["exp"])
+    OutstandingToken.objects.create(
+        user=user,
+        jti=session.refresh_jti,
+        token=encoded_refresh,
+        created_at=refresh.current_time,
+        expires_at=refresh_expires_at,
+    )
+    access = refresh.access_token
+    return TokenPair(
+        access=str(access),
+        refresh=encoded_refresh,
+        access_expires_at=datetime_from_epoch(access["exp"]),
+        refresh_expires_at=refresh_expires_at,
+        session_id=str(session.pk),
+    )
+
+
+def refresh_token_claims(raw_token: str) -> dict[str, Any]:
+    """Verify signature, expiry and type of a refresh token and return its claims."""
+    invalid = AuthenticationError("Refresh token is invalid or expired.", code="INVALID_TOKEN")
+    if not isinstance(raw_token, str) or not raw_token:
+        raise invalid
+    try:
+        claims = token_backend.decode(raw_token, verify=True)
+    except TokenBackendError as exc:
+        raise invalid from exc
+    required = (api_settings.USER_ID_CLAIM, api_settings.JTI_CLAIM, SESSION_CLAIM)
+    if claims.get(api_settings.TOKEN_TYPE_CLAIM) != "refresh" or not all(
+        claims.get(name) for name in required
+    ):
+        raise invalid
+    return claims
+
+
+def blacklist_jti(jti: str) -> None:
+    """Mark a rotated or revoked refresh token as dead in simplejwt's blacklist."""
+    outstanding = OutstandingToken.objects.filter(jti=jti).first()
+    if outstanding is not None:
+        BlacklistedToken.objects.get_or_create(token=outstanding)

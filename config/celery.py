@@ -1,0 +1,11 @@
+"""The Celery application; without CELERY_BROKER_URL tasks run inline."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("user_management")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

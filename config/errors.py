@@ -1,0 +1,59 @@
+"""Domain errors raised by services and rendered by one handler into the envelope.
+
+Each error carries an HTTP status and a stable upper-case code that clients can
+switch on; the message is for people.
+"""
+
+from typing import Any
+
+
+class ServiceError(Exception):
+    status_code = 400
+    code = "BAD_REQUEST"
+    default_message = "The request could not be processed."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        errors: list[str] | None = None,
+        code: str | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        self.errors = errors if errors is not None else [self.message]
+        self.code = code or self.code
+        self.extra = extra or {}
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+
+class ValidationFailed(ServiceError):
+    status_code = 400
+    code = "VALIDATION_ERROR"
+    default_message = "Validation failed."
+
+
+class AuthenticationError(ServiceError):
+    status_code = 401
+    code = "AUTHENTICATION_FAILED"
+    default_message = "Invalid credentials."
+
+
+class Forbidden(ServiceError):
+    status_code = 403
+    code = "FORBIDDEN"
+    default_message = "You do not have permission to perform this action."
+
+
+class NotFound(ServiceError):
+    status_code = 404
+    code = "NOT_FOUND"
+    default_message = "Not found."
+
+
+class Conflict(ServiceError):
+    status_code = 409
+    code = "CONFLICT"
+    default_message = "The resource already exists."

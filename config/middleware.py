@@ -1,0 +1,128 @@
+"""Middleware for the request path: request ids, body limits, envelopes, access log."""
+
+import time
+from collections.abc import Callable
+
+import structlog
+from django.http import HttpRequest, HttpResponse
+from rest_framework.response import Response as DRFResponse
+
+from config.envelope import error_response
+from config.request_id import HEADER, META_KEY, request_id_from_header
+
+logger = structlog.get_logger("access")
+error_logger = structlog.get_logger("errors")
+
+GetResponse = Callable[[HttpRequest], HttpResponse]
+
+# Paths that serve HTML to people; every other path is API and answers JSON only.
+HTML_PATH_PREFIXES = ("/admin", "/staff", "/docs", "/redoc", "/static")
+
+_STATUS_MESSAGES = {
+    400: "Bad request.",
+    401: "Authentication credentials were not provided.",
+    403: "Forbidden.",
+    404: "Not found.",
+    405: "Method not allowed.",
+    413: "Request body too large.",
+    415: "Unsupported media type.",
+    500: "Internal server error.",
+}
+
+
+def is_api_path(path: str) -> bool:
+    return not path.startswith(HTML_PATH_PREFIXES)
+
+
+class RequestIDMiddleware:
+    """Give every request an id (the client's, if sane) and bind it to every log line."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = request_id_from_header(request.META.get(META_KEY))
+        request.request_id = request_id
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        response = self.get_response(request)
+        response[HEADER] = request_id
+        return response
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse bodies over MAX_REQUEST_BODY_BYTES with 413 before anything reads them."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        from django.conf import settings
+
+        self.get_response = get_response
+        self.max_bytes = settings.MAX_REQUEST_BODY_BYTES
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        raw_length = request.META.get("CONTENT_LENGTH") or "0"
+        try:
+            length = int(raw_length)
+        except ValueError:
+            return error_response(400, message="Invalid Content-Length header.", request=request)
+        if length > self.max_bytes:
+            return error_response(
+                413,
+                message=f"Request body too large: the limit is {self.max_bytes} bytes.",
+                code="PAYLOAD_TOO_LARGE",
+                request=request,
+            )
+        return self.get_response(request)
+
+
+class ApiErrorEnvelopeMiddleware:
+    """Turn Django's own error pages (404, 405, 500, ...) into the JSON envelope on API paths."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and is_api_path(request.path)
+            and not isinstance(response, DRFResponse)
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            status = response.status_code
+            message = _STATUS_MESSAGES.get(status, response.reason_phrase or "Error.")
+            enveloped = error_response(status, message=message, request=request)
+            for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+                if header in response:
+                    enveloped[header] = response[header]
+            return enveloped
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_api_path(request.path):
+            return None
+        error_logger.exception("unhandled_exception", path=request.path)
+        return error_response(
+            500, message=_STATUS_MESSAGES[500], code="INTERNAL_ERROR", request=request
+        )
+
+
+class AccessLogMiddleware:
+    """One structured line per request: method, path, status, duration, user."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        logger.info(
+            "request",
+            method=request.method,
+            path=request.path,
+            status=response.status_code,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            user_id=getattr(user, "pk", None),
+        )
+        return response

@@ -1,0 +1,378 @@
+"""Settings for the user-management service, read from the environment.
+
+Every variable the product documents name is read here with its documented
+default; `.env.example` lists them all. Two ways to run share this one module:
+the embedded default (SQLite, database cache, inline Celery) and production
+(PostgreSQL via DATABASE_URL, Redis via REDIS_URL, a Celery broker).
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env_urls import database_url_from_env, redis_url_from_env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# ---------------------------------------------------------------------------
+# Application
+# ---------------------------------------------------------------------------
+APP_NAME = env.str("APP_NAME", default="User Management Service")
+SERVICE_NAME = "user-management"
+SERVICE_VERSION = "0.1.0"
+ENVIRONMENT = env.str("ENVIRONMENT", default="development")
+IS_PRODUCTION = ENVIRONMENT == "production"
+DEBUG = env.bool("DEBUG", default=False)
+
+INSECURE_DEFAULT_SECRET = "insecure-development-key-change-me-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 - refused in production
+SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEFAULT_SECRET)
+JWT_SECRET_KEY = env.str("JWT_SECRET_KEY", default=SECRET_KEY)
+KNOWN_DEFAULT_SECRETS = {
+    INSECURE_DEFAULT_SECRET,
+    "your-secret-key",
+    "your-jwt-secret",
+    "your-secret-key-change-in-production",
+}
+if IS_PRODUCTION:
+    for name, value in (("SECRET_KEY", SECRET_KEY), ("JWT_SECRET_KEY", JWT_SECRET_KEY)):
+        if value in KNOWN_DEFAULT_SECRETS or len(value) < 50:
+            raise ImproperlyConfigured(
+                f"{name} must be set to a private random value of at least 50 characters "
+                "when ENVIRONMENT=production."
+            )
+
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=[] if IS_PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
+)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_celery_beat",
+    "django_prometheus",
+    "tenants",
+    "accounts",
+    "apikeys",
+    "credits",
+    "messagelog",
+    "support",
+    "security",
+    "gateway",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "config.middleware.RequestIDMiddleware",
+    "config.middleware.ApiErrorEnvelopeMiddleware",
+    "config.middleware.RequestSizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.AccessLogMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# ---------------------------------------------------------------------------
+# Database: DATABASE_URL, else POSTGRES_* / DATABASE_* parts, else SQLite.
+# ---------------------------------------------------------------------------
+DATABASE_URL = database_url_from_env(env, default_sqlite_path=BASE_DIR / "var" / "db.sqlite3")
+DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL and immediate transactions let several web processes share the file.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # A file, not memory, so that a test can serve it from a real gunicorn process.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ---------------------------------------------------------------------------
+# Cache: Redis when REDIS_URL (or REDIS_HOST) is set, else a database table,
+# so that revocations, limits and lockouts are shared between processes.
+# ---------------------------------------------------------------------------
+REDIS_URL = redis_url_from_env(env)
+CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="um")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": 2,
+                "SOCKET_TIMEOUT": 2,
+                # An unreachable Redis reads as a cache miss: callers fall back to
+                # the database (the source of truth) instead of failing the request.
+                "IGNORE_EXCEPTIONS": True,
+            },
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "cache_entries",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
+    }
+
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+
+# ---------------------------------------------------------------------------
+# Celery: a broker when CELERY_BROKER_URL is set, else tasks run inline.
+# ---------------------------------------------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# ---------------------------------------------------------------------------
+# Users and passwords
+# ---------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.backends.EmailOrUsernameBackend"]
+BCRYPT_ROUNDS = env.int("BCRYPT_ROUNDS", default=12)
+PASSWORD_HASHERS = [
+    "accounts.hashers.ConfiguredBCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+PASSWORD_POLICY = env.str("PASSWORD_POLICY", default="default")
+if PASSWORD_POLICY not in {"default", "nist"}:
+    raise ImproperlyConfigured("PASSWORD_POLICY must be 'default' or 'nist'.")
+PASSWORD_MAX_LENGTH = env.int("PASSWORD_MAX_LENGTH", default=1024)
+_SIMILARITY = {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"}
+_COMMON = {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"}
+_MAX_LENGTH = {
+    "NAME": "accounts.validators.MaximumLengthValidator",
+    "OPTIONS": {"max_length": PASSWORD_MAX_LENGTH},
+}
+if PASSWORD_POLICY == "nist":  # noqa: S105 - a policy name, not a password
+    AUTH_PASSWORD_VALIDATORS = [
+        {"NAME": "accounts.validators.NistLengthValidator"},
+        _MAX_LENGTH,
+        _SIMILARITY,
+        _COMMON,
+    ]
+else:
+    AUTH_PASSWORD_VALIDATORS = [
+        {
+            "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+            "OPTIONS": {"min_length": 8},
+        },
+        _MAX_LENGTH,
+        {"NAME": "accounts.validators.CompositionValidator"},
+        _SIMILARITY,
+        _COMMON,
+    ]
+
+USER_REGISTRATION_ENABLED = env.bool("USER_REGISTRATION_ENABLED", default=True)
+EMAIL_VERIFICATION_ENABLED = env.bool("EMAIL_VERIFICATION_ENABLED", default=False)
+DEFAULT_USER_CREDITS = env.json("DEFAULT_USER_CREDITS", default={"main": 5, "reset": 5})
+DEFAULT_USER_LIMITS = env.json(
+    "DEFAULT_USER_LIMITS", default={"conversation_limit": 10, "reset": 10}
+)
+
+# ---------------------------------------------------------------------------
+# Tokens and sessions
+# ---------------------------------------------------------------------------
+JWT_ACCESS_TOKEN_EXPIRE_MINUTES = env.int("JWT_ACCESS_TOKEN_EXPIRE_MINUTES", default=30)
+JWT_REFRESH_TOKEN_EXPIRE_DAYS = env.int("JWT_REFRESH_TOKEN_EXPIRE_DAYS", default=7)
+REFRESH_TOKEN_DURATION_DAYS = env.int("REFRESH_TOKEN_DURATION_DAYS", default=30)
+SESSION_DURATION_HOURS = env.int("SESSION_DURATION_HOURS", default=24)
+ADMIN_SESSION_DURATION_HOURS = env.int("ADMIN_SESSION_DURATION_HOURS", default=24)
+SUPPORT_SESSION_DURATION_HOURS = env.int("SUPPORT_SESSION_DURATION_HOURS", default=12)
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=JWT_ACCESS_TOKEN_EXPIRE_MINUTES),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=JWT_REFRESH_TOKEN_EXPIRE_DAYS),
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": JWT_SECRET_KEY,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "LEEWAY": 0,
+}
+
+# ---------------------------------------------------------------------------
+# Settings of later features, read now so every documented variable exists.
+# ---------------------------------------------------------------------------
+IP_WHITELIST_ENABLED = env.bool("IP_WHITELIST_ENABLED", default=False)
+FIREWALL_ENABLED = env.bool("FIREWALL_ENABLED", default=True)
+MAX_FAILED_LOGIN_ATTEMPTS = env.int("MAX_FAILED_LOGIN_ATTEMPTS", default=5)
+ACCOUNT_LOCKOUT_DURATION_HOURS = env.float("ACCOUNT_LOCKOUT_DURATION_HOURS", default=1)
+MESSAGE_LOGGING_ENABLED = env.bool("MESSAGE_LOGGING_ENABLED", default=True)
+MESSAGE_BATCH_SIZE = env.int("MESSAGE_BATCH_SIZE", default=50)
+MESSAGE_FLUSH_INTERVAL_SECONDS = env.int("MESSAGE_FLUSH_INTERVAL_SECONDS", default=600)
+MESSAGE_MAX_QUEUE_SIZE = env.int("MESSAGE_MAX_QUEUE_SIZE", default=1000)
+AUTO_CREDIT_RESET_ENABLED = env.bool("AUTO_CREDIT_RESET_ENABLED", default=True)
+DAILY_USAGE_RESET_HOUR = env.int("DAILY_USAGE_RESET_HOUR", default=0)
+
+# ---------------------------------------------------------------------------
+# REST API and its documentation
+# ---------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.SessionJWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": APP_NAME,
+    "DESCRIPTION": (
+        "Accounts, tenants, roles, JWT login sessions, API keys and credits for AI "
+        "platforms. Every error uses one envelope: success, message, errors, details."
+    ),
+    "VERSION": SERVICE_VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["config.openapi.strip_optional_trailing_slash"],
+    "ENUM_NAME_OVERRIDES": {"UserStatusEnum": "accounts.models.User.Status"},
+}
+
+# Requests larger than this are refused with 413 before any view reads them.
+MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=2_621_440)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+
+# ---------------------------------------------------------------------------
+# Email
+# ---------------------------------------------------------------------------
+SMTP_HOST = env.str("SMTP_HOST", default="")
+if SMTP_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = SMTP_HOST
+    EMAIL_PORT = env.int("SMTP_PORT", default=587)
+    EMAIL_HOST_USER = env.str("SMTP_USERNAME", default="")
+    EMAIL_HOST_PASSWORD = env.str("SMTP_PASSWORD", default="")
+    EMAIL_USE_TLS = env.bool("SMTP_USE_TLS", default=True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env.str("FROM_EMAIL", default="noreply@example.com")
+
+# ---------------------------------------------------------------------------
+# Internationalisation, static files
+# ---------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = not IS_PRODUCTION
+
+# ---------------------------------------------------------------------------
+# Transport security: strict in production, relaxed for the embedded default.
+# ---------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+if IS_PRODUCTION:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    if env.bool("USE_X_FORWARDED_PROTO", default=False):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_REDIRECT_EXEMPT = [r"^health$", r"^api/v1/health/"]
+
+# ---------------------------------------------------------------------------
+# Logging: JSON lines through structlog, each carrying the request id.
+# ---------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "structured": {
+            "()": "config.logging.build_formatter",
+            "log_format": LOG_FORMAT,
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "structured"},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "django.request": {"level": "ERROR"},
+    },
+}
+
+# The username is unique case-insensitively (a LOWER() unique index), which is
+# stricter than the plain unique flag this check looks for.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+if IS_PRODUCTION and not SECURE_HSTS_PRELOAD:
+    # Preload-listing a domain is hard to undo; the operator opts in with
+    # SECURE_HSTS_PRELOAD=true rather than this service choosing it for them.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")

@@ -1,0 +1,35 @@
+"""Read settings as a fresh process would see them for a given environment."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def run_django(
+    code: str, env: dict[str, str], *, check: bool = True
+) -> subprocess.CompletedProcess:
+    """Run Python code after django.setup() in a child process with only `env` set."""
+    script = (
+        "import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings';"
+        f"django.setup();\n{code}"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=BASE_DIR,
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=60,
+    )
+
+
+def setting_values(env: dict[str, str], *names: str) -> dict:
+    code = (
+        "import json; from django.conf import settings;"
+        f"print(json.dumps({{n: getattr(settings, n) for n in {list(names)!r}}}, default=str))"
+    )
+    return json.loads(run_django(code, env).stdout.strip().splitlines()[-1])

@@ -1,0 +1,174 @@
+"""Fixtures shared by every app's tests, and the guards CI relies on.
+
+With DATABASE_URL and REDIS_URL set the whole suite runs against PostgreSQL and
+Redis; without them it runs on SQLite and the database cache. `REQUIRE_SERVICES=1`
+(set by CI) fails the run unless the real servers are in use, and
+`FAIL_ON_SKIP=1` turns any skipped test into a failed run.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if os.environ.get("REQUIRE_SERVICES") != "1":
+        return
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    backend = settings.CACHES["default"]["BACKEND"]
+    if "postgresql" not in engine or "redis" not in backend.lower():
+        pytest.exit(
+            f"REQUIRE_SERVICES=1 but the suite is on {engine} and {backend}; "
+            "set DATABASE_URL and REDIS_URL.",
+            returncode=3,
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if os.environ.get("FAIL_ON_SKIP") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped:
+        reporter.write_line(f"FAIL_ON_SKIP=1: {skipped} test(s) were skipped.", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _database_fixture_for(request: pytest.FixtureRequest) -> str | None:
+    if "transactional_db" in request.fixturenames:
+        return "transactional_db"
+    if "db" in request.fixturenames:
+        return "db"
+    return None
+
+
+def clear_cache() -> None:
+    from django.core.cache import cache
+
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("*")
+    else:
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _service_baseline(request: pytest.FixtureRequest, settings) -> None:
+    """Cheap hashing, the built-in roles, and an empty cache for every database test."""
+    settings.BCRYPT_ROUNDS = 4
+    database_fixture = _database_fixture_for(request)
+    if database_fixture is None:
+        return
+    request.getfixturevalue(database_fixture)
+    from accounts.models import Role
+    from accounts.roles import ensure_builtin_roles
+
+    ensure_builtin_roles(Role)
+    clear_cache()
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory()
+
+
+# ----- a real gunicorn on loopback -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LiveService:
+    url: str
+    log_path: Path
+
+    def client(self, **kwargs) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30, **kwargs)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url_for(settings_dict: dict) -> str:
+    """The URL of the database the tests use, for a child process."""
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{settings_dict['NAME']}"
+    user = settings_dict.get("USER") or "postgres"
+    password = settings_dict.get("PASSWORD") or ""
+    credentials = f"{user}:{password}@" if password else f"{user}@"
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{credentials}{host}:{port}/{settings_dict['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def live_service(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[LiveService]:
+    """The service under gunicorn (2 workers) on the test database and cache."""
+    from django.db import connection
+
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("gunicorn") / "server.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for(connection.settings_dict),
+        "BCRYPT_ROUNDS": "4",
+        "DEBUG": "false",
+        "ENVIRONMENT": "development",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--threads",
+        "8",
+        "--timeout",
+        "60",
+    ]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/api/v1/health/live", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"gunicorn did not start:\n{log_path.read_text()}")
+        time.sleep(0.2)
+    try:
+        yield LiveService(url=url, log_path=log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MessagelogConfig(AppConfig):
+    name = "messagelog"
+    verbose_name = "Message log"
