@@ -30,8 +30,9 @@ IS_PRODUCTION = ENVIRONMENT == "production"
 DEBUG = env.bool("DEBUG", default=False)
 
 INSECURE_DEFAULT_SECRET = "insecure-development-key-change-me-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 - refused in production
-SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEFAULT_SECRET)
-JWT_SECRET_KEY = env.str("JWT_SECRET_KEY", default=SECRET_KEY)
+# An empty value (as in a copied .env.example) counts as unset.
+SECRET_KEY = env.str("SECRET_KEY", default="") or INSECURE_DEFAULT_SECRET
+JWT_SECRET_KEY = env.str("JWT_SECRET_KEY", default="") or SECRET_KEY
 KNOWN_DEFAULT_SECRETS = {
     INSECURE_DEFAULT_SECRET,
     "your-secret-key",
@@ -46,8 +47,8 @@ if IS_PRODUCTION:
                 "when ENVIRONMENT=production."
             )
 
-ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS", default=[] if IS_PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[]) or (
+    [] if IS_PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -1,0 +1,85 @@
+import pytest
+
+DOCUMENTED_OPERATIONS = [
+    ("/api/v1/auth/register", "post"),
+    ("/api/v1/auth/login", "post"),
+    ("/api/v1/auth/refresh", "post"),
+    ("/api/v1/auth/logout", "post"),
+    ("/api/v1/auth/change-password", "post"),
+    ("/api/v1/users/me", "get"),
+    ("/api/v1/users/me", "put"),
+    ("/api/v1/users/me", "patch"),
+    ("/api/v1/users/me/change-password", "post"),
+    ("/v1/users/register", "post"),
+    ("/v1/users/login", "post"),
+    ("/v1/users/refresh", "post"),
+    ("/v1/users/logout", "post"),
+    ("/v1/users/profile", "get"),
+    ("/v1/users/profile", "put"),
+    ("/v1/users/password", "put"),
+    ("/health", "get"),
+    ("/api/v1/health", "get"),
+    ("/api/v1/health/ready", "get"),
+    ("/api/v1/health/live", "get"),
+    ("/api/v1/health/detailed", "get"),
+]
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker):
+    from rest_framework.test import APIClient
+
+    with django_db_blocker.unblock():
+        response = APIClient().get("/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+@pytest.mark.parametrize(("path", "method"), DOCUMENTED_OPERATIONS)
+def test_openapi_documents_every_operation(schema, path, method):
+    assert method in schema["paths"][path]
+
+
+@pytest.mark.parametrize(("path", "method"), DOCUMENTED_OPERATIONS)
+def test_openapi_documents_error_envelope(schema, path, method):
+    responses = schema["paths"][path][method]["responses"]
+    if path.startswith(("/health", "/api/v1/health")):
+        return
+    errors = [code for code in responses if code.startswith(("4", "5"))]
+    assert errors, responses
+    for code in errors:
+        ref = responses[code]["content"]["application/json"]["schema"]["$ref"]
+        assert ref.endswith("/ErrorEnvelope")
+
+
+def test_openapi_documents_request_bodies(schema):
+    login = schema["paths"]["/api/v1/auth/login"]["post"]["requestBody"]
+    ref = login["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert set(schema["components"]["schemas"][ref]["properties"]) >= {
+        "email", "password", "tenant_id", "remember_me",
+    }
+
+
+def test_openapi_declares_bearer_security(schema):
+    assert schema["components"]["securitySchemes"]["jwtAuth"]["scheme"] == "bearer"
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_documentation_pages_render_self_hosted(client, db, path):
+    response = client.get(path)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/openapi.json" in html
+    assert "cdn.jsdelivr.net" not in html
+
+
+def test_metrics_exposes_prometheus_counters(client, db):
+    client.get("/health")
+
+    response = client.get("/metrics")
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "django_http_requests_total_by_method_total" in text
+    assert "django_http_responses_total_by_status_total" in text
