@@ -27,8 +27,7 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(RUNTIME_STAMP) migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py ensure_demo_admin --base-url http://$(HOST):$(PORT)
-	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $(WEB_WORKERS) --threads 4 \
-		--access-logfile - --access-logformat '%(h)s "%(r)s" %(s)s %(M)sms'
+	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $(WEB_WORKERS) --threads 4
 
 migrate: $(RUNTIME_STAMP)
 	$(BIN)/python manage.py migrate --noinput

@@ -11,9 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from bench import BARE_PATH
 from config.urls import urlpatterns as service_urlpatterns
-
-BARE_PATH = "/bench/bare"
 
 
 class BareView(APIView):

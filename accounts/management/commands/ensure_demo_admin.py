@@ -18,7 +18,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, username: str, email: str, base_url: str, **options) -> None:
         existing = User.objects.filter(is_superuser=True).order_by("pk").first()
+        login_name, login_password = username, "<password>"
         if existing is not None:
+            login_name = existing.username
             self.stdout.write(
                 f"Admin account: {existing.username} (password chosen at first run; "
                 f"reset it with `python manage.py changepassword {existing.username}`)."
@@ -29,9 +31,10 @@ class Command(BaseCommand):
             User.objects.create_superuser(username=username, email=email, password=password)
             self.stdout.write(self.style.SUCCESS("Created the demo admin account."))
             self.stdout.write(f"  username: {username}\n  password: {password}")
+            login_password = password
         self.stdout.write(
             f"Log in at {base_url}/admin/ , or get tokens with:\n"
             f"  curl -X POST {base_url}/api/v1/auth/login -H 'Content-Type: application/json' "
-            f'-d \'{{"username": "<username>", "password": "<password>"}}\'\n'
+            f'-d \'{{"username": "{login_name}", "password": "{login_password}"}}\'\n'
             f"API docs: {base_url}/docs"
         )

@@ -1,0 +1,81 @@
+"""PostgreSQL and Redis for the benchmark: reachability, a fresh state, versions.
+
+Every run starts from an empty database and an empty Redis database so results
+do not depend on what an earlier run (or a developer) left behind.
+"""
+
+import psycopg
+import redis
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+CONNECT_TIMEOUT_SECONDS = 3
+
+
+class ServiceUnavailable(RuntimeError):
+    """A server the benchmark needs cannot be reached or may not be used."""
+
+
+def database_name(database_url: str) -> str:
+    return str(conninfo_to_dict(database_url).get("dbname") or "")
+
+
+def _connect(database_url: str, *, dbname: str | None = None) -> psycopg.Connection:
+    """An autocommit connection; `dbname` overrides the URL's (CREATE/DROP DATABASE need it)."""
+    params = conninfo_to_dict(database_url)
+    if dbname is not None:
+        params["dbname"] = dbname
+    return psycopg.connect(**params, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
+
+
+def _redis(redis_url: str) -> redis.Redis:
+    return redis.Redis.from_url(
+        redis_url,
+        socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        socket_timeout=CONNECT_TIMEOUT_SECONDS,
+    )
+
+
+def check_services(database_url: str, redis_url: str) -> None:
+    """Raise ServiceUnavailable unless both servers answer and the database is a bench one.
+
+    The database is dropped on every run, so a name without "bench" in it is refused:
+    a mistyped BENCH_DATABASE_URL must not destroy a real database.
+    """
+    name = database_name(database_url)
+    if "bench" not in name:
+        raise ServiceUnavailable(
+            f"refusing to drop database {name!r}: its name must contain 'bench'."
+        )
+    try:
+        with _connect(database_url, dbname="postgres") as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as exc:
+        raise ServiceUnavailable(f"PostgreSQL is not reachable: {exc}".strip()) from exc
+    try:
+        _redis(redis_url).ping()
+    except redis.RedisError as exc:
+        raise ServiceUnavailable(f"Redis is not reachable at {redis_url}: {exc}") from exc
+
+
+def recreate_database(database_url: str) -> None:
+    """Drop (disconnecting any leftover session) and create the bench database."""
+    name = sql.Identifier(database_name(database_url))
+    with _connect(database_url, dbname="postgres") as connection:
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
+
+
+def flush_redis(redis_url: str) -> None:
+    """Empty the bench Redis database: cached sessions and limits of a previous run."""
+    _redis(redis_url).flushdb()
+
+
+def postgres_version(database_url: str) -> str:
+    with _connect(database_url) as connection:
+        row = connection.execute("SHOW server_version").fetchone()
+    return str(row[0]) if row else "unknown"
+
+
+def redis_version(redis_url: str) -> str:
+    return str(_redis(redis_url).info("server").get("redis_version", "unknown"))

@@ -1,0 +1,268 @@
+"""Turn measured runs into docs/BENCHMARKS.md: figures, the two ratios, their aims.
+
+Everything shown is computed from the runs passed in; nothing here is a result.
+"""
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bench.loadgen import RunResult, Tally, percentile
+
+BARE = "GET /bench/bare (bare DRF view)"
+ME = "GET /api/v1/users/me (JWT)"
+LOGIN = "POST /api/v1/auth/login"
+
+LOGIN_AIM = 0.90
+ME_AIM = 0.70
+
+
+@dataclass(frozen=True)
+class HashTiming:
+    """Seconds per bare `check_password` at the configured cost, one per call."""
+
+    rounds: int
+    seconds: Sequence[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """The knobs of one run, reported so that it can be reproduced."""
+
+    workers: int
+    threads: int
+    cores: int
+    concurrency: int
+    login_concurrency: int
+    warmup: float
+    duration: float
+    repeats: int
+    rounds: int
+    hash_samples: int
+    database: str
+
+    @property
+    def hashing_processes(self) -> int:
+        """Processes that can hash at once: workers, but never more than the cores."""
+        return min(self.workers, self.cores)
+
+
+@dataclass(frozen=True)
+class Ratio:
+    label: str
+    numerator: float
+    denominator: float
+    aim: float
+
+    @property
+    def value(self) -> float:
+        return self.numerator / self.denominator if self.denominator else 0.0
+
+    @property
+    def met(self) -> bool:
+        return self.value >= self.aim
+
+
+@dataclass(frozen=True)
+class Report:
+    command: str
+    started: datetime
+    elapsed_seconds: float
+    machine: dict[str, str]
+    versions: dict[str, str]
+    settings: BenchSettings
+    hashing: HashTiming
+    results: dict[str, list[RunResult]]
+
+    def median_throughput(self, name: str) -> float:
+        return statistics.median(run.throughput for run in self.results[name])
+
+    @property
+    def hash_bound_limit(self) -> float:
+        """Logins per second if every usable core did nothing but one bcrypt check each."""
+        return self.settings.hashing_processes / self.hashing.median
+
+    def ratios(self) -> list[Ratio]:
+        return [
+            Ratio(
+                "Login throughput / hash-bound limit",
+                self.median_throughput(LOGIN),
+                self.hash_bound_limit,
+                LOGIN_AIM,
+            ),
+            Ratio(
+                "`/users/me` throughput / bare DRF view",
+                self.median_throughput(ME),
+                self.median_throughput(BARE),
+                ME_AIM,
+            ),
+        ]
+
+
+def _pooled(runs: Sequence[RunResult]) -> Tally:
+    pooled = Tally()
+    for run in runs:
+        pooled.merge(run.tally)
+    return pooled
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}"
+
+
+def _errors(tally: Tally) -> str:
+    """Error count with what they were, e.g. `3 (401 x2, no answer x1)`."""
+    if not tally.errors:
+        return "0"
+    kinds = [
+        f"{status} x{n}" for status, n in sorted(tally.statuses.items()) if not 200 <= status < 300
+    ]
+    if tally.transport_errors:
+        kinds.append(f"no answer x{tally.transport_errors}")
+    return f"{tally.errors} ({', '.join(kinds)})"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines.extend("| " + " | ".join(row) + " |" for row in rows)
+    return lines
+
+
+def _summary_section(report: Report) -> list[str]:
+    rows = [
+        [
+            ratio.label,
+            f"{ratio.value:.1%} ({ratio.numerator:.1f} / {ratio.denominator:.1f} req/s)",
+            f">= {ratio.aim:.0%}",
+            "yes" if ratio.met else "**no**",
+        ]
+        for ratio in report.ratios()
+    ]
+    return ["## Summary", "", *_table(["Ratio", "Measured", "Aim", "Met"], rows), ""]
+
+
+def _results_section(report: Report) -> list[str]:
+    rows = []
+    for name, runs in report.results.items():
+        tally = _pooled(runs)
+        rows.append(
+            [
+                name,
+                str(runs[0].concurrency),
+                f"{report.median_throughput(name):.1f}",
+                ", ".join(f"{run.throughput:.1f}" for run in runs),
+                _ms(percentile(tally.latencies, 50)),
+                _ms(percentile(tally.latencies, 99)),
+                str(tally.successes),
+                _errors(tally),
+            ]
+        )
+    header = [
+        "Endpoint",
+        "Concurrency",
+        "Median req/s",
+        "Each run (req/s)",
+        "p50 ms",
+        "p99 ms",
+        "Successes",
+        "Errors",
+    ]
+    pairs = zip(report.results[ME], report.results[BARE], strict=True)
+    per_round = ", ".join(f"{me.throughput / bare.throughput:.1%}" for me, bare in pairs)
+    return [
+        "## Results",
+        "",
+        *_table(header, rows),
+        "",
+        f"`/users/me` / bare, round by round (each pair measured back to back): {per_round}.",
+        "",
+    ]
+
+
+def _hash_section(report: Report) -> list[str]:
+    hashing, settings = report.hashing, report.settings
+    return [
+        "## Hash-bound limit",
+        "",
+        f"- One bare `check_password` (bcrypt-sha256, BCRYPT_ROUNDS={hashing.rounds}), "
+        f"{len(hashing.seconds)} calls in one process with the service's settings: "
+        f"median {_ms(hashing.median)} ms (min {_ms(min(hashing.seconds))}, "
+        f"max {_ms(max(hashing.seconds))}).",
+        f"- Processes hashing at once: min({settings.workers} gunicorn workers, "
+        f"{settings.cores} cores) = {settings.hashing_processes}.",
+        f"- Limit: {settings.hashing_processes} / {hashing.median:.4f} s = "
+        f"**{report.hash_bound_limit:.2f} logins/s**.",
+        "",
+    ]
+
+
+def _machine_section(report: Report) -> list[str]:
+    facts = {**report.machine, **report.versions}
+    return ["## Machine", "", *_table(["", ""], [[k, v] for k, v in facts.items()]), ""]
+
+
+def _settings_section(report: Report) -> list[str]:
+    settings = report.settings
+    return [
+        "## Command and settings",
+        "",
+        f"- Command: `{report.command}`",
+        f"- Date: {report.started:%Y-%m-%d %H:%M} UTC; the whole run took "
+        f"{report.elapsed_seconds:.0f} s.",
+        f"- gunicorn `bench.wsgi`: {settings.workers} workers x {settings.threads} threads "
+        "(gthread, keep-alive), on 127.0.0.1.",
+        f"- Load: concurrency {settings.concurrency} for the bare view and `/users/me`, "
+        f"{settings.login_concurrency} for login; {settings.warmup:g} s warm-up then "
+        f"{settings.duration:g} s measured, {settings.repeats} rounds, each round measuring "
+        "bare, `/users/me`, login back to back.",
+        f"- BCRYPT_ROUNDS={settings.rounds}, DEBUG=false, LOG_LEVEL=WARNING, "
+        f"CACHE_KEY_PREFIX=um-bench, ENVIRONMENT=development, database `{settings.database}` "
+        "(recreated and migrated each run), Redis bench database flushed each run.",
+        "",
+    ]
+
+
+HOW_TO_READ = """\
+## How to read this
+
+Each figure is a closed-loop measurement: a fixed number of client threads each
+send the next request as soon as the previous answer arrives, over keep-alive
+connections on loopback. Throughput counts only 2xx answers completed inside the
+measuring window, divided by its length; the median of the rounds is reported,
+with every round shown so the spread is visible. p50/p99 are client-side
+latencies of the successful requests of all rounds together. Errors are non-2xx
+answers plus requests that got no answer.
+
+The machine is small and noisy (shared virtual CPUs), and the load generator is
+a Python process on the same cores as gunicorn, PostgreSQL and Redis: it takes
+CPU the server would otherwise have, which weighs more on the fast endpoints
+than on login. Compare figures within one report (the ratios), not across
+machines or runs. The hash-bound limit assumes perfect scaling of bcrypt over
+the usable cores and zero cost for everything else a login does, so it is a
+ceiling no real login reaches; the login ratio says how much of the time goes
+to work other than the one password check. The `/users/me` ratio says how much
+of the bare DRF cost remains after authenticating the JWT, checking its session
+and serialising the user.
+"""
+
+
+def render(report: Report) -> str:
+    """The whole Markdown document."""
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `make bench` (`bench/run.py`); re-run it to refresh, do not edit by hand.",
+        "",
+        *_summary_section(report),
+        *_results_section(report),
+        *_hash_section(report),
+        *_machine_section(report),
+        *_settings_section(report),
+        HOW_TO_READ,
+    ]
+    return "\n".join(lines)

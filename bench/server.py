@@ -1,0 +1,94 @@
+"""Run the service under a real gunicorn on a free loopback port, and always stop it."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench.loadgen import Connection, encode_request
+
+ROOT = Path(__file__).resolve().parent.parent
+HEALTH_PATH = "/api/v1/health/live"
+START_TIMEOUT_SECONDS = 30
+STOP_TIMEOUT_SECONDS = 15
+
+
+class ServerFailed(RuntimeError):
+    """gunicorn exited or did not answer its health check in time."""
+
+
+def free_port() -> int:
+    """A loopback port free right now (gunicorn binds it a moment later)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def gunicorn_command(*, port: int, workers: int, threads: int) -> list[str]:
+    """gunicorn serving `bench.wsgi`; threads > 1 selects the gthread worker (keep-alive)."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "bench.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--timeout",
+        "60",
+    ]
+
+
+def _is_healthy(port: int) -> bool:
+    connection = Connection(port)
+    try:
+        status, _ = connection.exchange(encode_request("GET", HEALTH_PATH, port=port))
+    except OSError:
+        return False
+    finally:
+        connection.close()
+    return status == 200
+
+
+def _wait_healthy(process: subprocess.Popen, port: int, log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while not _is_healthy(port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise ServerFailed(f"gunicorn did not start:\n{log_path.read_text()[-4000:]}")
+        time.sleep(0.2)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM lets the master stop its workers; its own process group is killed if it hangs."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+
+@contextmanager
+def gunicorn(*, env: dict[str, str], workers: int, threads: int, log_path: Path) -> Iterator[int]:
+    """Serve the benchmark app and yield its port; the server is stopped on any exit."""
+    port = free_port()
+    command = gunicorn_command(port=port, workers=workers, threads=threads)
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        _wait_healthy(process, port, log_path)
+        yield port
+    finally:
+        _stop(process)
