@@ -1,20 +1,13 @@
-"""The /v1/users API, with the exact bodies and answers of the product documents."""
+"""The /v1/users API: the REST views with the product documents' bodies and answers."""
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
-from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import IsAuthenticated
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import services
 from accounts.api import serializers as s
-from accounts.api.views import PublicAPIView
-from accounts.client import client_info
-from accounts.login import login_with_password
-from accounts.models import LoginSession
-from accounts.sessions import session_refresh, session_revoke
-from accounts.tokens import SESSION_CLAIM, TokenPair
+from accounts.api import views
+from accounts.models import User
+from accounts.tokens import TokenPair
 from config.openapi import error_responses
 
 TAG = "v1 users"
@@ -29,17 +22,24 @@ def session_body(pair: TokenPair) -> dict:
     }
 
 
-class ProductRegisterView(PublicAPIView):
-    serializer_class = s.ProductRegisterSerializer
+def _schema(summary: str, response, *errors: int):
+    return extend_schema(
+        tags=[TAG], summary=summary, responses={200: response, **error_responses(*errors)}
+    )
 
-    @extend_schema(
+
+@extend_schema_view(
+    post=extend_schema(
         tags=[TAG],
         summary="Register a new account",
         responses={201: s.ProductRegisteredSerializer, **error_responses(400, 403, 409, 415)},
     )
-    def post(self, request: Request) -> Response:
-        user = services.user_register(**self.validated(request))
-        body = {
+)
+class ProductRegisterView(views.RegisterView):
+    serializer_class = s.ProductRegisterSerializer
+
+    def render(self, user: User) -> dict:
+        return {
             "success": True,
             "message": "User registered successfully",
             "user_id": user.pk,
@@ -47,123 +47,93 @@ class ProductRegisterView(PublicAPIView):
             "email": user.email,
             "verification_required": not user.is_verified,
         }
-        return Response(body, status=status.HTTP_201_CREATED)
 
 
-class ProductLoginView(PublicAPIView):
-    serializer_class = s.LoginSerializer
+@extend_schema_view(
+    post=_schema("Log in and open a session", s.ProductLoginSerializer, 400, 401, 403, 415)
+)
+class ProductLoginView(views.LoginView):
+    def render(self, user: User, pair: TokenPair) -> dict:
+        return {
+            "success": True,
+            "message": "Login successful",
+            "user": s.ProductUserSerializer(user).data,
+            "session": session_body(pair),
+        }
 
-    @extend_schema(
-        tags=[TAG],
-        summary="Log in and open a session",
-        responses={200: s.ProductLoginSerializer, **error_responses(400, 401, 403, 415)},
+
+@extend_schema_view(
+    post=_schema(
+        "Refresh the session (the refresh token rotates)",
+        s.ProductLoginSerializer,
+        400,
+        401,
+        403,
+        415,
     )
-    def post(self, request: Request) -> Response:
-        data = self.validated(request)
-        result = login_with_password(
-            request=request,
-            identifier=data["identifier"],
-            password=data["password"],
-            client=client_info(request),
-            tenant_id=data.get("tenant_id"),
-            remember_me=data["remember_me"],
-        )
-        return Response(
-            {
-                "success": True,
-                "message": "Login successful",
-                "user": s.ProductUserSerializer(result.user).data,
-                "session": session_body(result.tokens),
-            }
-        )
+)
+class ProductRefreshView(views.RefreshView):
+    def render(self, user: User, pair: TokenPair) -> dict:
+        return {
+            "success": True,
+            "message": "Session refreshed",
+            "user": s.ProductUserSerializer(user).data,
+            "session": session_body(pair),
+        }
 
 
-class ProductRefreshView(PublicAPIView):
-    serializer_class = s.RefreshSerializer
-
-    @extend_schema(
-        tags=[TAG],
-        summary="Refresh the session (the refresh token rotates)",
-        responses={200: s.ProductLoginSerializer, **error_responses(400, 401, 403, 415)},
-    )
-    def post(self, request: Request) -> Response:
-        user, pair = session_refresh(raw_refresh_token=self.validated(request)["refresh_token"])
-        return Response(
-            {
-                "success": True,
-                "message": "Session refreshed",
-                "user": s.ProductUserSerializer(user).data,
-                "session": session_body(pair),
-            }
-        )
-
-
-class ProductLogoutView(GenericAPIView):
-    permission_classes = [IsAuthenticated]
-    serializer_class = s.ProductMessageSerializer
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         tags=[TAG],
         summary="Log out of the current session",
         request=None,
         responses={200: s.ProductMessageSerializer, **error_responses(401)},
     )
-    def post(self, request: Request) -> Response:
-        session_revoke(
-            session_id=request.auth[SESSION_CLAIM], reason=LoginSession.RevokeReason.LOGOUT
-        )
-        return Response({"success": True, "message": "Logged out successfully"})
+)
+class ProductLogoutView(views.LogoutView):
+    def render(self) -> dict:
+        return {"success": True, "message": "Logged out successfully"}
 
 
-class ProductProfileView(GenericAPIView):
-    permission_classes = [IsAuthenticated]
-    serializer_class = s.ProfileUpdateSerializer
+@extend_schema_view(
+    get=_schema("The caller's profile", s.ProductProfileResponseSerializer, 401),
+    put=_schema(
+        "Update name, about me, hobbies, user type or preferences",
+        s.ProductProfileResponseSerializer,
+        400,
+        401,
+        415,
+    ),
+)
+class ProductProfileView(views.MeView):
+    http_method_names = ["get", "put", "options", "head"]
 
-    def _body(self, user) -> dict:
-        return {"success": True, "user": s.ProductProfileSerializer(user).data}
+    def render(self, user: User, updated: bool = False) -> dict:
+        body = {"success": True, "user": s.ProductProfileSerializer(user).data}
+        if updated:
+            body["message"] = "Profile updated successfully"
+        return body
 
-    @extend_schema(
-        tags=[TAG],
-        summary="The caller's profile",
-        responses={200: s.ProductProfileResponseSerializer, **error_responses(401)},
+
+@extend_schema_view(
+    put=_schema(
+        "Change the password; every session ends and a new one is returned",
+        s.ProductPasswordChangedSerializer,
+        400,
+        401,
+        415,
     )
-    def get(self, request: Request) -> Response:
-        return Response(self._body(request.user))
-
-    @extend_schema(
-        tags=[TAG],
-        summary="Update name, about me, hobbies, user type or preferences",
-        responses={200: s.ProductProfileResponseSerializer, **error_responses(400, 401, 415)},
-    )
-    def put(self, request: Request) -> Response:
-        serializer = self.get_serializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        user = services.user_update_profile(user=request.user, data=serializer.validated_data)
-        return Response({**self._body(user), "message": "Profile updated successfully"})
-
-
-class ProductPasswordView(GenericAPIView):
-    permission_classes = [IsAuthenticated]
+)
+class ProductPasswordView(views.ChangePasswordView):
+    http_method_names = ["put", "options", "head"]
     serializer_class = s.ProductChangePasswordSerializer
 
-    @extend_schema(
-        tags=[TAG],
-        summary="Change the password; every session ends and a new one is returned",
-        responses={200: s.ProductPasswordChangedSerializer, **error_responses(400, 401, 415)},
-    )
     def put(self, request: Request) -> Response:
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        pair = services.password_change(
-            user=request.user,
-            current_password=serializer.validated_data["current_password"],
-            new_password=serializer.validated_data["new_password"],
-            client=client_info(request),
-        )
-        return Response(
-            {
-                "success": True,
-                "message": "Password updated successfully",
-                "session": session_body(pair),
-            }
-        )
+        return self.change_password(request)
+
+    def render(self, user: User, pair: TokenPair) -> dict:
+        return {
+            "success": True,
+            "message": "Password updated successfully",
+            "session": session_body(pair),
+        }

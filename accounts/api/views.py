@@ -1,4 +1,8 @@
-"""REST API of accounts under /api/v1 (auth and the caller's own account)."""
+"""REST API of accounts under /api/v1 (auth and the caller's own account).
+
+Each view parses, calls one service and renders through `render()`; the /v1/users
+views in `product_views` subclass these and only change the rendering.
+"""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -30,16 +34,18 @@ def token_pair_body(user: User, pair: TokenPair) -> dict:
     }
 
 
-class PublicAPIView(GenericAPIView):
-    """Endpoints that take credentials in the body: a stale Authorization header is ignored."""
-
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-
+class ValidatingAPIView(GenericAPIView):
     def validated(self, request: Request) -> dict:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
+
+
+class PublicAPIView(ValidatingAPIView):
+    """Endpoints that take credentials in the body: a stale Authorization header is ignored."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
 
 
 class RegisterView(PublicAPIView):
@@ -52,7 +58,10 @@ class RegisterView(PublicAPIView):
     )
     def post(self, request: Request) -> Response:
         user = services.user_register(**self.validated(request))
-        return Response(s.UserSerializer(user).data, status=status.HTTP_201_CREATED)
+        return Response(self.render(user), status=status.HTTP_201_CREATED)
+
+    def render(self, user: User) -> dict:
+        return s.UserSerializer(user).data
 
 
 class LoginView(PublicAPIView):
@@ -73,7 +82,10 @@ class LoginView(PublicAPIView):
             tenant_id=data.get("tenant_id"),
             remember_me=data["remember_me"],
         )
-        return Response(token_pair_body(result.user, result.tokens))
+        return Response(self.render(result.user, result.tokens))
+
+    def render(self, user: User, pair: TokenPair) -> dict:
+        return token_pair_body(user, pair)
 
 
 class RefreshView(PublicAPIView):
@@ -86,7 +98,10 @@ class RefreshView(PublicAPIView):
     )
     def post(self, request: Request) -> Response:
         user, pair = session_refresh(raw_refresh_token=self.validated(request)["refresh_token"])
-        return Response(token_pair_body(user, pair))
+        return Response(self.render(user, pair))
+
+    def render(self, user: User, pair: TokenPair) -> dict:
+        return token_pair_body(user, pair)
 
 
 class LogoutView(GenericAPIView):
@@ -103,10 +118,13 @@ class LogoutView(GenericAPIView):
         session_revoke(
             session_id=request.auth[SESSION_CLAIM], reason=LoginSession.RevokeReason.LOGOUT
         )
-        return Response({"message": "Logged out."})
+        return Response(self.render())
+
+    def render(self) -> dict:
+        return {"message": "Logged out."}
 
 
-class ChangePasswordView(GenericAPIView):
+class ChangePasswordView(ValidatingAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = s.ChangePasswordSerializer
 
@@ -116,15 +134,20 @@ class ChangePasswordView(GenericAPIView):
         responses={200: s.PasswordChangedSerializer, **error_responses(400, 401, 415)},
     )
     def post(self, request: Request) -> Response:
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        return self.change_password(request)
+
+    def change_password(self, request: Request) -> Response:
+        data = self.validated(request)
         pair = services.password_change(
             user=request.user,
-            current_password=serializer.validated_data["current_password"],
-            new_password=serializer.validated_data["new_password"],
+            current_password=data["current_password"],
+            new_password=data["new_password"],
             client=client_info(request),
         )
-        return Response({"message": "Password changed.", **token_pair_body(request.user, pair)})
+        return Response(self.render(request.user, pair))
+
+    def render(self, user: User, pair: TokenPair) -> dict:
+        return {"message": "Password changed.", **token_pair_body(user, pair)}
 
 
 class MeView(GenericAPIView):
@@ -137,7 +160,7 @@ class MeView(GenericAPIView):
         responses={200: s.UserSerializer, **error_responses(401)},
     )
     def get(self, request: Request) -> Response:
-        return Response(s.UserSerializer(request.user).data)
+        return Response(self.render(request.user))
 
     @extend_schema(
         tags=["users"],
@@ -145,7 +168,7 @@ class MeView(GenericAPIView):
         responses={200: s.UserSerializer, **error_responses(400, 401, 415)},
     )
     def put(self, request: Request) -> Response:
-        return self._update(request)
+        return self.update_profile(request)
 
     @extend_schema(
         tags=["users"],
@@ -153,10 +176,13 @@ class MeView(GenericAPIView):
         responses={200: s.UserSerializer, **error_responses(400, 401, 415)},
     )
     def patch(self, request: Request) -> Response:
-        return self._update(request)
+        return self.update_profile(request)
 
-    def _update(self, request: Request) -> Response:
+    def update_profile(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         user = services.user_update_profile(user=request.user, data=serializer.validated_data)
-        return Response(s.UserSerializer(user).data)
+        return Response(self.render(user, updated=True))
+
+    def render(self, user: User, updated: bool = False) -> dict:
+        return s.UserSerializer(user).data

@@ -12,7 +12,12 @@ def test_createsuperuser_command_makes_platform_admin(db, monkeypatch):
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "RootPass12345")
 
     call_command(
-        "createsuperuser", "--noinput", "--username", "root", "--email", "Root@Example.com",
+        "createsuperuser",
+        "--noinput",
+        "--username",
+        "root",
+        "--email",
+        "Root@Example.com",
         stdout=StringIO(),
     )
 
@@ -49,7 +54,9 @@ def admin_client(client, db):
 
 
 def test_admin_login_page_accepts_superuser(client, db):
-    User.objects.create_superuser(username="boss", email="boss@example.com", password="BossPass12345")
+    User.objects.create_superuser(
+        username="boss", email="boss@example.com", password="BossPass12345"
+    )
 
     response = client.post(
         "/admin/login/?next=/admin/", {"username": "BOSS", "password": "BossPass12345"}

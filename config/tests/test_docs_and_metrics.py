@@ -56,7 +56,10 @@ def test_openapi_documents_request_bodies(schema):
     login = schema["paths"]["/api/v1/auth/login"]["post"]["requestBody"]
     ref = login["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
     assert set(schema["components"]["schemas"][ref]["properties"]) >= {
-        "email", "password", "tenant_id", "remember_me",
+        "email",
+        "password",
+        "tenant_id",
+        "remember_me",
     }
 
 
