@@ -22,6 +22,15 @@ def session_body(pair: TokenPair) -> dict:
     }
 
 
+def session_answer(message: str, user: User, pair: TokenPair) -> dict:
+    return {
+        "success": True,
+        "message": message,
+        "user": s.ProductUserSerializer(user).data,
+        "session": session_body(pair),
+    }
+
+
 def _schema(summary: str, response, *errors: int):
     return extend_schema(
         tags=[TAG], summary=summary, responses={200: response, **error_responses(*errors)}
@@ -54,12 +63,7 @@ class ProductRegisterView(views.RegisterView):
 )
 class ProductLoginView(views.LoginView):
     def render(self, user: User, pair: TokenPair) -> dict:
-        return {
-            "success": True,
-            "message": "Login successful",
-            "user": s.ProductUserSerializer(user).data,
-            "session": session_body(pair),
-        }
+        return session_answer("Login successful", user, pair)
 
 
 @extend_schema_view(
@@ -74,12 +78,7 @@ class ProductLoginView(views.LoginView):
 )
 class ProductRefreshView(views.RefreshView):
     def render(self, user: User, pair: TokenPair) -> dict:
-        return {
-            "success": True,
-            "message": "Session refreshed",
-            "user": s.ProductUserSerializer(user).data,
-            "session": session_body(pair),
-        }
+        return session_answer("Session refreshed", user, pair)
 
 
 @extend_schema_view(
