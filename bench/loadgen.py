@@ -167,12 +167,17 @@ class Tally:
 
 @dataclass(frozen=True)
 class RunResult:
-    """One timed run of one endpoint."""
+    """One timed run of one endpoint.
+
+    `client_cpu` is the load generator's own CPU use over the whole run (warm-up
+    included) in cores, to show how much of the shared machine it took.
+    """
 
     name: str
     concurrency: int
     duration: float
     tally: Tally
+    client_cpu: float
 
     @property
     def throughput(self) -> float:
@@ -232,7 +237,8 @@ def run_load(
     Warm-up and measurement are one continuous run, so the window opens on a
     server that is already busy (connections open, caches warm) and never idles.
     """
-    opens = time.perf_counter() + warmup
+    cpu_started, wall_started = time.process_time(), time.perf_counter()
+    opens = wall_started + warmup
     window = Window(start=opens, end=opens + duration)
     per_thread_cap = max(1, MAX_REQUESTS_PER_RUN // concurrency)
     tallies = [Tally() for _ in range(concurrency)]
@@ -248,10 +254,13 @@ def run_load(
         thread.start()
     for thread in threads:
         thread.join(timeout=warmup + duration + SOCKET_TIMEOUT_SECONDS + 5)
+    client_cpu = (time.process_time() - cpu_started) / (time.perf_counter() - wall_started)
     merged = Tally()
     for tally in tallies:
         merged.merge(tally)
-    return RunResult(name=name, concurrency=concurrency, duration=duration, tally=merged)
+    return RunResult(
+        name=name, concurrency=concurrency, duration=duration, tally=merged, client_cpu=client_cpu
+    )
 
 
 def percentile(values: Sequence[float], pct: float) -> float:

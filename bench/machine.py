@@ -2,6 +2,7 @@
 
 import os
 import platform
+import time
 from pathlib import Path
 
 
@@ -49,6 +50,26 @@ def load_average() -> str:
         return "unknown"
 
 
+def _cpu_jiffies() -> tuple[int, int] | None:
+    """(busy, total) jiffies of all CPUs since boot; idle and iowait count as not busy."""
+    try:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields) - idle, sum(fields)
+
+
+def cpu_busy(seconds: float = 1.0) -> str:
+    """Share of all CPUs busy over a short sample: other work that competes with the bench."""
+    before = _cpu_jiffies()
+    time.sleep(seconds)
+    after = _cpu_jiffies()
+    if before is None or after is None or after[1] == before[1]:
+        return "unknown"
+    return f"{(after[0] - before[0]) / (after[1] - before[1]):.0%}"
+
+
 def describe() -> dict[str, str]:
     """Machine facts for the report, in display order."""
     return {
@@ -58,4 +79,5 @@ def describe() -> dict[str, str]:
         "OS": operating_system(),
         "Python": platform.python_version(),
         "Load average before the run (1, 5, 15 min)": load_average(),
+        "CPU busy just before the run (other processes)": cpu_busy(),
     }

@@ -160,6 +160,7 @@ def _results_section(report: Report) -> list[str]:
                 _ms(percentile(tally.latencies, 99)),
                 str(tally.successes),
                 _errors(tally),
+                f"{statistics.median(run.client_cpu for run in runs):.0%}",
             ]
         )
     header = [
@@ -171,6 +172,7 @@ def _results_section(report: Report) -> list[str]:
         "p99 ms",
         "Successes",
         "Errors",
+        "Load-gen CPU",
     ]
     pairs = zip(report.results[ME], report.results[BARE], strict=True)
     per_round = ", ".join(f"{me.throughput / bare.throughput:.1%}" for me, bare in pairs)
@@ -236,7 +238,8 @@ connections on loopback. Throughput counts only 2xx answers completed inside the
 measuring window, divided by its length; the median of the rounds is reported,
 with every round shown so the spread is visible. p50/p99 are client-side
 latencies of the successful requests of all rounds together. Errors are non-2xx
-answers plus requests that got no answer.
+answers plus requests that got no answer. "Load-gen CPU" is the load generator's
+own CPU use (median of the rounds) as a share of one core.
 
 The machine is small and noisy (shared virtual CPUs), and the load generator is
 a Python process on the same cores as gunicorn, PostgreSQL and Redis: it takes

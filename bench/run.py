@@ -246,6 +246,7 @@ def bench(args: argparse.Namespace, argv: Sequence[str]) -> Report:
         ) as port:
             print("creating bench users and measuring ...", flush=True)
             results = measure(port, build_scenarios(port, args), args)
+    facts["CPU busy just after the run (other processes)"] = machine.cpu_busy()
     return Report(
         command=command_line(argv),
         started=started,

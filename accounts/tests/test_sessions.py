@@ -288,3 +288,28 @@ def test_user_with_other_user_id_claim_cannot_switch_account(api_client, user):
     forged = jwt.encode(claims, "z" * 64, algorithm="HS256")
 
     assert_envelope(api_client.get(ME_URL, **bearer(forged)), 401)
+
+
+def test_authenticated_me_costs_one_user_query(api_client, logged_in):
+    _, tokens = logged_in
+    auth = bearer(tokens["access_token"])
+    api_client.get(ME_URL, **auth)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert api_client.get(ME_URL, **auth).status_code == 200
+
+    model_queries = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith(("SELECT", "INSERT", "UPDATE", "DELETE"))
+        and "cache_entries" not in q["sql"]
+    ]
+    assert len(model_queries) == 1, model_queries
+    assert "accounts_role" in model_queries[0]
+
+
+def test_token_of_user_suspended_without_session_revocation_is_refused(api_client, logged_in):
+    user, tokens = logged_in
+    User.objects.filter(pk=user.pk).update(status=User.Status.SUSPENDED)
+
+    assert_envelope(api_client.get(ME_URL, **bearer(tokens["access_token"])), 401, "USER_INACTIVE")
