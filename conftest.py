@@ -21,6 +21,20 @@ import pytest
 BASE_DIR = Path(__file__).resolve().parent
 
 
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    lines = [f"service backends: database={engine} cache={cache}"]
+    if engine != "postgresql" or cache != "RedisCache":
+        lines.append(
+            "not on PostgreSQL + Redis: set DATABASE_URL and REDIS_URL to run the suite "
+            "against the production engines (as CI does)"
+        )
+    return lines
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     if os.environ.get("REQUIRE_SERVICES") != "1":
         return
