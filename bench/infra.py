@@ -45,17 +45,22 @@ def check_services(database_url: str, redis_url: str) -> None:
     name = database_name(database_url)
     if "bench" not in name:
         raise ServiceUnavailable(
-            f"refusing to drop database {name!r}: its name must contain 'bench'."
+            f"refusing to drop database {name!r} (BENCH_DATABASE_URL): "
+            "the bench database is recreated each run, so its name must contain 'bench'."
         )
     try:
         with _connect(database_url, dbname="postgres") as connection:
             connection.execute("SELECT 1")
     except psycopg.Error as exc:
-        raise ServiceUnavailable(f"PostgreSQL is not reachable: {exc}".strip()) from exc
+        raise ServiceUnavailable(
+            f"PostgreSQL is not reachable (start it or set BENCH_DATABASE_URL): {exc}".strip()
+        ) from exc
     try:
         _redis(redis_url).ping()
     except redis.RedisError as exc:
-        raise ServiceUnavailable(f"Redis is not reachable at {redis_url}: {exc}") from exc
+        raise ServiceUnavailable(
+            f"Redis is not reachable at {redis_url} (start it or set BENCH_REDIS_URL): {exc}"
+        ) from exc
 
 
 def recreate_database(database_url: str) -> None:
@@ -72,7 +77,7 @@ def flush_redis(redis_url: str) -> None:
 
 
 def postgres_version(database_url: str) -> str:
-    with _connect(database_url) as connection:
+    with _connect(database_url, dbname="postgres") as connection:
         row = connection.execute("SHOW server_version").fetchone()
     return str(row[0]) if row else "unknown"
 

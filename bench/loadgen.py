@@ -155,9 +155,17 @@ class Tally:
     @property
     def errors(self) -> int:
         """Non-2xx answers plus requests that got no answer at all."""
-        return sum(n for status, n in self.statuses.items() if not 200 <= status < 300) + (
-            self.transport_errors
-        )
+        non_2xx = sum(n for status, n in self.statuses.items() if not 200 <= status < 300)
+        return non_2xx + self.transport_errors
+
+    def record(self, status: int | None, latency: float) -> None:
+        """Count one answer (None: no answer); only 2xx latencies are kept."""
+        if status is None:
+            self.transport_errors += 1
+            return
+        self.statuses[status] += 1
+        if 200 <= status < 300:
+            self.latencies.append(latency)
 
     def merge(self, other: "Tally") -> None:
         self.latencies.extend(other.latencies)
@@ -209,16 +217,10 @@ def _drive(port: int, request: bytes, window: Window, max_requests: int, tally: 
             except OSError:
                 status = None
             finished = time.perf_counter()
+            if window.holds(finished):
+                tally.record(status, finished - started)
             if status is None:
                 time.sleep(RETRY_PAUSE_SECONDS)
-            if not window.holds(finished):
-                continue
-            if status is None:
-                tally.transport_errors += 1
-                continue
-            tally.statuses[status] += 1
-            if 200 <= status < 300:
-                tally.latencies.append(finished - started)
     finally:
         connection.close()
 

@@ -52,8 +52,15 @@ class BenchSettings:
         return min(self.workers, self.cores)
 
 
+def share(part: float, whole: float) -> float:
+    """part / whole, 0 when nothing was measured (a dead endpoint must not crash the report)."""
+    return part / whole if whole else 0.0
+
+
 @dataclass(frozen=True)
 class Ratio:
+    """One aim of the issue: a measured throughput against its reference."""
+
     label: str
     numerator: float
     denominator: float
@@ -61,7 +68,7 @@ class Ratio:
 
     @property
     def value(self) -> float:
-        return self.numerator / self.denominator if self.denominator else 0.0
+        return share(self.numerator, self.denominator)
 
     @property
     def met(self) -> bool:
@@ -70,6 +77,8 @@ class Ratio:
 
 @dataclass(frozen=True)
 class Report:
+    """Everything one run measured and the context needed to judge it."""
+
     command: str
     started: datetime
     elapsed_seconds: float
@@ -175,7 +184,7 @@ def _results_section(report: Report) -> list[str]:
         "Load-gen CPU",
     ]
     pairs = zip(report.results[ME], report.results[BARE], strict=True)
-    per_round = ", ".join(f"{me.throughput / bare.throughput:.1%}" for me, bare in pairs)
+    per_round = ", ".join(f"{share(me.throughput, bare.throughput):.1%}" for me, bare in pairs)
     return [
         "## Results",
         "",
@@ -244,13 +253,17 @@ own CPU use (median of the rounds) as a share of one core.
 The machine is small and noisy (shared virtual CPUs), and the load generator is
 a Python process on the same cores as gunicorn, PostgreSQL and Redis: it takes
 CPU the server would otherwise have, which weighs more on the fast endpoints
-than on login. Compare figures within one report (the ratios), not across
-machines or runs. The hash-bound limit assumes perfect scaling of bcrypt over
-the usable cores and zero cost for everything else a login does, so it is a
-ceiling no real login reaches; the login ratio says how much of the time goes
-to work other than the one password check. The `/users/me` ratio says how much
-of the bare DRF cost remains after authenticating the JWT, checking its session
-and serialising the user.
+than on login. Other work on the machine lowers every figure: the machine table
+shows how busy the CPUs were just before and just after the run, and a wide
+spread between rounds is the sign of interference. Compare figures within one
+report (the ratios), not across machines or runs.
+
+The hash-bound limit assumes bcrypt scales perfectly over the usable cores and
+that a login costs nothing but its one password check, so it is a ceiling: one
+minus the login ratio is roughly the share of server time a login spends on
+everything else (queries, tokens, the session row, HTTP). The `/users/me` ratio
+is the share of the bare view's throughput left after authenticating the JWT,
+checking its login session, loading the user and serialising it.
 """
 
 

@@ -10,6 +10,7 @@ docs/BENCHMARKS.md. Exit status 2 means PostgreSQL or Redis could not be used.
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -24,15 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import BARE_PATH, infra, machine
 from bench.loadgen import RunResult, encode_request, request_once, run_load
-from bench.report import (
-    BARE,
-    LOGIN,
-    ME,
-    BenchSettings,
-    HashTiming,
-    Report,
-    render,
-)
+from bench.report import BARE, LOGIN, ME, BenchSettings, HashTiming, Report, render
 from bench.server import ROOT, ServerFailed, gunicorn
 
 PASSWORD = "BenchPass123"
@@ -136,8 +129,12 @@ def _expect(status: int, expected: int, body: dict, step: str) -> None:
 def create_user(port: int, index: int) -> str:
     """Register a bench user through the real endpoint; returns the email to log in with."""
     email = f"loadtester{index}@example.com"
-    body = {"email": email, "username": f"loadtester{index}", "password": PASSWORD}
-    body["first_name"] = "Load"
+    body = {
+        "email": email,
+        "username": f"loadtester{index}",
+        "password": PASSWORD,
+        "first_name": "Load",
+    }
     status, answer = request_once(port, encode_request("POST", REGISTER_PATH, port=port, body=body))
     _expect(status, 201, answer, f"register {email}")
     return email
@@ -202,8 +199,21 @@ def measure(
     return results
 
 
+def service_revision() -> str:
+    """The commit measured ("-dirty" when the tree has local changes): the code moves fast."""
+    result = subprocess.run(
+        ["git", "describe", "--always", "--dirty"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip() or "unknown"
+
+
 def versions(args: argparse.Namespace) -> dict[str, str]:
     return {
+        "Service commit": service_revision(),
         "PostgreSQL": infra.postgres_version(args.database_url),
         "Redis": infra.redis_version(args.redis_url),
         "Django": version("django"),
@@ -221,12 +231,43 @@ def bench(args: argparse.Namespace, argv: Sequence[str]) -> Report:
     started, clock = datetime.now(UTC), time.monotonic()
     facts = machine.describe()
     infra.check_services(args.database_url, args.redis_url)
+    software = versions(args)
     env = child_env(args)
     print("preparing the bench database and cache ...", flush=True)
     prepare_state(args, env)
     print(f"timing {args.hash_samples} password checks ...", flush=True)
     hashing = measure_hash(env, args.hash_samples)
-    settings = BenchSettings(
+    results = serve_and_measure(args, env)
+    facts["CPU busy just after the run (other processes)"] = machine.cpu_busy()
+    return Report(
+        command=command_line(argv),
+        started=started,
+        elapsed_seconds=time.monotonic() - clock,
+        machine=facts,
+        versions=software,
+        settings=bench_settings(args),
+        hashing=hashing,
+        results=results,
+    )
+
+
+def serve_and_measure(args: argparse.Namespace, env: dict[str, str]) -> dict[str, list[RunResult]]:
+    """Start gunicorn, create the users, measure; the server stops however this ends."""
+    with tempfile.TemporaryDirectory(prefix="um-bench-") as tmp:
+        log_path = Path(tmp) / "gunicorn.log"
+        with gunicorn(
+            env=env, workers=args.workers, threads=args.threads, log_path=log_path
+        ) as port:
+            print("creating bench users and measuring ...", flush=True)
+            results = measure(port, build_scenarios(port, args), args)
+        if any(run.tally.errors for runs in results.values() for run in runs):
+            # The log dies with the temporary directory: show why requests failed now.
+            print(f"gunicorn log (end):\n{log_path.read_text()[-4000:]}", file=sys.stderr)
+    return results
+
+
+def bench_settings(args: argparse.Namespace) -> BenchSettings:
+    return BenchSettings(
         workers=args.workers,
         threads=args.threads,
         cores=machine.cpu_cores(),
@@ -239,36 +280,20 @@ def bench(args: argparse.Namespace, argv: Sequence[str]) -> Report:
         hash_samples=args.hash_samples,
         database=infra.database_name(args.database_url),
     )
-    with tempfile.TemporaryDirectory(prefix="um-bench-") as tmp:
-        log_path = Path(tmp) / "gunicorn.log"
-        with gunicorn(
-            env=env, workers=args.workers, threads=args.threads, log_path=log_path
-        ) as port:
-            print("creating bench users and measuring ...", flush=True)
-            results = measure(port, build_scenarios(port, args), args)
-    facts["CPU busy just after the run (other processes)"] = machine.cpu_busy()
-    return Report(
-        command=command_line(argv),
-        started=started,
-        elapsed_seconds=time.monotonic() - clock,
-        machine=facts,
-        versions=versions(args),
-        settings=settings,
-        hashing=hashing,
-        results=results,
-    )
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    """Turn SIGTERM into SystemExit so the `finally` that stops gunicorn still runs."""
+    raise SystemExit(128 + signum)
 
 
 def main(argv: Sequence[str]) -> int:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     args = parse_args(argv)
     try:
         report = bench(args, argv)
     except infra.ServiceUnavailable as exc:
         print(f"bench: cannot run: {exc}", file=sys.stderr)
-        print(
-            "Start PostgreSQL and Redis, or point BENCH_DATABASE_URL / BENCH_REDIS_URL at them.",
-            file=sys.stderr,
-        )
         return 2
     except (BenchFailed, ServerFailed) as exc:
         print(f"bench: failed: {exc}", file=sys.stderr)
