@@ -68,15 +68,6 @@ def _database_fixture_for(request: pytest.FixtureRequest) -> str | None:
     return None
 
 
-def clear_cache() -> None:
-    from django.core.cache import cache
-
-    if hasattr(cache, "delete_pattern"):
-        cache.delete_pattern("*")
-    else:
-        cache.clear()
-
-
 @pytest.fixture(autouse=True)
 def _service_baseline(request: pytest.FixtureRequest, settings) -> None:
     """Cheap hashing, the built-in roles, and an empty cache for every database test."""
@@ -87,6 +78,7 @@ def _service_baseline(request: pytest.FixtureRequest, settings) -> None:
     request.getfixturevalue(database_fixture)
     from accounts.models import Role
     from accounts.roles import ensure_builtin_roles
+    from config.tests.cache import clear_cache
 
     ensure_builtin_roles(Role)
     clear_cache()

@@ -1,10 +1,9 @@
 """Login sessions: start, rotate, revoke, and the cheap per-request liveness check.
 
-A session row is the truth; the cache holds a short-lived copy of its state so an
-authenticated request costs one cache read. Revocation writes a tombstone that a
+A session row is the truth; the cache holds a short-lived copy of its state (read
+per request by `accounts.request_auth`). Revocation writes a tombstone that a
 concurrent reader cannot overwrite (readers only `add`), so a revoked session is
-refused at once by every process sharing the cache. When the cache is unreachable
-every check falls back to the row.
+refused at once by every process sharing the cache.
 """
 
 from dataclasses import dataclass
@@ -29,10 +28,8 @@ from config.errors import AuthenticationError, Forbidden
 
 logger = structlog.get_logger(__name__)
 
-_ACTIVE = "active"
-_REVOKED = "revoked"
-_ACTIVE_CACHE_SECONDS = 300
-_SEEN_WRITE_INTERVAL_SECONDS = 60
+SESSION_ACTIVE = "active"
+SESSION_REVOKED = "revoked"
 
 
 @dataclass(frozen=True)
@@ -41,8 +38,17 @@ class ClientInfo:
     user_agent: str
 
 
-def _state_key(session_id: str) -> str:
+def session_state_key(session_id: str) -> str:
     return f"login-session:{session_id}"
+
+
+def user_cache_key(user_id: int | str) -> str:
+    return f"auth-user:{user_id}"
+
+
+def forget_cached_user(user_id: int | str) -> None:
+    """Drop the cached copy of a user so the next request reads the row."""
+    cache.delete(user_cache_key(user_id))
 
 
 def _revoked_ttl_seconds() -> int:
@@ -80,6 +86,7 @@ def session_start(*, user: User, client: ClientInfo, remember_me: bool = False) 
         expires_at=now + session_lifetime(remember_me=remember_me),
     )
     User.objects.filter(pk=user.pk).update(last_login=now)
+    forget_cached_user(user.pk)
     logger.info("login_session_started", user_id=user.pk, session_id=str(session.pk))
     return token_pair_for_session(user=user, session=session)
 
@@ -145,7 +152,9 @@ def _write_tombstones(session_ids: list[str]) -> None:
     Written first so no request slips through between commit and cache write; a
     rolled-back revocation errs on the safe side (the session stays refused).
     """
-    cache.set_many({_state_key(sid): _REVOKED for sid in session_ids}, _revoked_ttl_seconds())
+    cache.set_many(
+        {session_state_key(sid): SESSION_REVOKED for sid in session_ids}, _revoked_ttl_seconds()
+    )
 
 
 @transaction.atomic
@@ -172,29 +181,3 @@ def sessions_revoke_for_user(*, user: User, reason: str) -> int:
     _write_tombstones([str(pk) for pk, _ in rows])
     logger.info("login_sessions_revoked", user_id=user.pk, count=len(rows), reason=reason)
     return len(rows)
-
-
-def session_is_active(session_id: str) -> bool:
-    """Whether a session may still be used: one cache read when warm."""
-    try:
-        UUID(session_id)
-    except (TypeError, ValueError):
-        return False
-    key = _state_key(session_id)
-    state = cache.get(key)
-    if state is not None:
-        return state == _ACTIVE
-    row = LoginSession.objects.filter(pk=session_id).values("revoked_at", "expires_at").first()
-    now = timezone.now()
-    if row is None or row["revoked_at"] is not None or row["expires_at"] <= now:
-        return False
-    ttl = min(_ACTIVE_CACHE_SECONDS, int((row["expires_at"] - now).total_seconds()))
-    if ttl > 0:
-        cache.add(key, _ACTIVE, ttl)
-    return True
-
-
-def session_touch(session_id: str) -> None:
-    """Record activity, writing to the database at most once a minute per session."""
-    if cache.add(f"login-session-seen:{session_id}", 1, _SEEN_WRITE_INTERVAL_SECONDS):
-        LoginSession.objects.filter(pk=session_id).update(last_seen_at=timezone.now())

@@ -90,36 +90,56 @@ class ProductChangePasswordSerializer(serializers.Serializer):
         return attrs
 
 
-class UserSerializer(serializers.ModelSerializer):
+class ReadOnlySerializer(serializers.Serializer):
+    """A read-only serializer that renders without DRF's per-instance field copies.
+
+    DRF deep-copies every declared field for each serializer instance; on a hot
+    read path that costs more than the rest of the request. The declared fields
+    (which the OpenAPI schema reads) are used unbound to render each value.
+    """
+
+    _render_plan: tuple | None = None
+
+    @classmethod
+    def render_plan(cls) -> tuple:
+        if cls.__dict__.get("_render_plan") is None:
+            cls._render_plan = tuple(
+                (name, field.source or name, field.to_representation)
+                for name, field in cls._declared_fields.items()
+            )
+        return cls._render_plan
+
+    def to_representation(self, instance) -> dict:
+        data = {}
+        for name, source, render in self.render_plan():
+            value = getattr(instance, source)
+            data[name] = None if value is None else render(value)
+        return data
+
+
+class UserSerializer(ReadOnlySerializer):
     """The account as its owner and staff see it."""
 
+    id = serializers.IntegerField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+    username = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    first_name = serializers.CharField(read_only=True)
+    last_name = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=User.Status.choices, read_only=True)
+    user_type = serializers.ChoiceField(choices=User.UserType.choices, read_only=True)
+    about_me = serializers.CharField(read_only=True)
+    hobbies = serializers.CharField(read_only=True)
+    subscription_plan = serializers.CharField(read_only=True)
+    is_verified = serializers.BooleanField(read_only=True)
+    is_staff = serializers.BooleanField(read_only=True)
     role = serializers.CharField(source="role_name", read_only=True, allow_null=True)
-
-    class Meta:
-        model = User
-        fields = [
-            "id",
-            "email",
-            "username",
-            "name",
-            "first_name",
-            "last_name",
-            "status",
-            "user_type",
-            "about_me",
-            "hobbies",
-            "subscription_plan",
-            "is_verified",
-            "is_staff",
-            "role",
-            "tenant_id",
-            "preferences",
-            "last_login",
-            "password_changed_at",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
+    tenant_id = serializers.IntegerField(read_only=True, allow_null=True)
+    preferences = serializers.DictField(read_only=True)
+    last_login = serializers.DateTimeField(read_only=True, allow_null=True)
+    password_changed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
 
 
 class ProfileUpdateSerializer(serializers.Serializer):

@@ -14,9 +14,11 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import services
 from accounts.models import LoginSession, User
-from accounts.sessions import session_is_active, session_revoke
+from accounts.request_auth import session_is_active
+from accounts.sessions import session_revoke
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import LOGOUT_URL, ME_URL, REFRESH_URL, assert_envelope, bearer, login
+from config.tests.cache import clear_cache
 
 
 @pytest.fixture
@@ -290,7 +292,16 @@ def test_user_with_other_user_id_claim_cannot_switch_account(api_client, user):
     assert_envelope(api_client.get(ME_URL, **bearer(forged)), 401)
 
 
-def test_authenticated_me_costs_one_user_query(api_client, logged_in):
+def _model_queries(queries) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith(("SELECT", "INSERT", "UPDATE", "DELETE"))
+        and "cache_entries" not in q["sql"]
+    ]
+
+
+def test_warm_authenticated_request_reads_no_model_rows(api_client, logged_in):
     _, tokens = logged_in
     auth = bearer(tokens["access_token"])
     api_client.get(ME_URL, **auth)
@@ -298,18 +309,35 @@ def test_authenticated_me_costs_one_user_query(api_client, logged_in):
     with CaptureQueriesContext(connection) as queries:
         assert api_client.get(ME_URL, **auth).status_code == 200
 
-    model_queries = [
-        q["sql"]
-        for q in queries.captured_queries
-        if q["sql"].startswith(("SELECT", "INSERT", "UPDATE", "DELETE"))
-        and "cache_entries" not in q["sql"]
-    ]
-    assert len(model_queries) == 1, model_queries
-    assert "accounts_role" in model_queries[0]
+    assert _model_queries(queries) == []
 
 
-def test_token_of_user_suspended_without_session_revocation_is_refused(api_client, logged_in):
+def test_cold_authenticated_request_loads_user_with_role_in_one_query(api_client, logged_in):
+    _, tokens = logged_in
+    clear_cache()
+
+    with CaptureQueriesContext(connection) as queries:
+        assert api_client.get(ME_URL, **bearer(tokens["access_token"])).status_code == 200
+
+    user_queries = [q for q in _model_queries(queries) if 'FROM "accounts_user"' in q]
+    assert len(user_queries) == 1
+    assert "accounts_role" in user_queries[0]
+
+
+def test_profile_change_is_visible_on_the_next_request(api_client, logged_in):
+    _, tokens = logged_in
+    auth = bearer(tokens["access_token"])
+    api_client.get(ME_URL, **auth)
+
+    api_client.patch(ME_URL, {"first_name": "Renamed"}, format="json", **auth)
+
+    assert api_client.get(ME_URL, **auth).json()["first_name"] == "Renamed"
+
+
+def test_token_of_user_suspended_by_a_plain_save_is_refused(api_client, logged_in):
     user, tokens = logged_in
-    User.objects.filter(pk=user.pk).update(status=User.Status.SUSPENDED)
+    api_client.get(ME_URL, **bearer(tokens["access_token"]))  # the user is now cached
+    user.status = User.Status.SUSPENDED
+    user.save(update_fields=["status"])  # as the admin's change form does
 
     assert_envelope(api_client.get(ME_URL, **bearer(tokens["access_token"])), 401, "USER_INACTIVE")

@@ -1,0 +1,81 @@
+"""The per-request check behind an access token: one cache round trip when warm.
+
+For a token's session id and user id it reads, in one `get_many`, the session's
+cached state, its "seen recently" marker and the cached user. Misses fall back to
+the database and refill the cache with `add`, which never overwrites a revocation
+tombstone. Saving or deleting a user drops its cached copy (`accounts.signals`).
+"""
+
+from uuid import UUID
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from accounts.models import LoginSession, User
+from accounts.sessions import SESSION_ACTIVE, session_state_key, user_cache_key
+
+SESSION_STATE_CACHE_SECONDS = 300
+USER_CACHE_SECONDS = 60
+SEEN_WRITE_INTERVAL_SECONDS = 60
+
+
+def _seen_key(session_id: str) -> str:
+    return f"login-session-seen:{session_id}"
+
+
+def _session_active_from_row(session_id: str) -> bool:
+    row = LoginSession.objects.filter(pk=session_id).values("revoked_at", "expires_at").first()
+    now = timezone.now()
+    if row is None or row["revoked_at"] is not None or row["expires_at"] <= now:
+        return False
+    ttl = min(SESSION_STATE_CACHE_SECONDS, int((row["expires_at"] - now).total_seconds()))
+    if ttl > 0:
+        cache.add(session_state_key(session_id), SESSION_ACTIVE, ttl)
+    return True
+
+
+def _record_seen(session_id: str) -> None:
+    """Write last_seen_at at most once a minute per session."""
+    if cache.add(_seen_key(session_id), 1, SEEN_WRITE_INTERVAL_SECONDS):
+        LoginSession.objects.filter(pk=session_id).update(last_seen_at=timezone.now())
+
+
+def _load_user(user_id: str) -> User | None:
+    user = User.objects.select_related("role").filter(pk=user_id).first()
+    if user is not None:
+        cache.add(user_cache_key(user_id), user, USER_CACHE_SECONDS)
+    return user
+
+
+def session_is_active(session_id: str) -> bool:
+    """Whether a login session may still be used (cache first, then its row)."""
+    try:
+        UUID(session_id)
+    except (TypeError, ValueError):
+        return False
+    state = cache.get(session_state_key(session_id))
+    if state is not None:
+        return state == SESSION_ACTIVE
+    return _session_active_from_row(session_id)
+
+
+def user_for_access_token(*, session_id: str, user_id: str) -> User | None:
+    """The token's user while its login session is live; None once it is not."""
+    try:
+        UUID(session_id)
+        int(user_id)
+    except (TypeError, ValueError):
+        return None
+    state_key, seen_key, user_key = (
+        session_state_key(session_id),
+        _seen_key(session_id),
+        user_cache_key(user_id),
+    )
+    found = cache.get_many([state_key, seen_key, user_key])
+    state = found.get(state_key)
+    active = state == SESSION_ACTIVE if state is not None else _session_active_from_row(session_id)
+    if not active:
+        return None
+    if seen_key not in found:
+        _record_seen(session_id)
+    return found.get(user_key) or _load_user(user_id)
