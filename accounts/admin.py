@@ -6,7 +6,9 @@ from django.http import HttpRequest
 
 from accounts import services
 from accounts.models import LoginSession, Role, User
-from accounts.sessions import session_revoke
+from accounts.sessions import session_revoke, sessions_revoke_for_user
+from security.admin_audit import AuditedModelAdmin
+from security.audit import audit_record
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -22,7 +24,7 @@ class UserEditForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     list_display = (
@@ -81,10 +83,29 @@ class UserAdmin(DjangoUserAdmin):
 
     def _set_status(self, request: HttpRequest, queryset: QuerySet, status: str) -> None:
         for user in queryset:
-            services.user_set_status(user=user, status=status)
+            services.user_set_status(user=user, status=status, actor=request.user)
         self.message_user(
             request, f"{queryset.count()} account(s) set to {status}.", messages.SUCCESS
         )
+
+    def log_change(self, request: HttpRequest, obj, message):
+        """The admin's "change password" form: audit it and end the user's sessions."""
+        changed = [
+            field
+            for entry in (message if isinstance(message, list) else [])
+            for field in entry.get("changed", {}).get("fields", [])
+        ]
+        if "password" in changed or "Password" in changed:
+            audit_record(
+                action="user.password_set_by_staff",
+                actor=request.user,
+                target=obj,
+                changes={"password": {"changed": True}},
+            )
+            sessions_revoke_for_user(
+                user=obj, reason=LoginSession.RevokeReason.PASSWORD_CHANGE, actor=request.user
+            )
+        return super().log_change(request, obj, message)
 
     @admin.action(description="Suspend selected accounts (ends their sessions)")
     def suspend_users(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -96,7 +117,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Role)
-class RoleAdmin(admin.ModelAdmin):
+class RoleAdmin(AuditedModelAdmin):
     list_display = ("name", "tenant", "is_builtin", "description")
     list_filter = ("is_builtin", "tenant")
     search_fields = ("name",)
@@ -128,7 +149,9 @@ class LoginSessionAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke selected sessions")
     def revoke_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:
         revoked = sum(
-            session_revoke(session_id=str(pk), reason=LoginSession.RevokeReason.REVOKED)
+            session_revoke(
+                session_id=str(pk), reason=LoginSession.RevokeReason.REVOKED, actor=request.user
+            )
             for pk in queryset.values_list("pk", flat=True)
         )
         self.message_user(request, f"{revoked} session(s) revoked.", messages.SUCCESS)

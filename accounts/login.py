@@ -1,15 +1,16 @@
-"""Password login: prove the credentials, then judge the account, then open a session."""
+"""Password login: defences first, then the credentials, then the account, then a session."""
 
 from dataclasses import dataclass
 
 import structlog
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, user_logged_in
 from django.http import HttpRequest
 
 from accounts.models import User
 from accounts.sessions import ClientInfo, account_status_error, session_start
 from accounts.tokens import TokenPair
-from config.errors import AuthenticationError
+from config.errors import AuthenticationError, Forbidden
+from security.lockout import account_locked_until, locked_error, lockout_error_for
 
 logger = structlog.get_logger(__name__)
 
@@ -18,6 +19,19 @@ logger = structlog.get_logger(__name__)
 class LoginResult:
     user: User
     tokens: TokenPair
+
+
+def _refuse_blocked_ip(request: HttpRequest, identifier: str) -> None:
+    """A blocked IP is told of the account's lockout first (423), else of the block (403)."""
+    if getattr(request, "ip_blocked_until", None) is None:
+        return
+    locked_until = account_locked_until(identifier)
+    if locked_until is not None:
+        raise locked_error(locked_until)
+    raise Forbidden(
+        "Too many failed attempts from this address; it is blocked for a while.",
+        code="IP_BLOCKED",
+    )
 
 
 def login_with_password(
@@ -32,10 +46,14 @@ def login_with_password(
     """Log in by email or username.
 
     Wrong password, unknown account and wrong tenant give the same 401, so the
-    answer reveals nothing; a suspended or pending account hears why (403) only
-    after its password was proven.
+    answer reveals nothing; a locked identifier gets 423 (even with the right
+    password); a suspended or pending account hears why (403) only after its
+    password was proven.
     """
+    _refuse_blocked_ip(request, identifier)
     user = authenticate(request, username=identifier, password=password)
+    if getattr(request, "axes_locked_out", False):
+        raise lockout_error_for(identifier)
     if user is None or (tenant_id is not None and user.tenant_id != tenant_id):
         logger.info("login_failed")
         raise AuthenticationError("Invalid credentials.", code="INVALID_CREDENTIALS")
@@ -43,6 +61,8 @@ def login_with_password(
     if status_error:
         logger.info("login_refused", user_id=user.pk, status=user.status)
         raise status_error
+    # Resets the lockout count (axes) and records last_login (Django).
+    user_logged_in.send(sender=User, request=request, user=user)
     tokens = session_start(user=user, client=client, remember_me=remember_me)
     logger.info("login_succeeded", user_id=user.pk)
     return LoginResult(user=user, tokens=tokens)

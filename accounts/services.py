@@ -19,6 +19,8 @@ from accounts.selectors import user_email_taken, user_username_taken
 from accounts.sessions import ClientInfo, session_start, sessions_revoke_for_user
 from accounts.tokens import TokenPair
 from config.errors import Conflict, Forbidden, ValidationFailed
+from security.audit import audit_record, field_changes, snapshot
+from security.models import ActorKind
 from tenants.selectors import tenant_get_active
 
 logger = structlog.get_logger(__name__)
@@ -94,6 +96,13 @@ def user_register(
     try:
         with transaction.atomic():
             user.save()
+            audit_record(
+                action="user.register",
+                actor=user,
+                actor_kind=ActorKind.USER,
+                target=user,
+                changes={"username": user.username, "email": user.email},
+            )
     except IntegrityError as exc:
         # Two registrations raced past the check above; the unique index decided.
         raise Conflict(
@@ -109,6 +118,7 @@ def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
 
     `preferences` is merged key by key into the stored preferences.
     """
+    before = snapshot(user, [*PROFILE_FIELDS, "preferences"])
     changed = []
     for field in PROFILE_FIELDS:
         if field in data and getattr(user, field) != data[field]:
@@ -121,6 +131,13 @@ def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
             changed.append("preferences")
     if changed:
         user.save(update_fields=[*changed, "updated_at"])
+        audit_record(
+            action="user.profile_update",
+            actor=user,
+            actor_kind=ActorKind.USER,
+            target=user,
+            changes=field_changes(before, snapshot(user, changed)),
+        )
         logger.info("user_profile_updated", user_id=user.pk, fields=changed)
     return user
 
@@ -144,20 +161,38 @@ def password_change(
         user.set_password(new_password)
         user.password_changed_at = timezone.now()
         user.save(update_fields=["password", "password_changed_at", "updated_at"])
-        sessions_revoke_for_user(user=user, reason=LoginSession.RevokeReason.PASSWORD_CHANGE)
+        audit_record(
+            action="user.password_change",
+            actor=user,
+            actor_kind=ActorKind.USER,
+            target=user,
+            changes={"password": {"changed": True}},
+        )
+        sessions_revoke_for_user(
+            user=user, reason=LoginSession.RevokeReason.PASSWORD_CHANGE, actor=user
+        )
         pair = session_start(user=user, client=client)
     logger.info("password_changed", user_id=user.pk)
     return pair
 
 
 @transaction.atomic
-def user_set_status(*, user: User, status: str) -> User:
+def user_set_status(*, user: User, status: str, actor=None) -> User:
     """Activate, suspend or park an account; leaving `active` ends every session."""
     if status not in User.Status.values:
         raise ValidationFailed(f"Unknown status {status!r}.", code="INVALID_STATUS")
+    previous = user.status
     user.status = status
     user.save(update_fields=["status", "updated_at"])
+    audit_record(
+        action="user.status_change",
+        actor=actor,
+        target=user,
+        changes=field_changes({"status": previous}, {"status": status}),
+    )
     if status != User.Status.ACTIVE:
-        sessions_revoke_for_user(user=user, reason=LoginSession.RevokeReason.STATUS_CHANGE)
+        sessions_revoke_for_user(
+            user=user, reason=LoginSession.RevokeReason.STATUS_CHANGE, actor=actor
+        )
     logger.info("user_status_changed", user_id=user.pk, status=status)
     return user

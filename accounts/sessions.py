@@ -25,6 +25,8 @@ from accounts.tokens import (
     token_pair_for_session,
 )
 from config.errors import AuthenticationError, Forbidden
+from security.audit import audit_record
+from security.models import ActorKind
 
 logger = structlog.get_logger(__name__)
 
@@ -85,8 +87,14 @@ def session_start(*, user: User, client: ClientInfo, remember_me: bool = False) 
         last_seen_at=now,
         expires_at=now + session_lifetime(remember_me=remember_me),
     )
-    User.objects.filter(pk=user.pk).update(last_login=now)
-    forget_cached_user(user.pk)
+    audit_record(
+        action="session.start",
+        actor=user,
+        actor_kind=ActorKind.USER,
+        target=session,
+        tenant_id=user.tenant_id,
+        changes={"remember_me": remember_me},
+    )
     logger.info("login_session_started", user_id=user.pk, session_id=str(session.pk))
     return token_pair_for_session(user=user, session=session)
 
@@ -116,7 +124,9 @@ def session_refresh(*, raw_refresh_token: str) -> tuple[User, TokenPair]:
         if session is None or not session.is_active_at(now):
             raise invalid
         if session.refresh_jti != claims["jti"]:
-            _revoke_locked(session, reason=LoginSession.RevokeReason.REFRESH_REUSE, now=now)
+            _revoke_locked(
+                session, reason=LoginSession.RevokeReason.REFRESH_REUSE, now=now, actor=None
+            )
             reused = True
         else:
             status_error = account_status_error(session.user)
@@ -128,6 +138,13 @@ def session_refresh(*, raw_refresh_token: str) -> tuple[User, TokenPair]:
             session.expires_at = now + session_lifetime(remember_me=session.remember_me)
             session.save(update_fields=["refresh_jti", "last_seen_at", "expires_at"])
             blacklist_jti(old_jti)
+            audit_record(
+                action="session.refresh",
+                actor=session.user,
+                actor_kind=ActorKind.USER,
+                target=session,
+                tenant_id=session.user.tenant_id,
+            )
             pair = token_pair_for_session(user=session.user, session=session)
     if reused:
         logger.warning("refresh_token_reuse", user_id=session.user_id, session_id=str(session.pk))
@@ -138,11 +155,18 @@ def session_refresh(*, raw_refresh_token: str) -> tuple[User, TokenPair]:
     return session.user, pair
 
 
-def _revoke_locked(session: LoginSession, *, reason: str, now) -> None:
+def _revoke_locked(session: LoginSession, *, reason: str, now, actor) -> None:
     session.revoked_at = now
     session.revoked_reason = reason
     session.save(update_fields=["revoked_at", "revoked_reason"])
     blacklist_jti(session.refresh_jti)
+    audit_record(
+        action="session.revoke",
+        actor=actor,
+        target=session,
+        tenant_id=session.user.tenant_id,
+        changes={"reason": reason},
+    )
     _write_tombstones([str(session.pk)])
 
 
@@ -158,18 +182,23 @@ def _write_tombstones(session_ids: list[str]) -> None:
 
 
 @transaction.atomic
-def session_revoke(*, session_id: str, reason: str) -> bool:
+def session_revoke(*, session_id: str, reason: str, actor=None) -> bool:
     """Revoke one session; its access and refresh tokens stop working at once."""
-    session = LoginSession.objects.select_for_update().filter(pk=session_id).first()
+    session = (
+        LoginSession.objects.select_for_update()
+        .select_related("user")
+        .filter(pk=session_id)
+        .first()
+    )
     if session is None or session.revoked_at is not None:
         return False
-    _revoke_locked(session, reason=reason, now=timezone.now())
+    _revoke_locked(session, reason=reason, now=timezone.now(), actor=actor)
     logger.info("login_session_revoked", session_id=session_id, reason=reason)
     return True
 
 
 @transaction.atomic
-def sessions_revoke_for_user(*, user: User, reason: str) -> int:
+def sessions_revoke_for_user(*, user: User, reason: str, actor=None) -> int:
     """Revoke every live session of a user (password change, suspension)."""
     live = LoginSession.objects.filter(user=user, revoked_at__isnull=True)
     rows = list(live.values_list("pk", "refresh_jti"))
@@ -178,6 +207,12 @@ def sessions_revoke_for_user(*, user: User, reason: str) -> int:
     live.update(revoked_at=timezone.now(), revoked_reason=reason)
     for _, jti in rows:
         blacklist_jti(jti)
+    audit_record(
+        action="session.revoke_all",
+        actor=actor,
+        target=user,
+        changes={"reason": reason, "sessions": len(rows)},
+    )
     _write_tombstones([str(pk) for pk, _ in rows])
     logger.info("login_sessions_revoked", user_id=user.pk, count=len(rows), reason=reason)
     return len(rows)

@@ -57,3 +57,21 @@ class Conflict(ServiceError):
     status_code = 409
     code = "CONFLICT"
     default_message = "The resource already exists."
+
+
+class Locked(ServiceError):
+    status_code = 423
+    code = "ACCOUNT_LOCKED"
+    default_message = "This account is temporarily locked after too many failed logins."
+
+
+class TooManyRequests(ServiceError):
+    status_code = 429
+    code = "RATE_LIMITED"
+    default_message = "Too many requests; slow down."
+
+
+class ServiceUnavailable(ServiceError):
+    status_code = 503
+    code = "SERVICE_UNAVAILABLE"
+    default_message = "A dependency is unavailable; try again shortly."

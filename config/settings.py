@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_celery_beat",
     "django_prometheus",
+    "corsheaders",
+    "axes",
     "tenants",
     "accounts",
     "apikeys",
@@ -82,7 +84,11 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "config.middleware.RequestIDMiddleware",
     "config.middleware.ApiErrorEnvelopeMiddleware",
+    "security.middleware.RequestContextMiddleware",
+    "security.middleware.StaffAllowlistMiddleware",
+    "security.middleware.FirewallMiddleware",
     "config.middleware.RequestSizeLimitMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -92,6 +98,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
     "config.middleware.AccessLogMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
@@ -183,7 +190,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Users and passwords
 # ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["accounts.backends.EmailOrUsernameBackend"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.EmailOrUsernameBackend",
+]
 BCRYPT_ROUNDS = env.int("BCRYPT_ROUNDS", default=12)
 PASSWORD_HASHERS = [
     "accounts.hashers.ConfiguredBCryptSHA256PasswordHasher",
@@ -250,12 +260,54 @@ SIMPLE_JWT = {
 }
 
 # ---------------------------------------------------------------------------
-# Settings of later features, read now so every documented variable exists.
+# Defences: client IP, account lockout, firewall, rate limits, IP allowlist
 # ---------------------------------------------------------------------------
-IP_WHITELIST_ENABLED = env.bool("IP_WHITELIST_ENABLED", default=False)
-FIREWALL_ENABLED = env.bool("FIREWALL_ENABLED", default=True)
+# Proxies (IPs or CIDRs) whose X-Forwarded-For is believed; nobody else's is.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
 MAX_FAILED_LOGIN_ATTEMPTS = env.int("MAX_FAILED_LOGIN_ATTEMPTS", default=5)
 ACCOUNT_LOCKOUT_DURATION_HOURS = env.float("ACCOUNT_LOCKOUT_DURATION_HOURS", default=1)
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = MAX_FAILED_LOGIN_ATTEMPTS
+AXES_COOLOFF_TIME = timedelta(hours=ACCOUNT_LOCKOUT_DURATION_HOURS)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "security.lockout.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "security.client_ip.axes_client_ip"
+AXES_RESET_ON_SUCCESS = True
+# A lockout ends at a known time: attempts during it do not push it further.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HTTP_RESPONSE_CODE = 423
+AXES_LOCKOUT_CALLABLE = "security.lockout.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["password", "new_password", "current_password", "old_password"]
+AXES_VERBOSE = False
+AXES_DISABLE_ACCESS_LOG = True
+
+FIREWALL_ENABLED = env.bool("FIREWALL_ENABLED", default=True)
+FIREWALL_RATE_LIMIT = env.str("FIREWALL_RATE_LIMIT", default="60/m")
+FIREWALL_FAILED_ATTEMPTS = env.int("FIREWALL_FAILED_ATTEMPTS", default=5)
+FIREWALL_BLOCK_MINUTES = env.int("FIREWALL_BLOCK_MINUTES", default=15)
+
+RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+RATELIMIT_IP_META_KEY = "security.client_ip.client_ip"
+# Outages are handled per limit by security.ratelimits (fail open or closed).
+RATELIMIT_FAIL_OPEN = False
+RATELIMIT_LOGIN = env.str("RATELIMIT_LOGIN", default="20/m")
+RATELIMIT_LOGIN_ACCOUNT = env.str("RATELIMIT_LOGIN_ACCOUNT", default="10/m")
+RATELIMIT_REGISTER = env.str("RATELIMIT_REGISTER", default="20/h")
+RATELIMIT_REFRESH = env.str("RATELIMIT_REFRESH", default="30/m")
+RATELIMIT_PASSWORD_CHANGE = env.str("RATELIMIT_PASSWORD_CHANGE", default="5/m")
+RATELIMIT_PASSWORD_RESET = env.str("RATELIMIT_PASSWORD_RESET", default="5/h")
+RATELIMIT_MFA = env.str("RATELIMIT_MFA", default="10/m")
+RATELIMIT_API_KEY_CREATE = env.str("RATELIMIT_API_KEY_CREATE", default="20/h")
+
+IP_WHITELIST_ENABLED = env.bool("IP_WHITELIST_ENABLED", default=False)
+
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
+
+# ---------------------------------------------------------------------------
+# Settings of later features, read now so every documented variable exists.
+# ---------------------------------------------------------------------------
 MESSAGE_LOGGING_ENABLED = env.bool("MESSAGE_LOGGING_ENABLED", default=True)
 MESSAGE_BATCH_SIZE = env.int("MESSAGE_BATCH_SIZE", default=50)
 MESSAGE_FLUSH_INTERVAL_SECONDS = env.int("MESSAGE_FLUSH_INTERVAL_SECONDS", default=600)
@@ -373,6 +425,9 @@ LOGGING = {
 # The username is unique case-insensitively (a LOWER() unique index), which is
 # stricter than the plain unique flag this check looks for.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+# Lockout is per account here; per-IP failures are the firewall's job (IP blocks),
+# so that one IP walking through many accounts is blocked without locking them.
+SILENCED_SYSTEM_CHECKS.append("axes.W006")
 if IS_PRODUCTION and not SECURE_HSTS_PRELOAD:
     # Preload-listing a domain is hard to undo; the operator opts in with
     # SECURE_HSTS_PRELOAD=true rather than this service choosing it for them.

@@ -41,7 +41,7 @@ def _schema(summary: str, response, *errors: int):
     post=extend_schema(
         tags=[TAG],
         summary="Register a new account",
-        responses={201: s.ProductRegisteredSerializer, **error_responses(400, 403, 409, 415)},
+        responses={201: s.ProductRegisteredSerializer, **error_responses(400, 403, 409, 415, 429)},
     )
 )
 class ProductRegisterView(views.RegisterView):
@@ -59,7 +59,9 @@ class ProductRegisterView(views.RegisterView):
 
 
 @extend_schema_view(
-    post=_schema("Log in and open a session", s.ProductLoginSerializer, 400, 401, 403, 415)
+    post=_schema(
+        "Log in and open a session", s.ProductLoginSerializer, 400, 401, 403, 415, 423, 429
+    )
 )
 class ProductLoginView(views.LoginView):
     def render(self, user: User, pair: TokenPair) -> dict:

@@ -19,6 +19,7 @@ from accounts.models import LoginSession, User
 from accounts.sessions import session_refresh, session_revoke
 from accounts.tokens import SESSION_CLAIM, TokenPair
 from config.openapi import error_responses
+from security import ratelimits
 
 
 def token_pair_body(user: User, pair: TokenPair) -> dict:
@@ -54,8 +55,9 @@ class RegisterView(PublicAPIView):
     @extend_schema(
         tags=["auth"],
         summary="Register a new account",
-        responses={201: s.UserSerializer, **error_responses(400, 403, 409, 413, 415)},
+        responses={201: s.UserSerializer, **error_responses(400, 403, 409, 413, 415, 429)},
     )
+    @ratelimits.rate_limited(ratelimits.REGISTER_PER_IP)
     def post(self, request: Request) -> Response:
         user = services.user_register(**self.validated(request))
         return Response(self.render(user), status=status.HTTP_201_CREATED)
@@ -66,12 +68,14 @@ class RegisterView(PublicAPIView):
 
 class LoginView(PublicAPIView):
     serializer_class = s.LoginSerializer
+    defers_ip_block = True
 
     @extend_schema(
         tags=["auth"],
         summary="Log in with email or username and password",
-        responses={200: s.TokenPairSerializer, **error_responses(400, 401, 403, 415)},
+        responses={200: s.TokenPairSerializer, **error_responses(400, 401, 403, 415, 423, 429)},
     )
+    @ratelimits.rate_limited(ratelimits.LOGIN_PER_IP, ratelimits.LOGIN_PER_ACCOUNT)
     def post(self, request: Request) -> Response:
         data = self.validated(request)
         result = login_with_password(
@@ -94,8 +98,9 @@ class RefreshView(PublicAPIView):
     @extend_schema(
         tags=["auth"],
         summary="Exchange a refresh token for a new pair (the old one dies)",
-        responses={200: s.TokenPairSerializer, **error_responses(400, 401, 403, 415)},
+        responses={200: s.TokenPairSerializer, **error_responses(400, 401, 403, 415, 429)},
     )
+    @ratelimits.rate_limited(ratelimits.REFRESH_PER_IP)
     def post(self, request: Request) -> Response:
         user, pair = session_refresh(raw_refresh_token=self.validated(request)["refresh_token"])
         return Response(self.render(user, pair))
@@ -116,7 +121,9 @@ class LogoutView(GenericAPIView):
     )
     def post(self, request: Request) -> Response:
         session_revoke(
-            session_id=request.auth[SESSION_CLAIM], reason=LoginSession.RevokeReason.LOGOUT
+            session_id=request.auth[SESSION_CLAIM],
+            reason=LoginSession.RevokeReason.LOGOUT,
+            actor=request.user,
         )
         return Response(self.render())
 
@@ -131,11 +138,12 @@ class ChangePasswordView(ValidatingAPIView):
     @extend_schema(
         tags=["auth"],
         summary="Change the password; every session ends and a new one is returned",
-        responses={200: s.PasswordChangedSerializer, **error_responses(400, 401, 415)},
+        responses={200: s.PasswordChangedSerializer, **error_responses(400, 401, 415, 429)},
     )
     def post(self, request: Request) -> Response:
         return self.change_password(request)
 
+    @ratelimits.rate_limited(ratelimits.PASSWORD_CHANGE_PER_USER)
     def change_password(self, request: Request) -> Response:
         data = self.validated(request)
         pair = services.password_change(

@@ -1,0 +1,119 @@
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from security.admin_audit import AuditedModelAdmin
+from security.allowlist import allowlist_cache_clear, normalize_network
+from security.firewall import ip_block_lift
+from security.lockout import account_unlock
+from security.models import AuditLog, IPAllowlistEntry, IPBlock, SecurityEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records nobody may add, change or delete, whatever their permissions."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(ReadOnlyAdmin):
+    list_display = (
+        "occurred_at",
+        "actor_kind",
+        "actor_label",
+        "action",
+        "target_type",
+        "target_id",
+        "ip_address",
+    )
+    list_filter = ("actor_kind", "action", "target_type")
+    search_fields = ("actor_label", "action", "target_id", "request_id", "ip_address")
+    date_hierarchy = "occurred_at"
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ReadOnlyAdmin):
+    list_display = ("occurred_at", "severity", "kind", "username", "ip_address", "path")
+    list_filter = ("severity", "kind")
+    search_fields = ("username", "ip_address", "request_id")
+    date_hierarchy = "occurred_at"
+
+
+class IPAllowlistEntryForm(forms.ModelForm):
+    class Meta:
+        model = IPAllowlistEntry
+        fields = ("network", "description", "expires_at")
+
+    def clean_network(self) -> str:
+        return normalize_network(self.cleaned_data["network"])
+
+
+@admin.register(IPAllowlistEntry)
+class IPAllowlistEntryAdmin(AuditedModelAdmin):
+    form = IPAllowlistEntryForm
+    list_display = ("network", "description", "expires_at", "created_at")
+    search_fields = ("network", "description")
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        if not change:
+            obj.created_by_id = request.user.pk
+        super().save_model(request, obj, form, change)
+        allowlist_cache_clear()
+
+    def delete_model(self, request: HttpRequest, obj) -> None:
+        super().delete_model(request, obj)
+        allowlist_cache_clear()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        super().delete_queryset(request, queryset)
+        allowlist_cache_clear()
+
+
+@admin.register(IPBlock)
+class IPBlockAdmin(ReadOnlyAdmin):
+    list_display = ("ip_address", "reason", "created_at", "blocked_until", "lifted_at")
+    search_fields = ("ip_address",)
+    actions = ["lift_blocks"]
+
+    @admin.action(description="Lift the selected blocks")
+    def lift_blocks(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for block_id in queryset.values_list("pk", flat=True):
+            ip_block_lift(block_id=block_id, actor=request.user)
+        self.message_user(request, "Blocks lifted.", messages.SUCCESS)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Needed for the action; the change form itself shows nothing editable.
+        return request.user.is_staff
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(AxesAccessAttemptAdmin):
+    """Axes' failure records; unlocking goes through the audited service."""
+
+    actions = ["unlock_accounts"]
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Unlock the selected accounts")
+    def unlock_accounts(self, request: HttpRequest, queryset: QuerySet) -> None:
+        identifiers = set(queryset.values_list("username", flat=True))
+        for identifier in identifiers:
+            account_unlock(identifier=identifier, actor=request.user)
+        self.message_user(request, f"{len(identifiers)} account(s) unlocked.", messages.SUCCESS)

@@ -1,0 +1,93 @@
+"""The firewall: a per-IP request budget and temporary blocks after failed logins.
+
+Counters and the "blocked until" marker live in the shared cache so every process
+agrees; each block is also a database row that staff can list and lift.
+"""
+
+from datetime import timedelta
+
+import structlog
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from config.errors import NotFound
+from security.audit import audit_record
+from security.events import security_event_record
+from security.models import IPBlock, SecurityEvent, Severity
+from security.ratelimits import Limit, ip_key
+
+logger = structlog.get_logger(__name__)
+
+REQUEST_BUDGET = Limit("firewall", "FIREWALL_RATE_LIMIT", ip_key, fail_open=True)
+
+
+def _failures_key(ip: str) -> str:
+    return f"firewall-failures:{ip}"
+
+
+def _block_key(ip: str) -> str:
+    return f"firewall-block:{ip}"
+
+
+def _window_seconds() -> int:
+    return settings.FIREWALL_BLOCK_MINUTES * 60
+
+
+def ip_blocked_until(ip: str):
+    """When this IP's block ends, or None (one cache read; fails open)."""
+    until = cache.get(_block_key(ip))
+    if until is None or until <= timezone.now():
+        return None
+    return until
+
+
+def failed_authentication_register(*, ip: str, username: str | None = None) -> IPBlock | None:
+    """Count a failed authentication from an IP; block it when the count reaches the limit."""
+    if not settings.FIREWALL_ENABLED or ip_blocked_until(ip) is not None:
+        return None
+    key = _failures_key(ip)
+    if cache.add(key, 1, _window_seconds()):
+        failures = 1
+    else:
+        try:
+            failures = cache.incr(key)
+        except ValueError:
+            failures = 1
+    if failures is None or failures < settings.FIREWALL_FAILED_ATTEMPTS:
+        return None
+    return ip_block(ip=ip, reason=f"{failures} failed authentications", username=username)
+
+
+def ip_block(*, ip: str, reason: str, username: str | None = None, actor=None) -> IPBlock:
+    until = timezone.now() + timedelta(minutes=settings.FIREWALL_BLOCK_MINUTES)
+    with transaction.atomic():
+        block = IPBlock.objects.create(ip_address=ip, reason=reason, blocked_until=until)
+        audit_record(action="ip.block", actor=actor, target=block, changes={"reason": reason})
+    cache.set(_block_key(ip), until, _window_seconds())
+    cache.delete(_failures_key(ip))
+    security_event_record(
+        kind=SecurityEvent.Kind.IP_BLOCKED,
+        severity=Severity.CRITICAL,
+        username=username or "",
+        ip_address=ip,
+        details={"reason": reason, "blocked_until": until},
+    )
+    return block
+
+
+@transaction.atomic
+def ip_block_lift(*, block_id: int, actor) -> IPBlock:
+    """End a block early (staff action, audited)."""
+    block = IPBlock.objects.select_for_update().filter(pk=block_id).first()
+    if block is None:
+        raise NotFound("No such IP block.")
+    if block.lifted_at is None:
+        block.lifted_at = timezone.now()
+        block.lifted_by_id = actor.pk
+        block.save(update_fields=["lifted_at", "lifted_by_id"])
+        audit_record(action="ip.unblock", actor=actor, target=block)
+        if not IPBlock.objects.active().filter(ip_address=block.ip_address).exists():
+            cache.delete(_block_key(block.ip_address))
+    return block

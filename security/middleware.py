@@ -1,0 +1,120 @@
+"""Defences on the request path: request context, staff allowlist, firewall."""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from config.envelope import error_response
+from config.errors import ServiceError
+from config.middleware import is_api_path
+from security.allowlist import ip_is_allowlisted
+from security.client_ip import client_ip
+from security.context import RequestContext, reset_context, set_context
+from security.events import security_event_record
+from security.firewall import REQUEST_BUDGET, ip_blocked_until
+from security.models import SecurityEvent, Severity
+from security.ratelimits import enforce
+
+GetResponse = Callable[[HttpRequest], HttpResponse]
+
+STAFF_PATH_PREFIXES = ("/admin", "/v1/admin-panel", "/v1/support", "/staff")
+# Probes and scrapers are not clients: they are never throttled.
+UNMETERED_PATH_PREFIXES = ("/health", "/api/v1/health", "/metrics")
+
+
+class RequestContextMiddleware:
+    """Publish the client IP, agent and request id for audit rows and events."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = set_context(
+            RequestContext(
+                ip_address=client_ip(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+                request_id=getattr(request, "request_id", ""),
+                path=request.path,
+            )
+        )
+        try:
+            return self.get_response(request)
+        finally:
+            reset_context(token)
+
+
+class StaffAllowlistMiddleware:
+    """With IP_WHITELIST_ENABLED, staff surfaces answer 403 to IPs not on the list."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            settings.IP_WHITELIST_ENABLED
+            and request.path.startswith(STAFF_PATH_PREFIXES)
+            and not ip_is_allowlisted(client_ip(request))
+        ):
+            security_event_record(
+                kind=SecurityEvent.Kind.PERMISSION_DENIED,
+                severity=Severity.WARNING,
+                details={"reason": "ip_not_allowlisted"},
+            )
+            return error_response(
+                403,
+                message="This address may not reach the staff surfaces.",
+                code="IP_NOT_ALLOWLISTED",
+                request=request,
+            )
+        return self.get_response(request)
+
+
+class FirewallMiddleware:
+    """Per-IP request budget and temporary IP blocks (FIREWALL_ENABLED).
+
+    Login views carry `defers_ip_block = True`: there a blocked IP is judged after
+    the account's lockout, so a locked account hears 423 and why.
+    """
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        metered = (
+            settings.FIREWALL_ENABLED
+            and is_api_path(request.path)
+            and not request.path.startswith(UNMETERED_PATH_PREFIXES)
+        )
+        if metered:
+            try:
+                enforce(request, REQUEST_BUDGET)
+            except ServiceError as error:
+                response = error_response(
+                    error.status_code, message=error.message, code=error.code, request=request
+                )
+                for name, value in error.headers.items():
+                    response[name] = value
+                return response
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        if not settings.FIREWALL_ENABLED or request.path.startswith(UNMETERED_PATH_PREFIXES):
+            return None
+        until = ip_blocked_until(client_ip(request))
+        if until is None:
+            return None
+        view_class = getattr(view_func, "cls", None) or getattr(view_func, "view_class", None)
+        if getattr(view_class, "defers_ip_block", False):
+            request.ip_blocked_until = until
+            return None
+        seconds = max(1, int((until - timezone.now()).total_seconds()))
+        response = error_response(
+            403,
+            message="Too many failed attempts from this address; it is blocked for a while.",
+            code="IP_BLOCKED",
+            request=request,
+        )
+        response["Retry-After"] = str(seconds)
+        return response

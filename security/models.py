@@ -1,0 +1,141 @@
+import ipaddress
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from config.models import TimeStampedModel
+
+
+class ActorKind(models.TextChoices):
+    USER = "user", "User"
+    ADMIN = "admin", "Admin"
+    SUPPORT = "support", "Support agent"
+    API_KEY = "api_key", "API key"
+    SYSTEM = "system", "System"
+    ANONYMOUS = "anonymous", "Anonymous"
+
+
+class AuditLog(models.Model):
+    """One state-changing action; rows are never changed or deleted.
+
+    Plain ids instead of foreign keys so that deleting a user or tenant never
+    touches the trail; the database refuses UPDATE (and DELETE on PostgreSQL).
+    """
+
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor_label = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    tenant_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    changes = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    request_id = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_kind}:{self.actor_id} {self.action}"
+        )
+
+
+class Severity(models.TextChoices):
+    INFO = "info", "Info"
+    WARNING = "warning", "Warning"
+    CRITICAL = "critical", "Critical"
+
+
+class SecurityEvent(models.Model):
+    """Something the security team should be able to see: failures, blocks, misuse."""
+
+    class Kind(models.TextChoices):
+        LOGIN_FAILED = "login_failed", "Failed login"
+        ACCOUNT_LOCKED = "account_locked", "Account locked"
+        ACCOUNT_UNLOCKED = "account_unlocked", "Account unlocked"
+        IP_BLOCKED = "ip_blocked", "IP blocked"
+        RATE_LIMITED = "rate_limited", "Rate limited"
+        REFRESH_TOKEN_REUSE = "refresh_token_reuse", "Refresh token re-used"
+        MFA_FAILED = "mfa_failed", "MFA code refused"
+        PERMISSION_DENIED = "permission_denied", "Staff surface denied"
+        API_KEY_MISUSE = "api_key_misuse", "API key misuse"
+
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
+    severity = models.CharField(max_length=16, choices=Severity.choices, db_index=True)
+    user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    username = models.CharField(max_length=254, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    path = models.CharField(max_length=512, blank=True)
+    details = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    request_id = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.severity} {self.kind} {self.ip_address or ''}"
+
+
+class IPAllowlistEntryQuerySet(models.QuerySet):
+    def active(self, at=None):
+        moment = at or timezone.now()
+        return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=moment))
+
+
+class IPAllowlistEntry(TimeStampedModel):
+    """An address or network allowed onto the staff surfaces when the allowlist is on."""
+
+    network = models.CharField(max_length=64, help_text="An IP address or CIDR network.")
+    description = models.CharField(max_length=255, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_by_id = models.BigIntegerField(null=True, blank=True)
+
+    objects = IPAllowlistEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["network"]
+        verbose_name = "IP allowlist entry"
+        verbose_name_plural = "IP allowlist"
+
+    def __str__(self) -> str:
+        return self.network
+
+    def contains(self, ip: str) -> bool:
+        try:
+            return ipaddress.ip_address(ip) in ipaddress.ip_network(self.network, strict=False)
+        except ValueError:
+            return False
+
+
+class IPBlockQuerySet(models.QuerySet):
+    def active(self, at=None):
+        return self.filter(lifted_at__isnull=True, blocked_until__gt=at or timezone.now())
+
+
+class IPBlock(models.Model):
+    """A temporary firewall block of one client IP."""
+
+    ip_address = models.GenericIPAddressField(db_index=True)
+    reason = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+    blocked_until = models.DateTimeField(db_index=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by_id = models.BigIntegerField(null=True, blank=True)
+
+    objects = IPBlockQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "IP block"
+
+    def __str__(self) -> str:
+        return f"{self.ip_address} until {self.blocked_until:%Y-%m-%d %H:%M}"
