@@ -34,7 +34,7 @@ _SQLITE_REVERSE = "DROP TRIGGER IF EXISTS security_auditlog_append_only;"
 def _run(schema_editor, statements: dict[str, str]) -> None:
     sql = statements.get(schema_editor.connection.vendor)
     if sql:
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)
 
 
 def forward(apps, schema_editor):
