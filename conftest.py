@@ -69,11 +69,12 @@ def _database_fixture_for(request: pytest.FixtureRequest) -> str | None:
 
 
 @pytest.fixture(autouse=True)
-def _service_baseline(request: pytest.FixtureRequest, settings) -> None:
+def _service_baseline(request: pytest.FixtureRequest, settings) -> Iterator[None]:
     """Cheap hashing, the built-in roles, and an empty cache for every database test."""
     settings.BCRYPT_ROUNDS = 4
     database_fixture = _database_fixture_for(request)
     if database_fixture is None:
+        yield
         return
     request.getfixturevalue(database_fixture)
     from accounts.models import Role
@@ -82,6 +83,7 @@ def _service_baseline(request: pytest.FixtureRequest, settings) -> None:
 
     ensure_builtin_roles(Role)
     clear_cache()
+    yield
 
 
 @pytest.fixture

@@ -136,7 +136,9 @@ def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
             actor=user,
             actor_kind=ActorKind.USER,
             target=user,
-            changes=field_changes(before, snapshot(user, changed)),
+            changes=field_changes(
+                {field: before[field] for field in changed}, snapshot(user, changed)
+            ),
         )
         logger.info("user_profile_updated", user_id=user.pk, fields=changed)
     return user

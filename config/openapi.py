@@ -39,8 +39,11 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
 
 
 def strip_optional_trailing_slash(endpoints: list, **kwargs) -> list:
-    """Document `^auth/login/?$` routes as `/auth/login`, the form the product documents use."""
+    """Document every path without its trailing slash, the form the product documents use.
+
+    Every API route of this service matches with or without the slash.
+    """
     return [
-        (path[:-1] if regex.endswith("/?$") and path.endswith("/") else path, regex, method, view)
+        (path.rstrip("/") if path != "/" else path, regex, method, view)
         for path, regex, method, view in endpoints
     ]

@@ -23,6 +23,7 @@ urlpatterns = [
     re_path(r"^health/?$", health.HealthView.as_view(), name="health"),
     path("api/v1/", include(api_v1_patterns)),
     path("v1/users/", include("accounts.api.product_urls")),
+    path("v1/admin-panel/", include("security.api.urls")),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="swagger-ui"),
     path("redoc", SpectacularRedocView.as_view(url_name="openapi-schema"), name="redoc"),

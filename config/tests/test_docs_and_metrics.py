@@ -29,7 +29,10 @@ DOCUMENTED_OPERATIONS = [
 def schema(django_db_blocker):
     from rest_framework.test import APIClient
 
+    from config.tests.cache import clear_cache
+
     with django_db_blocker.unblock():
+        clear_cache()
         response = APIClient().get("/openapi.json")
     assert response.status_code == 200
     return response.json()

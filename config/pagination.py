@@ -1,0 +1,40 @@
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+
+class EnvelopePagination(PageNumberPagination):
+    """`?page=1&page_size=50`, answered as `{"success", "pagination", "results"}`."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def get_paginated_response(self, data) -> Response:
+        return Response(
+            {
+                "success": True,
+                "pagination": {
+                    "page": self.page.number,
+                    "page_size": self.page.paginator.per_page,
+                    "total": self.page.paginator.count,
+                    "pages": self.page.paginator.num_pages,
+                },
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        return {
+            "type": "object",
+            "properties": {
+                "success": {"type": "boolean"},
+                "pagination": {
+                    "type": "object",
+                    "properties": {
+                        name: {"type": "integer"}
+                        for name in ("page", "page_size", "total", "pages")
+                    },
+                },
+                "results": schema,
+            },
+        }

@@ -1,0 +1,148 @@
+"""Admin-panel API of the security records: /v1/admin-panel/…"""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.permissions import IsPlatformAdmin
+from config.openapi import error_responses
+from config.pagination import EnvelopePagination
+from security import allowlist, firewall, lockout, selectors
+from security.api import serializers as s
+from security.events import security_event_record
+from security.models import SecurityEvent, Severity
+
+TAG = "admin-panel security"
+
+
+class AdminPanelViewSet(viewsets.GenericViewSet):
+    permission_classes = [IsPlatformAdmin]
+    pagination_class = EnvelopePagination
+
+    def permission_denied(self, request: Request, message=None, code=None):
+        if request.user and request.user.is_authenticated:
+            security_event_record(
+                kind=SecurityEvent.Kind.PERMISSION_DENIED,
+                severity=Severity.WARNING,
+                user=request.user,
+                details={"surface": "admin-panel"},
+            )
+        super().permission_denied(request, message=message, code=code)
+
+    def filters(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.query_params)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+_LIST_ERRORS = error_responses(400, 401, 403)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=[TAG],
+        summary="Security events, newest first (filter by severity, kind, user, IP, time)",
+        parameters=[s.SecurityEventFilterSerializer],
+        responses={200: s.SecurityEventSerializer(many=True), **_LIST_ERRORS},
+    )
+)
+class SecurityLogViewSet(mixins.ListModelMixin, AdminPanelViewSet):
+    serializer_class = s.SecurityEventSerializer
+
+    def get_queryset(self):
+        return selectors.security_events_list(filters=self.filters(s.SecurityEventFilterSerializer))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=[TAG],
+        summary="The audit trail, newest first",
+        parameters=[s.AuditLogFilterSerializer],
+        responses={200: s.AuditLogSerializer(many=True), **_LIST_ERRORS},
+    )
+)
+class AuditLogViewSet(mixins.ListModelMixin, AdminPanelViewSet):
+    serializer_class = s.AuditLogSerializer
+
+    def get_queryset(self):
+        return selectors.audit_logs_list(filters=self.filters(s.AuditLogFilterSerializer))
+
+
+@extend_schema_view(
+    list=extend_schema(tags=[TAG], summary="IP allowlist entries"),
+    create=extend_schema(
+        tags=[TAG],
+        summary="Allow an IP or CIDR network onto the staff surfaces",
+        responses={201: s.IPAllowlistEntrySerializer, **error_responses(400, 401, 403)},
+    ),
+    destroy=extend_schema(
+        tags=[TAG], summary="Remove an allowlist entry", responses=error_responses(401, 403, 404)
+    ),
+)
+class IPAllowlistViewSet(mixins.ListModelMixin, AdminPanelViewSet):
+    serializer_class = s.IPAllowlistEntrySerializer
+    queryset = selectors.allowlist_entries_list()
+
+    def create(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry = allowlist.allowlist_entry_create(
+            network=serializer.validated_data["network"],
+            description=serializer.validated_data.get("description", ""),
+            expires_at=serializer.validated_data.get("expires_at"),
+            actor=request.user,
+        )
+        return Response(self.get_serializer(entry).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        allowlist.allowlist_entry_delete(entry_id=int(pk), actor=request.user)
+        return Response({"success": True, "message": "Allowlist entry removed."})
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=[TAG],
+        summary="IP blocks (active ones unless ?all=true)",
+        parameters=[OpenApiParameter("all", bool)],
+    ),
+    destroy=extend_schema(
+        tags=[TAG],
+        summary="Lift a block",
+        responses={200: s.IPBlockSerializer, **error_responses(401, 403, 404)},
+    ),
+)
+class IPBlockViewSet(mixins.ListModelMixin, AdminPanelViewSet):
+    serializer_class = s.IPBlockSerializer
+
+    def get_queryset(self):
+        include_inactive = self.request.query_params.get("all", "").lower() in {"1", "true", "yes"}
+        return selectors.ip_blocks_list(include_inactive=include_inactive)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        block = firewall.ip_block_lift(block_id=int(pk), actor=request.user)
+        return Response(self.get_serializer(block).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=[TAG], summary="Accounts locked now", responses={200: s.LockoutSerializer(many=True)}
+    ),
+    destroy=extend_schema(
+        tags=[TAG],
+        summary="Unlock an account (identifier as typed at login, any case)",
+        responses=error_responses(401, 403),
+    ),
+)
+class LockoutViewSet(AdminPanelViewSet):
+    serializer_class = s.LockoutSerializer
+    pagination_class = None
+    lookup_value_regex = "[^/]+"
+
+    def list(self, request: Request) -> Response:
+        rows = lockout.locked_accounts()
+        return Response({"success": True, "results": s.LockoutSerializer(rows, many=True).data})
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        cleared = lockout.account_unlock(identifier=pk, actor=request.user)
+        return Response({"success": True, "message": "Account unlocked.", "cleared": cleared})

@@ -1,0 +1,203 @@
+import json
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from accounts import services
+from accounts.models import User
+from accounts.sessions import ClientInfo
+from accounts.tests.factories import UserFactory
+from accounts.tests.helpers import LOGIN_URL, ME_URL, REGISTER_URL, bearer, login
+from security.audit import audit_record
+from security.models import AuditLog, SecurityEvent
+
+
+def test_registration_writes_an_audit_row_with_request_details(api_client, db):
+    api_client.post(
+        REGISTER_URL,
+        {"email": "new@example.com", "username": "newbie", "password": "SecurePass123"},
+        format="json",
+        HTTP_USER_AGENT="curl/8",
+        HTTP_X_REQUEST_ID="reg-1",
+    )
+
+    entry = AuditLog.objects.get(action="user.register")
+    user = User.objects.get(username="newbie")
+    assert (entry.actor_id, entry.actor_kind, entry.target_id) == (user.pk, "user", str(user.pk))
+    assert (entry.ip_address, entry.user_agent, entry.request_id) == (
+        "127.0.0.1",
+        "curl/8",
+        "reg-1",
+    )
+
+
+def test_profile_update_records_before_and_after(api_client, user):
+    user.first_name = "Old"
+    user.save()
+    auth = bearer(login(api_client, user.email)["access_token"])
+
+    api_client.patch(ME_URL, {"first_name": "New", "hobbies": "chess"}, format="json", **auth)
+
+    entry = AuditLog.objects.get(action="user.profile_update")
+    assert entry.changes == {
+        "first_name": {"before": "Old", "after": "New"},
+        "hobbies": {"before": "", "after": "chess"},
+    }
+
+
+def test_password_change_records_no_secret(api_client, user):
+    tokens = login(api_client, user.email)
+    api_client.post(
+        "/api/v1/auth/change-password",
+        {"current_password": "SecurePass123", "new_password": "BrandNewPass456"},
+        format="json",
+        **bearer(tokens["access_token"]),
+    )
+
+    entry = AuditLog.objects.get(action="user.password_change")
+    assert entry.changes == {"password": {"changed": True}}
+    assert AuditLog.objects.filter(action="session.revoke_all").exists()
+
+
+def test_every_state_change_of_a_session_is_audited(api_client, user):
+    tokens = login(api_client, user.email)
+    api_client.post(
+        "/api/v1/auth/refresh", {"refresh_token": tokens["refresh_token"]}, format="json"
+    )
+    fresh = login(api_client, user.email)
+    api_client.post("/api/v1/auth/logout", **bearer(fresh["access_token"]))
+
+    actions = list(AuditLog.objects.order_by("id").values_list("action", flat=True))
+    assert actions == ["session.start", "session.refresh", "session.start", "session.revoke"]
+
+
+def test_staff_status_change_is_audited_with_actor(db):
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    user = UserFactory()
+
+    services.user_set_status(user=user, status=User.Status.SUSPENDED, actor=admin)
+
+    entry = AuditLog.objects.get(action="user.status_change")
+    assert (entry.actor_id, entry.actor_kind) == (admin.pk, "admin")
+    assert entry.changes == {"status": {"before": "active", "after": "suspended"}}
+
+
+def test_rolled_back_change_leaves_no_audit_row(db):
+    user = UserFactory()
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.user_update_profile(user=user, data={"first_name": "Ghost"})
+        raise RuntimeError("abort after the write")
+
+    assert not AuditLog.objects.filter(action="user.profile_update").exists()
+    user.refresh_from_db()
+    assert user.first_name != "Ghost"
+
+
+def test_failed_password_change_leaves_no_audit_row(db):
+    user = UserFactory()
+
+    with pytest.raises(Exception):  # noqa: B017 - the domain error type is not the point
+        services.password_change(
+            user=user,
+            current_password="SecurePass123",
+            new_password="weak",
+            client=ClientInfo(ip_address=None, user_agent=""),
+        )
+
+    assert not AuditLog.objects.filter(action="user.password_change").exists()
+
+
+def test_audit_rows_cannot_be_updated_in_the_database(db):
+    entry = audit_record(action="test.event")
+
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditLog.objects.filter(pk=entry.pk).update(action="tampered")
+
+    assert AuditLog.objects.get(pk=entry.pk).action == "test.event"
+
+
+def test_audit_rows_cannot_be_deleted_on_postgresql(db):
+    entry = audit_record(action="test.event")
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite keeps DELETE open for Django's own flush; CI runs PostgreSQL")
+
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditLog.objects.filter(pk=entry.pk).delete()
+
+    assert AuditLog.objects.filter(pk=entry.pk).exists()
+
+
+def test_audit_trail_is_read_only_in_admin_and_api(client, api_client, db):
+    admin = User.objects.create_superuser(
+        username="boss", email="b@example.com", password="BossPass12345"
+    )
+    entry = audit_record(action="test.event")
+    client.force_login(admin)
+    auth = bearer(login(api_client, "boss", "BossPass12345")["access_token"])
+
+    assert client.get("/admin/security/auditlog/add/").status_code == 403
+    assert client.post(f"/admin/security/auditlog/{entry.pk}/delete/").status_code == 403
+    assert (
+        api_client.post("/v1/admin-panel/audit-logs", {}, format="json", **auth).status_code == 405
+    )
+    assert api_client.get("/v1/admin-panel/audit-logs", **auth).status_code == 200
+    assert AuditLog.objects.filter(pk=entry.pk, action="test.event").exists()
+
+
+def test_admin_form_changes_are_audited(client, db):
+    admin = User.objects.create_superuser(
+        username="boss", email="b@example.com", password="BossPass12345"
+    )
+    user = UserFactory(name="Before Name")
+    client.force_login(admin)
+    page = client.get(f"/admin/accounts/user/{user.pk}/change/")
+    form = page.context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update(
+        {
+            "name": "After Name",
+            "tenant": "",
+            "role": user.role_id,
+            "preferences": "{}",
+            "last_login_0": "",
+            "last_login_1": "",
+        }
+    )
+    data.pop("groups", None)
+    data.pop("user_permissions", None)
+
+    client.post(f"/admin/accounts/user/{user.pk}/change/", data)
+
+    entry = AuditLog.objects.get(action="admin.user.update")
+    assert entry.changes["name"] == {"before": "Before Name", "after": "After Name"}
+    assert entry.actor_label == "boss"
+
+
+def test_nothing_in_audit_or_events_contains_a_secret(api_client, db):
+    user = UserFactory(username="ada")
+    tokens = login(api_client, "ada")
+    api_client.post(LOGIN_URL, {"email": "ada", "password": "WrongSecret999"}, format="json")
+    api_client.post(
+        "/api/v1/auth/change-password",
+        {"current_password": "SecurePass123", "new_password": "BrandNewPass456"},
+        format="json",
+        **bearer(tokens["access_token"]),
+    )
+
+    dumped = json.dumps(
+        [
+            list(AuditLog.objects.values()),
+            list(SecurityEvent.objects.values()),
+        ],
+        default=str,
+    )
+    for secret in (
+        "SecurePass123",
+        "WrongSecret999",
+        "BrandNewPass456",
+        tokens["access_token"],
+        tokens["refresh_token"],
+        User.objects.get(pk=user.pk).password,
+    ):
+        assert secret not in dumped
