@@ -1,9 +1,12 @@
-"""Turn authentication signals into firewall counts and security events."""
+"""Turn authentication and admin signals into firewall counts, events and audit rows."""
 
 from axes.signals import user_locked_out
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth.signals import user_login_failed
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from security.audit import audit_record
 from security.client_ip import client_ip
 from security.events import security_event_record
 from security.firewall import failed_authentication_register
@@ -30,4 +33,28 @@ def account_locked(sender, request=None, username=None, ip_address=None, **kwarg
         severity=Severity.CRITICAL,
         username=username or "",
         ip_address=ip_address,
+    )
+
+
+# Apps whose admin pages write their own detailed audit rows (AuditedModelAdmin).
+_APPS_WITH_DETAILED_ADMIN_AUDIT = frozenset({"accounts", "tenants", "security"})
+_LOG_ENTRY_VERBS = {ADDITION: "create", CHANGE: "update", DELETION: "delete"}
+
+
+@receiver(post_save, sender=LogEntry, dispatch_uid="security_admin_log_entry")
+def admin_change_of_other_apps(sender, instance: LogEntry, created: bool, **kwargs) -> None:
+    """Audit admin changes to third-party models (groups, schedules, tokens, devices)."""
+    content_type = instance.content_type
+    if (
+        not created
+        or content_type is None
+        or content_type.app_label in _APPS_WITH_DETAILED_ADMIN_AUDIT
+    ):
+        return
+    audit_record(
+        action=f"admin.{content_type.model}.{_LOG_ENTRY_VERBS.get(instance.action_flag, 'change')}",
+        actor=instance.user,
+        target_type=f"{content_type.app_label}.{content_type.model}",
+        target_id=instance.object_id or "",
+        changes={"summary": instance.get_change_message(), "object": instance.object_repr},
     )

@@ -201,3 +201,22 @@ def test_nothing_in_audit_or_events_contains_a_secret(api_client, db):
         User.objects.get(pk=user.pk).password,
     ):
         assert secret not in dumped
+
+
+def test_admin_changes_to_other_apps_are_audited(client, db):
+    from django.contrib.auth.models import Group
+
+    admin = User.objects.create_superuser(
+        username="boss", email="b@example.com", password="BossPass12345"
+    )
+    client.force_login(admin)
+
+    client.post("/admin/auth/group/add/", {"name": "auditors"})
+
+    group = Group.objects.get(name="auditors")
+    entry = AuditLog.objects.get(action="admin.group.create")
+    assert (entry.target_type, entry.target_id, entry.actor_label) == (
+        "auth.group",
+        str(group.pk),
+        "boss",
+    )
