@@ -232,6 +232,7 @@ def _settings_section(report: Report) -> list[str]:
         f"{settings.duration:g} s measured, {settings.repeats} rounds, each round measuring "
         "bare, `/users/me`, login back to back.",
         f"- BCRYPT_ROUNDS={settings.rounds}, DEBUG=false, LOG_LEVEL=WARNING, "
+        "RATELIMIT_ENABLE=false, FIREWALL_ENABLED=false, "
         f"CACHE_KEY_PREFIX=um-bench, ENVIRONMENT=development, database `{settings.database}` "
         "(recreated and migrated each run), Redis bench database flushed each run.",
         "",

@@ -79,7 +79,8 @@ def child_env(args: argparse.Namespace) -> dict[str, str]:
 
     Registration is forced open and e-mail verification off, whatever a local .env
     says, because the bench users must be able to log in at once; an empty broker
-    keeps Celery tasks inline so nothing leaves the machine.
+    keeps Celery tasks inline so nothing leaves the machine. Rate limits and the
+    firewall are off: every request comes from one loopback address.
     """
     return {
         **os.environ,
@@ -94,6 +95,9 @@ def child_env(args: argparse.Namespace) -> dict[str, str]:
         "CELERY_BROKER_URL": "",
         "USER_REGISTRATION_ENABLED": "true",
         "EMAIL_VERIFICATION_ENABLED": "false",
+        # The load comes from one address: the per-IP budgets are for clients.
+        "RATELIMIT_ENABLE": "false",
+        "FIREWALL_ENABLED": "false",
     }
 
 
