@@ -265,6 +265,13 @@ minus the login ratio is roughly the share of server time a login spends on
 everything else (queries, tokens, the session row, HTTP). The `/users/me` ratio
 is the share of the bare view's throughput left after authenticating the JWT,
 checking its login session, loading the user and serialising it.
+
+A warm `/users/me` makes no database query but one cache round trip (session
+state, last-seen marker and the cached user in one `MGET`): revocation must take
+effect at once in every process, so the state cannot live in process memory. The
+machine table gives that round trip's floor (a Redis PING from Python); set it
+against a bare request's time (two workers / bare throughput) to see how much of
+the gap is the round trip itself.
 """
 
 
