@@ -4,7 +4,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts import services
+from accounts import lifecycle, mfa, services
 from accounts.models import LoginSession, Role, User
 from accounts.sessions import session_revoke, sessions_revoke_for_user
 from security.admin_audit import AuditedModelAdmin
@@ -50,7 +50,7 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
     ordering = ("-created_at",)
     list_select_related = ("role", "tenant")
     readonly_fields = ("last_login", "password_changed_at", "created_at", "updated_at")
-    actions = ["suspend_users", "activate_users"]
+    actions = ["suspend_users", "activate_users", "reset_mfa", "delete_recoverably"]
     fieldsets = (
         (None, {"fields": ("username", "email", "password")}),
         (
@@ -110,6 +110,18 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
     @admin.action(description="Suspend selected accounts (ends their sessions)")
     def suspend_users(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._set_status(request, queryset, User.Status.SUSPENDED)
+
+    @admin.action(description="Reset MFA of selected accounts (lost authenticator)")
+    def reset_mfa(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for user in queryset:
+            mfa.mfa_reset_by_staff(user=user, actor=request.user)
+        self.message_user(request, "MFA reset.", messages.SUCCESS)
+
+    @admin.action(description="Delete selected accounts (recoverable until purged)")
+    def delete_recoverably(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for user in queryset:
+            lifecycle.account_delete(user=user, actor=request.user, reason="admin action")
+        self.message_user(request, "Accounts deleted.", messages.SUCCESS)
 
     @admin.action(description="Activate selected accounts")
     def activate_users(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -1,8 +1,10 @@
+from rest_framework.exceptions import PermissionDenied
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
+from accounts.login import password_is_expired
 from accounts.models import User
 from accounts.request_auth import user_for_access_token
 from accounts.tokens import SESSION_CLAIM
@@ -23,3 +25,15 @@ class SessionJWTAuthentication(JWTAuthentication):
         if not user.is_active:
             raise AuthenticationFailed("User is inactive", code="user_inactive")
         return user
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None:
+            view = (getattr(request, "parser_context", None) or {}).get("view")
+            if not getattr(view, "allows_expired_password", False) and password_is_expired(
+                result[0]
+            ):
+                raise PermissionDenied(
+                    "Your password has expired: change it to continue.", code="PASSWORD_EXPIRED"
+                )
+        return result

@@ -1,11 +1,19 @@
-"""Password login: defences first, then the credentials, then the account, then a session."""
+"""Password login: defences first, then the credentials, then the account, then a session.
+
+An account with MFA gets no session from the password step: it gets a short-lived
+single-purpose token for the code step (`complete_mfa_login`).
+"""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import structlog
+from django.conf import settings
 from django.contrib.auth import authenticate, user_logged_in
 from django.http import HttpRequest
+from django.utils import timezone
 
+from accounts import mfa
 from accounts.models import User
 from accounts.sessions import ClientInfo, account_status_error, session_start
 from accounts.tokens import TokenPair
@@ -18,7 +26,20 @@ logger = structlog.get_logger(__name__)
 @dataclass(frozen=True)
 class LoginResult:
     user: User
-    tokens: TokenPair
+    tokens: TokenPair | None = None
+    mfa_token: str | None = None
+
+    @property
+    def password_expired(self) -> bool:
+        return password_is_expired(self.user)
+
+
+def password_is_expired(user: User) -> bool:
+    """PASSWORD_EXPIRY_DAYS (0 = never): an expired password may only be changed."""
+    days = settings.PASSWORD_EXPIRY_DAYS
+    if not days or user.password_changed_at is None:
+        return False
+    return user.password_changed_at + timedelta(days=days) <= timezone.now()
 
 
 def _refuse_blocked_ip(request: HttpRequest, identifier: str) -> None:
@@ -61,8 +82,41 @@ def login_with_password(
     if status_error:
         logger.info("login_refused", user_id=user.pk, status=user.status)
         raise status_error
+    if mfa.user_has_mfa(user):
+        token = mfa.mfa_challenge_create(
+            user=user,
+            identifier=identifier,
+            remember_me=remember_me,
+            ip_address=client.ip_address,
+            user_agent=client.user_agent,
+        )
+        logger.info("login_needs_mfa", user_id=user.pk)
+        return LoginResult(user=user, mfa_token=token)
+    return _finish(request, user, client, remember_me=remember_me, mfa_verified=False)
+
+
+def complete_mfa_login(*, request: HttpRequest, mfa_token: str, code: str, client: ClientInfo):
+    """The code step: a valid TOTP or recovery code turns the challenge into a session."""
+    identifier = mfa.mfa_challenge_identifier(mfa_token)
+    _refuse_blocked_ip(request, identifier or "")
+    if identifier is not None:
+        locked_until = account_locked_until(identifier)
+        if locked_until is not None:
+            raise locked_error(locked_until)
+    challenge = mfa.mfa_challenge_redeem(request=request, token=mfa_token, code=code)
+    status_error = account_status_error(challenge.user)
+    if status_error:
+        raise status_error
+    return _finish(
+        request, challenge.user, client, remember_me=challenge.remember_me, mfa_verified=True
+    )
+
+
+def _finish(request, user: User, client: ClientInfo, *, remember_me: bool, mfa_verified: bool):
     # Resets the lockout count (axes) and records last_login (Django).
     user_logged_in.send(sender=User, request=request, user=user)
-    tokens = session_start(user=user, client=client, remember_me=remember_me)
-    logger.info("login_succeeded", user_id=user.pk)
+    tokens = session_start(
+        user=user, client=client, remember_me=remember_me, mfa_verified=mfa_verified
+    )
+    logger.info("login_succeeded", user_id=user.pk, mfa=mfa_verified)
     return LoginResult(user=user, tokens=tokens)

@@ -49,6 +49,7 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
         ACTIVE = "active", "Active"
         SUSPENDED = "suspended", "Suspended"
         PENDING = "pending", "Pending"
+        DELETED = "deleted", "Deleted (recoverable until purged)"
 
     class UserType(models.TextChoices):
         PERSONAL = "Personal", "Personal"
@@ -76,6 +77,9 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
         Role, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
     password_changed_at = models.DateTimeField(null=True, blank=True)
+    pending_email = models.EmailField(max_length=254, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -125,6 +129,7 @@ class LoginSession(models.Model):
         LOGOUT = "logout", "Logged out"
         PASSWORD_CHANGE = "password_change", "Password changed"
         STATUS_CHANGE = "status_change", "Account suspended or deactivated"
+        OTHER_SESSION = "other_session", "Ended from another session"
         REFRESH_REUSE = "refresh_reuse", "Rotated refresh token re-used"
         REVOKED = "revoked", "Revoked by the user or staff"
 
@@ -139,6 +144,7 @@ class LoginSession(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=32, choices=RevokeReason.choices, blank=True)
+    mfa_verified = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -152,3 +158,24 @@ class LoginSession(models.Model):
 
     def is_active_at(self, moment) -> bool:
         return self.revoked_at is None and self.expires_at > moment
+
+
+class MfaChallenge(models.Model):
+    """The half-finished login between the password step and the code step.
+
+    Its token is shown once and stored as a SHA-256 digest; it opens nothing but
+    the code step, lives a few minutes and is used at most once.
+    """
+
+    token_digest = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mfa_challenges")
+    identifier = models.CharField(max_length=254)
+    remember_me = models.BooleanField(default=False)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"mfa challenge of {self.user_id}"

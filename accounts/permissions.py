@@ -1,4 +1,7 @@
+from django.conf import settings
 from rest_framework.permissions import BasePermission
+
+from accounts.tokens import MFA_CLAIM
 
 
 class IsPlatformAdmin(BasePermission):
@@ -8,4 +11,14 @@ class IsPlatformAdmin(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and user.is_active and user.is_platform_admin)
+        if not (user and user.is_authenticated and user.is_active and user.is_platform_admin):
+            return False
+        if settings.ADMIN_REQUIRE_MFA and not _token_has_mfa(request):
+            self.message = "Staff must log in with MFA (ADMIN_REQUIRE_MFA)."
+            return False
+        return True
+
+
+def _token_has_mfa(request) -> bool:
+    token = getattr(request, "auth", None)
+    return bool(token is not None and hasattr(token, "get") and token.get(MFA_CLAIM))

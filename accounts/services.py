@@ -13,7 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import emails
 from accounts.models import LoginSession, Role, User
+from accounts.notify import send_on_commit
 from accounts.roles import BuiltinRole
 from accounts.selectors import user_email_taken, user_username_taken
 from accounts.sessions import ClientInfo, session_start, sessions_revoke_for_user
@@ -38,6 +40,12 @@ def password_check_policy(password: str, *, user: User) -> None:
             errors=list(exc.messages),
             code="WEAK_PASSWORD",
         ) from exc
+
+
+def password_reauthenticate(user: User, password: str) -> None:
+    """Sensitive changes (email, password, MFA) need the current password again."""
+    if not password or not user.check_password(password):
+        raise ValidationFailed("Current password is incorrect.", code="INVALID_CURRENT_PASSWORD")
 
 
 def _ensure_identity_free(*, email: str, username: str, exclude_id: int | None = None) -> None:
@@ -108,6 +116,8 @@ def user_register(
         raise Conflict(
             "A user with this email or username already exists.", code="USER_EXISTS"
         ) from exc
+    if settings.EMAIL_VERIFICATION_ENABLED:
+        send_on_commit(user, emails.VERIFY)
     logger.info("user_registered", user_id=user.pk)
     return user
 
@@ -152,8 +162,7 @@ def password_change(
     Every login session of the account is revoked, the caller's included, and a
     fresh session is returned so the caller stays logged in.
     """
-    if not user.check_password(current_password):
-        raise ValidationFailed("Current password is incorrect.", code="INVALID_CURRENT_PASSWORD")
+    password_reauthenticate(user, current_password)
     if current_password == new_password:
         raise ValidationFailed(
             "The new password must differ from the current one.", code="PASSWORD_UNCHANGED"

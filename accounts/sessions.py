@@ -70,11 +70,18 @@ def account_status_error(user: User) -> Forbidden | None:
         return Forbidden("This account is suspended.", code="ACCOUNT_SUSPENDED")
     if user.status == User.Status.PENDING:
         return Forbidden("This account is pending activation.", code="ACCOUNT_PENDING")
+    if user.status == User.Status.DELETED:
+        return Forbidden(
+            "This account was deleted; it can be recovered through /api/v1/auth/recover-account.",
+            code="ACCOUNT_DELETED",
+        )
     return None
 
 
 @transaction.atomic
-def session_start(*, user: User, client: ClientInfo, remember_me: bool = False) -> TokenPair:
+def session_start(
+    *, user: User, client: ClientInfo, remember_me: bool = False, mfa_verified: bool = False
+) -> TokenPair:
     """Open a login session for a user whose credentials were proven."""
     now = timezone.now()
     session = LoginSession.objects.create(
@@ -82,6 +89,7 @@ def session_start(*, user: User, client: ClientInfo, remember_me: bool = False) 
         ip_address=client.ip_address,
         user_agent=client.user_agent[:512],
         remember_me=remember_me,
+        mfa_verified=mfa_verified,
         refresh_jti=new_jti(),
         created_at=now,
         last_seen_at=now,
@@ -93,7 +101,7 @@ def session_start(*, user: User, client: ClientInfo, remember_me: bool = False) 
         actor_kind=ActorKind.USER,
         target=session,
         tenant_id=user.tenant_id,
-        changes={"remember_me": remember_me},
+        changes={"remember_me": remember_me, "mfa": mfa_verified},
     )
     logger.info("login_session_started", user_id=user.pk, session_id=str(session.pk))
     return token_pair_for_session(user=user, session=session)

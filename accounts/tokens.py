@@ -16,6 +16,7 @@ from accounts.models import LoginSession, User
 from config.errors import AuthenticationError
 
 SESSION_CLAIM = "sid"
+MFA_CLAIM = "mfa"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ def token_pair_for_session(*, user: User, session: LoginSession) -> TokenPair:
     refresh[api_settings.USER_ID_CLAIM] = str(user.pk)
     refresh[api_settings.JTI_CLAIM] = session.refresh_jti
     refresh[SESSION_CLAIM] = str(session.pk)
+    refresh[MFA_CLAIM] = session.mfa_verified
     refresh.set_exp(
         from_time=refresh.current_time, lifetime=session.expires_at - refresh.current_time
     )

@@ -185,6 +185,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "purge-login-sessions": {
+        "task": "accounts.tasks.purge_login_sessions",
+        "schedule": timedelta(hours=1),
+    },
+    "purge-deleted-accounts": {
+        "task": "accounts.tasks.purge_deleted_accounts",
+        "schedule": timedelta(hours=6),
+    },
+}
 
 # ---------------------------------------------------------------------------
 # Users and passwords
@@ -242,6 +252,19 @@ DEFAULT_USER_LIMITS = env.json(
 JWT_ACCESS_TOKEN_EXPIRE_MINUTES = env.int("JWT_ACCESS_TOKEN_EXPIRE_MINUTES", default=30)
 JWT_REFRESH_TOKEN_EXPIRE_DAYS = env.int("JWT_REFRESH_TOKEN_EXPIRE_DAYS", default=7)
 REFRESH_TOKEN_DURATION_DAYS = env.int("REFRESH_TOKEN_DURATION_DAYS", default=30)
+# Multi-factor authentication, verification, reset, expiry, deletion.
+OTP_TOTP_ISSUER = APP_NAME
+MFA_CHALLENGE_SECONDS = env.int("MFA_CHALLENGE_SECONDS", default=300)
+ADMIN_REQUIRE_MFA = env.bool("ADMIN_REQUIRE_MFA", default=False)
+EMAIL_VERIFICATION_TIMEOUT_SECONDS = env.int(
+    "EMAIL_VERIFICATION_TIMEOUT_SECONDS", default=3 * 24 * 3600
+)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+PASSWORD_EXPIRY_DAYS = env.int("PASSWORD_EXPIRY_DAYS", default=0)
+ACCOUNT_RECOVERY_DAYS = env.int("ACCOUNT_RECOVERY_DAYS", default=30)
+LOGIN_SESSION_RETENTION_DAYS = env.int("LOGIN_SESSION_RETENTION_DAYS", default=30)
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
 SESSION_DURATION_HOURS = env.int("SESSION_DURATION_HOURS", default=24)
 ADMIN_SESSION_DURATION_HOURS = env.int("ADMIN_SESSION_DURATION_HOURS", default=24)
 SUPPORT_SESSION_DURATION_HOURS = env.int("SUPPORT_SESSION_DURATION_HOURS", default=12)

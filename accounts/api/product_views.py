@@ -6,6 +6,8 @@ from rest_framework.response import Response
 
 from accounts.api import serializers as s
 from accounts.api import views
+from accounts.api.mfa_views import MfaVerifyView
+from accounts.login import password_is_expired
 from accounts.models import User
 from accounts.tokens import TokenPair
 from config.openapi import error_responses
@@ -28,6 +30,7 @@ def session_answer(message: str, user: User, pair: TokenPair) -> dict:
         "message": message,
         "user": s.ProductUserSerializer(user).data,
         "session": session_body(pair),
+        "password_expired": password_is_expired(user),
     }
 
 
@@ -64,6 +67,29 @@ class ProductRegisterView(views.RegisterView):
     )
 )
 class ProductLoginView(views.LoginView):
+    def render(self, user: User, pair: TokenPair) -> dict:
+        return session_answer("Login successful", user, pair)
+
+    def render_mfa_required(self, mfa_token: str) -> dict:
+        return {
+            "success": True,
+            "message": "Enter the code from your authenticator app",
+            **super().render_mfa_required(mfa_token),
+        }
+
+
+@extend_schema_view(
+    post=_schema(
+        "Finish a login with a TOTP or recovery code",
+        s.ProductLoginSerializer,
+        400,
+        401,
+        403,
+        423,
+        429,
+    )
+)
+class ProductMfaVerifyView(MfaVerifyView):
     def render(self, user: User, pair: TokenPair) -> dict:
         return session_answer("Login successful", user, pair)
 

@@ -248,3 +248,85 @@ class ProductMessageSerializer(serializers.Serializer):
 
 class ProductPasswordChangedSerializer(ProductMessageSerializer):
     session = ProductSessionSerializer()
+
+
+# ----- MFA, sessions and the account lifecycle -------------------------------------
+
+
+class PasswordOnlySerializer(serializers.Serializer):
+    password = password_field()
+
+
+class MfaCodeSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=32, trim_whitespace=True)
+
+
+class PasswordAndCodeSerializer(PasswordOnlySerializer):
+    code = serializers.CharField(max_length=32, trim_whitespace=True)
+
+
+class MfaVerifySerializer(serializers.Serializer):
+    mfa_token = serializers.CharField(max_length=128)
+    code = serializers.CharField(max_length=32, trim_whitespace=True)
+
+
+class TotpEnrolmentSerializer(serializers.Serializer):
+    otpauth_uri = serializers.CharField()
+    secret = serializers.CharField(help_text="Base32, for apps that cannot scan the QR code.")
+    qr_code = serializers.CharField(help_text="An SVG image as a data URI.")
+
+
+class RecoveryCodesSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    recovery_codes = serializers.ListField(child=serializers.CharField())
+
+
+class MfaRequiredSerializer(serializers.Serializer):
+    mfa_required = serializers.BooleanField()
+    mfa_token = serializers.CharField()
+    expires_in = serializers.IntegerField()
+
+
+class LoginSessionSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    user_agent = serializers.CharField()
+    ip_address = serializers.IPAddressField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    last_seen_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    mfa_verified = serializers.BooleanField()
+    current = serializers.SerializerMethodField()
+
+    def get_current(self, session) -> bool:
+        return str(session.pk) == self.context.get("current_session_id")
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=2048)
+
+
+class EmailSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class ResetConfirmSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=2048)
+    new_password = password_field()
+
+
+class EmailChangeSerializer(serializers.Serializer):
+    """`email` (or `new_email`) and the current password."""
+
+    email = serializers.EmailField(max_length=254, required=False)
+    new_email = serializers.EmailField(max_length=254, required=False)
+    password = password_field()
+
+    def validate(self, attrs: dict) -> dict:
+        attrs["email"] = attrs.get("new_email") or attrs.get("email")
+        if not attrs["email"]:
+            raise serializers.ValidationError({"email": ["This field is required."]})
+        return attrs
+
+
+class AccountDeleteSerializer(PasswordOnlySerializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)

@@ -4,17 +4,18 @@ Each view parses, calls one service and renders through `render()`; the /v1/user
 views in `product_views` subclass these and only change the rendering.
 """
 
-from drf_spectacular.utils import extend_schema
+from django.conf import settings
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import services
+from accounts import lifecycle, services
 from accounts.api import serializers as s
 from accounts.client import client_info
-from accounts.login import login_with_password
+from accounts.login import login_with_password, password_is_expired
 from accounts.models import LoginSession, User
 from accounts.sessions import session_refresh, session_revoke
 from accounts.tokens import SESSION_CLAIM, TokenPair
@@ -31,6 +32,7 @@ def token_pair_body(user: User, pair: TokenPair) -> dict:
         "expires_at": pair.access_expires_at,
         "refresh_expires_at": pair.refresh_expires_at,
         "session_id": pair.session_id,
+        "password_expired": password_is_expired(user),
         "user": s.UserSerializer(user).data,
     }
 
@@ -73,7 +75,14 @@ class LoginView(PublicAPIView):
     @extend_schema(
         tags=["auth"],
         summary="Log in with email or username and password",
-        responses={200: s.TokenPairSerializer, **error_responses(400, 401, 403, 415, 423, 429)},
+        responses={
+            200: PolymorphicProxySerializer(
+                "LoginResult",
+                serializers=[s.TokenPairSerializer, s.MfaRequiredSerializer],
+                resource_type_field_name=None,
+            ),
+            **error_responses(400, 401, 403, 415, 423, 429),
+        },
     )
     @ratelimits.rate_limited(ratelimits.LOGIN_PER_IP, ratelimits.LOGIN_PER_ACCOUNT)
     def post(self, request: Request) -> Response:
@@ -86,10 +95,19 @@ class LoginView(PublicAPIView):
             tenant_id=data.get("tenant_id"),
             remember_me=data["remember_me"],
         )
+        if result.mfa_token:
+            return Response(self.render_mfa_required(result.mfa_token))
         return Response(self.render(result.user, result.tokens))
 
     def render(self, user: User, pair: TokenPair) -> dict:
         return token_pair_body(user, pair)
+
+    def render_mfa_required(self, mfa_token: str) -> dict:
+        return {
+            "mfa_required": True,
+            "mfa_token": mfa_token,
+            "expires_in": settings.MFA_CHALLENGE_SECONDS,
+        }
 
 
 class RefreshView(PublicAPIView):
@@ -111,6 +129,7 @@ class RefreshView(PublicAPIView):
 
 class LogoutView(GenericAPIView):
     permission_classes = [IsAuthenticated]
+    allows_expired_password = True
     serializer_class = s.MessageSerializer
 
     @extend_schema(
@@ -133,6 +152,7 @@ class LogoutView(GenericAPIView):
 
 class ChangePasswordView(ValidatingAPIView):
     permission_classes = [IsAuthenticated]
+    allows_expired_password = True
     serializer_class = s.ChangePasswordSerializer
 
     @extend_schema(
@@ -185,6 +205,23 @@ class MeView(GenericAPIView):
     )
     def patch(self, request: Request) -> Response:
         return self.update_profile(request)
+
+    @extend_schema(
+        tags=["users"],
+        summary="Delete the caller's account (needs the password; recoverable for a while)",
+        request=s.AccountDeleteSerializer,
+        responses={200: s.MessageSerializer, **error_responses(400, 401)},
+    )
+    def delete(self, request: Request) -> Response:
+        serializer = s.AccountDeleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        lifecycle.account_delete(
+            user=request.user,
+            actor=request.user,
+            password=serializer.validated_data["password"],
+            reason=serializer.validated_data.get("reason", ""),
+        )
+        return Response({"message": "Account deleted; it can be recovered by email for a while."})
 
     def update_profile(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data, partial=True)

@@ -1,0 +1,49 @@
+"""The account emails: what each one says, built when it is sent (tokens never queue)."""
+
+from django.conf import settings
+from django.core.mail import send_mail
+
+from accounts import email_tokens
+from accounts.models import User
+
+VERIFY = "verify_email"
+PASSWORD_RESET = "password_reset"  # noqa: S105 - an email kind, not a password
+ACCOUNT_RECOVERY = "account_recovery"
+
+
+def _compose(kind: str, user: User) -> tuple[str, str, str]:
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    if kind == VERIFY:
+        token = email_tokens.email_verification_token(user)
+        return (
+            email_tokens.verification_address(user),
+            "Confirm your email address",
+            "Confirm this address by sending the token below to "
+            f'POST {base}/api/v1/auth/verify-email as {{"token": "..."}}.\n\n{token}\n\n'
+            f"It expires in {settings.EMAIL_VERIFICATION_TIMEOUT_SECONDS // 3600} hours.",
+        )
+    if kind == PASSWORD_RESET:
+        token = email_tokens.password_reset_token(user)
+        return (
+            user.email,
+            "Reset your password",
+            "Someone asked to reset the password of this account. If it was you, send the "
+            f"token below with your new password to POST {base}/api/v1/auth/reset-password/confirm."
+            f"\n\n{token}\n\nIt works once and expires in "
+            f"{settings.PASSWORD_RESET_TIMEOUT // 60} minutes. If it was not you, ignore this.",
+        )
+    if kind == ACCOUNT_RECOVERY:
+        token = email_tokens.account_recovery_token(user)
+        return (
+            user.email,
+            "Recover your account",
+            f"Your account was deleted. To restore it, send the token below to POST {base}"
+            f"/api/v1/auth/recover-account/confirm within {settings.ACCOUNT_RECOVERY_DAYS} days "
+            f"of the deletion.\n\n{token}",
+        )
+    raise ValueError(f"unknown email kind {kind!r}")
+
+
+def send_account_email(*, user: User, kind: str) -> None:
+    recipient, subject, body = _compose(kind, user)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])

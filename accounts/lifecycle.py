@@ -1,0 +1,272 @@
+"""The account lifecycle: verification, email change, password reset, deletion,
+recovery, purge, and the housekeeping of login sessions.
+
+Emails leave through a Celery task scheduled on commit, so a rolled-back change
+never sends one. Answers to "send me a link" requests never reveal whether an
+account exists.
+"""
+
+from datetime import timedelta
+
+import structlog
+from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast, Concat
+from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import email_tokens, emails
+from accounts.models import LoginSession, MfaChallenge, User
+from accounts.notify import send_on_commit
+from accounts.selectors import user_email_taken
+from accounts.services import password_check_policy, password_reauthenticate
+from accounts.sessions import sessions_revoke_for_user, user_cache_key
+from config.errors import Conflict, ValidationFailed
+from security.audit import audit_record
+from security.models import ActorKind, AuditLog
+
+logger = structlog.get_logger(__name__)
+
+PURGE_BATCH_SIZE = 500
+
+
+# ----- email verification and change ------------------------------------------------
+
+
+@transaction.atomic
+def email_verification_send(*, user: User) -> None:
+    if user.is_verified and not user.pending_email:
+        return
+    send_on_commit(user, emails.VERIFY)
+
+
+@transaction.atomic
+def email_verify(*, token: str) -> User:
+    """Mark the address in the token verified (and switch to it, for an email change)."""
+    user = email_tokens.email_verification_user(token)
+    if user is None:
+        raise ValidationFailed(
+            "The verification token is invalid or expired.", code="INVALID_TOKEN"
+        )
+    user = User.objects.select_for_update().get(pk=user.pk)
+    changes: dict = {"is_verified": {"before": user.is_verified, "after": True}}
+    if user.pending_email:
+        if user_email_taken(user.pending_email, exclude_id=user.pk):
+            raise Conflict("That email address is taken.", code="USER_EXISTS")
+        changes["email"] = {"before": user.email, "after": user.pending_email}
+        user.email, user.pending_email = user.pending_email, ""
+    user.is_verified = True
+    user.save(update_fields=["email", "pending_email", "is_verified", "updated_at"])
+    audit_record(
+        action="user.email_verified",
+        actor=user,
+        actor_kind=ActorKind.USER,
+        target=user,
+        changes=changes,
+    )
+    return user
+
+
+@transaction.atomic
+def email_change(*, user: User, new_email: str, password: str) -> bool:
+    """Change the address after proving the password.
+
+    Returns True when the change waits for the new address to be verified.
+    """
+    password_reauthenticate(user, password)
+    new_email = new_email.strip().lower()
+    if new_email == user.email:
+        raise ValidationFailed("That is already your email address.", code="EMAIL_UNCHANGED")
+    if user_email_taken(new_email, exclude_id=user.pk):
+        raise Conflict("That email address is taken.", code="USER_EXISTS")
+    if settings.EMAIL_VERIFICATION_ENABLED:
+        user.pending_email = new_email
+        user.save(update_fields=["pending_email", "updated_at"])
+        audit_record(
+            action="user.email_change_requested",
+            actor=user,
+            actor_kind=ActorKind.USER,
+            target=user,
+            changes={"pending_email": new_email},
+        )
+        send_on_commit(user, emails.VERIFY)
+        return True
+    previous = user.email
+    user.email = new_email
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["email", "updated_at"])
+    except IntegrityError as exc:
+        raise Conflict("That email address is taken.", code="USER_EXISTS") from exc
+    audit_record(
+        action="user.email_changed",
+        actor=user,
+        actor_kind=ActorKind.USER,
+        target=user,
+        changes={"email": {"before": previous, "after": new_email}},
+    )
+    return False
+
+
+# ----- password reset ---------------------------------------------------------------
+
+
+@transaction.atomic
+def password_reset_request(*, email: str) -> None:
+    """Send a reset link when an active account has this address; say nothing either way."""
+    user = User.objects.filter(email__lower=email.strip().lower()).first()
+    if user is not None and user.is_active and user.has_usable_password():
+        send_on_commit(user, emails.PASSWORD_RESET)
+    logger.info("password_reset_requested")
+
+
+@transaction.atomic
+def password_reset_confirm(*, token: str, new_password: str) -> User:
+    user = email_tokens.password_reset_user(token)
+    if user is None:
+        raise ValidationFailed("The reset token is invalid or expired.", code="INVALID_TOKEN")
+    password_check_policy(new_password, user=user)
+    user.set_password(new_password)
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "password_changed_at", "updated_at"])
+    audit_record(
+        action="user.password_reset",
+        actor=user,
+        actor_kind=ActorKind.USER,
+        target=user,
+        changes={"password": {"changed": True}},
+    )
+    sessions_revoke_for_user(
+        user=user, reason=LoginSession.RevokeReason.PASSWORD_CHANGE, actor=user
+    )
+    return user
+
+
+# ----- deletion, recovery, purge ----------------------------------------------------
+
+
+@transaction.atomic
+def account_delete(
+    *, user: User, actor: User, password: str | None = None, reason: str = ""
+) -> User:
+    """Deactivate an account at once; it can be recovered for ACCOUNT_RECOVERY_DAYS.
+
+    The owner proves the password; staff give a reason instead.
+    """
+    if actor.pk == user.pk:
+        password_reauthenticate(user, password or "")
+    if user.status == User.Status.DELETED:
+        return user
+    previous = user.status
+    user.status = User.Status.DELETED
+    user.deleted_at = timezone.now()
+    user.save(update_fields=["status", "deleted_at", "updated_at"])
+    audit_record(
+        action="user.deleted",
+        actor=actor,
+        target=user,
+        changes={"status": {"before": previous, "after": user.status}, "reason": reason},
+    )
+    sessions_revoke_for_user(user=user, reason=LoginSession.RevokeReason.STATUS_CHANGE, actor=actor)
+    return user
+
+
+def _recoverable(user: User) -> bool:
+    window = timedelta(days=settings.ACCOUNT_RECOVERY_DAYS)
+    return (
+        user.status == User.Status.DELETED
+        and user.purged_at is None
+        and user.deleted_at is not None
+        and user.deleted_at + window > timezone.now()
+    )
+
+
+@transaction.atomic
+def account_recovery_request(*, email: str) -> None:
+    user = User.objects.filter(email__lower=email.strip().lower()).first()
+    if user is not None and _recoverable(user):
+        send_on_commit(user, emails.ACCOUNT_RECOVERY)
+
+
+@transaction.atomic
+def account_recover(*, token: str) -> User:
+    user = email_tokens.account_recovery_user(token)
+    if user is None or not _recoverable(user):
+        raise ValidationFailed("The recovery token is invalid or expired.", code="INVALID_TOKEN")
+    user.status = User.Status.ACTIVE
+    user.deleted_at = None
+    user.save(update_fields=["status", "deleted_at", "updated_at"])
+    audit_record(action="user.recovered", actor=user, actor_kind=ActorKind.USER, target=user)
+    return user
+
+
+def deleted_accounts_purge(*, batch_size: int = PURGE_BATCH_SIZE) -> int:
+    """Erase the personal data of accounts deleted longer ago than the recovery window.
+
+    Runs in batches with set-based updates; safe to re-run (purged rows are skipped).
+    """
+    cutoff = timezone.now() - timedelta(days=settings.ACCOUNT_RECOVERY_DAYS)
+    due = User.objects.filter(
+        status=User.Status.DELETED, deleted_at__lte=cutoff, purged_at__isnull=True
+    )
+    purged = 0
+    while True:
+        ids = list(due.order_by("pk").values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return purged
+        with transaction.atomic():
+            now = timezone.now()
+            placeholder = Concat(Value("deleted-"), Cast("id", CharField()))
+            User.objects.filter(pk__in=ids).update(
+                username=placeholder,
+                email=Concat(placeholder, Value("@invalid.example")),
+                name="",
+                first_name="",
+                last_name="",
+                about_me="",
+                hobbies="",
+                preferences={},
+                pending_email="",
+                password=UNUSABLE_PASSWORD_PREFIX,
+                purged_at=now,
+            )
+            LoginSession.objects.filter(user_id__in=ids).delete()
+            MfaChallenge.objects.filter(user_id__in=ids).delete()
+            TOTPDevice.objects.filter(user_id__in=ids).delete()
+            StaticDevice.objects.filter(user_id__in=ids).delete()
+            AuditLog.objects.bulk_create(
+                AuditLog(
+                    actor_kind=ActorKind.SYSTEM,
+                    action="user.purged",
+                    target_type="accounts.user",
+                    target_id=str(pk),
+                    occurred_at=now,
+                )
+                for pk in ids
+            )
+        cache.delete_many([user_cache_key(pk) for pk in ids])
+        purged += len(ids)
+        logger.info("accounts_purged", count=len(ids))
+
+
+def login_sessions_purge() -> int:
+    """Delete sessions revoked or expired longer ago than LOGIN_SESSION_RETENTION_DAYS."""
+    cutoff = timezone.now() - timedelta(days=settings.LOGIN_SESSION_RETENTION_DAYS)
+    deleted, _ = LoginSession.objects.filter(
+        Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff)
+    ).delete()
+    MfaChallenge.objects.filter(expires_at__lt=timezone.now()).delete()
+    logger.info("login_sessions_purged", count=deleted)
+    return deleted
+
+
+@transaction.atomic
+def email_verification_resend(*, email: str) -> None:
+    """Send the verification email again to an unverified account; say nothing either way."""
+    user = User.objects.filter(email__lower=email.strip().lower()).first()
+    if user is not None and not user.is_verified:
+        send_on_commit(user, emails.VERIFY)
