@@ -11,9 +11,20 @@ LOGOUT_URL = "/api/v1/auth/logout"
 ME_URL = "/api/v1/users/me"
 
 
-def login(client: APIClient, identifier: str, password: str = DEFAULT_PASSWORD, **extra) -> dict:
+def login(
+    client: APIClient,
+    identifier: str,
+    password: str = DEFAULT_PASSWORD,
+    *,
+    body: dict | None = None,
+    **request_meta,
+) -> dict:
+    """Log in through the REST API; `body` adds JSON fields, keywords set request META."""
     response = client.post(
-        LOGIN_URL, {"email": identifier, "password": password, **extra}, format="json"
+        LOGIN_URL,
+        {"email": identifier, "password": password, **(body or {})},
+        format="json",
+        **request_meta,
     )
     assert response.status_code == 200, response.json()
     return response.json()

@@ -58,7 +58,7 @@ def test_token_lifetimes_follow_settings_and_remember_me(api_client, db):
     before = timezone.now()
 
     normal = login(api_client, user.email)
-    remembered = login(api_client, user.email, remember_me=True)
+    remembered = login(api_client, user.email, body={"remember_me": True})
 
     access_exp = AccessToken(normal["access_token"])["exp"]
     assert abs(access_exp - (before + timedelta(minutes=30)).timestamp()) < 5
@@ -117,7 +117,9 @@ def test_login_with_tenant_of_member_succeeds_and_other_tenant_fails(api_client,
     other = Tenant.objects.create(name="Other", slug="other")
     user = UserFactory(tenant=acme)
 
-    assert login(api_client, user.email, tenant_id=acme.pk)["user"]["tenant_id"] == acme.pk
+    assert (
+        login(api_client, user.email, body={"tenant_id": acme.pk})["user"]["tenant_id"] == acme.pk
+    )
     response = api_client.post(
         LOGIN_URL,
         {"email": user.email, "password": "SecurePass123", "tenant_id": other.pk},
