@@ -24,6 +24,13 @@ UNREACHABLE_REDIS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    """Rate windows are fixed minutes: a stopped clock keeps each test inside one."""
+    with time_machine.travel(timezone.now(), tick=False):
+        yield
+
+
 def test_sixty_first_request_in_a_minute_is_429(api_client, db):
     statuses = [api_client.get(ME_URL).status_code for _ in range(61)]
 
