@@ -1,7 +1,5 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django_otp.admin import OTPAdminSite
 from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.views import (
     SpectacularJSONAPIView,
@@ -10,10 +8,6 @@ from drf_spectacular.views import (
 )
 
 from config import health
-
-if settings.ADMIN_REQUIRE_MFA:
-    # The admin asks for an authenticator code at login and refuses unverified staff.
-    admin.site.__class__ = OTPAdminSite
 
 # Every API route matches with or without a trailing slash, so clients never meet a redirect.
 api_v1_patterns = [

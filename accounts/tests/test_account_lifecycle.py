@@ -507,3 +507,23 @@ def test_admin_require_mfa_allows_staff_after_mfa(api_client, db, settings):
 
     assert api_client.get("/v1/admin-panel/security-logs", **bearer(access)).status_code == 200
     assert pyotp  # the generator the enrolment used
+
+
+def test_admin_require_mfa_refuses_staff_admin_without_otp(client, db, settings):
+    settings.ADMIN_REQUIRE_MFA = True
+    User.objects.create_superuser(
+        username="boss", email="boss@example.com", password="BossPass12345"
+    )
+
+    page = client.get("/admin/login/")
+    password_only = client.post("/admin/login/", {"username": "boss", "password": "BossPass12345"})
+    client.force_login(User.objects.get(username="boss"))
+    index = client.get("/admin/")
+
+    assert "otp_token" in page.content.decode()
+    assert password_only.status_code == 200  # the form is shown again, no login
+    assert index.status_code == 302 and "/admin/login/" in index["Location"]
+
+
+def test_admin_without_mfa_requirement_uses_password_login(client, db):
+    assert "otp_token" not in client.get("/admin/login/").content.decode()

@@ -70,7 +70,11 @@ class AuditLogViewSet(mixins.ListModelMixin, AdminPanelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(tags=[TAG], summary="IP allowlist entries"),
+    list=extend_schema(
+        tags=[TAG],
+        summary="IP allowlist entries",
+        responses={200: s.IPAllowlistEntrySerializer(many=True), **_LIST_ERRORS},
+    ),
     create=extend_schema(
         tags=[TAG],
         summary="Allow an IP or CIDR network onto the staff surfaces",
@@ -105,6 +109,7 @@ class IPAllowlistViewSet(mixins.ListModelMixin, AdminPanelViewSet):
         tags=[TAG],
         summary="IP blocks (active ones unless ?all=true)",
         parameters=[OpenApiParameter("all", bool)],
+        responses={200: s.IPBlockSerializer(many=True), **_LIST_ERRORS},
     ),
     destroy=extend_schema(
         tags=[TAG],
@@ -126,7 +131,9 @@ class IPBlockViewSet(mixins.ListModelMixin, AdminPanelViewSet):
 
 @extend_schema_view(
     list=extend_schema(
-        tags=[TAG], summary="Accounts locked now", responses={200: s.LockoutSerializer(many=True)}
+        tags=[TAG],
+        summary="Accounts locked now",
+        responses={200: s.LockoutSerializer(many=True), **_LIST_ERRORS},
     ),
     destroy=extend_schema(
         tags=[TAG],
