@@ -24,6 +24,8 @@ class SessionJWTAuthentication(JWTAuthentication):
             )
         if not user.is_active:
             raise AuthenticationFailed("User is inactive", code="user_inactive")
+        if user.tenant_id is not None and not user.tenant.is_active:
+            raise AuthenticationFailed("The organisation is deactivated.", code="tenant_inactive")
         return user
 
     def authenticate(self, request):

@@ -41,7 +41,7 @@ def _record_seen(session_id: str) -> None:
 
 
 def _load_user(user_id: str) -> User | None:
-    user = User.objects.select_related("role").filter(pk=user_id).first()
+    user = User.objects.select_related("role", "tenant").filter(pk=user_id).first()
     if user is not None:
         cache.add(user_cache_key(user_id), user, USER_CACHE_SECONDS)
     return user

@@ -23,7 +23,7 @@ from accounts.tokens import TokenPair
 from config.errors import Conflict, Forbidden, ValidationFailed
 from security.audit import audit_record, field_changes, snapshot
 from security.models import ActorKind
-from tenants.selectors import tenant_get_active
+from tenants.selectors import registration_allowed, tenant_get_active, tenant_settings
 
 logger = structlog.get_logger(__name__)
 
@@ -79,11 +79,22 @@ def user_register(
     if not settings.USER_REGISTRATION_ENABLED:
         raise Forbidden("Registration is closed.", code="REGISTRATION_DISABLED")
     email = email.strip().lower()
-    tenant = None
+    tenant, role = None, _default_role()
     if tenant_id is not None:
         tenant = tenant_get_active(tenant_id=tenant_id)
         if tenant is None:
             raise ValidationFailed("Unknown tenant.", code="UNKNOWN_TENANT")
+        if not registration_allowed(tenant, email):
+            raise Forbidden(
+                "This organisation does not take self-registration for this address.",
+                code="TENANT_REGISTRATION_CLOSED",
+            )
+        default_role = tenant_settings(tenant)["default_role"]
+        role = (
+            Role.objects.filter(name=default_role, tenant=tenant).first()
+            or Role.objects.filter(name=default_role, tenant__isnull=True).first()
+            or role
+        )
     user = User(
         username=username,
         email=email,
@@ -94,7 +105,7 @@ def user_register(
         about_me=about_me,
         hobbies=hobbies,
         tenant=tenant,
-        role=_default_role(),
+        role=role,
         is_verified=not settings.EMAIL_VERIFICATION_ENABLED,
     )
     password_check_policy(password, user=user)

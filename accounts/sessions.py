@@ -75,6 +75,8 @@ def account_status_error(user: User) -> Forbidden | None:
             "This account was deleted; it can be recovered through /api/v1/auth/recover-account.",
             code="ACCOUNT_DELETED",
         )
+    if user.tenant_id is not None and not user.tenant.is_active:
+        return Forbidden("This account's organisation is deactivated.", code="TENANT_INACTIVE")
     return None
 
 

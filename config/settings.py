@@ -366,7 +366,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["config.openapi.strip_optional_trailing_slash"],
-    "ENUM_NAME_OVERRIDES": {"UserStatusEnum": "accounts.models.User.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "UserStatusEnum": "accounts.models.User.Status",
+        "ManageableStatusEnum": "accounts.api.serializers.MANAGEABLE_STATUS_CHOICES",
+    },
 }
 
 # Requests larger than this are refused with 413 before any view reads them.

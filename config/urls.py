@@ -6,8 +6,17 @@ from drf_spectacular.views import (
     SpectacularRedocView,
     SpectacularSwaggerView,
 )
+from rest_framework.routers import SimpleRouter
 
+from accounts.api.admin_views import RoleViewSet, UserAdminViewSet
 from config import health
+from tenants.api.views import TenantViewSet
+
+router = SimpleRouter()
+router.trailing_slash = "/?"  # match with or without the slash, never redirect
+router.register("users", UserAdminViewSet, basename="users")
+router.register("roles", RoleViewSet, basename="roles")
+router.register("tenants", TenantViewSet, basename="tenants")
 
 # Every API route matches with or without a trailing slash, so clients never meet a redirect.
 api_v1_patterns = [
@@ -16,6 +25,7 @@ api_v1_patterns = [
     re_path(r"^health/live/?$", health.LivenessView.as_view(), name="health-live"),
     re_path(r"^health/detailed/?$", health.DetailedHealthView.as_view(), name="health-detailed"),
     path("", include("accounts.api.urls")),
+    path("", include(router.urls)),
 ]
 
 urlpatterns = [

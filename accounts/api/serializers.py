@@ -330,3 +330,90 @@ class EmailChangeSerializer(serializers.Serializer):
 
 class AccountDeleteSerializer(PasswordOnlySerializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+# ----- user and role administration ------------------------------------------------
+
+# Statuses staff may set directly ("deleted" goes through deletion and recovery).
+MANAGEABLE_STATUS_CHOICES = [
+    (User.Status.ACTIVE.value, "Active"),
+    (User.Status.SUSPENDED.value, "Suspended"),
+    (User.Status.PENDING.value, "Pending"),
+]
+
+
+class AdminUserCreateSerializer(_RegisterBase):
+    name = name_field(required=False)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    role = serializers.CharField(max_length=50, required=False)
+    tenant_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    status = serializers.ChoiceField(choices=MANAGEABLE_STATUS_CHOICES, required=False)
+    is_verified = serializers.BooleanField(required=False)
+
+
+class AdminUserUpdateSerializer(serializers.Serializer):
+    name = name_field(required=False)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    about_me = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    hobbies = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    user_type = serializers.ChoiceField(choices=User.UserType.choices, required=False)
+    subscription_plan = serializers.CharField(max_length=50, required=False)
+    is_verified = serializers.BooleanField(required=False)
+    role = serializers.CharField(max_length=50, required=False)
+    status = serializers.ChoiceField(choices=MANAGEABLE_STATUS_CHOICES, required=False)
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=MANAGEABLE_STATUS_CHOICES)
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class RoleAssignSerializer(serializers.Serializer):
+    role = serializers.CharField(max_length=50)
+
+
+class BulkUserSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), min_length=1, max_length=1000
+    )
+    status = serializers.ChoiceField(choices=MANAGEABLE_STATUS_CHOICES, required=False)
+    role = serializers.CharField(max_length=50, required=False)
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class UserFilterSerializer(serializers.Serializer):
+    ORDERINGS = [
+        "id",
+        "-id",
+        "created_at",
+        "-created_at",
+        "username",
+        "-username",
+        "email",
+        "-email",
+    ]
+
+    search = serializers.CharField(required=False, max_length=100)
+    status = serializers.ChoiceField(choices=User.Status.choices, required=False)
+    role = serializers.CharField(required=False, max_length=50)
+    tenant = serializers.IntegerField(required=False, min_value=1)
+    plan = serializers.CharField(required=False, max_length=50)
+    created_after = serializers.DateTimeField(required=False)
+    created_before = serializers.DateTimeField(required=False)
+    ordering = serializers.ChoiceField(choices=ORDERINGS, required=False)
+
+
+class StatisticsFilterSerializer(serializers.Serializer):
+    since = serializers.DateField(required=False)
+    until = serializers.DateField(required=False)
+
+
+class RoleSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(max_length=50)
+    description = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    permissions = serializers.ListField(child=serializers.CharField(max_length=100), max_length=100)
+    tenant_id = serializers.IntegerField(read_only=True, allow_null=True)
+    is_builtin = serializers.BooleanField(read_only=True)

@@ -1,0 +1,91 @@
+"""The one answer to "may this actor do P to that object?" (every API and panel asks it).
+
+Platform admins (super admins, staff with the platform-wide admin role) may do
+anything. Everyone else needs the permission string in their role, may act only
+inside their own tenant, and never on someone whose role outranks their own; a role
+can only be given by someone whose own role is at least as high.
+"""
+
+from django.db.models import QuerySet
+
+from accounts.models import Role, User
+from accounts.roles import BuiltinRole, Permission
+
+_BUILTIN_RANK = {
+    BuiltinRole.GUEST: 0,
+    BuiltinRole.USER: 1,
+    BuiltinRole.MODERATOR: 2,
+    BuiltinRole.ADMIN: 3,
+}
+
+
+def role_rank(role: Role | None) -> int:
+    """Built-in roles rank by name; a custom role ranks by the strongest power it holds."""
+    if role is None:
+        return 0
+    if role.is_builtin and role.tenant_id is None:
+        return _BUILTIN_RANK.get(role.name, 0)
+    permissions = set(role.permissions)
+    if {Permission.MANAGE_ROLES, Permission.MANAGE_TENANT, Permission.DELETE_USERS} & permissions:
+        return 3
+    if Permission.WRITE_USERS in permissions:
+        return 2
+    return 1 if permissions - {Permission.READ_SELF, Permission.READ_MODELS} else 0
+
+
+def permissions_of(user: User) -> frozenset[str]:
+    return frozenset(user.role.permissions) if user.role_id else frozenset()
+
+
+def is_platform_admin(user) -> bool:
+    return bool(
+        getattr(user, "is_authenticated", False) and user.is_active and user.is_platform_admin
+    )
+
+
+def can(actor, permission: str, target=None) -> bool:
+    """Whether `actor` holds `permission` over `target` (a User, Role or Tenant, or None)."""
+    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return False
+    if is_platform_admin(actor):
+        return True
+    if permission not in permissions_of(actor):
+        return False
+    if target is None:
+        return True
+    if isinstance(target, User):
+        if target.pk == actor.pk:
+            return True
+        return (
+            actor.tenant_id is not None
+            and target.tenant_id == actor.tenant_id
+            and role_rank(target.role) <= role_rank(actor.role)
+        )
+    target_tenant_id = target.pk if target._meta.label == "tenants.Tenant" else target.tenant_id
+    return actor.tenant_id is not None and target_tenant_id == actor.tenant_id
+
+
+def can_grant_role(actor, role: Role) -> bool:
+    """Giving a role needs a role at least as high, in the role's own tenant."""
+    if is_platform_admin(actor):
+        return True
+    if role.tenant_id is not None and role.tenant_id != actor.tenant_id:
+        return False
+    return role_rank(role) <= role_rank(actor.role)
+
+
+def users_visible_to(actor) -> QuerySet[User]:
+    """The users an actor may see: all, their tenant's, or only themselves. Others are 404."""
+    users = User.objects.select_related("role", "tenant")
+    if is_platform_admin(actor):
+        return users
+    if Permission.READ_USERS in permissions_of(actor) and actor.tenant_id is not None:
+        return users.filter(tenant_id=actor.tenant_id)
+    return users.filter(pk=actor.pk)
+
+
+def roles_visible_to(actor) -> QuerySet[Role]:
+    roles = Role.objects.select_related("tenant")
+    if is_platform_admin(actor):
+        return roles
+    return roles.filter(tenant__isnull=True) | roles.filter(tenant_id=actor.tenant_id)

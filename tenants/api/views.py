@@ -1,0 +1,139 @@
+"""Tenants: /api/v1/tenants/… (platform admins; a tenant admin sees and edits its own)."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts import authz
+from accounts.api.serializers import UserSerializer, password_field
+from config.openapi import error_responses
+from config.pagination import EnvelopePagination
+from tenants import services
+from tenants.models import Tenant
+from tenants.selectors import tenant_settings
+
+
+class TenantSerializer(serializers.ModelSerializer):
+    settings = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Tenant
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "description",
+            "domain",
+            "is_active",
+            "settings",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_settings(self, tenant: Tenant) -> dict:
+        return tenant_settings(tenant)
+
+
+class TenantCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    slug = serializers.SlugField(max_length=100, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    domain = serializers.CharField(max_length=253, required=False, allow_blank=True)
+    settings = serializers.DictField(required=False)
+    admin_email = serializers.EmailField()
+    admin_username = serializers.CharField(min_length=3, max_length=50)
+    admin_password = password_field()
+    admin_first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    admin_last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+
+
+class TenantUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    domain = serializers.CharField(max_length=253, required=False, allow_blank=True)
+    settings = serializers.DictField(required=False)
+
+
+_ERRORS = error_responses(400, 401, 403, 404, 409)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["tenants"], responses={200: TenantSerializer(many=True), **_ERRORS}),
+    retrieve=extend_schema(tags=["tenants"], responses={200: TenantSerializer, **_ERRORS}),
+    create=extend_schema(
+        tags=["tenants"], request=TenantCreateSerializer, responses={201: dict, **_ERRORS}
+    ),
+    update=extend_schema(
+        tags=["tenants"],
+        request=TenantUpdateSerializer,
+        responses={200: TenantSerializer, **_ERRORS},
+    ),
+    partial_update=extend_schema(
+        tags=["tenants"],
+        request=TenantUpdateSerializer,
+        responses={200: TenantSerializer, **_ERRORS},
+    ),
+    destroy=extend_schema(
+        tags=["tenants"],
+        summary="Deactivate the tenant",
+        responses={200: TenantSerializer, **_ERRORS},
+    ),
+)
+class TenantViewSet(viewsets.GenericViewSet):
+    permission_classes = [IsAuthenticated]
+    serializer_class = TenantSerializer
+    pagination_class = EnvelopePagination
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        user = self.request.user
+        if authz.is_platform_admin(user):
+            return Tenant.objects.order_by("id")
+        return Tenant.objects.filter(pk=user.tenant_id or 0)
+
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(TenantSerializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(TenantSerializer(self.get_object()).data)
+
+    def create(self, request: Request) -> Response:
+        serializer = TenantCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tenant, admin = services.tenant_create(actor=request.user, data=serializer.validated_data)
+        body = {
+            "success": True,
+            "tenant": TenantSerializer(tenant).data,
+            "admin": UserSerializer(admin).data,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, pk: str) -> Response:
+        serializer = TenantUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        tenant = services.tenant_update(
+            actor=request.user, tenant=self.get_object(), data=serializer.validated_data
+        )
+        return Response(TenantSerializer(tenant).data)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        return self.update(request, pk)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        tenant = services.tenant_set_active(
+            actor=request.user, tenant=self.get_object(), active=False
+        )
+        return Response(TenantSerializer(tenant).data)
+
+    @extend_schema(tags=["tenants"], request=None, responses={200: TenantSerializer, **_ERRORS})
+    @action(detail=True, methods=["post"])
+    def activate(self, request: Request, pk: str) -> Response:
+        tenant = services.tenant_set_active(
+            actor=request.user, tenant=self.get_object(), active=True
+        )
+        return Response(TenantSerializer(tenant).data)

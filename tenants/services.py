@@ -1,0 +1,122 @@
+"""Tenants: create one with its first admin (both or neither), change it, deactivate it."""
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from accounts import authz
+from accounts.models import LoginSession, User
+from accounts.roles import BuiltinRole, Permission
+from accounts.sessions import forget_cached_user, sessions_revoke_for_user
+from accounts.user_admin import user_create_by_admin
+from config.errors import Conflict, Forbidden, ValidationFailed
+from security.audit import audit_record, field_changes, snapshot
+from tenants.models import Tenant
+from tenants.selectors import DEFAULT_SETTINGS
+
+EDITABLE = ("name", "description", "domain")
+
+
+def _clean_settings(settings: dict) -> dict:
+    unknown = set(settings) - set(DEFAULT_SETTINGS)
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown tenant settings: {', '.join(sorted(unknown))}.", code="INVALID_SETTINGS"
+        )
+    domains = settings.get("allowed_email_domains", [])
+    if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
+        raise ValidationFailed(
+            "allowed_email_domains is a list of domains.", code="INVALID_SETTINGS"
+        )
+    return {**settings, "allowed_email_domains": [d.lower().lstrip("@") for d in domains]}
+
+
+def _require_platform_admin(actor: User) -> None:
+    if not authz.is_platform_admin(actor):
+        raise Forbidden("Only platform administrators may do this.", code="PERMISSION_DENIED")
+
+
+@transaction.atomic
+def tenant_create(*, actor: User, data: dict[str, Any]) -> tuple[Tenant, User]:
+    """The tenant and its first tenant admin, in one transaction."""
+    _require_platform_admin(actor)
+    slug = data.get("slug") or slugify(data["name"])[:100]
+    if not slug:
+        raise ValidationFailed("The name needs letters or digits.", code="INVALID_NAME")
+    if Tenant.objects.filter(slug=slug).exists():
+        raise Conflict("A tenant with this name exists.", code="TENANT_EXISTS")
+    try:
+        with transaction.atomic():
+            tenant = Tenant.objects.create(
+                name=data["name"],
+                slug=slug,
+                description=data.get("description", ""),
+                domain=data.get("domain", ""),
+                settings=_clean_settings(data.get("settings") or {}),
+            )
+    except IntegrityError as exc:
+        raise Conflict("A tenant with this name exists.", code="TENANT_EXISTS") from exc
+    audit_record(
+        action="tenant.create",
+        actor=actor,
+        target=tenant,
+        tenant_id=tenant.pk,
+        changes={"name": tenant.name, "slug": slug},
+    )
+    admin = user_create_by_admin(
+        actor=actor,
+        data={
+            "email": data["admin_email"],
+            "username": data["admin_username"],
+            "password": data["admin_password"],
+            "first_name": data.get("admin_first_name", ""),
+            "last_name": data.get("admin_last_name", ""),
+            "tenant_id": tenant.pk,
+            "role": BuiltinRole.ADMIN,
+            "name": f"{data.get('admin_first_name', '')} {data.get('admin_last_name', '')}".strip(),
+        },
+    )
+    return tenant, admin
+
+
+@transaction.atomic
+def tenant_update(*, actor: User, tenant: Tenant, data: dict[str, Any]) -> Tenant:
+    if not authz.can(actor, Permission.MANAGE_TENANT, tenant):
+        raise Forbidden("You may not change this tenant.", code="PERMISSION_DENIED")
+    fields = [name for name in EDITABLE if name in data]
+    before = snapshot(tenant, [*fields, "settings"])
+    for name in fields:
+        setattr(tenant, name, data[name])
+    if "settings" in data:
+        tenant.settings = {**tenant.settings, **_clean_settings(data["settings"])}
+    tenant.save()
+    audit_record(
+        action="tenant.update",
+        actor=actor,
+        target=tenant,
+        tenant_id=tenant.pk,
+        changes=field_changes(before, snapshot(tenant, [*fields, "settings"])),
+    )
+    return tenant
+
+
+@transaction.atomic
+def tenant_set_active(*, actor: User, tenant: Tenant, active: bool) -> Tenant:
+    """Deactivating stops every member's logins and sessions at once."""
+    _require_platform_admin(actor)
+    tenant.is_active = active
+    tenant.save(update_fields=["is_active", "updated_at"])
+    audit_record(
+        action="tenant.activate" if active else "tenant.deactivate",
+        actor=actor,
+        target=tenant,
+        tenant_id=tenant.pk,
+    )
+    for member in User.objects.filter(tenant=tenant):
+        forget_cached_user(member.pk)
+        if not active:
+            sessions_revoke_for_user(
+                user=member, reason=LoginSession.RevokeReason.STATUS_CHANGE, actor=actor
+            )
+    return tenant
