@@ -4,9 +4,11 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts import lifecycle, mfa, services
+from accounts import lifecycle, mfa, services, user_admin
 from accounts.models import LoginSession, Role, User
+from accounts.roles import BuiltinRole
 from accounts.sessions import session_revoke, sessions_revoke_for_user
+from config.errors import ServiceError
 from security.admin_audit import AuditedModelAdmin
 from security.audit import audit_record
 
@@ -50,7 +52,14 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
     ordering = ("-created_at",)
     list_select_related = ("role", "tenant")
     readonly_fields = ("last_login", "password_changed_at", "created_at", "updated_at")
-    actions = ["suspend_users", "activate_users", "reset_mfa", "delete_recoverably"]
+    actions = [
+        "suspend_users",
+        "activate_users",
+        "make_moderators",
+        "make_users",
+        "reset_mfa",
+        "delete_recoverably",
+    ]
     fieldsets = (
         (None, {"fields": ("username", "email", "password")}),
         (
@@ -110,6 +119,31 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
     @admin.action(description="Suspend selected accounts (ends their sessions)")
     def suspend_users(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._set_status(request, queryset, User.Status.SUSPENDED)
+
+    def _assign_role(self, request: HttpRequest, queryset: QuerySet, role: str) -> None:
+        try:
+            result = user_admin.users_bulk_update(
+                actor=request.user,
+                user_ids=list(queryset.values_list("pk", flat=True)),
+                status=None,
+                role=role,
+            )
+        except ServiceError as error:
+            self.message_user(
+                request, f"Nothing changed: {'; '.join(error.errors)}", messages.ERROR
+            )
+            return
+        self.message_user(
+            request, f"{len(result.updated)} account(s) now {role}.", messages.SUCCESS
+        )
+
+    @admin.action(description="Give selected accounts the moderator role")
+    def make_moderators(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._assign_role(request, queryset, BuiltinRole.MODERATOR)
+
+    @admin.action(description="Give selected accounts the user role")
+    def make_users(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._assign_role(request, queryset, BuiltinRole.USER)
 
     @admin.action(description="Reset MFA of selected accounts (lost authenticator)")
     def reset_mfa(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -1,0 +1,145 @@
+"""Every endpoint × every kind of caller: the allowed/denied answer of each cell.
+
+The matrix is data: add a row when an endpoint is added. `{member}` is a plain user of
+tenant A, `{tenant_admin}` the admin of tenant A, `{other_member}` a user of tenant B,
+`{tenant_a}` tenant A's id. Columns follow ACTORS: anonymous, guest (A), user (A),
+moderator (A), tenant admin (A), admin of tenant B, platform admin.
+"""
+
+import pytest
+
+from accounts.tests.world import ACTORS, build_world
+
+MATRIX = [
+    # method, path, body, expected statuses per actor
+    ("get", "/api/v1/users/me", None, (401, 200, 200, 200, 200, 200, 200)),
+    ("get", "/api/v1/users", None, (401, 200, 200, 200, 200, 200, 200)),
+    ("get", "/api/v1/users/{member}", None, (401, 404, 404, 200, 200, 404, 200)),
+    ("get", "/api/v1/users/{other_member}", None, (401, 404, 404, 404, 404, 200, 200)),
+    ("patch", "/api/v1/users/{member}", {"name": "Renamed"}, (401, 404, 404, 200, 200, 404, 200)),
+    (
+        "patch",
+        "/api/v1/users/{tenant_admin}",
+        {"name": "Renamed"},
+        (401, 404, 404, 403, 200, 404, 200),
+    ),
+    (
+        "post",
+        "/api/v1/users/{member}/status",
+        {"status": "suspended", "reason": "test"},
+        (401, 404, 404, 200, 200, 404, 200),
+    ),
+    (
+        "post",
+        "/api/v1/users/{tenant_admin}/status",
+        {"status": "suspended"},
+        (401, 404, 404, 403, 403, 404, 200),
+    ),
+    (
+        "post",
+        "/api/v1/users/{member}/roles",
+        {"role": "moderator"},
+        (401, 404, 404, 200, 200, 404, 200),
+    ),
+    (
+        "post",
+        "/api/v1/users/{member}/roles",
+        {"role": "admin"},
+        (401, 404, 404, 403, 200, 404, 200),
+    ),
+    ("delete", "/api/v1/users/{member}", None, (401, 404, 404, 403, 200, 404, 200)),
+    (
+        "post",
+        "/api/v1/users",
+        {"email": "new@example.com", "username": "newbie", "password": "SecurePass123"},
+        (401, 403, 403, 201, 201, 201, 201),
+    ),
+    (
+        "post",
+        "/api/v1/users",
+        {
+            "email": "new@example.com",
+            "username": "newbie",
+            "password": "SecurePass123",
+            "role": "admin",
+        },
+        (401, 403, 403, 403, 201, 201, 201),
+    ),
+    (
+        "post",
+        "/api/v1/users/bulk",
+        {"ids": ["{member}"], "status": "suspended"},
+        (401, 400, 400, 200, 200, 400, 200),
+    ),
+    ("get", "/api/v1/users/stats", None, (401, 403, 403, 200, 200, 200, 200)),
+    ("get", "/api/v1/roles", None, (401, 200, 200, 200, 200, 200, 200)),
+    (
+        "post",
+        "/api/v1/roles",
+        {"name": "model_reader", "permissions": ["read:models"]},
+        (401, 403, 403, 403, 201, 201, 201),
+    ),
+    ("get", "/api/v1/tenants", None, (401, 200, 200, 200, 200, 200, 200)),
+    ("get", "/api/v1/tenants/{tenant_a}", None, (401, 200, 200, 200, 200, 404, 200)),
+    (
+        "patch",
+        "/api/v1/tenants/{tenant_a}",
+        {"description": "x"},
+        (401, 403, 403, 403, 200, 404, 200),
+    ),
+    ("delete", "/api/v1/tenants/{tenant_a}", None, (401, 403, 403, 403, 403, 404, 200)),
+    (
+        "post",
+        "/api/v1/tenants",
+        {
+            "name": "Initech",
+            "admin_email": "boss@initech.example",
+            "admin_username": "initech_admin",
+            "admin_password": "AdminPass123",
+        },
+        (401, 403, 403, 403, 403, 403, 201),
+    ),
+    ("get", "/v1/admin-panel/security-logs", None, (401, 403, 403, 403, 403, 403, 200)),
+    ("get", "/v1/admin-panel/audit-logs", None, (401, 403, 403, 403, 403, 403, 200)),
+    ("get", "/api/v1/users/me/sessions", None, (401, 200, 200, 200, 200, 200, 200)),
+    ("get", "/api/v1/users/me/export", None, (401, 200, 200, 200, 200, 200, 200)),
+]
+
+CELLS = [
+    pytest.param(method, path, body, actor, expected[index], id=f"{method} {path} as {actor}")
+    for method, path, body, expected in MATRIX
+    for index, actor in enumerate(ACTORS)
+]
+
+
+def _fill(value, world):
+    names = {
+        "{member}": world.member.pk,
+        "{other_member}": world.other_member.pk,
+        "{tenant_admin}": world.users["tenant_admin"].pk,
+        "{tenant_a}": world.tenant_a.pk,
+    }
+    if isinstance(value, str):
+        if value in names:
+            return names[value]
+        for name, replacement in names.items():
+            value = value.replace(name, str(replacement))
+        return value
+    if isinstance(value, list):
+        return [_fill(item, world) for item in value]
+    if isinstance(value, dict):
+        return {key: _fill(item, world) for key, item in value.items()}
+    return value
+
+
+@pytest.mark.parametrize(("method", "path", "body", "actor", "expected"), CELLS)
+def test_access_matrix(api_client, db, method, path, body, actor, expected):
+    world = build_world()
+
+    response = getattr(api_client, method)(
+        _fill(path, world), _fill(body, world), format="json", **world.auth(actor)
+    )
+
+    assert response.status_code == expected, response.content[:400]
+    if expected >= 400:
+        assert response.json()["success"] is False
