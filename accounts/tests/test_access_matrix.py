@@ -1,4 +1,4 @@
-"""Every endpoint × every kind of caller: the allowed/denied answer of each cell.
+"""Every endpoint by every kind of caller: the allowed/denied answer of each cell.
 
 The matrix is data: add a row when an endpoint is added. `{member}` is a plain user of
 tenant A, `{tenant_admin}` the admin of tenant A, `{other_member}` a user of tenant B,
@@ -102,7 +102,59 @@ MATRIX = [
     ("get", "/v1/admin-panel/security-logs", None, (401, 403, 403, 403, 403, 403, 200)),
     ("get", "/v1/admin-panel/audit-logs", None, (401, 403, 403, 403, 403, 403, 200)),
     ("get", "/api/v1/users/me/sessions", None, (401, 200, 200, 200, 200, 200, 200)),
+    ("post", "/api/v1/users/me/sessions/revoke-others", None, (401, 200, 200, 200, 200, 200, 200)),
     ("get", "/api/v1/users/me/export", None, (401, 200, 200, 200, 200, 200, 200)),
+    ("patch", "/api/v1/users/me", {"hobbies": "chess"}, (401, 200, 200, 200, 200, 200, 200)),
+    ("get", "/v1/users/profile", None, (401, 200, 200, 200, 200, 200, 200)),
+    ("post", "/api/v1/auth/logout", None, (401, 200, 200, 200, 200, 200, 200)),
+    (
+        "post",
+        "/api/v1/auth/change-password",
+        {"current_password": "x", "new_password": "y"},
+        (401, 400, 400, 400, 400, 400, 400),
+    ),
+    (
+        "post",
+        "/api/v1/auth/mfa/totp/setup",
+        {"password": "wrong"},
+        (401, 400, 400, 400, 400, 400, 400),
+    ),
+    (
+        "post",
+        "/api/v1/auth/mfa/disable",
+        {"password": "wrong", "code": "1"},
+        (401, 400, 400, 400, 400, 400, 400),
+    ),
+    (
+        "put",
+        "/v1/users/email",
+        {"email": "n@example.com", "password": "wrong"},
+        (401, 400, 400, 400, 400, 400, 400),
+    ),
+    ("get", "/v1/admin-panel/ip-whitelist", None, (401, 403, 403, 403, 403, 403, 200)),
+    (
+        "post",
+        "/v1/admin-panel/ip-whitelist",
+        {"ip_address": "10.0.0.1"},
+        (401, 403, 403, 403, 403, 403, 201),
+    ),
+    ("get", "/v1/admin-panel/ip-blocks", None, (401, 403, 403, 403, 403, 403, 200)),
+    ("get", "/v1/admin-panel/lockouts", None, (401, 403, 403, 403, 403, 403, 200)),
+    ("delete", "/v1/admin-panel/lockouts/someone", None, (401, 403, 403, 403, 403, 403, 200)),
+    # Public endpoints answer everyone alike.
+    (
+        "post",
+        "/api/v1/auth/reset-password",
+        {"email": "a@example.com"},
+        (202, 202, 202, 202, 202, 202, 202),
+    ),
+    (
+        "post",
+        "/api/v1/auth/recover-account",
+        {"email": "a@example.com"},
+        (202, 202, 202, 202, 202, 202, 202),
+    ),
+    ("get", "/health", None, (200, 200, 200, 200, 200, 200, 200)),
 ]
 
 CELLS = [

@@ -1,0 +1,187 @@
+import pytest
+
+from accounts.models import LoginSession, User
+from accounts.tests.factories import UserFactory
+from accounts.tests.helpers import LOGIN_URL, ME_URL, REGISTER_URL, assert_envelope, bearer, login
+from accounts.tests.world import build_world
+from security.models import AuditLog
+from tenants.models import Tenant
+
+SEED_BODY = {
+    "name": "Company Name",
+    "description": "Company description",
+    "domain": "company.com",
+    "admin_email": "admin@company.com",
+    "admin_username": "admin",
+    "admin_password": "AdminPass123",
+    "admin_first_name": "Admin",
+    "admin_last_name": "User",
+}
+
+
+@pytest.fixture
+def world(db):
+    return build_world()
+
+
+def test_create_tenant_with_its_first_admin(api_client, world):
+    response = api_client.post(
+        "/api/v1/tenants", SEED_BODY, format="json", **world.auth("platform_admin")
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    tenant = Tenant.objects.get(slug="company-name")
+    admin = User.objects.get(username="admin")
+    assert body["tenant"]["id"] == tenant.pk and body["admin"]["id"] == admin.pk
+    assert (admin.tenant_id, admin.role.name, admin.name) == (tenant.pk, "admin", "Admin User")
+    assert body["tenant"]["settings"]["self_registration"] is True
+    assert login(api_client, "admin", "AdminPass123")["user"]["tenant_id"] == tenant.pk
+    assert {"tenant.create", "user.create"} <= set(
+        AuditLog.objects.values_list("action", flat=True)
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ({"admin_password": "weak"}, 400),
+        ({"admin_email": "not-an-email"}, 400),
+    ],
+)
+def test_tenant_and_admin_are_created_both_or_neither(api_client, world, change, status):
+    response = api_client.post(
+        "/api/v1/tenants", {**SEED_BODY, **change}, format="json", **world.auth("platform_admin")
+    )
+
+    assert_envelope(response, status)
+    assert not Tenant.objects.filter(slug="company-name").exists()
+    assert not User.objects.filter(username="admin").exists()
+
+
+def test_admin_username_clash_rolls_the_tenant_back(api_client, world):
+    UserFactory(username="admin")
+
+    response = api_client.post(
+        "/api/v1/tenants", SEED_BODY, format="json", **world.auth("platform_admin")
+    )
+
+    assert_envelope(response, 409, "USER_EXISTS")
+    assert not Tenant.objects.filter(slug="company-name").exists()
+
+
+def test_duplicate_tenant_is_409(api_client, world):
+    auth = world.auth("platform_admin")
+    api_client.post("/api/v1/tenants", SEED_BODY, format="json", **auth)
+
+    response = api_client.post(
+        "/api/v1/tenants",
+        {**SEED_BODY, "admin_username": "admin2", "admin_email": "x2@company.com"},
+        format="json",
+        **auth,
+    )
+
+    assert_envelope(response, 409, "TENANT_EXISTS")
+
+
+def test_tenant_admin_edits_own_settings(api_client, world):
+    response = api_client.patch(
+        f"/api/v1/tenants/{world.tenant_a.pk}",
+        {"settings": {"self_registration": False, "allowed_email_domains": ["@Acme.example"]}},
+        format="json",
+        **world.auth("tenant_admin"),
+    )
+
+    assert response.status_code == 200
+    assert response.json()["settings"]["allowed_email_domains"] == ["acme.example"]
+
+
+def test_unknown_tenant_setting_is_400(api_client, world):
+    response = api_client.patch(
+        f"/api/v1/tenants/{world.tenant_a.pk}",
+        {"settings": {"colour": "red"}},
+        format="json",
+        **world.auth("tenant_admin"),
+    )
+
+    assert_envelope(response, 400, "INVALID_SETTINGS")
+
+
+def test_deactivating_a_tenant_stops_logins_and_sessions_at_once(api_client, world):
+    member = world.member
+    tokens = login(api_client, member.email)
+
+    response = api_client.delete(
+        f"/api/v1/tenants/{world.tenant_a.pk}", **world.auth("platform_admin")
+    )
+
+    assert response.json()["is_active"] is False
+    assert_envelope(api_client.get(ME_URL, **bearer(tokens["access_token"])), 401)
+    relogin = api_client.post(
+        LOGIN_URL, {"email": member.email, "password": "SecurePass123"}, format="json"
+    )
+    assert_envelope(relogin, 403, "TENANT_INACTIVE")
+    assert not LoginSession.objects.filter(
+        user__tenant=world.tenant_a, revoked_at__isnull=True
+    ).exists()
+    assert login(api_client, world.other_member.email)
+
+
+def test_reactivating_lets_members_in_again(api_client, world):
+    auth = world.auth("platform_admin")
+    api_client.delete(f"/api/v1/tenants/{world.tenant_a.pk}", **auth)
+
+    api_client.post(f"/api/v1/tenants/{world.tenant_a.pk}/activate", **auth)
+
+    assert login(api_client, world.member.email)
+
+
+# ----- membership ------------------------------------------------------------------
+
+
+def _register(api_client, tenant, email="joiner@example.com"):
+    body = {
+        "email": email,
+        "username": "joiner",
+        "password": "SecurePass123",
+        "tenant_id": tenant.pk,
+    }
+    return api_client.post(REGISTER_URL, body, format="json")
+
+
+def test_registration_joins_an_open_tenant_with_its_default_role(api_client, world):
+    world.tenant_a.settings = {"default_role": "guest"}
+    world.tenant_a.save()
+
+    response = _register(api_client, world.tenant_a)
+
+    assert response.status_code == 201
+    assert (response.json()["tenant_id"], response.json()["role"]) == (world.tenant_a.pk, "guest")
+
+
+def test_registration_into_a_closed_tenant_is_403(api_client, world):
+    world.tenant_a.settings = {"self_registration": False}
+    world.tenant_a.save()
+
+    assert_envelope(_register(api_client, world.tenant_a), 403, "TENANT_REGISTRATION_CLOSED")
+
+
+def test_registration_checks_allowed_email_domains(api_client, world):
+    world.tenant_a.settings = {"allowed_email_domains": ["acme.example"]}
+    world.tenant_a.save()
+
+    refused = _register(api_client, world.tenant_a, "joiner@gmail.example")
+    accepted = _register(api_client, world.tenant_a, "joiner@acme.example")
+
+    assert_envelope(refused, 403, "TENANT_REGISTRATION_CLOSED")
+    assert accepted.status_code == 201
+
+
+def test_login_with_another_tenant_id_is_401(api_client, world):
+    response = api_client.post(
+        LOGIN_URL,
+        {"email": world.member.email, "password": "SecurePass123", "tenant_id": world.tenant_b.pk},
+        format="json",
+    )
+
+    assert_envelope(response, 401, "INVALID_CREDENTIALS")
