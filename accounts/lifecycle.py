@@ -23,7 +23,7 @@ from accounts import email_tokens, emails
 from accounts.models import LoginSession, MfaChallenge, User
 from accounts.notify import send_on_commit
 from accounts.selectors import user_email_taken
-from accounts.services import password_check_policy, password_reauthenticate
+from accounts.services import password_check_policy, password_reauthenticate, password_replace
 from accounts.sessions import sessions_revoke_for_user, user_cache_key
 from config.errors import Conflict, ValidationFailed
 from security.audit import audit_record
@@ -130,19 +130,7 @@ def password_reset_confirm(*, token: str, new_password: str) -> User:
     if user is None:
         raise ValidationFailed("The reset token is invalid or expired.", code="INVALID_TOKEN")
     password_check_policy(new_password, user=user)
-    user.set_password(new_password)
-    user.password_changed_at = timezone.now()
-    user.save(update_fields=["password", "password_changed_at", "updated_at"])
-    audit_record(
-        action="user.password_reset",
-        actor=user,
-        actor_kind=ActorKind.USER,
-        target=user,
-        changes={"password": {"changed": True}},
-    )
-    sessions_revoke_for_user(
-        user=user, reason=LoginSession.RevokeReason.PASSWORD_CHANGE, actor=user
-    )
+    password_replace(user=user, new_password=new_password, action="user.password_reset")
     return user
 
 

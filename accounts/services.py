@@ -165,6 +165,23 @@ def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
     return user
 
 
+def password_replace(*, user: User, new_password: str, action: str) -> None:
+    """Store a policy-checked password, audit it, and end every session of the account."""
+    user.set_password(new_password)
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "password_changed_at", "updated_at"])
+    audit_record(
+        action=action,
+        actor=user,
+        actor_kind=ActorKind.USER,
+        target=user,
+        changes={"password": {"changed": True}},
+    )
+    sessions_revoke_for_user(
+        user=user, reason=LoginSession.RevokeReason.PASSWORD_CHANGE, actor=user
+    )
+
+
 def password_change(
     *, user: User, current_password: str, new_password: str, client: ClientInfo
 ) -> TokenPair:
@@ -180,19 +197,7 @@ def password_change(
         )
     password_check_policy(new_password, user=user)
     with transaction.atomic():
-        user.set_password(new_password)
-        user.password_changed_at = timezone.now()
-        user.save(update_fields=["password", "password_changed_at", "updated_at"])
-        audit_record(
-            action="user.password_change",
-            actor=user,
-            actor_kind=ActorKind.USER,
-            target=user,
-            changes={"password": {"changed": True}},
-        )
-        sessions_revoke_for_user(
-            user=user, reason=LoginSession.RevokeReason.PASSWORD_CHANGE, actor=user
-        )
+        password_replace(user=user, new_password=new_password, action="user.password_change")
         pair = session_start(user=user, client=client)
     logger.info("password_changed", user_id=user.pk)
     return pair

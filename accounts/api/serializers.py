@@ -352,13 +352,9 @@ class AdminUserCreateSerializer(_RegisterBase):
     is_verified = serializers.BooleanField(required=False)
 
 
-class AdminUserUpdateSerializer(serializers.Serializer):
-    name = name_field(required=False)
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    about_me = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    hobbies = serializers.CharField(max_length=1000, required=False, allow_blank=True)
-    user_type = serializers.ChoiceField(choices=User.UserType.choices, required=False)
+class AdminUserUpdateSerializer(ProfileUpdateSerializer):
+    """What staff may change: the profile plus plan, verification, role and status."""
+
     subscription_plan = serializers.CharField(max_length=50, required=False)
     is_verified = serializers.BooleanField(required=False)
     role = serializers.CharField(max_length=50, required=False)
