@@ -25,6 +25,7 @@ from accounts.notify import send_on_commit
 from accounts.selectors import user_email_taken
 from accounts.services import password_check_policy, password_reauthenticate, password_replace
 from accounts.sessions import sessions_revoke_for_user, user_cache_key
+from apikeys.services import revoke_all_for_user
 from config.errors import Conflict, ValidationFailed
 from security.audit import audit_record
 from security.models import ActorKind, AuditLog
@@ -160,6 +161,7 @@ def account_delete(
         changes={"status": {"before": previous, "after": user.status}, "reason": reason},
     )
     sessions_revoke_for_user(user=user, reason=LoginSession.RevokeReason.STATUS_CHANGE, actor=actor)
+    revoke_all_for_user(user=user, actor=actor)
     return user
 
 

@@ -40,6 +40,11 @@ def _record_seen(session_id: str) -> None:
         LoginSession.objects.filter(pk=session_id).update(last_seen_at=timezone.now())
 
 
+def user_by_id(user_id: int | str) -> User | None:
+    """The user with its role and tenant, from the cache when warm."""
+    return cache.get(user_cache_key(user_id)) or _load_user(str(user_id))
+
+
 def _load_user(user_id: str) -> User | None:
     user = User.objects.select_related("role", "tenant").filter(pk=user_id).first()
     if user is not None:

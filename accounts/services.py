@@ -4,6 +4,7 @@ Every function validates, writes in one transaction and raises a domain error
 from `config.errors` that the API renders; views, admin and commands call these.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -20,7 +21,9 @@ from accounts.roles import BuiltinRole
 from accounts.selectors import user_email_taken, user_username_taken
 from accounts.sessions import ClientInfo, session_start, sessions_revoke_for_user
 from accounts.tokens import TokenPair
+from apikeys.services import apikey_regenerate_primary
 from config.errors import Conflict, Forbidden, ValidationFailed
+from credits.services import account_for
 from security.audit import audit_record, field_changes, snapshot
 from security.models import ActorKind
 from tenants.selectors import registration_allowed, tenant_get_active, tenant_settings
@@ -62,6 +65,14 @@ def _default_role() -> Role | None:
     return Role.objects.filter(name=BuiltinRole.USER, tenant__isnull=True).first()
 
 
+@dataclass(frozen=True)
+class Registration:
+    """The new account and its primary API key, in clear this once."""
+
+    user: User
+    api_key: str
+
+
 def user_register(
     *,
     username: str,
@@ -74,8 +85,9 @@ def user_register(
     about_me: str = "",
     hobbies: str = "",
     tenant_id: int | None = None,
-) -> User:
-    """Create an ordinary account through self-registration."""
+) -> Registration:
+    """Create an ordinary account through self-registration, with its primary API key
+    and its credit account."""
     if not settings.USER_REGISTRATION_ENABLED:
         raise Forbidden("Registration is closed.", code="REGISTRATION_DISABLED")
     email = email.strip().lower()
@@ -122,6 +134,8 @@ def user_register(
                 target=user,
                 changes={"username": user.username, "email": user.email},
             )
+            api_key = apikey_regenerate_primary(user=user).clear
+            account_for(user)
     except IntegrityError as exc:
         # Two registrations raced past the check above; the unique index decided.
         raise Conflict(
@@ -130,7 +144,7 @@ def user_register(
     if settings.EMAIL_VERIFICATION_ENABLED:
         send_on_commit(user, emails.VERIFY)
     logger.info("user_registered", user_id=user.pk)
-    return user
+    return Registration(user=user, api_key=api_key)
 
 
 @transaction.atomic

@@ -190,6 +190,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.purge_login_sessions",
         "schedule": timedelta(hours=1),
     },
+    "reset-daily-credits": {
+        "task": "credits.tasks.reset_daily_credits",
+        "schedule": timedelta(hours=1),
+    },
     "purge-deleted-accounts": {
         "task": "accounts.tasks.purge_deleted_accounts",
         "schedule": timedelta(hours=6),
@@ -335,6 +339,11 @@ MESSAGE_LOGGING_ENABLED = env.bool("MESSAGE_LOGGING_ENABLED", default=True)
 MESSAGE_BATCH_SIZE = env.int("MESSAGE_BATCH_SIZE", default=50)
 MESSAGE_FLUSH_INTERVAL_SECONDS = env.int("MESSAGE_FLUSH_INTERVAL_SECONDS", default=600)
 MESSAGE_MAX_QUEUE_SIZE = env.int("MESSAGE_MAX_QUEUE_SIZE", default=1000)
+LLM_BACKEND_URL = env.str("LLM_BACKEND_URL", default="")
+LLM_API_KEY = env.str("LLM_API_KEY", default="")
+LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=30)
+LLM_DEFAULT_MODEL = env.str("LLM_DEFAULT_MODEL", default="echo-1")
+BATCH_MAX_PROMPTS = env.int("BATCH_MAX_PROMPTS", default=20)
 AUTO_CREDIT_RESET_ENABLED = env.bool("AUTO_CREDIT_RESET_ENABLED", default=True)
 DAILY_USAGE_RESET_HOUR = env.int("DAILY_USAGE_RESET_HOUR", default=0)
 
@@ -342,7 +351,10 @@ DAILY_USAGE_RESET_HOUR = env.int("DAILY_USAGE_RESET_HOUR", default=0)
 # REST API and its documentation
 # ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.SessionJWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apikeys.authentication.APIKeyAuthentication",
+        "accounts.authentication.SessionJWTAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",

@@ -9,7 +9,10 @@ from drf_spectacular.views import (
 from rest_framework.routers import SimpleRouter
 
 from accounts.api.admin_views import RoleViewSet, UserAdminViewSet
+from apikeys.api import APIKeyViewSet, ProductAPIKeyRegenerateView, ProductAPIKeyView
 from config import health
+from credits.api import MyCreditsView, UserCreditsView
+from gateway.api import BatchView, CompletionView
 from tenants.api.views import TenantViewSet
 
 router = SimpleRouter()
@@ -17,6 +20,7 @@ router.trailing_slash = "/?"  # match with or without the slash, never redirect
 router.register("users", UserAdminViewSet, basename="users")
 router.register("roles", RoleViewSet, basename="roles")
 router.register("tenants", TenantViewSet, basename="tenants")
+router.register("api-keys", APIKeyViewSet, basename="api-keys")
 
 # Every API route matches with or without a trailing slash, so clients never meet a redirect.
 api_v1_patterns = [
@@ -24,6 +28,8 @@ api_v1_patterns = [
     re_path(r"^health/ready/?$", health.ReadinessView.as_view(), name="health-ready"),
     re_path(r"^health/live/?$", health.LivenessView.as_view(), name="health-live"),
     re_path(r"^health/detailed/?$", health.DetailedHealthView.as_view(), name="health-detailed"),
+    re_path(r"^users/me/credits/?$", MyCreditsView.as_view(), name="my-credits"),
+    re_path(r"^users/(?P<user_id>\d+)/credits/?$", UserCreditsView.as_view(), name="user-credits"),
     path("", include("accounts.api.urls")),
     path("", include(router.urls)),
 ]
@@ -32,7 +38,15 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     re_path(r"^health/?$", health.HealthView.as_view(), name="health"),
     path("api/v1/", include(api_v1_patterns)),
+    re_path(r"^v1/users/api-key/?$", ProductAPIKeyView.as_view(), name="v1-api-key"),
+    re_path(
+        r"^v1/users/api-key/regenerate/?$",
+        ProductAPIKeyRegenerateView.as_view(),
+        name="v1-api-key-regenerate",
+    ),
     path("v1/users/", include("accounts.api.product_urls")),
+    re_path(r"^v1/prompt/completions/?$", CompletionView.as_view(), name="v1-completions"),
+    re_path(r"^v1/batch/process/?$", BatchView.as_view(), name="v1-batch"),
     path("v1/admin-panel/", include("security.api.urls")),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="swagger-ui"),

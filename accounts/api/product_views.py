@@ -50,13 +50,15 @@ def _schema(summary: str, response, *errors: int):
 class ProductRegisterView(views.RegisterView):
     serializer_class = s.ProductRegisterSerializer
 
-    def render(self, user: User) -> dict:
+    def render(self, registration) -> dict:
+        user = registration.user
         return {
             "success": True,
             "message": "User registered successfully",
             "user_id": user.pk,
             "username": user.username,
             "email": user.email,
+            "api_key": registration.api_key,
             "verification_required": not user.is_verified,
         }
 

@@ -226,6 +226,7 @@ class ProductRegisteredSerializer(serializers.Serializer):
     user_id = serializers.IntegerField()
     username = serializers.CharField()
     email = serializers.EmailField()
+    api_key = serializers.CharField(help_text="The primary API key, shown this once.")
     verification_required = serializers.BooleanField()
 
 

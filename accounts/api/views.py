@@ -61,11 +61,11 @@ class RegisterView(PublicAPIView):
     )
     @ratelimits.rate_limited(ratelimits.REGISTER_PER_IP)
     def post(self, request: Request) -> Response:
-        user = services.user_register(**self.validated(request))
-        return Response(self.render(user), status=status.HTTP_201_CREATED)
+        registration = services.user_register(**self.validated(request))
+        return Response(self.render(registration), status=status.HTTP_201_CREATED)
 
-    def render(self, user: User) -> dict:
-        return s.UserSerializer(user).data
+    def render(self, registration: services.Registration) -> dict:
+        return s.UserSerializer(registration.user).data
 
 
 class LoginView(PublicAPIView):

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from accounts.models import User
@@ -45,6 +47,8 @@ def test_register_v1_answers_documented_shape(api_client, db):
     assert response.status_code == 201
     body = response.json()
     user = User.objects.get(username="johndoe")
+    api_key = body.pop("api_key")
+    assert re.fullmatch(r"pe-[A-Za-z0-9_-]{32}", api_key)
     assert body == {
         "success": True,
         "message": "User registered successfully",

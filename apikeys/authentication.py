@@ -1,0 +1,53 @@
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+
+from accounts.authentication import refuse_unusable_account
+from accounts.request_auth import user_by_id
+from apikeys.services import KEY_PREFIX, apikey_check
+from security.client_ip import client_ip
+from security.events import security_event_record
+from security.firewall import failed_authentication_register
+from security.models import SecurityEvent, Severity
+
+
+def presented_key(request) -> str | None:
+    """An API key from `X-API-Key` or `Authorization: Bearer pe-…`, else None."""
+    header = request.META.get("HTTP_X_API_KEY")
+    if header:
+        return header.strip()
+    scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme == "Bearer" and value.strip().startswith(KEY_PREFIX):
+        return value.strip()
+    return None
+
+
+class APIKeyAuthentication(BaseAuthentication):
+    """`pe-…` keys; a wrong or expired key is 401, a security event, and a firewall strike.
+
+    Keys open only views that say `accepts_api_keys = True` (the metered API and
+    reads of one's own account); account management needs a login session, so a
+    key can never mint keys or change the password.
+    """
+
+    def authenticate(self, request):
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        clear = presented_key(request)
+        if clear is None or not getattr(view, "accepts_api_keys", False):
+            return None
+        identity = apikey_check(clear)
+        user = user_by_id(identity.user_id) if identity else None
+        if identity is None or user is None:
+            security_event_record(
+                kind=SecurityEvent.Kind.API_KEY_MISUSE,
+                severity=Severity.WARNING,
+                details={"key": f"{clear[:7]}…" if clear.startswith(KEY_PREFIX) else "malformed"},
+            )
+            failed_authentication_register(ip=client_ip(request))
+            raise AuthenticationFailed(
+                "Invalid, revoked or expired API key.", code="invalid_api_key"
+            )
+        refuse_unusable_account(user)
+        return user, identity
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="api"'

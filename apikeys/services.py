@@ -1,0 +1,240 @@
+"""API keys: issue, regenerate, rotate, revoke, and check one presented by a client.
+
+A key is shown in clear exactly once. Checking a key costs one cache read when
+warm; revocation writes a tombstone that readers cannot overwrite, so a revoked
+key is refused at once by every process sharing the cache.
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from accounts.models import User
+from apikeys.models import APIKey
+from config.errors import NotFound, ValidationFailed
+from security.audit import audit_record
+
+KEY_PREFIX = "pe-"
+BASE_SCOPES = {"read", "write"}
+_SCOPE = re.compile(r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_*]*$")
+_DURATION = re.compile(r"^(\d{1,5})([dhm])$")
+_REVOKED = "revoked"
+_VALID_CACHE_SECONDS = 300
+_USED_WRITE_INTERVAL_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key: APIKey
+    clear: str
+
+
+@dataclass(frozen=True)
+class KeyIdentity:
+    """What a checked key grants: its owner and scopes (the owner's limits still apply)."""
+
+    key_id: int
+    user_id: int
+    scopes: tuple[str, ...]
+
+    def allows(self, permission: str) -> bool:
+        action = permission.split(":", 1)[0]
+        if permission in self.scopes:
+            return True
+        if "write" in self.scopes:
+            return True
+        return "read" in self.scopes and action == "read"
+
+
+def digest_of(clear: str) -> str:
+    return hashlib.sha256(clear.encode()).hexdigest()
+
+
+def _cache_key(digest: str) -> str:
+    return f"apikey:{digest}"
+
+
+def validate_scopes(scopes: list[str]) -> list[str]:
+    bad = [scope for scope in scopes if scope not in BASE_SCOPES and not _SCOPE.match(str(scope))]
+    if bad:
+        raise ValidationFailed(
+            "Scopes are read, write, or permission strings such as read:models.",
+            errors=[f"scopes: {scope!r} is not a scope" for scope in bad],
+            code="INVALID_SCOPE",
+        )
+    return sorted(set(scopes)) or ["read", "write"]
+
+
+def parse_expiry(value: str | None) -> datetime | None:
+    """`30d`, `12h`, `90m`, an ISO date or date-time, or nothing (never expires)."""
+    if not value:
+        return None
+    now = timezone.now()
+    match = _DURATION.match(value.strip())
+    if match:
+        amount, unit = int(match[1]), match[2]
+        return now + timedelta(**{{"d": "days", "h": "hours", "m": "minutes"}[unit]: amount})
+    moment = parse_datetime(value) or (
+        datetime.combine(parse_date(value), datetime.min.time()) if parse_date(value) else None
+    )
+    if moment is None:
+        raise ValidationFailed("expires_in is like 30d, 12h, or a date.", code="INVALID_EXPIRY")
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, timezone.UTC)
+    if moment <= now:
+        raise ValidationFailed("The expiry must be in the future.", code="INVALID_EXPIRY")
+    return moment
+
+
+def _new_clear_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(24)  # 32 URL-safe characters
+
+
+def _issue(*, user: User, name: str, scopes: list[str], expires_at, is_primary: bool) -> IssuedKey:
+    clear = _new_clear_key()
+    key = APIKey.objects.create(
+        user=user,
+        name=name,
+        prefix=clear[3:11],
+        last4=clear[-4:],
+        digest=digest_of(clear),
+        scopes=scopes,
+        expires_at=expires_at,
+        is_primary=is_primary,
+    )
+    return IssuedKey(key=key, clear=clear)
+
+
+@transaction.atomic
+def apikey_create(
+    *,
+    user: User,
+    name: str,
+    scopes: list[str] | None = None,
+    expires_in: str | None = None,
+    actor: User | None = None,
+) -> IssuedKey:
+    issued = _issue(
+        user=user,
+        name=name,
+        scopes=validate_scopes(scopes or []),
+        expires_at=parse_expiry(expires_in),
+        is_primary=False,
+    )
+    audit_record(
+        action="api_key.create",
+        actor=actor or user,
+        target=issued.key,
+        tenant_id=user.tenant_id,
+        changes={"name": name, "scopes": issued.key.scopes, "key": issued.key.masked},
+    )
+    return issued
+
+
+@transaction.atomic
+def apikey_regenerate_primary(*, user: User, actor: User | None = None) -> IssuedKey:
+    """The account's primary key, new; the old one dies at once."""
+    for old in APIKey.objects.select_for_update().filter(
+        user=user, is_primary=True, revoked_at__isnull=True
+    ):
+        _revoke(old, actor=actor or user, action="api_key.regenerate")
+    issued = _issue(
+        user=user, name="primary", scopes=["read", "write"], expires_at=None, is_primary=True
+    )
+    audit_record(
+        action="api_key.create",
+        actor=actor or user,
+        target=issued.key,
+        tenant_id=user.tenant_id,
+        changes={"name": "primary", "key": issued.key.masked},
+    )
+    return issued
+
+
+def _revoke(key: APIKey, *, actor, action: str) -> None:
+    key.revoked_at = timezone.now()
+    key.save(update_fields=["revoked_at"])
+    cache.set(_cache_key(key.digest), _REVOKED, _VALID_CACHE_SECONDS + 60)
+    audit_record(
+        action=action,
+        actor=actor,
+        target=key,
+        tenant_id=key.user.tenant_id,
+        changes={"key": key.masked},
+    )
+
+
+@transaction.atomic
+def apikey_revoke(*, key: APIKey, actor: User) -> APIKey:
+    if key.revoked_at is None:
+        _revoke(key, actor=actor, action="api_key.revoke")
+    return key
+
+
+@transaction.atomic
+def apikey_rotate(*, key: APIKey, actor: User) -> IssuedKey:
+    """A new key with the same name, scopes and expiry; the old one dies at once."""
+    if key.revoked_at is not None:
+        raise NotFound("No such API key.")
+    _revoke(key, actor=actor, action="api_key.rotate")
+    issued = _issue(
+        user=key.user,
+        name=key.name,
+        scopes=key.scopes,
+        expires_at=key.expires_at,
+        is_primary=key.is_primary,
+    )
+    audit_record(
+        action="api_key.create",
+        actor=actor,
+        target=issued.key,
+        tenant_id=key.user.tenant_id,
+        changes={"rotated_from": key.pk},
+    )
+    return issued
+
+
+def apikey_check(clear: str) -> KeyIdentity | None:
+    """The identity of a presented key, or None when it is unknown, revoked or expired."""
+    if not clear.startswith(KEY_PREFIX) or len(clear) != 35:
+        return None
+    digest = digest_of(clear)
+    cached = cache.get(_cache_key(digest))
+    if cached == _REVOKED:
+        return None
+    if cached is None:
+        candidate = APIKey.objects.filter(prefix=clear[3:11]).usable().filter(digest=digest).first()
+        if candidate is None or not hmac.compare_digest(candidate.digest, digest):
+            return None
+        cached = {
+            "key_id": candidate.pk,
+            "user_id": candidate.user_id,
+            "scopes": tuple(candidate.scopes),
+            "expires_at": candidate.expires_at,
+        }
+        cache.add(_cache_key(digest), cached, _VALID_CACHE_SECONDS)
+    if cached["expires_at"] is not None and cached["expires_at"] <= timezone.now():
+        return None
+    if cache.add(f"apikey-used:{cached['key_id']}", 1, _USED_WRITE_INTERVAL_SECONDS):
+        APIKey.objects.filter(pk=cached["key_id"]).update(last_used_at=timezone.now())
+    return KeyIdentity(cached["key_id"], cached["user_id"], tuple(cached["scopes"]))
+
+
+def revoke_all_for_user(*, user: User, actor) -> int:
+    """Used when an account is deleted: every key dies with it."""
+    keys = list(APIKey.objects.filter(user=user, revoked_at__isnull=True))
+    for key in keys:
+        _revoke(key, actor=actor, action="api_key.revoke")
+    return len(keys)
+
+
+def masked_primary(user: User) -> APIKey | None:
+    return APIKey.objects.filter(user=user, is_primary=True).usable().first()

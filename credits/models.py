@@ -1,0 +1,69 @@
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class CreditAccount(models.Model):
+    """A user's balance: main credits and the conversation limit, each with its daily reset."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_account"
+    )
+    main_credits = models.IntegerField(default=0)
+    main_reset = models.IntegerField(default=0)
+    conversation_limit = models.IntegerField(default=0)
+    conversation_reset = models.IntegerField(default=0)
+    last_reset_on = models.DateField(null=True, blank=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(conversation_limit__gte=0) & Q(main_credits__gte=0),
+                name="credit_balance_never_negative",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"credits of {self.user_id}"
+
+    def limits(self) -> dict:
+        return {"conversation_limit": self.conversation_limit, "reset": self.conversation_reset}
+
+    def credits(self) -> dict:
+        return {"main": self.main_credits, "reset": self.main_reset}
+
+
+class CreditLedgerEntry(models.Model):
+    """Every change of a balance other than use: staff changes, refunds."""
+
+    account = models.ForeignKey(CreditAccount, on_delete=models.CASCADE, related_name="ledger")
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    kind = models.CharField(max_length=32)
+    reason = models.CharField(max_length=500, blank=True)
+    before = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    after = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.account_id}"
+
+
+class CreditResetRun(models.Model):
+    """One daily reset; the unique day makes a second run of the same day a no-op."""
+
+    day = models.DateField(unique=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    accounts_reset = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"credit reset of {self.day}"

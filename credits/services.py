@@ -1,0 +1,176 @@
+"""Credits: the atomic consume, refunds, staff changes with a ledger, the daily reset.
+
+A balance only changes through one conditional UPDATE, so concurrent requests can
+never take it below zero nor lose or double-count a decrement.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.models import User
+from config.errors import ServiceError, ValidationFailed
+from credits.models import CreditAccount, CreditLedgerEntry, CreditResetRun
+from security.audit import audit_record
+from tenants.selectors import tenant_settings
+
+
+class CreditsExhausted(ServiceError):
+    status_code = 429
+    code = "CREDITS_EXHAUSTED"
+    default_message = "Insufficient conversation credits"
+
+
+def _defaults_for(user: User) -> dict:
+    credits = dict(settings.DEFAULT_USER_CREDITS)
+    limits = dict(settings.DEFAULT_USER_LIMITS)
+    if user.tenant_id is not None:
+        tenant_credits = tenant_settings(user.tenant).get("default_credits")
+        if isinstance(tenant_credits, dict):
+            credits = tenant_credits.get("credits", credits)
+            limits = tenant_credits.get("limits", limits)
+    return {
+        "main_credits": int(credits.get("main", 0)),
+        "main_reset": int(credits.get("reset", 0)),
+        "conversation_limit": int(limits.get("conversation_limit", 0)),
+        "conversation_reset": int(limits.get("reset", 0)),
+        "last_reset_on": timezone.now().date(),
+    }
+
+
+def account_for(user: User) -> CreditAccount:
+    """The user's credit account, created from the defaults the first time."""
+    account = CreditAccount.objects.filter(user=user).first()
+    if account is not None:
+        return account
+    try:
+        with transaction.atomic():
+            return CreditAccount.objects.create(user=user, **_defaults_for(user))
+    except IntegrityError:
+        return CreditAccount.objects.get(user=user)
+
+
+def consume(*, user: User, amount: int = 1) -> None:
+    """Take `amount` conversations, all or none; 429 CREDITS_EXHAUSTED when short."""
+    taken = CreditAccount.objects.filter(user=user, conversation_limit__gte=amount).update(
+        conversation_limit=F("conversation_limit") - amount
+    )
+    if taken:
+        return
+    account = account_for(user)
+    if account.conversation_limit >= amount and CreditAccount.objects.filter(
+        pk=account.pk, conversation_limit__gte=amount
+    ).update(conversation_limit=F("conversation_limit") - amount):
+        return
+    account.refresh_from_db()
+    raise CreditsExhausted(extra={"limits": account.limits()})
+
+
+def refund(*, user: User, amount: int = 1, reason: str) -> None:
+    """Give back what a failed call took (the backend failed, nothing was served)."""
+    with transaction.atomic():
+        CreditAccount.objects.filter(user=user).update(
+            conversation_limit=F("conversation_limit") + amount
+        )
+        account = CreditAccount.objects.get(user=user)
+        CreditLedgerEntry.objects.create(
+            account=account,
+            kind="refund",
+            reason=reason,
+            before={"conversation_limit": account.conversation_limit - amount},
+            after={"conversation_limit": account.conversation_limit},
+        )
+
+
+@dataclass(frozen=True)
+class Balance:
+    credits: dict
+    limits: dict
+    used_today: int
+    last_reset_on: object
+
+
+def balance_of(user: User) -> Balance:
+    account = account_for(user)
+    return Balance(
+        credits=account.credits(),
+        limits=account.limits(),
+        used_today=max(0, account.conversation_reset - account.conversation_limit),
+        last_reset_on=account.last_reset_on,
+    )
+
+
+def _non_negative(values: dict, names: tuple[str, ...], label: str) -> dict:
+    cleaned = {}
+    for name in names:
+        if name in values:
+            value = values[name]
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValidationFailed(
+                    f"{label}.{name} must be a whole number of 0 or more.", code="INVALID_CREDITS"
+                )
+            cleaned[name] = value
+    return cleaned
+
+
+@transaction.atomic
+def credits_set(
+    *, user: User, actor: User, credits: dict | None, limits: dict | None, reason: str = ""
+) -> CreditAccount:
+    """A staff change (seed 003's `credits` and `limits` objects), with a ledger row."""
+    credits = _non_negative(credits or {}, ("main", "reset"), "credits")
+    limits = _non_negative(limits or {}, ("conversation_limit", "reset"), "limits")
+    account = CreditAccount.objects.select_for_update().get(pk=account_for(user).pk)
+    before = {"credits": account.credits(), "limits": account.limits()}
+    mapping = {
+        ("credits", "main"): "main_credits",
+        ("credits", "reset"): "main_reset",
+        ("limits", "conversation_limit"): "conversation_limit",
+        ("limits", "reset"): "conversation_reset",
+    }
+    for (group, name), field in mapping.items():
+        source = credits if group == "credits" else limits
+        if name in source:
+            setattr(account, field, source[name])
+    account.save()
+    after = {"credits": account.credits(), "limits": account.limits()}
+    CreditLedgerEntry.objects.create(
+        account=account,
+        actor_id=actor.pk,
+        kind="staff_change",
+        reason=reason,
+        before=before,
+        after=after,
+    )
+    audit_record(
+        action="credits.change",
+        actor=actor,
+        target=user,
+        changes={"before": before, "after": after, "reason": reason},
+    )
+    return account
+
+
+def daily_reset(*, day=None) -> int:
+    """Reset every account not yet reset on `day`, with set-based updates.
+
+    Runs once per day however often it is called: accounts already reset that day
+    are skipped, and the run is recorded once (unique day). Safe to re-run after a
+    crash half-way.
+    """
+    day = day or timezone.now().date()
+    run, _ = CreditResetRun.objects.get_or_create(day=day)
+    reset = CreditAccount.objects.filter(
+        Q(last_reset_on__lt=day) | Q(last_reset_on__isnull=True)
+    ).update(
+        conversation_limit=F("conversation_reset"),
+        main_credits=F("main_reset"),
+        last_reset_on=day,
+    )
+    CreditResetRun.objects.filter(pk=run.pk).update(
+        finished_at=timezone.now(), accounts_reset=F("accounts_reset") + reset
+    )
+    return reset
