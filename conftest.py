@@ -130,9 +130,7 @@ def database_url_for(settings_dict: dict) -> str:
     return f"postgres://{credentials}{host}:{port}/{settings_dict['NAME']}"
 
 
-@pytest.fixture(scope="session")
-def live_service(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[LiveService]:
-    """The service under gunicorn (2 workers) on the test database and cache."""
+def _start_service(tmp_path_factory, extra_env: dict[str, str]) -> Iterator[LiveService]:
     from django.db import connection
 
     port = _free_port()
@@ -143,6 +141,7 @@ def live_service(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterat
         "BCRYPT_ROUNDS": "4",
         "DEBUG": "false",
         "ENVIRONMENT": "development",
+        **extra_env,
     }
     command = [
         sys.executable,
@@ -180,3 +179,19 @@ def live_service(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterat
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def live_service(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[LiveService]:
+    """The service under gunicorn (2 workers) on the test database and cache."""
+    yield from _start_service(tmp_path_factory, {})
+
+
+@pytest.fixture(scope="session")
+def live_service_unmetered(
+    django_db_setup, django_db_blocker, tmp_path_factory
+) -> Iterator[LiveService]:
+    """The same, with rate limits and the firewall off, for load from one address."""
+    yield from _start_service(
+        tmp_path_factory, {"RATELIMIT_ENABLE": "false", "FIREWALL_ENABLED": "false"}
+    )

@@ -10,7 +10,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.cache import cache
 from django.db import transaction
@@ -88,7 +88,7 @@ def parse_expiry(value: str | None) -> datetime | None:
     if moment is None:
         raise ValidationFailed("expires_in is like 30d, 12h, or a date.", code="INVALID_EXPIRY")
     if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.UTC)
+        moment = timezone.make_aware(moment, UTC)
     if moment <= now:
         raise ValidationFailed("The expiry must be in the future.", code="INVALID_EXPIRY")
     return moment
