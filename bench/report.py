@@ -14,6 +14,7 @@ BARE = "GET /bench/bare (bare DRF view)"
 ME = "GET /api/v1/users/me (JWT)"
 LOGIN = "POST /api/v1/auth/login"
 METERED = "POST /v1/prompt/completions (API key)"
+SHORT_NAMES = {BARE: "bare", ME: "`/users/me`", METERED: "metered", LOGIN: "login"}
 
 LOGIN_AIM = 0.90
 ME_AIM = 0.70
@@ -48,6 +49,7 @@ class BenchSettings:
     rounds: int
     hash_samples: int
     database: str
+    service_env: dict[str, str]
 
     @property
     def hashing_processes(self) -> int:
@@ -139,7 +141,7 @@ class Report:
 
     def p50(self, name: str) -> float:
         """Median latency (seconds) of the successful requests of all rounds together."""
-        return percentile(_pooled(self.results[name]).latencies, 50)
+        return _p50(_pooled(self.results[name]))
 
     @property
     def hash_bound_limit(self) -> float:
@@ -299,14 +301,15 @@ def _settings_section(report: Report) -> list[str]:
         f"{report.elapsed_seconds:.0f} s.",
         f"- gunicorn `bench.wsgi`: {settings.workers} workers x {settings.threads} threads "
         "(gthread, keep-alive), on 127.0.0.1.",
-        f"- Load: concurrency {settings.concurrency} for the bare view and `/users/me`, "
-        f"{settings.login_concurrency} for login; {settings.warmup:g} s warm-up then "
-        f"{settings.duration:g} s measured, {settings.repeats} rounds, each round measuring "
-        "bare, `/users/me`, login back to back.",
-        f"- BCRYPT_ROUNDS={settings.rounds}, DEBUG=false, LOG_LEVEL=WARNING, "
-        "RATELIMIT_ENABLE=false, FIREWALL_ENABLED=false, "
-        f"CACHE_KEY_PREFIX=um-bench, ENVIRONMENT=development, database `{settings.database}` "
-        "(recreated and migrated each run), Redis bench database flushed each run.",
+        f"- Load: concurrency {settings.concurrency} for the bare view, `/users/me` and the "
+        f"metered completion, {settings.login_concurrency} for login; {settings.warmup:g} s "
+        f"warm-up then {settings.duration:g} s measured, {settings.repeats} rounds, each round "
+        f"measuring {', '.join(SHORT_NAMES.get(name, name) for name in report.results)} "
+        "back to back.",
+        "- Service environment (set by the harness, whatever the shell or a local .env says): "
+        + ", ".join(f"`{name}={value}`" for name, value in settings.service_env.items())
+        + f"; database `{settings.database}` (recreated and migrated each run), Redis bench "
+        "database flushed each run.",
         "",
     ]
 

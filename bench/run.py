@@ -1,10 +1,11 @@
-"""Benchmark login and `/users/me` on PostgreSQL + Redis under gunicorn; write the report.
+"""Benchmark login, `/users/me` and metered completions on PostgreSQL + Redis; write the report.
 
 Run as `make bench` (`.venv/bin/python bench/run.py --help` lists the options).
 It recreates the bench database, migrates it, flushes the bench Redis database,
 times a bare password check, serves `bench.wsgi` with gunicorn on loopback,
-measures a bare DRF view, `/users/me` and login in interleaved rounds, and writes
-docs/BENCHMARKS.md. Exit status 2 means PostgreSQL or Redis could not be used.
+measures `/users/me`, a bare DRF view, the metered `/v1/prompt/completions` and
+login in interleaved rounds, and writes docs/BENCHMARKS.md. Exit status 2 means
+PostgreSQL or Redis could not be used.
 """
 
 import argparse
@@ -25,13 +26,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import BARE_PATH, infra, machine
 from bench.loadgen import RunResult, encode_request, request_once, run_load
-from bench.report import BARE, LOGIN, ME, BenchSettings, HashTiming, Report, render
+from bench.report import BARE, LOGIN, ME, METERED, BenchSettings, HashTiming, Report, render
 from bench.server import ROOT, ServerFailed, gunicorn
 
 PASSWORD = "BenchPass123"
 LOGIN_PATH = "/api/v1/auth/login"
 ME_PATH = "/api/v1/users/me"
-REGISTER_PATH = "/api/v1/auth/register"
+# The product API's registration: the only answer that shows a user's API key.
+REGISTER_PATH = "/v1/users/register"
+COMPLETIONS_PATH = "/v1/prompt/completions"
+COMPLETION_BODY = {
+    "level": "medium",
+    "messages": [{"role": "user", "content": "Hello"}],
+    "r_type": "bpe",
+}
+# Conversation credits of every new account: enough that no run ever meets a 429.
+CREDIT_LIMITS = {"conversation_limit": 1_000_000_000, "reset": 1_000_000_000}
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/um_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 OUTPUT = ROOT / "docs" / "BENCHMARKS.md"
@@ -43,6 +53,13 @@ class Scenario(NamedTuple):
     name: str
     requests: list[bytes]
     concurrency: int
+
+
+class BenchUser(NamedTuple):
+    """A registered bench user: the email to log in with and the API key shown at sign-up."""
+
+    email: str
+    api_key: str
 
 
 class BenchFailed(RuntimeError):
@@ -74,19 +91,18 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
-def child_env(args: argparse.Namespace) -> dict[str, str]:
-    """Environment of every child process: the bench servers, quiet logs, the chosen cost.
+def service_env(args: argparse.Namespace) -> dict[str, str]:
+    """The service settings the harness forces (shown in the report): quiet logs, the cost.
 
     Registration is forced open and e-mail verification off, whatever a local .env
     says, because the bench users must be able to log in at once; an empty broker
     keeps Celery tasks inline so nothing leaves the machine. Rate limits and the
-    firewall are off: every request comes from one loopback address.
+    firewall are off: every request comes from one loopback address. The metered
+    path is the shipped one: the built-in echo backend (no LLM_BACKEND_URL), the
+    message log on, and credits no run can exhaust.
     """
     return {
-        **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": args.database_url,
-        "REDIS_URL": args.redis_url,
         "CACHE_KEY_PREFIX": "um-bench",
         "DEBUG": "false",
         "ENVIRONMENT": "development",
@@ -98,6 +114,19 @@ def child_env(args: argparse.Namespace) -> dict[str, str]:
         # The load comes from one address: the per-IP budgets are for clients.
         "RATELIMIT_ENABLE": "false",
         "FIREWALL_ENABLED": "false",
+        "DEFAULT_USER_LIMITS": json.dumps(CREDIT_LIMITS),
+        "LLM_BACKEND_URL": "",
+        "MESSAGE_LOGGING_ENABLED": "true",
+    }
+
+
+def child_env(args: argparse.Namespace) -> dict[str, str]:
+    """Environment of every child process (manage.py, hash timing, gunicorn)."""
+    return {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "REDIS_URL": args.redis_url,
+        **service_env(args),
     }
 
 
@@ -130,37 +159,61 @@ def _expect(status: int, expected: int, body: dict, step: str) -> None:
         raise BenchFailed(f"{step} answered {status}, not {expected}: {body}")
 
 
-def create_user(port: int, index: int) -> str:
-    """Register a bench user through the real endpoint; returns the email to log in with."""
+def create_user(port: int, index: int) -> BenchUser:
+    """Register a bench user through the product API, which answers with its API key."""
     email = f"loadtester{index}@example.com"
     body = {
-        "email": email,
         "username": f"loadtester{index}",
+        "name": "Bench User",
+        "email": email,
         "password": PASSWORD,
-        "first_name": "Load",
     }
     status, answer = request_once(port, encode_request("POST", REGISTER_PATH, port=port, body=body))
     _expect(status, 201, answer, f"register {email}")
-    return email
+    if not str(answer.get("api_key", "")).startswith("pe-"):
+        raise BenchFailed(f"register {email} answered no API key: {answer}")
+    return BenchUser(email, answer["api_key"])
 
 
-def login_request(port: int, email: str) -> bytes:
+def login_request(port: int, user: BenchUser) -> bytes:
     return encode_request(
-        "POST", LOGIN_PATH, port=port, body={"email": email, "password": PASSWORD}
+        "POST", LOGIN_PATH, port=port, body={"email": user.email, "password": PASSWORD}
     )
 
 
-def access_token(port: int, email: str) -> str:
-    status, answer = request_once(port, login_request(port, email))
-    _expect(status, 200, answer, f"login {email}")
+def access_token(port: int, user: BenchUser) -> str:
+    status, answer = request_once(port, login_request(port, user))
+    _expect(status, 200, answer, f"login {user.email}")
     return answer["access_token"]
 
 
-def build_scenarios(port: int, args: argparse.Namespace) -> list[Scenario]:
-    """The three measured requests, one bench user (and token) per client thread.
+def completion_request(port: int, user: BenchUser) -> bytes:
+    return encode_request(
+        "POST",
+        COMPLETIONS_PATH,
+        port=port,
+        headers={"Authorization": f"Bearer {user.api_key}"},
+        body=COMPLETION_BODY,
+    )
 
-    Separate users keep concurrent logins from queuing on one user row's lock,
-    which would measure lock waits rather than the login path.
+
+def check_completion(port: int, request: bytes) -> None:
+    """One metered call before measuring: the key is accepted and the echo backend answers."""
+    status, answer = request_once(port, request)
+    _expect(status, 200, answer, "completion")
+    choices = answer.get("choices") or [{}]
+    content = str(choices[0].get("message", {}).get("content", ""))
+    if answer.get("object") != "chat.completion" or "Hello" not in content:
+        raise BenchFailed(f"completion answered an unexpected body: {answer}")
+
+
+def build_scenarios(port: int, args: argparse.Namespace) -> list[Scenario]:
+    """The four measured requests, one bench user (token, API key) per client thread.
+
+    Separate users keep concurrent logins (and credit UPDATEs) from queuing on one
+    row's lock, which would measure lock waits rather than the path itself. The
+    bare view sits between `/users/me` and the metered call so that each ratio
+    compares two runs measured back to back.
     """
     users = [create_user(port, i) for i in range(max(args.concurrency, args.login_concurrency))]
     me_requests = [
@@ -169,11 +222,15 @@ def build_scenarios(port: int, args: argparse.Namespace) -> list[Scenario]:
         )
         for u in users[: args.concurrency]
     ]
+    metered_requests = [completion_request(port, u) for u in users[: args.concurrency]]
+    for request in metered_requests:
+        check_completion(port, request)
     login_requests = [login_request(port, u) for u in users[: args.login_concurrency]]
     bare = encode_request("GET", BARE_PATH, port=port)
     return [
-        Scenario(BARE, [bare], args.concurrency),
         Scenario(ME, me_requests, args.concurrency),
+        Scenario(BARE, [bare], args.concurrency),
+        Scenario(METERED, metered_requests, args.concurrency),
         Scenario(LOGIN, login_requests, args.login_concurrency),
     ]
 
@@ -181,7 +238,7 @@ def build_scenarios(port: int, args: argparse.Namespace) -> list[Scenario]:
 def measure(
     port: int, scenarios: list[Scenario], args: argparse.Namespace
 ) -> dict[str, list[RunResult]]:
-    """Interleaved rounds (bare, me, login, bare, ...) so drift on a noisy host hits all alike."""
+    """Interleaved rounds (me, bare, metered, login, me, ...) so drift hits all alike."""
     results: dict[str, list[RunResult]] = {scenario.name: [] for scenario in scenarios}
     for round_number in range(1, args.repeats + 1):
         for scenario in scenarios:
@@ -286,6 +343,7 @@ def bench_settings(args: argparse.Namespace) -> BenchSettings:
         rounds=args.rounds,
         hash_samples=args.hash_samples,
         database=infra.database_name(args.database_url),
+        service_env=service_env(args),
     )
 
 
@@ -308,7 +366,7 @@ def main(argv: Sequence[str]) -> int:
     args.output.write_text(render(report))
     for ratio in report.ratios():
         verdict = "met" if ratio.met else "NOT met"
-        print(f"{ratio.label}: {ratio.value:.1%} (aim {ratio.aim:.0%}: {verdict})")
+        print(f"{ratio.label}: {ratio.short} (aim {ratio.aim_text}: {verdict})")
     print(f"wrote {args.output}")
     return 0
 

@@ -1,0 +1,196 @@
+import io
+from datetime import date, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import IntegrityError, transaction
+
+from accounts.tests.factories import UserFactory
+from accounts.tests.helpers import assert_envelope, bearer, login
+from accounts.tests.world import build_world
+from apikeys.services import apikey_regenerate_primary
+from credits.models import CreditAccount, CreditLedgerEntry, CreditResetRun
+from credits.services import CreditsExhausted, account_for, consume, daily_reset
+from credits.tasks import reset_daily_credits
+
+COMPLETIONS = "/v1/prompt/completions"
+PROMPT = {"level": "medium", "messages": [{"role": "user", "content": "Hello"}], "r_type": "bpe"}
+
+
+def test_registration_creates_the_account_from_documented_defaults(api_client, db):
+    api_client.post(
+        "/v1/users/register",
+        {
+            "username": "fresh",
+            "name": "Fresh User",
+            "email": "f@example.com",
+            "password": "SecurePass123",
+        },
+        format="json",
+    )
+
+    account = CreditAccount.objects.get(user__username="fresh")
+    assert (account.main_credits, account.main_reset) == (5, 5)
+    assert (account.conversation_limit, account.conversation_reset) == (10, 10)
+
+
+def test_tenant_default_credits_apply_to_its_members(db):
+    world = build_world()
+    world.tenant_a.settings = {
+        "default_credits": {
+            "credits": {"main": 50, "reset": 50},
+            "limits": {"conversation_limit": 100, "reset": 100},
+        }
+    }
+    world.tenant_a.save()
+    member = UserFactory(tenant=world.tenant_a)
+
+    assert account_for(member).limits() == {"conversation_limit": 100, "reset": 100}
+
+
+def test_exhaustion_answers_the_documented_429(api_client, db):
+    user = UserFactory()
+    key = apikey_regenerate_primary(user=user).clear
+    account = account_for(user)
+    CreditAccount.objects.filter(pk=account.pk).update(conversation_limit=1)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+
+    first = api_client.post(COMPLETIONS, PROMPT, format="json", **auth)
+    second = api_client.post(COMPLETIONS, PROMPT, format="json", **auth)
+
+    assert first.status_code == 200
+    body = assert_envelope(second, 429, "CREDITS_EXHAUSTED")
+    assert body["message"] == "Insufficient conversation credits"
+    assert body["limits"] == {"conversation_limit": 0, "reset": 10}
+
+
+def test_consume_never_goes_below_zero(db):
+    user = UserFactory()
+    CreditAccount.objects.filter(pk=account_for(user).pk).update(conversation_limit=2)
+
+    consume(user=user, amount=2)
+
+    with pytest.raises(CreditsExhausted):
+        consume(user=user, amount=1)
+    assert CreditAccount.objects.get(user=user).conversation_limit == 0
+
+
+def test_the_database_refuses_a_negative_balance(db):
+    account = account_for(UserFactory())
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CreditAccount.objects.filter(pk=account.pk).update(conversation_limit=-1)
+
+
+def test_my_credits_shows_balance_and_use(api_client, db):
+    user = UserFactory()
+    key = apikey_regenerate_primary(user=user).clear
+    api_client.post(COMPLETIONS, PROMPT, format="json", HTTP_AUTHORIZATION=f"Bearer {key}")
+    auth = bearer(login(api_client, user.email)["access_token"])
+
+    body = api_client.get("/api/v1/users/me/credits", **auth).json()
+
+    assert body["limits"] == {"conversation_limit": 9, "reset": 10}
+    assert body["credits"] == {"main": 5, "reset": 5}
+    assert body["used_today"] == 1
+
+
+def test_staff_change_goes_through_one_service_with_a_ledger_row(api_client, db):
+    world = build_world()
+
+    response = api_client.put(
+        f"/api/v1/users/{world.member.pk}/credits",
+        {
+            "credits": {"main": 50, "reset": 50},
+            "limits": {"conversation_limit": 50, "reset": 50},
+            "reason": "goodwill",
+        },
+        format="json",
+        **world.auth("tenant_admin"),
+    )
+
+    assert response.status_code == 200
+    entry = CreditLedgerEntry.objects.get(kind="staff_change")
+    assert entry.actor_id == world.users["tenant_admin"].pk
+    assert entry.reason == "goodwill"
+    assert entry.before["limits"] == {"conversation_limit": 10, "reset": 10}
+    assert entry.after["limits"] == {"conversation_limit": 50, "reset": 50}
+
+
+@pytest.mark.parametrize(
+    ("actor", "status"), [("other_admin", 404), ("user", 404), ("moderator", 200)]
+)
+def test_staff_change_is_scoped(api_client, db, actor, status):
+    world = build_world()
+
+    response = api_client.put(
+        f"/api/v1/users/{world.member.pk}/credits",
+        {"limits": {"conversation_limit": 1}},
+        format="json",
+        **world.auth(actor),
+    )
+
+    assert response.status_code == status
+
+
+def test_negative_credit_change_is_400(api_client, db):
+    world = build_world()
+
+    response = api_client.put(
+        f"/api/v1/users/{world.member.pk}/credits",
+        {"limits": {"conversation_limit": -5}},
+        format="json",
+        **world.auth("platform_admin"),
+    )
+
+    assert_envelope(response, 400)
+
+
+def _drained_accounts(count: int) -> list[CreditAccount]:
+    accounts = [account_for(UserFactory()) for _ in range(count)]
+    CreditAccount.objects.update(
+        conversation_limit=0, main_credits=0, last_reset_on=date.today() - timedelta(days=1)
+    )
+    return accounts
+
+
+def test_daily_reset_is_set_based_and_runs_once_a_day(db, django_assert_max_num_queries):
+    _drained_accounts(25)
+
+    with django_assert_max_num_queries(6):
+        first = daily_reset()
+    second = daily_reset()
+
+    assert (first, second) == (25, 0)
+    assert set(CreditAccount.objects.values_list("conversation_limit", "main_credits")) == {(10, 5)}
+    assert CreditResetRun.objects.get().accounts_reset == 25
+
+
+def test_reset_after_a_half_done_run_finishes_the_rest(db):
+    accounts = _drained_accounts(4)
+    today = date.today()
+    CreditAccount.objects.filter(pk__in=[a.pk for a in accounts[:2]]).update(
+        conversation_limit=10, last_reset_on=today
+    )
+    CreditAccount.objects.filter(pk=accounts[0].pk).update(conversation_limit=3)  # used since
+
+    assert daily_reset(day=today) == 2
+    assert CreditAccount.objects.get(pk=accounts[0].pk).conversation_limit == 3
+
+
+def test_reset_command_and_task(db, settings):
+    _drained_accounts(3)
+    settings.DAILY_USAGE_RESET_HOUR = 0
+
+    call_command("reset_credits", stdout=io.StringIO())
+    assert reset_daily_credits.delay().get() == 0  # already done today
+
+    assert set(CreditAccount.objects.values_list("conversation_limit", flat=True)) == {10}
+
+
+def test_auto_reset_can_be_turned_off(db, settings):
+    _drained_accounts(2)
+    settings.AUTO_CREDIT_RESET_ENABLED = False
+
+    assert reset_daily_credits.delay().get() == 0
+    assert set(CreditAccount.objects.values_list("conversation_limit", flat=True)) == {0}
