@@ -141,6 +141,29 @@ MATRIX = [
     ("get", "/v1/admin-panel/ip-blocks", None, (401, 403, 403, 403, 403, 403, 200)),
     ("get", "/v1/admin-panel/lockouts", None, (401, 403, 403, 403, 403, 403, 200)),
     ("delete", "/v1/admin-panel/lockouts/someone", None, (401, 403, 403, 403, 403, 403, 200)),
+    ("get", "/api/v1/api-keys", None, (401, 200, 200, 200, 200, 200, 200)),
+    ("post", "/api/v1/api-keys", {"name": "ci"}, (401, 201, 201, 201, 201, 201, 201)),
+    ("get", "/v1/users/api-key", None, (401, 200, 200, 200, 200, 200, 200)),
+    ("post", "/v1/users/api-key/regenerate", None, (401, 200, 200, 200, 200, 200, 200)),
+    ("get", "/api/v1/users/me/credits", None, (401, 200, 200, 200, 200, 200, 200)),
+    (
+        "put",
+        "/api/v1/users/{member}/credits",
+        {"limits": {"conversation_limit": 3}},
+        (401, 404, 404, 200, 200, 404, 200),
+    ),
+    (
+        "post",
+        "/v1/prompt/completions",
+        {"messages": [{"role": "user", "content": "hi"}]},
+        (401, 200, 200, 200, 200, 200, 200),
+    ),
+    (
+        "post",
+        "/v1/batch/process",
+        {"prompts": [{"messages": [{"role": "user", "content": "hi"}]}]},
+        (401, 200, 200, 200, 200, 200, 200),
+    ),
     # Public endpoints answer everyone alike.
     (
         "post",
