@@ -347,6 +347,19 @@ effect at once in every process, so the state cannot live in process memory. The
 machine table gives that round trip's floor (a Redis PING from Python); set it
 against a bare request's time (two workers / bare throughput) to see how much of
 the gap is the round trip itself.
+
+The metered ratio is the share of the bare view's throughput left when each
+request, on top of what the bare view does, parses and validates a JSON body,
+checks its API key from the cache (a warm request reads the key and its owner
+from Redis and tries to set the key's once-a-minute "last used" marker: three
+round trips), takes one conversation credit with one conditional `UPDATE`, calls
+the built-in echo backend (no network) and writes one message-log row with one
+`INSERT`; the `UPDATE` and the `INSERT` each commit on their own. Each client
+thread has its own user, so the credit `UPDATE`s do not queue on one row's lock.
+The added p50 latency is measured at the same concurrency as the throughput: in
+a closed loop the mean latency is the concurrency divided by the throughput, so
+it carries the queueing that a lower throughput brings, not only the extra work
+of one request.
 """
 
 
