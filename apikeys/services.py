@@ -207,7 +207,9 @@ def apikey_check(clear: str) -> KeyIdentity | None:
     if not clear.startswith(KEY_PREFIX) or len(clear) != 35:
         return None
     digest = digest_of(clear)
-    cached = cache.get(_cache_key(digest))
+    used_key = f"apikey-used:{digest}"
+    found = cache.get_many([_cache_key(digest), used_key])  # one round trip when warm
+    cached = found.get(_cache_key(digest))
     if cached == _REVOKED:
         return None
     if cached is None:
@@ -223,7 +225,7 @@ def apikey_check(clear: str) -> KeyIdentity | None:
         cache.add(_cache_key(digest), cached, _VALID_CACHE_SECONDS)
     if cached["expires_at"] is not None and cached["expires_at"] <= timezone.now():
         return None
-    if cache.add(f"apikey-used:{cached['key_id']}", 1, _USED_WRITE_INTERVAL_SECONDS):
+    if used_key not in found and cache.add(used_key, 1, _USED_WRITE_INTERVAL_SECONDS):
         APIKey.objects.filter(pk=cached["key_id"]).update(last_used_at=timezone.now())
     return KeyIdentity(cached["key_id"], cached["user_id"], tuple(cached["scopes"]))
 

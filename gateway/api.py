@@ -1,7 +1,7 @@
 """The metered endpoints: /v1/prompt/completions and /v1/batch/process."""
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -15,15 +15,57 @@ from config.openapi import error_responses
 from gateway import services
 from security.client_ip import client_ip
 
+ROLES = frozenset({"system", "user", "assistant"})
+MAX_MESSAGES = 100
+MAX_CONTENT = 100_000
 
-class ChatMessageSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=["system", "user", "assistant"])
-    content = serializers.CharField(max_length=100_000, trim_whitespace=False)
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": MAX_MESSAGES,
+        "items": {
+            "type": "object",
+            "required": ["role", "content"],
+            "properties": {
+                "role": {"type": "string", "enum": sorted(ROLES)},
+                "content": {"type": "string", "maxLength": MAX_CONTENT},
+            },
+        },
+    }
+)
+class ChatMessagesField(serializers.Field):
+    """`[{"role": "user", "content": "…"}, …]`, checked by hand: a nested serializer
+    per message costs more than the rest of the request."""
+
+    default_error_messages = {
+        "invalid": "A list of 1 to 100 messages with a role (system, user, assistant) "
+        "and a string content of at most 100000 characters.",
+    }
+
+    def to_internal_value(self, data) -> list[dict]:
+        if not isinstance(data, list) or not 1 <= len(data) <= MAX_MESSAGES:
+            self.fail("invalid")
+        messages = []
+        for item in data:
+            if (
+                not isinstance(item, dict)
+                or item.get("role") not in ROLES
+                or not isinstance(item.get("content"), str)
+                or len(item["content"]) > MAX_CONTENT
+            ):
+                self.fail("invalid")
+            messages.append({"role": item["role"], "content": item["content"]})
+        return messages
+
+    def to_representation(self, value):
+        return value
 
 
 class CompletionRequestSerializer(serializers.Serializer):
     level = serializers.CharField(max_length=32, required=False, default="medium")
-    messages = serializers.ListField(child=ChatMessageSerializer(), min_length=1, max_length=100)
+    messages = ChatMessagesField()
     r_type = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
     model = serializers.CharField(max_length=100, required=False)
     research_enabled = serializers.BooleanField(required=False, default=False)
@@ -54,7 +96,7 @@ class MayUseModels(BasePermission):
 
 def _prompt(data: dict) -> services.Prompt:
     return services.Prompt(
-        messages=[dict(message) for message in data["messages"]],
+        messages=data["messages"],
         model=data.get("model") or services.default_model(),
         level=data["level"],
         r_type=data["r_type"],
