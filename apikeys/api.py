@@ -42,7 +42,7 @@ class APIKeySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_active(self, key: APIKey) -> bool:
-        return APIKey.objects.filter(pk=key.pk).usable().exists() if key.pk else False
+        return key.is_usable()
 
 
 class APIKeyCreateSerializer(serializers.Serializer):

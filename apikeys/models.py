@@ -49,6 +49,11 @@ class APIKey(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.masked})"
 
+    def is_usable(self, at=None) -> bool:
+        """The same rule as `APIKey.objects.usable()`, for a row already loaded."""
+        moment = at or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > moment)
+
     @property
     def masked(self) -> str:
         return f"pe-{self.prefix[:4]}…{self.last4}"
