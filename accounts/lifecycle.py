@@ -39,13 +39,6 @@ PURGE_BATCH_SIZE = 500
 
 
 @transaction.atomic
-def email_verification_send(*, user: User) -> None:
-    if user.is_verified and not user.pending_email:
-        return
-    send_on_commit(user, emails.VERIFY)
-
-
-@transaction.atomic
 def email_verify(*, token: str) -> User:
     """Mark the address in the token verified (and switch to it, for an email change)."""
     user = email_tokens.email_verification_user(token)

@@ -52,18 +52,6 @@ def _load_user(user_id: str) -> User | None:
     return user
 
 
-def session_is_active(session_id: str) -> bool:
-    """Whether a login session may still be used (cache first, then its row)."""
-    try:
-        UUID(session_id)
-    except (TypeError, ValueError):
-        return False
-    state = cache.get(session_state_key(session_id))
-    if state is not None:
-        return state == SESSION_ACTIVE
-    return _session_active_from_row(session_id)
-
-
 def user_for_access_token(*, session_id: str, user_id: str) -> User | None:
     """The token's user while its login session is live; None once it is not."""
     try:

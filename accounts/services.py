@@ -51,7 +51,7 @@ def password_reauthenticate(user: User, password: str) -> None:
         raise ValidationFailed("Current password is incorrect.", code="INVALID_CURRENT_PASSWORD")
 
 
-def _ensure_identity_free(*, email: str, username: str, exclude_id: int | None = None) -> None:
+def ensure_identity_free(*, email: str, username: str, exclude_id: int | None = None) -> None:
     clashes = []
     if user_email_taken(email, exclude_id=exclude_id):
         clashes.append("A user with this email already exists.")
@@ -121,7 +121,7 @@ def user_register(
         is_verified=not settings.EMAIL_VERIFICATION_ENABLED,
     )
     password_check_policy(password, user=user)
-    _ensure_identity_free(email=email, username=username)
+    ensure_identity_free(email=email, username=username)
     user.set_password(password)
     user.password_changed_at = timezone.now()
     try:

@@ -210,19 +210,32 @@ def session_revoke(*, session_id: str, reason: str, actor=None) -> bool:
 @transaction.atomic
 def sessions_revoke_for_user(*, user: User, reason: str, actor=None) -> int:
     """Revoke every live session of a user (password change, suspension)."""
-    live = LoginSession.objects.filter(user=user, revoked_at__isnull=True)
+    return _revoke_live(
+        LoginSession.objects.filter(user=user), target=user, reason=reason, actor=actor
+    )
+
+
+@transaction.atomic
+def sessions_revoke_for_tenant(*, tenant, reason: str, actor=None) -> int:
+    """Revoke every live session of a tenant's members, with set-based writes."""
+    return _revoke_live(
+        LoginSession.objects.filter(user__tenant=tenant), target=tenant, reason=reason, actor=actor
+    )
+
+
+def _revoke_live(sessions, *, target, reason: str, actor) -> int:
+    live = sessions.filter(revoked_at__isnull=True)
     rows = list(live.values_list("pk", "refresh_jti"))
     if not rows:
         return 0
     live.update(revoked_at=timezone.now(), revoked_reason=reason)
-    for _, jti in rows:
-        blacklist_jti(jti)
+    blacklist_jti(*(jti for _, jti in rows))
     audit_record(
         action="session.revoke_all",
         actor=actor,
-        target=user,
+        target=target,
         changes={"reason": reason, "sessions": len(rows)},
     )
     _write_tombstones([str(pk) for pk, _ in rows])
-    logger.info("login_sessions_revoked", user_id=user.pk, count=len(rows), reason=reason)
+    logger.info("login_sessions_revoked", target=str(target.pk), count=len(rows), reason=reason)
     return len(rows)

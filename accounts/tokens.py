@@ -86,8 +86,9 @@ def refresh_token_claims(raw_token: str) -> dict[str, Any]:
     return claims
 
 
-def blacklist_jti(jti: str) -> None:
-    """Mark a rotated or revoked refresh token as dead in simplejwt's blacklist."""
-    outstanding = OutstandingToken.objects.filter(jti=jti).first()
-    if outstanding is not None:
-        BlacklistedToken.objects.get_or_create(token=outstanding)
+def blacklist_jti(*jtis: str) -> None:
+    """Mark rotated or revoked refresh tokens as dead in simplejwt's blacklist."""
+    outstanding = OutstandingToken.objects.filter(jti__in=jtis).values_list("pk", flat=True)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token_id=pk) for pk in outstanding], ignore_conflicts=True
+    )

@@ -15,7 +15,7 @@ from accounts import authz
 from accounts.models import Role, User
 from accounts.roles import BuiltinRole, Permission
 from accounts.services import (
-    _ensure_identity_free,
+    ensure_identity_free,
     password_check_policy,
     user_set_status,
 )
@@ -23,6 +23,8 @@ from config.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from security.audit import audit_record, field_changes, snapshot
 from tenants.models import Tenant
 
+# What people may change on their own record through this API (the profile).
+SELF_EDITABLE = ("name", "first_name", "last_name", "about_me", "hobbies")
 STAFF_EDITABLE = (
     "name",
     "first_name",
@@ -74,7 +76,7 @@ def user_create_by_admin(*, actor: User, data: dict[str, Any]) -> User:
         is_verified=data.get("is_verified", True),
     )
     password_check_policy(data["password"], user=user)
-    _ensure_identity_free(email=email, username=user.username)
+    ensure_identity_free(email=email, username=user.username)
     user.set_password(data["password"])
     user.password_changed_at = timezone.now()
     try:
@@ -97,7 +99,7 @@ def user_create_by_admin(*, actor: User, data: dict[str, Any]) -> User:
 def user_update_by_admin(*, actor: User, user: User, data: dict[str, Any]) -> User:
     _require(actor, Permission.WRITE_USERS if actor.pk != user.pk else Permission.WRITE_SELF, user)
     if actor.pk == user.pk and not authz.is_platform_admin(actor):
-        data = {key: value for key, value in data.items() if key in STAFF_EDITABLE[:5]}
+        data = {key: value for key, value in data.items() if key in SELF_EDITABLE}
     fields = [name for name in STAFF_EDITABLE if name in data]
     before = snapshot(user, fields)
     for name in fields:

@@ -14,7 +14,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import services
 from accounts.models import LoginSession, User
-from accounts.request_auth import session_is_active
+from accounts.request_auth import user_for_access_token
 from accounts.sessions import session_revoke
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import LOGOUT_URL, ME_URL, REFRESH_URL, assert_envelope, bearer, login
@@ -171,24 +171,24 @@ def test_suspension_refuses_existing_tokens_at_once(api_client, logged_in):
 
 
 def test_session_state_is_cached_after_first_check(logged_in):
-    _, tokens = logged_in
-    session_id = tokens["session_id"]
-    assert session_is_active(session_id)
+    user, tokens = logged_in
+    check = {"session_id": tokens["session_id"], "user_id": str(user.pk)}
+    assert user_for_access_token(**check) == user
 
     with CaptureQueriesContext(connection) as queries:
-        assert session_is_active(session_id)
+        assert user_for_access_token(**check) == user
 
     assert not [q for q in queries.captured_queries if "accounts_loginsession" in q["sql"]]
 
 
 def test_revocation_overrides_cached_active_state(logged_in):
-    _, tokens = logged_in
-    session_id = tokens["session_id"]
-    assert session_is_active(session_id)
+    user, tokens = logged_in
+    check = {"session_id": tokens["session_id"], "user_id": str(user.pk)}
+    assert user_for_access_token(**check) == user
 
-    session_revoke(session_id=session_id, reason=LoginSession.RevokeReason.REVOKED)
+    session_revoke(session_id=tokens["session_id"], reason=LoginSession.RevokeReason.REVOKED)
 
-    assert not session_is_active(session_id)
+    assert user_for_access_token(**check) is None
 
 
 # ----- forged and misused tokens -------------------------------------------------

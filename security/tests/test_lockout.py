@@ -5,7 +5,7 @@ import time_machine
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from accounts.tests.helpers import LOGIN_URL, assert_envelope
+from accounts.tests.helpers import assert_envelope
 from security.models import AuditLog, SecurityEvent
 from security.tests.helpers import attempt, platform_admin_auth
 
@@ -189,7 +189,3 @@ def test_lockout_api_needs_platform_admin(api_client, ada):
     assert_envelope(response, 403)
     assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.PERMISSION_DENIED).exists()
     assert_envelope(api_client.get("/v1/admin-panel/lockouts"), 401)
-
-
-def test_login_url_constant_is_the_rest_login():
-    assert LOGIN_URL == "/api/v1/auth/login"
