@@ -9,6 +9,7 @@ from accounts.models import LoginSession, User
 from accounts.tasks import purge_deleted_accounts, purge_login_sessions
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import LOGIN_URL, ME_URL, REGISTER_URL, assert_envelope, bearer, login
+from messagelog.models import MessageLog
 from security.models import AuditLog
 
 PASSWORD = "SecurePass123"
@@ -387,6 +388,15 @@ def test_recovery_inside_the_window(api_client, user, mailoutbox, send_mail_now)
 def test_recovery_after_the_window_fails_and_purge_erases(
     api_client, user, mailoutbox, send_mail_now
 ):
+    MessageLog.objects.create(
+        user_id=user.pk,
+        username=user.username,
+        email=user.email,
+        model="echo-1",
+        messages={"request": [{"role": "user", "content": "my address is ..."}]},
+        ip_address="192.0.2.1",
+        tokens_used=7,
+    )
     _delete(api_client, user)
     send_mail_now(
         lambda: api_client.post(
@@ -409,6 +419,14 @@ def test_recovery_after_the_window_fails_and_purge_erases(
     assert not user.has_usable_password()
     assert user.purged_at is not None
     assert AuditLog.objects.filter(action="user.purged", target_id=str(user.pk)).exists()
+    log = MessageLog.objects.get(user_id=user.pk)
+    assert (log.username, log.email, log.ip_address, log.messages) == (
+        "",
+        "",
+        None,
+        {"redacted": True},
+    )
+    assert log.tokens_used == 7
 
 
 def test_purge_leaves_accounts_inside_the_window(api_client, user):
