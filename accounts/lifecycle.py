@@ -27,7 +27,7 @@ from accounts.services import password_check_policy, password_reauthenticate, pa
 from accounts.sessions import sessions_revoke_for_user, user_cache_key
 from apikeys.services import revoke_all_for_user
 from config.errors import Conflict, ValidationFailed
-from messagelog.models import MessageLog
+from messagelog import services as message_log
 from security.audit import audit_record
 from security.models import ActorKind, AuditLog
 
@@ -222,10 +222,7 @@ def deleted_accounts_purge(*, batch_size: int = PURGE_BATCH_SIZE) -> int:
             MfaChallenge.objects.filter(user_id__in=ids).delete()
             TOTPDevice.objects.filter(user_id__in=ids).delete()
             StaticDevice.objects.filter(user_id__in=ids).delete()
-            # The conversation log keeps counts for statistics, nothing about the person.
-            MessageLog.objects.filter(user_id__in=ids).update(
-                username="", email="", ip_address=None, messages={"redacted": True}
-            )
+            message_log.redact_users(ids)
             AuditLog.objects.bulk_create(
                 AuditLog(
                     actor_kind=ActorKind.SYSTEM,

@@ -60,3 +60,12 @@ def user_statistics(*, users: QuerySet[User], since=None, until=None) -> dict:
         "by_verified": grouped("is_verified"),
         "signups_per_day": [{"date": row["day"], "count": row["count"]} for row in per_day],
     }
+
+
+def purged_user_ids(user_ids) -> set[int]:
+    """Which of these users have been erased; their conversations must stay anonymous."""
+    return set(
+        User.objects.filter(pk__in=set(user_ids), purged_at__isnull=False).values_list(
+            "pk", flat=True
+        )
+    )

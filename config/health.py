@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.celery import app as celery_app
+from messagelog.selectors import pipeline_state
 
 _STARTED = time.monotonic()
 
@@ -171,6 +172,7 @@ class DetailedHealthView(HealthView):
                 ),
                 "broker": check_broker(),
             },
+            "message_log": pipeline_state(),
             "runtime": {"python": platform.python_version(), "django": django.get_version()},
         }
         return Response(body, status=200 if healthy else 503)

@@ -333,12 +333,26 @@ CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
 
 # ---------------------------------------------------------------------------
-# Settings of later features, read now so every documented variable exists.
+# Message log: queued in Redis, flushed in batches (messagelog.services).
 # ---------------------------------------------------------------------------
 MESSAGE_LOGGING_ENABLED = env.bool("MESSAGE_LOGGING_ENABLED", default=True)
 MESSAGE_BATCH_SIZE = env.int("MESSAGE_BATCH_SIZE", default=50)
 MESSAGE_FLUSH_INTERVAL_SECONDS = env.int("MESSAGE_FLUSH_INTERVAL_SECONDS", default=600)
 MESSAGE_MAX_QUEUE_SIZE = env.int("MESSAGE_MAX_QUEUE_SIZE", default=1000)
+if not 1 <= MESSAGE_BATCH_SIZE <= 5000 or MESSAGE_MAX_QUEUE_SIZE < MESSAGE_BATCH_SIZE:
+    raise ImproperlyConfigured(
+        "MESSAGE_BATCH_SIZE must be 1 to 5000 and MESSAGE_MAX_QUEUE_SIZE at least as large."
+    )
+if MESSAGE_FLUSH_INTERVAL_SECONDS < 1:
+    raise ImproperlyConfigured("MESSAGE_FLUSH_INTERVAL_SECONDS must be at least 1.")
+CELERY_BEAT_SCHEDULE["flush-message-log"] = {
+    "task": "messagelog.tasks.flush_message_log",
+    "schedule": timedelta(seconds=MESSAGE_FLUSH_INTERVAL_SECONDS),
+}
+
+# ---------------------------------------------------------------------------
+# Metered endpoints and credits
+# ---------------------------------------------------------------------------
 LLM_BACKEND_URL = env.str("LLM_BACKEND_URL", default="")
 LLM_API_KEY = env.str("LLM_API_KEY", default="")
 LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=30)

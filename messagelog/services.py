@@ -1,12 +1,33 @@
-"""The conversation log. `enqueue` writes the row directly for now; the message-log
-pipeline (queue + batched flush) replaces its body without changing its callers."""
+"""The conversation log: an O(1) enqueue on the request path and a batched flush.
 
+With Redis, `enqueue` pushes one JSON entry (its row id and timestamp made here) onto
+a Redis list and never touches the database; `flush` writes the list to PostgreSQL in
+multi-row INSERTs of MESSAGE_BATCH_SIZE. Every MESSAGE_BATCH_SIZE-th entry asks for a
+flush, Celery beat flushes every MESSAGE_FLUSH_INTERVAL_SECONDS, and when the queue
+holds MESSAGE_MAX_QUEUE_SIZE entries (the flusher is down or behind) further entries
+are written directly, so memory stays bounded and nothing is dropped. The embedded
+set-up (no Redis) writes every entry directly.
+"""
+
+import json
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from django.conf import settings
+from django.utils import timezone
+from redis.exceptions import RedisError
 
+from accounts.selectors import purged_user_ids
+from messagelog import store
 from messagelog.models import MessageLog
+from messagelog.queue import MessageQueue, message_queue
+
+logger = structlog.get_logger(__name__)
+
+# What an erased person's conversations keep: the counts, nothing about the person.
+REDACTED = {"username": "", "email": "", "ip_address": None, "messages": {"redacted": True}}
 
 
 @dataclass(frozen=True)
@@ -25,21 +46,130 @@ class Conversation:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def enqueue(conversation: Conversation) -> None:
-    if not settings.MESSAGE_LOGGING_ENABLED:
-        return
-    MessageLog.objects.create(
-        user_id=conversation.user_id,
-        username=conversation.username,
-        email=conversation.email,
-        model=conversation.model,
-        messages={
+def _entry(conversation: Conversation) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4().hex,
+        "timestamp": timezone.now().isoformat(),
+        "user_id": conversation.user_id,
+        "username": conversation.username,
+        "email": conversation.email,
+        "model": conversation.model[: MessageLog._meta.get_field("model").max_length],
+        "messages": {
             "request": conversation.request_messages,
             "response": conversation.response_message,
         },
-        research_enabled=conversation.research_enabled,
-        r_type=conversation.r_type,
-        tokens_used=conversation.tokens_used,
-        processing_time_ms=conversation.processing_time_ms,
-        ip_address=conversation.ip_address,
-    )
+        "research_enabled": conversation.research_enabled,
+        "r_type": conversation.r_type,
+        "tokens_used": conversation.tokens_used,
+        "processing_time_ms": conversation.processing_time_ms,
+        "ip_address": conversation.ip_address,
+    }
+
+
+def enqueue(conversation: Conversation) -> None:
+    """Log one conversation; costs one Redis round trip, or one INSERT without Redis."""
+    if not settings.MESSAGE_LOGGING_ENABLED:
+        return
+    entry = _entry(conversation)
+    queue = message_queue()
+    if queue is not None and _push(queue, entry):
+        return
+    MessageLog.objects.create(**store.row_from(entry))
+
+
+def _push(queue: MessageQueue, entry: dict[str, Any]) -> bool:
+    """True when the entry is queued; False sends it straight to the database."""
+    try:
+        length = queue.push(
+            json.dumps(entry, separators=(",", ":")).encode(),
+            max_size=settings.MESSAGE_MAX_QUEUE_SIZE,
+        )
+    except RedisError as exc:
+        logger.warning("message_log_queue_unavailable", error=type(exc).__name__)
+        return False
+    if length == 0:
+        logger.warning("message_log_queue_full", max_size=settings.MESSAGE_MAX_QUEUE_SIZE)
+        _request_flush()
+        return False
+    if length % settings.MESSAGE_BATCH_SIZE == 0:
+        _request_flush()
+    return True
+
+
+def _request_flush() -> None:
+    """Ask a worker to flush; without a broker this process is the flusher, inline.
+
+    Logging must never fail the conversation it logs (its credit is already
+    taken), so a broker or database error here is logged and left to beat.
+    """
+    from messagelog.tasks import flush_message_log
+
+    try:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            flush()
+        else:
+            flush_message_log.delay()
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        logger.warning("message_log_flush_request_failed", error=type(exc).__name__)
+
+
+def flush(*, max_rows: int | None = None) -> int:
+    """Write queued conversations in batches; returns how many entries it settled.
+
+    One flusher at a time (a Redis lock); another caller returns 0 at once. A batch
+    left in flight by a flusher that died is written first. A run takes what was
+    queued when it started (or `max_rows`), never chasing entries that arrive
+    meanwhile, so a flush that runs inline in a request stays bounded.
+    """
+    queue = message_queue()
+    if queue is None:
+        return 0
+    settled = 0
+    with queue.exclusive() as lock:
+        if lock is None:
+            return 0
+        depth = queue.depth()
+        budget = depth["queued"] + depth["inflight"]
+        if max_rows is not None:
+            budget = min(budget, max_rows)
+        while settled < budget:
+            size = min(settings.MESSAGE_BATCH_SIZE, budget - settled)
+            batch = queue.inflight() or queue.claim(size)
+            if not batch:
+                break
+            _write(queue, batch)
+            queue.release(batch)
+            settled += len(batch)
+            lock.reacquire()
+    if settled:
+        logger.info("message_log_flushed", count=settled)
+    return settled
+
+
+def _write(queue: MessageQueue, batch: list[bytes]) -> None:
+    """Store a batch; entries that can never be stored are set aside, not retried."""
+    rows, raws, unwritable = [], [], []
+    for raw in batch:
+        try:
+            rows.append(store.decode(raw))
+            raws.append(raw)
+        except (ValueError, KeyError, TypeError):
+            unwritable.append(raw)
+    _anonymise_purged(rows)
+    unwritable.extend(raws[position] for position in store.store(rows))
+    if unwritable:
+        logger.error("message_log_entries_refused", count=len(unwritable))
+        queue.bury(unwritable)
+
+
+def _anonymise_purged(rows: list[dict[str, Any]]) -> None:
+    """An account erased while its conversations waited in the queue stays erased."""
+    purged = purged_user_ids(row["user_id"] for row in rows) if rows else set()
+    for row in rows:
+        if row["user_id"] in purged:
+            row.update(REDACTED)
+
+
+def redact_users(user_ids) -> int:
+    """Strip the person from the logged conversations of erased accounts; counts stay."""
+    return MessageLog.objects.filter(user_id__in=user_ids).update(**REDACTED)

@@ -13,10 +13,17 @@ from credits.models import CreditAccount, CreditLedgerEntry
 from credits.services import account_for
 from gateway import backends
 from messagelog.models import MessageLog
+from messagelog.services import flush
 
 COMPLETIONS = "/v1/prompt/completions"
 BATCH = "/v1/batch/process"
 PROMPT = {"level": "medium", "messages": [{"role": "user", "content": "Hello"}], "r_type": "bpe"}
+
+
+def logged():
+    """The conversation log as a reader sees it once the queue is flushed."""
+    flush()
+    return MessageLog.objects
 
 
 @pytest.fixture
@@ -47,7 +54,7 @@ def test_completion_answers_openai_shape_and_logs_the_conversation(api_client, k
         == body["usage"]["prompt_tokens"] + body["usage"]["completion_tokens"]
     )
     assert _limit(user) == 9
-    log = MessageLog.objects.get()
+    log = logged().get()
     assert (log.user_id, log.username, log.email, log.model) == (
         user.pk,
         "caller",
@@ -97,7 +104,7 @@ def test_batch_takes_n_credits(api_client, keyed):
     assert response.status_code == 200
     assert response.json()["count"] == 3
     assert _limit(user) == 7
-    assert MessageLog.objects.count() == 3
+    assert logged().count() == 3
 
 
 def test_batch_is_all_or_nothing(api_client, keyed):
@@ -108,7 +115,7 @@ def test_batch_is_all_or_nothing(api_client, keyed):
 
     assert_envelope(response, 429, "CREDITS_EXHAUSTED")
     assert _limit(user) == 2
-    assert not MessageLog.objects.exists()
+    assert not logged().exists()
 
 
 # ----- the OpenAI-compatible backend against a real HTTP server on loopback ---------------
@@ -180,7 +187,7 @@ def test_backend_failure_refunds_the_credit(api_client, keyed, upstream, mode, s
     assert_envelope(response, status, code)
     assert _limit(user) == 10
     assert CreditLedgerEntry.objects.filter(kind="refund").count() == 1
-    assert not MessageLog.objects.exists()
+    assert not logged().exists()
 
 
 def test_batch_backend_failure_refunds_every_credit(api_client, keyed, upstream):
@@ -223,5 +230,5 @@ def test_concurrent_requests_never_overspend(live_service_unmetered, transaction
     assert statuses.count(200) == credits
     assert statuses.count(429) == 9 * credits
     assert _limit(user) == 0
-    assert MessageLog.objects.filter(user_id=user.pk).count() == credits
+    assert logged().filter(user_id=user.pk).count() == credits
     assert account_for(user).conversation_limit == 0

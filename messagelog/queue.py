@@ -1,0 +1,108 @@
+"""The Redis list that holds conversations between the request and the batched flush.
+
+Three lists under the cache's key prefix: `queue` (new entries, pushed by requests),
+`inflight` (the batch a flusher has claimed and not yet confirmed) and `dead`
+(entries that can never be written, kept for an operator). Claiming moves entries
+from `queue` to `inflight` in one server-side step, so a flusher that dies leaves
+its batch in `inflight` for the next one; entries carry ids made at enqueue, so
+writing a batch twice stores each row once.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cache as cache_once
+
+from django.core.cache import cache
+from redis import Redis
+from redis.lock import Lock
+
+LOCK_SECONDS = 120
+
+# Push unless the queue already holds ARGV[2] entries; answer the new length, or 0 when full.
+_PUSH = """
+if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+return redis.call('RPUSH', KEYS[1], ARGV[1])
+"""
+
+# Move up to ARGV[1] entries from the head of the queue to the in-flight list.
+_CLAIM = """
+local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+if #items > 0 then
+  redis.call('LTRIM', KEYS[1], #items, -1)
+  redis.call('RPUSH', KEYS[2], unpack(items))
+end
+return items
+"""
+
+# Forget the in-flight batch only if it is still the one this flusher claimed.
+_RELEASE = """
+if redis.call('LINDEX', KEYS[1], 0) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class MessageQueue:
+    """The three lists and the flush lock, on the Redis server behind the default cache."""
+
+    def __init__(self, client: Redis, make_key: Callable[[str], str]) -> None:
+        self._redis = client
+        key = make_key
+        self.queue_key = key("messagelog:queue")
+        self.inflight_key = key("messagelog:inflight")
+        self.dead_key = key("messagelog:dead")
+        self.lock_key = key("messagelog:flush-lock")
+        self._push = self._redis.register_script(_PUSH)
+        self._claim = self._redis.register_script(_CLAIM)
+        self._release = self._redis.register_script(_RELEASE)
+
+    def push(self, entry: bytes, *, max_size: int) -> int:
+        """The queue's length after the push, or 0 when it was full and nothing was pushed."""
+        return int(self._push(keys=[self.queue_key], args=[entry, max_size]))
+
+    def claim(self, count: int) -> list[bytes]:
+        return list(self._claim(keys=[self.queue_key, self.inflight_key], args=[count]))
+
+    def inflight(self) -> list[bytes]:
+        return list(self._redis.lrange(self.inflight_key, 0, -1))
+
+    def release(self, batch: list[bytes]) -> None:
+        """Drop the in-flight batch once its rows are committed."""
+        if batch:
+            self._release(keys=[self.inflight_key], args=[batch[0]])
+
+    def bury(self, entries: list[bytes]) -> None:
+        """Keep entries that can never be written where an operator can read them."""
+        if entries:
+            self._redis.rpush(self.dead_key, *entries)
+
+    def depth(self) -> dict[str, int]:
+        pipe = self._redis.pipeline(transaction=False)
+        for key in (self.queue_key, self.inflight_key, self.dead_key):
+            pipe.llen(key)
+        queued, inflight, dead = pipe.execute()
+        return {"queued": queued, "inflight": inflight, "dead": dead}
+
+    @contextmanager
+    def exclusive(self) -> Iterator[Lock | None]:
+        """The flush lock if nobody else holds it, else None; a long flush calls
+        `reacquire()` on it between batches so it does not expire mid-way."""
+        lock = self._redis.lock(self.lock_key, timeout=LOCK_SECONDS, blocking=False)
+        acquired = lock.acquire()
+        try:
+            yield lock if acquired else None
+        finally:
+            if acquired and lock.owned():
+                lock.release()
+
+
+@cache_once
+def message_queue() -> MessageQueue | None:
+    """The Redis queue, or None on the embedded set-up, which writes each entry directly.
+
+    Built once per process: the client is thread-safe and shares the cache's pool.
+    """
+    if not hasattr(cache, "delete_pattern"):
+        return None
+    from django_redis import get_redis_connection
+
+    return MessageQueue(get_redis_connection("default"), cache.make_key)
