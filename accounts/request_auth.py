@@ -40,12 +40,8 @@ def _record_seen(session_id: str) -> None:
         LoginSession.objects.filter(pk=session_id).update(last_seen_at=timezone.now())
 
 
-def user_by_id(user_id: int | str) -> User | None:
-    """The user with its role and tenant, from the cache when warm."""
-    return cache.get(user_cache_key(user_id)) or _load_user(str(user_id))
-
-
-def _load_user(user_id: str) -> User | None:
+def user_load(user_id: int | str) -> User | None:
+    """The user with its role and tenant from the database, cached for the next request."""
     user = User.objects.select_related("role", "tenant").filter(pk=user_id).first()
     if user is not None:
         cache.add(user_cache_key(user_id), user, USER_CACHE_SECONDS)
@@ -71,4 +67,4 @@ def user_for_access_token(*, session_id: str, user_id: str) -> User | None:
         return None
     if seen_key not in found:
         _record_seen(session_id)
-    return found.get(user_key) or _load_user(user_id)
+    return found.get(user_key) or user_load(user_id)

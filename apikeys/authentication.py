@@ -2,8 +2,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from accounts.authentication import refuse_unusable_account
-from accounts.request_auth import user_by_id
-from apikeys.services import KEY_PREFIX, apikey_check
+from apikeys.services import KEY_PREFIX, apikey_authenticate
 from security.client_ip import client_ip
 from security.events import security_event_record
 from security.firewall import failed_authentication_register
@@ -34,9 +33,8 @@ class APIKeyAuthentication(BaseAuthentication):
         clear = presented_key(request)
         if clear is None or not getattr(view, "accepts_api_keys", False):
             return None
-        identity = apikey_check(clear)
-        user = user_by_id(identity.user_id) if identity else None
-        if identity is None or user is None:
+        checked = apikey_authenticate(clear)
+        if checked is None:
             security_event_record(
                 kind=SecurityEvent.Kind.API_KEY_MISUSE,
                 severity=Severity.WARNING,
@@ -46,6 +44,7 @@ class APIKeyAuthentication(BaseAuthentication):
             raise AuthenticationFailed(
                 "Invalid, revoked or expired API key.", code="invalid_api_key"
             )
+        identity, user = checked
         refuse_unusable_account(user)
         return user, identity
 

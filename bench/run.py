@@ -26,7 +26,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import BARE_PATH, infra, machine
 from bench.loadgen import RunResult, encode_request, request_once, run_load
-from bench.report import BARE, LOGIN, ME, METERED, BenchSettings, HashTiming, Report, render
+from bench.report import (
+    BARE,
+    BARE_ALONE,
+    LOGIN,
+    ME,
+    METERED,
+    METERED_ALONE,
+    BenchSettings,
+    HashTiming,
+    Report,
+    render,
+)
 from bench.server import ROOT, ServerFailed, gunicorn
 
 PASSWORD = "BenchPass123"
@@ -208,12 +219,14 @@ def check_completion(port: int, request: bytes) -> None:
 
 
 def build_scenarios(port: int, args: argparse.Namespace) -> list[Scenario]:
-    """The four measured requests, one bench user (token, API key) per client thread.
+    """The measured requests, one bench user (token, API key) per client thread.
 
     Separate users keep concurrent logins (and credit UPDATEs) from queuing on one
     row's lock, which would measure lock waits rather than the path itself. The
     bare view sits between `/users/me` and the metered call so that each ratio
-    compares two runs measured back to back.
+    compares two runs measured back to back. The bare view and the metered call
+    are also measured with one client: with nothing queued, the difference of
+    their latencies is what the metered path itself adds to a request.
     """
     users = [create_user(port, i) for i in range(max(args.concurrency, args.login_concurrency))]
     me_requests = [
@@ -231,6 +244,8 @@ def build_scenarios(port: int, args: argparse.Namespace) -> list[Scenario]:
         Scenario(ME, me_requests, args.concurrency),
         Scenario(BARE, [bare], args.concurrency),
         Scenario(METERED, metered_requests, args.concurrency),
+        Scenario(BARE_ALONE, [bare], 1),
+        Scenario(METERED_ALONE, metered_requests[:1], 1),
         Scenario(LOGIN, login_requests, args.login_concurrency),
     ]
 

@@ -15,3 +15,7 @@ django.setup()
 settings.ROOT_URLCONF = "bench.urls"
 
 application = get_wsgi_application()
+
+from config.warmup import warm_up_and_freeze  # noqa: E402 - needs the app loaded
+
+warm_up_and_freeze()
