@@ -195,3 +195,49 @@ def live_service_unmetered(
     yield from _start_service(
         tmp_path_factory, {"RATELIMIT_ENABLE": "false", "FIREWALL_ENABLED": "false"}
     )
+
+
+@dataclass(frozen=True)
+class LiveWorker:
+    log_path: Path
+
+
+@pytest.fixture(scope="session")
+def live_service_with_worker(
+    django_db_setup, django_db_blocker, tmp_path_factory
+) -> Iterator[tuple[LiveService, LiveWorker]]:
+    """gunicorn plus a real Celery worker, sharing Redis as cache and broker.
+
+    Batches of 5 conversations, so a few requests show the worker flushing.
+    """
+    from django.conf import settings
+    from django.db import connection
+
+    if not settings.REDIS_URL:
+        pytest.skip("the broker and the message queue need Redis: run with REDIS_URL (CI does)")
+    pipeline_env = {
+        "CELERY_BROKER_URL": settings.REDIS_URL,
+        "MESSAGE_BATCH_SIZE": "5",
+        "RATELIMIT_ENABLE": "false",
+        "FIREWALL_ENABLED": "false",
+    }
+    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for(connection.settings_dict),
+        "DEBUG": "false",
+        **pipeline_env,
+    }
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo"]
+    command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+    with log_path.open("w") as log:
+        worker = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=log)
+    try:
+        for service in _start_service(tmp_path_factory, pipeline_env):
+            yield service, LiveWorker(log_path=log_path)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()

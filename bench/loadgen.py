@@ -14,8 +14,9 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 HOST = "127.0.0.1"
 SOCKET_TIMEOUT_SECONDS = 30.0
@@ -179,6 +180,7 @@ class RunResult:
 
     `client_cpu` is the load generator's own CPU use over the whole run (warm-up
     included) in cores, to show how much of the shared machine it took.
+    `window_cpu` is what `cpu_probe` measured over the measuring window only.
     """
 
     name: str
@@ -186,11 +188,19 @@ class RunResult:
     duration: float
     tally: Tally
     client_cpu: float
+    window_cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def throughput(self) -> float:
         """Successful answers per second of the measuring window."""
         return self.tally.successes / self.duration
+
+
+class CpuProbe(NamedTuple):
+    """How to read CPU use: `spent(snapshot_before, snapshot_after)` -> seconds by part."""
+
+    snapshot: Callable[[], Any]
+    spent: Callable[[Any, Any], dict[str, float]]
 
 
 @dataclass(frozen=True)
@@ -233,11 +243,14 @@ def run_load(
     concurrency: int,
     warmup: float,
     duration: float,
+    cpu_probe: CpuProbe | None = None,
 ) -> RunResult:
     """Closed-loop load at fixed concurrency; thread i sends requests[i % len(requests)].
 
     Warm-up and measurement are one continuous run, so the window opens on a
     server that is already busy (connections open, caches warm) and never idles.
+    `cpu_probe` (a snapshot function and a difference function) is read when the
+    window opens and when it closes.
     """
     cpu_started, wall_started = time.process_time(), time.perf_counter()
     opens = wall_started + warmup
@@ -254,6 +267,7 @@ def run_load(
     ]
     for thread in threads:
         thread.start()
+    window_cpu = _probe_window(cpu_probe, window) if cpu_probe else {}
     for thread in threads:
         thread.join(timeout=warmup + duration + SOCKET_TIMEOUT_SECONDS + 5)
     client_cpu = (time.process_time() - cpu_started) / (time.perf_counter() - wall_started)
@@ -261,8 +275,20 @@ def run_load(
     for tally in tallies:
         merged.merge(tally)
     return RunResult(
-        name=name, concurrency=concurrency, duration=duration, tally=merged, client_cpu=client_cpu
+        name=name,
+        concurrency=concurrency,
+        duration=duration,
+        tally=merged,
+        client_cpu=client_cpu,
+        window_cpu=window_cpu,
     )
+
+
+def _probe_window(probe: "CpuProbe", window: Window) -> dict[str, float]:
+    time.sleep(max(0.0, window.start - time.perf_counter()))
+    before = probe.snapshot()
+    time.sleep(max(0.0, window.end - time.perf_counter()))
+    return probe.spent(before, probe.snapshot())
 
 
 def percentile(values: Sequence[float], pct: float) -> float:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bench.cpu import GROUPS as CPU_PARTS
 from bench.loadgen import RunResult, Tally, percentile
 
 BARE = "GET /bench/bare (bare DRF view)"
@@ -285,6 +286,46 @@ def _results_section(report: Report) -> list[str]:
     ]
 
 
+def cpu_per_request(run: RunResult) -> dict[str, float]:
+    """Milliseconds of CPU per successful answer in the window, by part and in total."""
+    if not run.tally.successes or not run.window_cpu:
+        return {}
+    per_request = {
+        part: seconds * 1000 / run.tally.successes for part, seconds in run.window_cpu.items()
+    }
+    return {**per_request, "total": sum(per_request.values())}
+
+
+def _cpu_section(report: Report) -> list[str]:
+    rows, totals = [], {}
+    for name, runs in report.results.items():
+        measured = [figures for figures in map(cpu_per_request, runs) if figures]
+        if not measured:
+            continue
+        medians = {part: statistics.median(f[part] for f in measured) for part in measured[0]}
+        totals[name] = medians["total"]
+        rows.append([name, *(f"{medians[part]:.2f}" for part in (*CPU_PARTS, "total"))])
+    if not rows:
+        return []
+    lines = [
+        "## CPU per request",
+        "",
+        "CPU time (user + system, read from /proc) spent in the measuring window by each",
+        "part of the set-up, divided by the successful answers; median of the rounds, in ms.",
+        "",
+        *_table(["Endpoint", *CPU_PARTS, "total"], rows),
+        "",
+    ]
+    if totals.get(METERED) and totals.get(BARE):
+        lines += [
+            "With every core busy, throughput follows CPU per request: the bare view's total "
+            f"is {share(totals[BARE], totals[METERED]):.1%} of the metered completion's, to set "
+            "against the measured throughput ratio above.",
+            "",
+        ]
+    return lines
+
+
 def _hash_section(report: Report) -> list[str]:
     hashing, settings = report.hashing, report.settings
     return [
@@ -395,6 +436,7 @@ def render(report: Report) -> str:
         "",
         *_summary_section(report),
         *_results_section(report),
+        *_cpu_section(report),
         *_hash_section(report),
         *_machine_section(report),
         *_settings_section(report),

@@ -24,8 +24,8 @@ from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import BARE_PATH, infra, machine
-from bench.loadgen import RunResult, encode_request, request_once, run_load
+from bench import BARE_PATH, cpu, infra, machine
+from bench.loadgen import CpuProbe, RunResult, encode_request, request_once, run_load
 from bench.report import (
     BARE,
     BARE_ALONE,
@@ -264,6 +264,7 @@ def measure(
                 concurrency=scenario.concurrency,
                 warmup=args.warmup,
                 duration=args.duration,
+                cpu_probe=CpuProbe(cpu.snapshot, cpu.spent),
             )
             results[scenario.name].append(run)
             print(
