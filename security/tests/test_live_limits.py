@@ -11,13 +11,18 @@ pytestmark = pytest.mark.live
 
 def wait_for_window_with(seconds: int, *, key: str = "127.0.0.1", period: int = 60) -> None:
     """Sleep into the next rate window when the current one (django-ratelimit's fixed,
-    per-key window) ends too soon for the test to fit in it."""
-    now = int(time.time())
-    end = now - (now % period) + (zlib.crc32(key.encode()) % period)
-    if end <= now:
+    per-key window) ends too soon for the test to fit in it.
+
+    The library names a window by its last whole second, `end`: it holds until
+    `end + 1`, so a window whose `end` is the current second is still the current one.
+    """
+    now = time.time()
+    second = int(now)
+    end = second - (second % period) + (zlib.crc32(key.encode()) % period)
+    if end < second:
         end += period
-    if end - now < seconds:
-        time.sleep(end - now + 0.5)
+    if end + 1 - now < seconds:
+        time.sleep(end + 1 - now + 0.2)
 
 
 def test_request_budget_is_shared_by_both_processes(live_service, transactional_db):
