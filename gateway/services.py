@@ -6,24 +6,12 @@ the backend fails, so a failed call costs nothing and no call runs unpaid.
 
 import time
 import uuid
-from dataclasses import dataclass
-
-from django.conf import settings
 
 from accounts.models import User
 from credits.services import consume, refund
 from gateway.backends import BackendFailed, BackendTimedOut, Completion, get_backend
+from gateway.prompts import Prompt
 from messagelog.services import Conversation, enqueue
-
-
-@dataclass(frozen=True)
-class Prompt:
-    messages: list[dict]
-    model: str
-    level: str
-    r_type: str
-    research_enabled: bool
-
 
 def _run(user: User, prompt: Prompt, ip_address: str | None) -> dict:
     started = time.perf_counter()
@@ -79,7 +67,3 @@ def complete_batch(*, user: User, prompts: list[Prompt], ip_address: str | None)
     except (BackendFailed, BackendTimedOut):
         refund(user=user, amount=len(prompts), reason="backend failure in batch")
         raise
-
-
-def default_model() -> str:
-    return settings.LLM_DEFAULT_MODEL
