@@ -23,7 +23,7 @@ def database_name(database_url: str) -> str:
     return str(conninfo_to_dict(database_url).get("dbname") or "")
 
 
-def _connect(database_url: str, *, dbname: str | None = None) -> psycopg.Connection:
+def connect(database_url: str, *, dbname: str | None = None) -> psycopg.Connection:
     """An autocommit connection; `dbname` overrides the URL's (CREATE/DROP DATABASE need it)."""
     params = conninfo_to_dict(database_url)
     if dbname is not None:
@@ -31,7 +31,7 @@ def _connect(database_url: str, *, dbname: str | None = None) -> psycopg.Connect
     return psycopg.connect(**params, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
 
 
-def _redis(redis_url: str) -> redis.Redis:
+def redis_client(redis_url: str) -> redis.Redis:
     return redis.Redis.from_url(
         redis_url,
         socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
@@ -52,14 +52,14 @@ def check_services(database_url: str, redis_url: str) -> None:
             "the bench database is recreated each run, so its name must contain 'bench'."
         )
     try:
-        with _connect(database_url, dbname="postgres") as connection:
+        with connect(database_url, dbname="postgres") as connection:
             connection.execute("SELECT 1")
     except psycopg.Error as exc:
         raise ServiceUnavailable(
             f"PostgreSQL is not reachable (start it or set BENCH_DATABASE_URL): {exc}".strip()
         ) from exc
     try:
-        _redis(redis_url).ping()
+        redis_client(redis_url).ping()
     except redis.RedisError as exc:
         raise ServiceUnavailable(
             f"Redis is not reachable at {redis_url} (start it or set BENCH_REDIS_URL): {exc}"
@@ -69,29 +69,29 @@ def check_services(database_url: str, redis_url: str) -> None:
 def recreate_database(database_url: str) -> None:
     """Drop (disconnecting any leftover session) and create the bench database."""
     name = sql.Identifier(database_name(database_url))
-    with _connect(database_url, dbname="postgres") as connection:
+    with connect(database_url, dbname="postgres") as connection:
         connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
         connection.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 
 def flush_redis(redis_url: str) -> None:
     """Empty the bench Redis database: cached sessions and limits of a previous run."""
-    _redis(redis_url).flushdb()
+    redis_client(redis_url).flushdb()
 
 
 def postgres_version(database_url: str) -> str:
-    with _connect(database_url, dbname="postgres") as connection:
+    with connect(database_url, dbname="postgres") as connection:
         row = connection.execute("SHOW server_version").fetchone()
     return str(row[0]) if row else "unknown"
 
 
 def redis_version(redis_url: str) -> str:
-    return str(_redis(redis_url).info("server").get("redis_version", "unknown"))
+    return str(redis_client(redis_url).info("server").get("redis_version", "unknown"))
 
 
 def redis_round_trip_microseconds(redis_url: str, samples: int = 1000) -> float:
     """Median time of one PING from Python: the floor of any per-request cache check."""
-    client = _redis(redis_url)
+    client = redis_client(redis_url)
     timings = []
     for _ in range(samples):
         started = time.perf_counter()

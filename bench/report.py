@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bench.cpu import GROUPS as CPU_PARTS
+from bench.floor import POSTGRES_ROUND_TRIPS, REDIS_ROUND_TRIPS, Floor
 from bench.loadgen import RunResult, Tally, percentile
 
 BARE = "GET /bench/bare (bare DRF view)"
@@ -144,6 +145,7 @@ class Report:
     versions: dict[str, str]
     settings: BenchSettings
     hashing: HashTiming
+    floor: Floor
     results: dict[str, list[RunResult]]
 
     def median_throughput(self, name: str) -> float:
@@ -296,15 +298,25 @@ def cpu_per_request(run: RunResult) -> dict[str, float]:
     return {**per_request, "total": sum(per_request.values())}
 
 
-def _cpu_section(report: Report) -> list[str]:
-    rows, totals = [], {}
+def _cpu_medians(report: Report) -> dict[str, dict[str, float]]:
+    """Per endpoint, the median over rounds of each part's CPU per request (ms)."""
+    medians = {}
     for name, runs in report.results.items():
         measured = [figures for figures in map(cpu_per_request, runs) if figures]
-        if not measured:
-            continue
-        medians = {part: statistics.median(f[part] for f in measured) for part in measured[0]}
-        totals[name] = medians["total"]
-        rows.append([name, *(f"{medians[part]:.2f}" for part in (*CPU_PARTS, "total"))])
+        if measured:
+            medians[name] = {
+                part: statistics.median(f[part] for f in measured) for part in measured[0]
+            }
+    return medians
+
+
+def _cpu_section(report: Report) -> list[str]:
+    medians = _cpu_medians(report)
+    totals = {name: parts["total"] for name, parts in medians.items()}
+    rows = [
+        [name, *(f"{parts[part]:.2f}" for part in (*CPU_PARTS, "total"))]
+        for name, parts in medians.items()
+    ]
     if not rows:
         return []
     lines = [
@@ -324,6 +336,51 @@ def _cpu_section(report: Report) -> list[str]:
             "",
         ]
     return lines
+
+
+def _floor_section(report: Report, *, bare_cpu_ms: float | None) -> list[str]:
+    """The metered path's unavoidable round trips, and the ceiling they put on its figures."""
+    floor = report.floor
+    rows = [
+        [
+            trip.name,
+            str(count),
+            f"{trip.wall_ms:.3f}",
+            f"{trip.client_cpu_ms:.3f}",
+            f"{trip.server_cpu_ms:.3f}",
+        ]
+        for trip, count in (
+            (floor.redis, REDIS_ROUND_TRIPS),
+            (floor.postgres, POSTGRES_ROUND_TRIPS),
+        )
+    ]
+    lines = [
+        "## Round-trip floor of the metered path",
+        "",
+        "Each metered completion makes two Redis round trips (key check, message-log push)",
+        "and one PostgreSQL round trip (the credit `UPDATE`, committed). Timed alone from",
+        "the harness process before the service starts; milliseconds per call, medians for",
+        "wall time, CPU from /proc and the client's own clock.",
+        "",
+        *_table(
+            ["Round trip", "Per request", "Wall", "Client CPU", "Server CPU"],
+            rows,
+        ),
+        "",
+        f"Together they take {floor.wall_ms:.2f} ms of a request's latency, which leaves "
+        f"{METERED_ADDED_P50_AIM_MS - floor.wall_ms:.2f} ms of the "
+        f"{METERED_ADDED_P50_AIM_MS:.1f} ms added-latency aim for everything else, and "
+        f"{floor.cpu_ms:.2f} ms of CPU.",
+    ]
+    if bare_cpu_ms:
+        ceiling = share(bare_cpu_ms, bare_cpu_ms + floor.cpu_ms)
+        lines[-1] += (
+            " Were everything else the metered path does free, a metered request would"
+            f" still cost the bare view's {bare_cpu_ms:.2f} ms plus these, so on a machine"
+            f" whose cores are all busy its throughput could reach at most {ceiling:.1%}"
+            " of the bare view's."
+        )
+    return [*lines, ""]
 
 
 def _hash_section(report: Report) -> list[str]:
@@ -419,6 +476,13 @@ Celery broker, so the flush that a worker does in production runs inline here
 and its cost is in the figures. Each client thread has its own user, so the
 credit `UPDATE`s do not queue on one row's lock.
 
+Three of those steps wait on another server: two Redis round trips and one
+committed PostgreSQL `UPDATE`. The round-trip floor section times them alone,
+from Python, before the service starts. On a machine whose cores are all busy,
+their CPU (client and server) added to the bare view's bounds the metered ratio
+from above, and their wall time is the part of the added latency that no work in
+the service can remove.
+
 The added p50 latency aim is judged on the one-client runs: with nothing
 queued, metered p50 minus bare p50 is the time the metered path adds to one
 request. At concurrency 8 the latencies also carry queueing (in a closed loop
@@ -437,6 +501,7 @@ def render(report: Report) -> str:
         *_summary_section(report),
         *_results_section(report),
         *_cpu_section(report),
+        *_floor_section(report, bare_cpu_ms=_cpu_medians(report).get(BARE, {}).get("total")),
         *_hash_section(report),
         *_machine_section(report),
         *_settings_section(report),

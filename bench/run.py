@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import BARE_PATH, cpu, infra, machine
+from bench import BARE_PATH, cpu, floor, infra, machine
 from bench.loadgen import CpuProbe, RunResult, encode_request, request_once, run_load
 from bench.report import (
     BARE,
@@ -317,6 +317,8 @@ def bench(args: argparse.Namespace, argv: Sequence[str]) -> Report:
     prepare_state(args, env)
     print(f"timing {args.hash_samples} password checks ...", flush=True)
     hashing = measure_hash(env, args.hash_samples)
+    print("timing the round trips of the metered path alone ...", flush=True)
+    round_trips = floor.measure(args.database_url, args.redis_url)
     results = serve_and_measure(args, env)
     facts["CPU busy just after the run (other processes)"] = machine.cpu_busy()
     return Report(
@@ -327,6 +329,7 @@ def bench(args: argparse.Namespace, argv: Sequence[str]) -> Report:
         versions=software,
         settings=bench_settings(args),
         hashing=hashing,
+        floor=round_trips,
         results=results,
     )
 

@@ -13,6 +13,7 @@ from gateway.backends import BackendFailed, BackendTimedOut, Completion, get_bac
 from gateway.prompts import Prompt
 from messagelog.services import Conversation, enqueue
 
+
 def _run(user: User, prompt: Prompt, ip_address: str | None) -> dict:
     started = time.perf_counter()
     completion: Completion = get_backend().complete(

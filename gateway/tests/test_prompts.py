@@ -37,7 +37,7 @@ def _limit() -> int:
         ({"messages": HELLO, "level": "  "}, "level: may not be blank."),
         ({"messages": HELLO, "r_type": 7}, "r_type: must be a string."),
         ({"messages": HELLO, "model": "m" * 101}, "model: at most 100 characters."),
-        ({"messages": HELLO, "research_enabled": "yes"}, "research_enabled: must be true or false."),
+        ({"messages": HELLO, "research_enabled": "yes"}, "research_enabled: must be true or"),
         ({"messages": [{"role": "user"}]}, f"messages: {prompts.MESSAGES_RULE}."),
         ({"messages": [{"role": "user", "content": "x" * 100_001}]}, "messages: "),
         ({"messages": HELLO * 101}, "messages: "),
