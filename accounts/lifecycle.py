@@ -11,7 +11,6 @@ from datetime import timedelta
 import structlog
 from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat
@@ -24,7 +23,7 @@ from accounts.models import LoginSession, MfaChallenge, User
 from accounts.notify import send_on_commit
 from accounts.selectors import user_email_taken
 from accounts.services import password_check_policy, password_reauthenticate, password_replace
-from accounts.sessions import sessions_revoke_for_user, user_cache_key
+from accounts.sessions import forget_cached_users, sessions_revoke_for_user
 from apikeys.services import revoke_all_for_user
 from config.errors import Conflict, ValidationFailed
 from messagelog import services as message_log
@@ -233,7 +232,7 @@ def deleted_accounts_purge(*, batch_size: int = PURGE_BATCH_SIZE) -> int:
                 )
                 for pk in ids
             )
-        cache.delete_many([user_cache_key(pk) for pk in ids])
+        forget_cached_users(ids)
         purged += len(ids)
         logger.info("accounts_purged", count=len(ids))
 

@@ -48,9 +48,23 @@ def user_cache_key(user_id: int | str) -> str:
     return f"auth-user:{user_id}"
 
 
+def forget_cached_users(user_ids) -> None:
+    """Drop cached copies of users so the next request reads their rows.
+
+    Inside a transaction the rows change only at commit: a request in between still
+    reads the old row and caches it again. So the copies are dropped now and once
+    more when the transaction commits.
+    """
+    keys = [user_cache_key(pk) for pk in user_ids]
+    if not keys:
+        return
+    cache.delete_many(keys)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: cache.delete_many(keys))
+
+
 def forget_cached_user(user_id: int | str) -> None:
-    """Drop the cached copy of a user so the next request reads the row."""
-    cache.delete(user_cache_key(user_id))
+    forget_cached_users([user_id])
 
 
 def _revoked_ttl_seconds() -> int:

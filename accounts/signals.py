@@ -4,7 +4,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.models import Role, User
-from accounts.sessions import forget_cached_user, user_cache_key
+from accounts.sessions import forget_cached_user, forget_cached_users
 
 
 @receiver([post_save, post_delete], sender=User, dispatch_uid="forget_cached_user")
@@ -14,7 +14,4 @@ def forget_saved_user(sender, instance: User, **kwargs) -> None:
 
 @receiver([post_save, post_delete], sender=Role, dispatch_uid="forget_role_members")
 def forget_role_members(sender, instance: Role, **kwargs) -> None:
-    from django.core.cache import cache
-
-    member_ids = User.objects.filter(role_id=instance.pk).values_list("pk", flat=True)
-    cache.delete_many([user_cache_key(pk) for pk in member_ids.iterator()])
+    forget_cached_users(User.objects.filter(role_id=instance.pk).values_list("pk", flat=True))

@@ -157,7 +157,7 @@ class APIKeyViewSet(viewsets.GenericViewSet):
         return Response(APIKeySerializer(services.apikey_revoke(key=key, actor=request.user)).data)
 
     @extend_schema(
-        tags=["api keys"], request=None, responses={200: dict, **error_responses(401, 404)}
+        tags=["api keys"], request=None, responses={200: dict, **error_responses(401, 404, 409)}
     )
     @action(detail=True, methods=["post"])
     def rotate(self, request: Request, pk: str) -> Response:

@@ -21,12 +21,12 @@ from accounts.models import User
 from accounts.request_auth import user_load
 from accounts.sessions import user_cache_key
 from apikeys.models import APIKey
-from config.errors import NotFound, ValidationFailed
+from config.errors import Conflict, NotFound, ValidationFailed
 from security.audit import audit_record
 
 KEY_PREFIX = "pe-"
 BASE_SCOPES = {"read", "write"}
-_SCOPE = re.compile(r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_*]*$")
+_SCOPE = re.compile(r"^[a-z][a-z0-9_]*:(\*|[a-z][a-z0-9_]*)$")
 _DURATION = re.compile(r"^(\d{1,5})([dhm])$")
 _REVOKED = "revoked"
 _VALID_CACHE_SECONDS = 300
@@ -49,7 +49,7 @@ class KeyIdentity:
 
     def allows(self, permission: str) -> bool:
         action = permission.split(":", 1)[0]
-        if permission in self.scopes:
+        if permission in self.scopes or f"{action}:*" in self.scopes:
             return True
         if "write" in self.scopes:
             return True
@@ -84,9 +84,13 @@ def parse_expiry(value: str | None) -> datetime | None:
     if match:
         amount, unit = int(match[1]), match[2]
         return now + timedelta(**{{"d": "days", "h": "hours", "m": "minutes"}[unit]: amount})
-    moment = parse_datetime(value) or (
-        datetime.combine(parse_date(value), datetime.min.time()) if parse_date(value) else None
-    )
+    try:
+        moment = parse_datetime(value)
+        day = None if moment else parse_date(value)
+    except ValueError:  # well formed but impossible, such as 2030-02-30
+        moment = day = None
+    if day is not None:
+        moment = datetime.combine(day, datetime.min.time())
     if moment is None:
         raise ValidationFailed("expires_in is like 30d, 12h, or a date.", code="INVALID_EXPIRY")
     if timezone.is_naive(moment):
@@ -141,9 +145,16 @@ def apikey_create(
     return issued
 
 
+def _lock_keys_of(user: User) -> None:
+    """Serialise key changes per owner: two regenerations (a double click, a retried
+    request) then run one after the other, and the second replaces the first's key."""
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
+
+
 @transaction.atomic
 def apikey_regenerate_primary(*, user: User, actor: User | None = None) -> IssuedKey:
     """The account's primary key, new; the old one dies at once."""
+    _lock_keys_of(user)
     for old in APIKey.objects.select_for_update().filter(
         user=user, is_primary=True, revoked_at__isnull=True
     ):
@@ -176,6 +187,7 @@ def _revoke(key: APIKey, *, actor, action: str) -> None:
 
 @transaction.atomic
 def apikey_revoke(*, key: APIKey, actor: User) -> APIKey:
+    key = APIKey.objects.select_for_update().select_related("user").get(pk=key.pk)
     if key.revoked_at is None:
         _revoke(key, actor=actor, action="api_key.revoke")
     return key
@@ -183,9 +195,19 @@ def apikey_revoke(*, key: APIKey, actor: User) -> APIKey:
 
 @transaction.atomic
 def apikey_rotate(*, key: APIKey, actor: User) -> IssuedKey:
-    """A new key with the same name, scopes and expiry; the old one dies at once."""
+    """A new key with the same name, scopes and expiry; the old one dies at once.
+
+    Only a live key can be rotated, once: a second rotation of the same key (a retry)
+    finds it revoked and is refused, so no second replacement exists unseen.
+    """
+    _lock_keys_of(key.user)
+    key = APIKey.objects.select_related("user").get(pk=key.pk)
     if key.revoked_at is not None:
         raise NotFound("No such API key.")
+    if key.expires_at is not None and key.expires_at <= timezone.now():
+        raise Conflict(
+            "An expired key cannot be rotated; create a new one.", code="API_KEY_EXPIRED"
+        )
     _revoke(key, actor=actor, action="api_key.rotate")
     issued = _issue(
         user=key.user,

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from accounts import authz
 from accounts.roles import Permission
+from apikeys.permissions import key_allows
 from config.errors import Forbidden
 from config.openapi import error_responses
 from credits import services
@@ -26,21 +27,25 @@ def _balance_body(user) -> dict:
 
 
 class MyCreditsView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, key_allows(Permission.READ_SELF)]
     accepts_api_keys = True
 
     @extend_schema(
         tags=["credits"],
         summary="The caller's balance and today's use",
-        responses={200: dict, **error_responses(401)},
+        responses={200: dict, **error_responses(401, 403)},
     )
     def get(self, request: Request) -> Response:
         return Response(_balance_body(request.user))
 
 
 class CreditChangeSerializer(serializers.Serializer):
-    credits = serializers.DictField(child=serializers.IntegerField(min_value=0), required=False)
-    limits = serializers.DictField(child=serializers.IntegerField(min_value=0), required=False)
+    credits = serializers.DictField(
+        child=serializers.IntegerField(min_value=0, max_value=services.MAX_BALANCE), required=False
+    )
+    limits = serializers.DictField(
+        child=serializers.IntegerField(min_value=0, max_value=services.MAX_BALANCE), required=False
+    )
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 

@@ -17,6 +17,9 @@ from credits.models import CreditAccount, CreditLedgerEntry, CreditResetRun
 from security.audit import audit_record
 from tenants.selectors import tenant_settings
 
+# The balance columns are 32-bit integers on every database.
+MAX_BALANCE = 2**31 - 1
+
 
 class CreditsExhausted(ServiceError):
     status_code = 429
@@ -118,9 +121,14 @@ def _non_negative(values: dict, names: tuple[str, ...], label: str) -> dict:
     for name in names:
         if name in values:
             value = values[name]
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            if (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or not 0 <= value <= MAX_BALANCE
+            ):
                 raise ValidationFailed(
-                    f"{label}.{name} must be a whole number of 0 or more.", code="INVALID_CREDITS"
+                    f"{label}.{name} must be a whole number from 0 to {MAX_BALANCE}.",
+                    code="INVALID_CREDITS",
                 )
             cleaned[name] = value
     return cleaned

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from accounts import authz
 from accounts.roles import Permission
-from apikeys.services import KeyIdentity
+from apikeys.permissions import key_allows
 from config.openapi import error_responses
 from gateway import services
 from gateway.prompts import prompt_from, prompts_from
@@ -17,20 +17,17 @@ from security.client_ip import client_ip
 
 
 class MayUseModels(BasePermission):
-    """The owner's role must allow model use, and so must the key's scopes."""
+    """The owner's role must allow model use (a key's scopes are checked apart)."""
 
-    message = "This account or key may not use the models."
+    message = "This account may not use the models."
 
     def has_permission(self, request, view) -> bool:
-        if not authz.can(request.user, Permission.READ_MODELS):
-            return False
-        identity = request.auth
-        return not isinstance(identity, KeyIdentity) or identity.allows(Permission.READ_MODELS)
+        return authz.can(request.user, Permission.READ_MODELS)
 
 
 class MeteredView(APIView):
     accepts_api_keys = True
-    permission_classes = [MayUseModels]
+    permission_classes = [MayUseModels, key_allows(Permission.READ_MODELS)]
 
 
 class CompletionView(MeteredView):

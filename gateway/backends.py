@@ -65,19 +65,28 @@ class OpenAICompatibleBackend:
                 "/chat/completions", json={"model": model, "messages": messages, **options}
             )
             response.raise_for_status()
-            body = response.json()
-            choice = body["choices"][0]["message"]
-            usage = body.get("usage", {})
+            return _completion_from(response.json(), model)
         except httpx.TimeoutException as exc:
             raise BackendTimedOut() from exc
         except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError) as exc:
             raise BackendFailed() from exc
-        return Completion(
-            content=str(choice.get("content", "")),
-            model=str(body.get("model", model)),
-            prompt_tokens=int(usage.get("prompt_tokens", 0)),
-            completion_tokens=int(usage.get("completion_tokens", 0)),
-        )
+
+
+def _completion_from(body: dict, model: str) -> Completion:
+    """An OpenAI-shaped answer; anything else raises one of the errors caught above."""
+    message = body["choices"][0]["message"]
+    usage = body.get("usage") or {}
+    if not isinstance(message, dict) or not isinstance(usage, dict):
+        raise TypeError("the answer is not OpenAI-shaped")
+    content = message.get("content") or ""
+    if not isinstance(content, str):
+        raise TypeError("the answer's content is not text")
+    return Completion(
+        content=content,
+        model=str(body.get("model") or model),
+        prompt_tokens=max(0, int(usage.get("prompt_tokens") or 0)),
+        completion_tokens=max(0, int(usage.get("completion_tokens") or 0)),
+    )
 
 
 @lru_cache(maxsize=4)

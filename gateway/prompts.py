@@ -23,7 +23,7 @@ DEFAULT_LEVEL = "medium"
 
 MESSAGES_RULE = (
     f"a list of 1 to {MAX_MESSAGES} messages, each with a role ({', '.join(ROLES)}) "
-    f"and a string content of at most {MAX_CONTENT} characters"
+    f"and a string content of at most {MAX_CONTENT} characters, without NUL characters"
 )
 
 
@@ -46,6 +46,8 @@ def _messages(value: Any) -> list[dict[str, str]] | None:
         role, content = item.get("role"), item.get("content")
         if role not in ROLES or not isinstance(content, str) or len(content) > MAX_CONTENT:
             return None
+        if "\x00" in content:
+            return None
         messages.append({"role": role, "content": content})
     return messages
 
@@ -59,6 +61,8 @@ def _text(data: dict, name: str, errors: Errors, *, limit: int, default: str, bl
         errors[name] = "must be a string."
     elif len(value) > limit:
         errors[name] = f"at most {limit} characters."
+    elif "\x00" in value:
+        errors[name] = "may not contain NUL characters."
     elif not blank and not value.strip():
         errors[name] = "may not be blank."
     else:

@@ -1,43 +1,35 @@
 """The metered path: take credits, call the model, log the conversation, answer.
 
 Credits are taken before the call in one conditional UPDATE and given back when
-the backend fails, so a failed call costs nothing and no call runs unpaid.
+the call fails, whatever the failure, so a failed call costs nothing and no call
+runs unpaid. Conversations are logged only once every call of the request has
+answered: a batch that fails half-way logs nothing, as it charges nothing.
 """
 
 import time
 import uuid
+from dataclasses import dataclass
 
 from accounts.models import User
 from credits.services import consume, refund
-from gateway.backends import BackendFailed, BackendTimedOut, Completion, get_backend
+from gateway.backends import get_backend
 from gateway.prompts import Prompt
 from messagelog.services import Conversation, enqueue
 
 
-def _run(user: User, prompt: Prompt, ip_address: str | None) -> dict:
+@dataclass(frozen=True)
+class _Answered:
+    body: dict
+    conversation: Conversation
+
+
+def _ask(user: User, prompt: Prompt, ip_address: str | None) -> _Answered:
     started = time.perf_counter()
-    completion: Completion = get_backend().complete(
-        messages=prompt.messages, model=prompt.model, options={}
-    )
+    completion = get_backend().complete(messages=prompt.messages, model=prompt.model, options={})
     elapsed_ms = int((time.perf_counter() - started) * 1000)
     response_message = {"role": "assistant", "content": completion.content}
     total = completion.prompt_tokens + completion.completion_tokens
-    enqueue(
-        Conversation(
-            user_id=user.pk,
-            username=user.username,
-            email=user.email,
-            model=completion.model,
-            request_messages=prompt.messages,
-            response_message=response_message,
-            research_enabled=prompt.research_enabled,
-            r_type=prompt.r_type,
-            tokens_used=total,
-            processing_time_ms=elapsed_ms,
-            ip_address=ip_address,
-        )
-    )
-    return {
+    body = {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",
         "created": int(time.time()),
@@ -49,22 +41,39 @@ def _run(user: User, prompt: Prompt, ip_address: str | None) -> dict:
             "total_tokens": total,
         },
     }
+    conversation = Conversation(
+        user_id=user.pk,
+        username=user.username,
+        email=user.email,
+        model=completion.model,
+        request_messages=prompt.messages,
+        response_message=response_message,
+        research_enabled=prompt.research_enabled,
+        r_type=prompt.r_type,
+        tokens_used=total,
+        processing_time_ms=elapsed_ms,
+        ip_address=ip_address,
+    )
+    return _Answered(body, conversation)
+
+
+def _metered(user: User, prompts: list[Prompt], ip_address: str | None, reason: str) -> list[dict]:
+    consume(user=user, amount=len(prompts))
+    try:
+        answers = [_ask(user, prompt, ip_address) for prompt in prompts]
+    except Exception:
+        refund(user=user, amount=len(prompts), reason=reason)
+        raise
+    for answer in answers:
+        enqueue(answer.conversation)
+    return [answer.body for answer in answers]
 
 
 def complete(*, user: User, prompt: Prompt, ip_address: str | None) -> dict:
-    consume(user=user, amount=1)
-    try:
-        return _run(user, prompt, ip_address)
-    except (BackendFailed, BackendTimedOut):
-        refund(user=user, amount=1, reason="backend failure")
-        raise
+    """One completion for one conversation credit."""
+    return _metered(user, [prompt], ip_address, "backend failure")[0]
 
 
 def complete_batch(*, user: User, prompts: list[Prompt], ip_address: str | None) -> list[dict]:
-    """N prompts take N credits, all or none; a backend failure refunds them all."""
-    consume(user=user, amount=len(prompts))
-    try:
-        return [_run(user, prompt, ip_address) for prompt in prompts]
-    except (BackendFailed, BackendTimedOut):
-        refund(user=user, amount=len(prompts), reason="backend failure in batch")
-        raise
+    """N prompts take N credits, all or none; a failure refunds them all."""
+    return _metered(user, prompts, ip_address, "backend failure in batch")

@@ -74,7 +74,10 @@ def enqueue(conversation: Conversation) -> None:
     queue = message_queue()
     if queue is not None and _push(queue, entry):
         return
-    MessageLog.objects.create(**store.row_from(entry))
+    if store.store([store.row_from(entry)]):
+        # The conversation it logs has been answered; only the entry is lost, as the
+        # queue's flusher would set it aside. It holds what the database refuses.
+        logger.error("message_log_entry_refused", entry_id=entry["id"], user_id=entry["user_id"])
 
 
 def _push(queue: MessageQueue, entry: dict[str, Any]) -> bool:

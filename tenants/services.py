@@ -2,14 +2,13 @@
 
 from typing import Any
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from accounts import authz
 from accounts.models import LoginSession, User
 from accounts.roles import BuiltinRole, Permission
-from accounts.sessions import sessions_revoke_for_tenant, user_cache_key
+from accounts.sessions import forget_cached_users, sessions_revoke_for_tenant
 from accounts.user_admin import user_create_by_admin
 from config.errors import Conflict, Forbidden, ValidationFailed
 from security.audit import audit_record, field_changes, snapshot
@@ -114,8 +113,7 @@ def tenant_set_active(*, actor: User, tenant: Tenant, active: bool) -> Tenant:
         target=tenant,
         tenant_id=tenant.pk,
     )
-    member_ids = User.objects.filter(tenant=tenant).values_list("pk", flat=True)
-    cache.delete_many([user_cache_key(pk) for pk in member_ids])
+    forget_cached_users(User.objects.filter(tenant=tenant).values_list("pk", flat=True))
     if not active:
         sessions_revoke_for_tenant(
             tenant=tenant, reason=LoginSession.RevokeReason.STATUS_CHANGE, actor=actor

@@ -1,13 +1,16 @@
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Role, User
+from accounts.sessions import user_cache_key
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import ME_URL, assert_envelope, bearer, login
 from accounts.tests.world import build_world
@@ -122,7 +125,13 @@ def test_rest_resource_create_list_revoke_rotate(api_client, owner):
 
 @pytest.mark.parametrize(
     ("expires_in", "code"),
-    [("30x", "INVALID_EXPIRY"), ("2000-01-01", "INVALID_EXPIRY"), ("tomorrow", "INVALID_EXPIRY")],
+    [
+        ("30x", "INVALID_EXPIRY"),
+        ("2000-01-01", "INVALID_EXPIRY"),
+        ("tomorrow", "INVALID_EXPIRY"),
+        ("2030-02-30", "INVALID_EXPIRY"),
+        ("2030-01-01T25:00:00", "INVALID_EXPIRY"),
+    ],
 )
 def test_bad_expiry_is_400(api_client, owner, expires_in, code):
     auth = bearer(login(api_client, owner.email)["access_token"])
@@ -239,3 +248,66 @@ def test_revocation_holds_across_processes(live_service_unmetered, transactional
 
     assert warm == [200] * 4
     assert after == [401] * 6
+
+
+def test_a_key_rotates_once_and_an_expired_key_not_at_all(api_client, owner):
+    auth = bearer(login(api_client, owner.email)["access_token"])
+    live = apikey_create(user=owner, name="live").key
+    brief = apikey_create(user=owner, name="brief", expires_in="1h").key
+
+    first = api_client.post(f"/api/v1/api-keys/{live.pk}/rotate", **auth)
+    again = api_client.post(f"/api/v1/api-keys/{live.pk}/rotate", **auth)
+    APIKey.objects.filter(pk=brief.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    expired = api_client.post(f"/api/v1/api-keys/{brief.pk}/rotate", **auth)
+
+    assert first.status_code == 200
+    assert_envelope(again, 404)
+    assert_envelope(expired, 409, "API_KEY_EXPIRED")
+    assert APIKey.objects.usable().filter(user=owner, name="live").count() == 1
+
+
+def test_simultaneous_regenerations_leave_one_live_primary(transactional_db):
+    owner = UserFactory()
+    apikey_regenerate_primary(user=owner)
+
+    def regenerate(_: int) -> str:
+        try:
+            return apikey_regenerate_primary(user=owner).clear
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        issued = list(pool.map(regenerate, range(4)))
+
+    live = APIKey.objects.usable().filter(user=owner, is_primary=True)
+    assert len(set(issued)) == 4
+    assert live.count() == 1
+    assert live.get().digest in {digest_of(clear) for clear in issued}
+
+
+def test_a_key_can_do_no_more_than_its_scopes_outside_the_models_too(api_client, owner):
+    models_only = apikey_create(user=owner, name="models", scopes=["write:models"]).clear
+    every_read = apikey_create(user=owner, name="reads", scopes=["read:*"]).clear
+    credits_url = "/api/v1/users/me/credits"
+
+    refused = api_client.get(credits_url, HTTP_AUTHORIZATION=f"Bearer {models_only}")
+    allowed = api_client.get(credits_url, HTTP_AUTHORIZATION=f"Bearer {every_read}")
+
+    assert_envelope(refused, 403)
+    assert allowed.status_code == 200
+    assert use_key(api_client, every_read).status_code == 200
+
+
+def test_a_user_cached_again_before_the_suspension_commits_is_dropped_at_commit(
+    api_client, owner, key, django_capture_on_commit_callbacks
+):
+    assert use_key(api_client, key).status_code == 200
+    stale = User.objects.get(pk=owner.pk)
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        owner.status = User.Status.SUSPENDED
+        owner.save()
+        # A request in another process read the row before this commit and cached it.
+        cache.add(user_cache_key(owner.pk), stale, 60)
+
+    assert_envelope(use_key(api_client, key), 401)

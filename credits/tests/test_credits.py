@@ -9,8 +9,9 @@ from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import assert_envelope, bearer, login
 from accounts.tests.world import build_world
 from apikeys.services import apikey_regenerate_primary
+from config.errors import ValidationFailed
 from credits.models import CreditAccount, CreditLedgerEntry, CreditResetRun
-from credits.services import CreditsExhausted, account_for, consume, daily_reset
+from credits.services import CreditsExhausted, account_for, consume, credits_set, daily_reset
 from credits.tasks import reset_daily_credits
 
 COMPLETIONS = "/v1/prompt/completions"
@@ -133,17 +134,39 @@ def test_staff_change_is_scoped(api_client, db, actor, status):
     assert response.status_code == status
 
 
-def test_negative_credit_change_is_400(api_client, db):
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"limits": {"conversation_limit": -5}},
+        {"limits": {"reset": 2**31}},
+        {"credits": {"main": 10**12}},
+    ],
+)
+def test_credit_change_outside_the_range_is_400_and_changes_nothing(api_client, db, change):
     world = build_world()
+    before = account_for(world.member).limits()
 
     response = api_client.put(
         f"/api/v1/users/{world.member.pk}/credits",
-        {"limits": {"conversation_limit": -5}},
+        change,
         format="json",
         **world.auth("platform_admin"),
     )
 
     assert_envelope(response, 400)
+    assert account_for(world.member).limits() == before
+
+
+def test_the_service_refuses_a_balance_the_column_cannot_hold(db):
+    world = build_world()
+
+    with pytest.raises(ValidationFailed):
+        credits_set(
+            user=world.member,
+            actor=world.users["platform_admin"],
+            credits=None,
+            limits={"conversation_limit": 2**31},
+        )
 
 
 def _drained_accounts(count: int) -> list[CreditAccount]:

@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import assert_envelope, bearer, login
@@ -139,6 +140,12 @@ class _Upstream(BaseHTTPRequestHandler):
             "usage": {"prompt_tokens": 3, "completion_tokens": 2},
             "auth": self.headers.get("Authorization"),
         }
+        if self.mode == "no-usage":
+            body["usage"] = None
+        if self.mode == "odd-message":
+            body["choices"] = [{"message": "From upstream"}]
+        if self.mode == "nul":
+            body["choices"][0]["message"]["content"] = "From\x00upstream"
         payload = json.dumps(body).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -190,6 +197,51 @@ def test_backend_failure_refunds_the_credit(api_client, keyed, upstream, mode, s
     assert not logged().exists()
 
 
+def test_an_answer_without_usage_counts_no_tokens(api_client, keyed, upstream):
+    _, auth = keyed
+    upstream.mode = "no-usage"
+
+    body = api_client.post(COMPLETIONS, PROMPT, format="json", **auth).json()
+
+    assert body["choices"][0]["message"]["content"] == "From upstream"
+    assert body["usage"] == {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+
+
+def test_an_answer_of_another_shape_is_502_and_refunded(api_client, keyed, upstream):
+    user, auth = keyed
+    upstream.mode = "odd-message"
+
+    assert_envelope(api_client.post(COMPLETIONS, PROMPT, format="json", **auth), 502)
+    assert _limit(user) == 10
+
+
+def test_an_unexpected_failure_still_refunds_the_credit(keyed, monkeypatch):
+    user, auth = keyed
+
+    class Broken:
+        def complete(self, **kwargs):
+            raise RuntimeError("a bug, not a backend answer")
+
+    monkeypatch.setattr("gateway.services.get_backend", Broken)
+    client = APIClient(raise_request_exception=False)
+
+    assert_envelope(client.post(COMPLETIONS, PROMPT, format="json", **auth), 500)
+    assert _limit(user) == 10
+    assert not logged().exists()
+
+
+def test_an_answer_the_log_cannot_store_is_still_served(api_client, keyed, upstream, monkeypatch):
+    user, auth = keyed
+    upstream.mode = "nul"
+    monkeypatch.setattr("messagelog.services.message_queue", lambda: None)  # written directly
+
+    response = api_client.post(COMPLETIONS, PROMPT, format="json", **auth)
+
+    assert response.status_code == 200
+    assert response.json()["choices"][0]["message"]["content"] == "From\x00upstream"
+    assert _limit(user) == 9
+
+
 def test_batch_backend_failure_refunds_every_credit(api_client, keyed, upstream):
     user, auth = keyed
     upstream.mode = "error"
@@ -198,6 +250,28 @@ def test_batch_backend_failure_refunds_every_credit(api_client, keyed, upstream)
 
     assert_envelope(response, 502)
     assert _limit(user) == 10
+
+
+def test_a_batch_that_fails_half_way_logs_nothing(api_client, keyed, monkeypatch):
+    user, auth = keyed
+    echo = backends.EchoBackend()
+
+    class FailsSecond:
+        calls = 0
+
+        def complete(self, **kwargs):
+            FailsSecond.calls += 1
+            if FailsSecond.calls == 2:
+                raise backends.BackendFailed()
+            return echo.complete(**kwargs)
+
+    monkeypatch.setattr("gateway.services.get_backend", FailsSecond)
+
+    response = api_client.post(BATCH, {"prompts": [PROMPT, PROMPT, PROMPT]}, format="json", **auth)
+
+    assert_envelope(response, 502)
+    assert _limit(user) == 10
+    assert not logged().exists()
 
 
 # ----- proof under concurrency -----------------------------------------------------------
