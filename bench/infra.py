@@ -4,9 +4,6 @@ Every run starts from an empty database and an empty Redis database so results
 do not depend on what an earlier run (or a developer) left behind.
 """
 
-import statistics
-import time
-
 import psycopg
 import redis
 from psycopg import sql
@@ -87,14 +84,3 @@ def postgres_version(database_url: str) -> str:
 
 def redis_version(redis_url: str) -> str:
     return str(redis_client(redis_url).info("server").get("redis_version", "unknown"))
-
-
-def redis_round_trip_microseconds(redis_url: str, samples: int = 1000) -> float:
-    """Median time of one PING from Python: the floor of any per-request cache check."""
-    client = redis_client(redis_url)
-    timings = []
-    for _ in range(samples):
-        started = time.perf_counter()
-        client.ping()
-        timings.append((time.perf_counter() - started) * 1_000_000)
-    return statistics.median(timings)

@@ -338,9 +338,10 @@ def _cpu_section(report: Report) -> list[str]:
     return lines
 
 
-def _floor_section(report: Report, *, bare_cpu_ms: float | None) -> list[str]:
+def _floor_section(report: Report) -> list[str]:
     """The metered path's unavoidable round trips, and the ceiling they put on its figures."""
     floor = report.floor
+    bare_cpu_ms = _cpu_medians(report).get(BARE, {}).get("total")
     rows = [
         [
             trip.name,
@@ -459,9 +460,8 @@ checking its login session, loading the user and serialising it.
 A warm `/users/me` makes no database query but one cache round trip (session
 state, last-seen marker and the cached user in one `MGET`): revocation must take
 effect at once in every process, so the state cannot live in process memory. The
-machine table gives that round trip's floor (a Redis PING from Python); set it
-against a bare request's time (two workers / bare throughput) to see how much of
-the gap is the round trip itself.
+round-trip floor section times that `MGET` alone; set it against the CPU per
+request of the bare view to see how much of the gap is the round trip itself.
 
 The metered ratio is the share of the bare view's throughput left when each
 request, on top of what the bare view does, parses and validates a JSON body,
@@ -501,7 +501,7 @@ def render(report: Report) -> str:
         *_summary_section(report),
         *_results_section(report),
         *_cpu_section(report),
-        *_floor_section(report, bare_cpu_ms=_cpu_medians(report).get(BARE, {}).get("total")),
+        *_floor_section(report),
         *_hash_section(report),
         *_machine_section(report),
         *_settings_section(report),

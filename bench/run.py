@@ -293,9 +293,6 @@ def versions(args: argparse.Namespace) -> dict[str, str]:
         "Service commit": service_revision(),
         "PostgreSQL": infra.postgres_version(args.database_url),
         "Redis": infra.redis_version(args.redis_url),
-        "Redis round trip (PING from Python, median)": (
-            f"{infra.redis_round_trip_microseconds(args.redis_url):.0f} µs"
-        ),
         "Django": version("django"),
         "gunicorn": version("gunicorn"),
     }

@@ -44,9 +44,12 @@ def _messages(value: Any) -> list[dict[str, str]] | None:
         if not isinstance(item, dict):
             return None
         role, content = item.get("role"), item.get("content")
-        if role not in ROLES or not isinstance(content, str) or len(content) > MAX_CONTENT:
-            return None
-        if "\x00" in content:
+        if (
+            role not in ROLES
+            or not isinstance(content, str)
+            or len(content) > MAX_CONTENT
+            or "\x00" in content
+        ):
             return None
         messages.append({"role": role, "content": content})
     return messages

@@ -45,5 +45,5 @@ class BatchRequestSerializer(serializers.Serializer):
     prompts = serializers.ListField(
         child=CompletionRequestSerializer(),
         min_length=1,
-        help_text="At most BATCH_MAX_PROMPTS (20) prompts.",
+        help_text="At most BATCH_MAX_PROMPTS prompts (20 unless configured).",
     )
