@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,8 +71,14 @@ def _database_fixture_for(request: pytest.FixtureRequest) -> str | None:
 
 @pytest.fixture(autouse=True)
 def _service_baseline(request: pytest.FixtureRequest, settings) -> Iterator[None]:
-    """Cheap hashing, the built-in roles, and an empty cache for every database test."""
+    """Cheap hashing, the built-in roles, and an empty cache for every database test.
+
+    In-process tests push message-log entries from the calling thread: a relay
+    thread would write on a database connection outside the test's transaction.
+    The relay's own tests, and every live test (gunicorn, default settings), run it.
+    """
     settings.BCRYPT_ROUNDS = 4
+    settings.MESSAGE_RELAY_GATHER_MS = 0
     database_fixture = _database_fixture_for(request)
     if database_fixture is None:
         yield
@@ -195,6 +202,13 @@ def live_service_unmetered(
     yield from _start_service(
         tmp_path_factory, {"RATELIMIT_ENABLE": "false", "FIREWALL_ENABLED": "false"}
     )
+
+
+@pytest.fixture
+def start_live_service(django_db_setup, tmp_path_factory):
+    """`with start_live_service({...}) as service:` a gunicorn of the test's own, with
+    extra settings; leaving the block stops it gracefully (SIGTERM) and waits."""
+    return lambda extra_env: contextmanager(_start_service)(tmp_path_factory, extra_env)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """The round trips a metered request cannot avoid, timed alone on this machine.
 
-A metered completion makes two Redis round trips (the key check, the message-log
-push) and one PostgreSQL round trip (the credit `UPDATE`, committed). Timing each
+A metered completion waits on one Redis round trip (the key check) and one
+PostgreSQL round trip (the credit `UPDATE`, committed); its message-log entry is
+pushed by the relay thread, one push for all the entries gathered meanwhile, so it
+is not a round trip of its own. Timing each
 one from Python, with the CPU it costs the client and the server, gives the floor
 under the metered figures: the lowest CPU per request and added latency the
 design allows here, were everything else the metered path does free.
@@ -16,7 +18,7 @@ from psycopg import sql
 
 from bench import cpu, infra
 
-REDIS_ROUND_TRIPS = 2
+REDIS_ROUND_TRIPS = 1
 POSTGRES_ROUND_TRIPS = 1
 _SCRATCH_TABLE = "bench_floor_credit"
 

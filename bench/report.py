@@ -7,6 +7,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from bench.cpu import GROUPS as CPU_PARTS
 from bench.floor import POSTGRES_ROUND_TRIPS, REDIS_ROUND_TRIPS, Floor
@@ -18,7 +19,39 @@ LOGIN = "POST /api/v1/auth/login"
 METERED = "POST /v1/prompt/completions (API key)"
 BARE_ALONE = "GET /bench/bare, one client"
 METERED_ALONE = "POST /v1/prompt/completions, one client"
+
+
+class MeteredSet(NamedTuple):
+    """The four runs behind the metered aims, and how the report names their server."""
+
+    variant: str
+    bare: str
+    metered: str
+    bare_alone: str
+    metered_alone: str
+
+
+# The same four measured again on a second server with one setting changed: credit
+# decrements committed without waiting for the disk (docs/settings.md).
+ASYNC_COMMIT_ENV = {"CREDITS_ASYNC_COMMIT": "true"}
+_ASYNC = " [CREDITS_ASYNC_COMMIT=true]"
+ASYNC_BARE, ASYNC_METERED = BARE + _ASYNC, METERED + _ASYNC
+ASYNC_BARE_ALONE, ASYNC_METERED_ALONE = BARE_ALONE + _ASYNC, METERED_ALONE + _ASYNC
+METERED_SETS = (
+    MeteredSet("", BARE, METERED, BARE_ALONE, METERED_ALONE),
+    MeteredSet(
+        " (CREDITS_ASYNC_COMMIT=true)",
+        ASYNC_BARE,
+        ASYNC_METERED,
+        ASYNC_BARE_ALONE,
+        ASYNC_METERED_ALONE,
+    ),
+)
 SHORT_NAMES = {
+    ASYNC_BARE: "bare (async commit)",
+    ASYNC_METERED: "metered (async commit)",
+    ASYNC_BARE_ALONE: "bare (async commit, one client)",
+    ASYNC_METERED_ALONE: "metered (async commit, one client)",
     BARE: "bare",
     ME: "`/users/me`",
     METERED: "metered",
@@ -174,16 +207,24 @@ class Report:
                 self.median_throughput(BARE),
                 ME_AIM,
             ),
+            *(aim for runs in METERED_SETS for aim in self._metered_aims(runs)),
+        ]
+
+    def _metered_aims(self, runs: MeteredSet) -> list[Ratio | AddedLatency]:
+        if runs.metered not in self.results:
+            return []
+        return [
             Ratio(
-                "Metered completion throughput / bare DRF view",
-                self.median_throughput(METERED),
-                self.median_throughput(BARE),
+                f"Metered completion throughput / bare DRF view{runs.variant}",
+                self.median_throughput(runs.metered),
+                self.median_throughput(runs.bare),
                 METERED_AIM,
             ),
             AddedLatency(
-                "Metered completion added p50 latency, one client (metered p50 - bare p50)",
-                self.p50(METERED_ALONE),
-                self.p50(BARE_ALONE),
+                "Metered completion added p50 latency, one client (metered p50 - bare p50)"
+                + runs.variant,
+                self.p50(runs.metered_alone),
+                self.p50(runs.bare_alone),
                 METERED_ADDED_P50_AIM_MS,
             ),
         ]
@@ -263,17 +304,6 @@ def _results_section(report: Report) -> list[str]:
         f"{share(me.throughput, bare.throughput):.1%}"
         for me, bare in zip(report.results[ME], bare_runs, strict=True)
     )
-    metered_rounds = ", ".join(
-        f"{share(metered.throughput, bare.throughput):.1%} "
-        f"(+{_ms(_p50(metered.tally) - _p50(bare.tally))} ms p50)"
-        for metered, bare in zip(report.results[METERED], bare_runs, strict=True)
-    )
-    alone_rounds = ", ".join(
-        f"+{_ms(_p50(metered.tally) - _p50(bare.tally))} ms"
-        for metered, bare in zip(
-            report.results[METERED_ALONE], report.results[BARE_ALONE], strict=True
-        )
-    )
     return [
         "## Results",
         "",
@@ -282,9 +312,26 @@ def _results_section(report: Report) -> list[str]:
         "Round by round, each pair measured back to back:",
         "",
         f"- `/users/me` / bare: {me_rounds}.",
-        f"- metered completion / bare (added p50 latency): {metered_rounds}.",
-        f"- added p50 latency of a metered completion, one client: {alone_rounds}.",
+        *(line for runs in METERED_SETS for line in _metered_rounds(report, runs)),
         "",
+    ]
+
+
+def _metered_rounds(report: Report, runs: MeteredSet) -> list[str]:
+    if runs.metered not in report.results:
+        return []
+    results = report.results
+    throughput = ", ".join(
+        f"{share(m.throughput, b.throughput):.1%} (+{_ms(_p50(m.tally) - _p50(b.tally))} ms p50)"
+        for m, b in zip(results[runs.metered], results[runs.bare], strict=True)
+    )
+    alone = ", ".join(
+        f"+{_ms(_p50(m.tally) - _p50(b.tally))} ms"
+        for m, b in zip(results[runs.metered_alone], results[runs.bare_alone], strict=True)
+    )
+    return [
+        f"- metered completion / bare{runs.variant} (added p50 latency): {throughput}.",
+        f"- added p50 latency of a metered completion, one client{runs.variant}: {alone}.",
     ]
 
 
@@ -358,10 +405,11 @@ def _floor_section(report: Report) -> list[str]:
     lines = [
         "## Round-trip floor of the metered path",
         "",
-        "Each metered completion makes two Redis round trips (key check, message-log push)",
-        "and one PostgreSQL round trip (the credit `UPDATE`, committed). Timed alone from",
-        "the harness process before the service starts; milliseconds per call, medians for",
-        "wall time, CPU from /proc and the client's own clock.",
+        "Each metered completion waits on one Redis round trip (the key check) and one",
+        "PostgreSQL round trip (the credit `UPDATE`, committed); its message-log entry is",
+        "pushed by the relay thread, one push shared by every entry gathered meanwhile.",
+        "Timed alone from the harness process before the service starts; milliseconds per",
+        "call, medians for wall time, CPU from /proc and the client's own clock.",
         "",
         *_table(
             ["Round trip", "Per request", "Wall", "Client CPU", "Server CPU"],
@@ -406,6 +454,13 @@ def _machine_section(report: Report) -> list[str]:
     return ["## Machine", "", *_table(["", ""], [[k, v] for k, v in facts.items()]), ""]
 
 
+def _names(report: Report, *, shipped: bool) -> str:
+    """The scenarios of the server with the shipped settings, or of the async-commit one."""
+    async_commit = {name for runs in METERED_SETS[1:] for name in runs[1:]}
+    names = [name for name in report.results if (name in async_commit) != shipped]
+    return ", ".join(SHORT_NAMES.get(name, name) for name in names)
+
+
 def _settings_section(report: Report) -> list[str]:
     settings = report.settings
     return [
@@ -420,8 +475,9 @@ def _settings_section(report: Report) -> list[str]:
         f"metered completion, 1 for their one-client runs, {settings.login_concurrency} for "
         f"login; {settings.warmup:g} s "
         f"warm-up then {settings.duration:g} s measured, {settings.repeats} rounds, each round "
-        f"measuring {', '.join(SHORT_NAMES.get(name, name) for name in report.results)} "
-        "back to back.",
+        f"measuring {_names(report, shipped=True)} back to back; then the same on a second "
+        f"server with `CREDITS_ASYNC_COMMIT=true`, each round measuring "
+        f"{_names(report, shipped=False)}.",
         "- Service environment (set by the harness, whatever the shell or a local .env says): "
         + ", ".join(f"`{name}={value}`" for name, value in settings.service_env.items())
         + f"; database `{settings.database}` (recreated and migrated each run), Redis bench "
@@ -469,15 +525,16 @@ checks its API key from the cache (a warm request reads the key's state, its
 "last used" marker and its owner in one Redis round trip), checks the owner's
 role and the key's scopes, takes one conversation credit with one conditional
 `UPDATE` that commits on its own, calls the built-in echo backend (no network),
-pushes one message-log entry onto the Redis queue (one round trip) and renders
-a larger answer. Every 50th entry (MESSAGE_BATCH_SIZE) makes the request that
-pushed it write the queued batch with one `COPY`: the harness runs without a
-Celery broker, so the flush that a worker does in production runs inline here
-and its cost is in the figures. Each client thread has its own user, so the
-credit `UPDATE`s do not queue on one row's lock.
+hands one message-log entry to its process's relay and renders a larger answer.
+The relay thread pushes the entries gathered over MESSAGE_RELAY_GATHER_MS (20 ms)
+onto the Redis queue in one round trip, and every 50th entry queued
+(MESSAGE_BATCH_SIZE) makes it write the queued batch with one `COPY`: the harness
+runs without a Celery broker, so the flush that a worker does in production runs
+inline here and its cost is in the figures. Each client thread has its own user,
+so the credit `UPDATE`s do not queue on one row's lock.
 
-Three of those steps wait on another server: two Redis round trips and one
-committed PostgreSQL `UPDATE`. The round-trip floor section times them alone,
+Two of those steps make the request wait on another server: one Redis round trip
+and one committed PostgreSQL `UPDATE`. The round-trip floor section times them alone,
 from Python, before the service starts. On a machine whose cores are all busy,
 their CPU (client and server) added to the bare view's bounds the metered ratio
 from above, and their wall time is the part of the added latency that no work in
@@ -488,6 +545,13 @@ queued, metered p50 minus bare p50 is the time the metered path adds to one
 request. At concurrency 8 the latencies also carry queueing (in a closed loop
 the mean latency is the concurrency divided by the throughput), so the
 round-by-round line shows those differences too, for comparison.
+
+Most of a committed `UPDATE`'s wait is PostgreSQL writing its WAL to the disk
+before it answers. The second server measures the metered path with
+`CREDITS_ASYNC_COMMIT=true`, which lets the decrement's commit answer before that
+write (a database crash can then forget the last fraction of a second of
+decrements; docs/settings.md). It is not the shipped setting: its figures show
+what that trade buys on this machine, for an operator to weigh.
 """
 
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -27,6 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import BARE_PATH, cpu, floor, infra, machine
 from bench.loadgen import CpuProbe, RunResult, encode_request, request_once, run_load
 from bench.report import (
+    ASYNC_BARE,
+    ASYNC_BARE_ALONE,
+    ASYNC_COMMIT_ENV,
+    ASYNC_METERED,
+    ASYNC_METERED_ALONE,
     BARE,
     BARE_ALONE,
     LOGIN,
@@ -250,6 +255,22 @@ def build_scenarios(port: int, args: argparse.Namespace) -> list[Scenario]:
     ]
 
 
+def build_async_commit_scenarios(port: int, args: argparse.Namespace) -> list[Scenario]:
+    """The bare view and the metered call, with and without concurrency, for new users."""
+    first = max(args.concurrency, args.login_concurrency)
+    users = [create_user(port, first + i) for i in range(args.concurrency)]
+    metered_requests = [completion_request(port, u) for u in users]
+    for request in metered_requests:
+        check_completion(port, request)
+    bare = encode_request("GET", BARE_PATH, port=port)
+    return [
+        Scenario(ASYNC_BARE, [bare], args.concurrency),
+        Scenario(ASYNC_METERED, metered_requests, args.concurrency),
+        Scenario(ASYNC_BARE_ALONE, [bare], 1),
+        Scenario(ASYNC_METERED_ALONE, metered_requests[:1], 1),
+    ]
+
+
 def measure(
     port: int, scenarios: list[Scenario], args: argparse.Namespace
 ) -> dict[str, list[RunResult]]:
@@ -332,6 +353,18 @@ def bench(args: argparse.Namespace, argv: Sequence[str]) -> Report:
 
 
 def serve_and_measure(args: argparse.Namespace, env: dict[str, str]) -> dict[str, list[RunResult]]:
+    """Measure the shipped settings, then the metered path again on a second server with
+    credit decrements committed asynchronously; each server stops however this ends."""
+    results = serve(args, env, build_scenarios)
+    results.update(serve(args, {**env, **ASYNC_COMMIT_ENV}, build_async_commit_scenarios))
+    return results
+
+
+def serve(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    scenarios: Callable[[int, argparse.Namespace], list[Scenario]],
+) -> dict[str, list[RunResult]]:
     """Start gunicorn, create the users, measure; the server stops however this ends."""
     with tempfile.TemporaryDirectory(prefix="um-bench-") as tmp:
         log_path = Path(tmp) / "gunicorn.log"
@@ -339,7 +372,7 @@ def serve_and_measure(args: argparse.Namespace, env: dict[str, str]) -> dict[str
             env=env, workers=args.workers, threads=args.threads, log_path=log_path
         ) as port:
             print("creating bench users and measuring ...", flush=True)
-            results = measure(port, build_scenarios(port, args), args)
+            results = measure(port, scenarios(port, args), args)
         if any(run.tally.errors for runs in results.values() for run in runs):
             # The log dies with the temporary directory: show why requests failed now.
             print(f"gunicorn log (end):\n{log_path.read_text()[-4000:]}", file=sys.stderr)

@@ -18,11 +18,15 @@ from redis.lock import Lock
 
 LOCK_SECONDS = 120
 
-# Push unless the queue already holds ARGV[2] entries; answer the new length, or 0 when full.
+# Push as many of ARGV[2..] as fit under ARGV[1] entries; answer {pushed, new length}.
 _PUSH = """
-if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-return redis.call('RPUSH', KEYS[1], ARGV[1])
+local length = redis.call('LLEN', KEYS[1])
+local fits = math.min(tonumber(ARGV[1]) - length, #ARGV - 1)
+if fits <= 0 then return {0, length} end
+return {fits, redis.call('RPUSH', KEYS[1], unpack(ARGV, 2, fits + 1))}
 """
+# Entries per push: Lua's `unpack` is bounded by the interpreter's stack.
+PUSH_CHUNK = 1000
 
 # Move up to ARGV[1] entries from the head of the queue to the in-flight list.
 _CLAIM = """
@@ -55,9 +59,14 @@ class MessageQueue:
         self._claim = self._redis.register_script(_CLAIM)
         self._release = self._redis.register_script(_RELEASE)
 
-    def push(self, entry: bytes, *, max_size: int) -> int:
-        """The queue's length after the push, or 0 when it was full and nothing was pushed."""
-        return int(self._push(keys=[self.queue_key], args=[entry, max_size]))
+    def push(self, entries: list[bytes], *, max_size: int) -> tuple[int, int]:
+        """Append the entries that fit under `max_size`, in order, in one round trip.
+
+        Returns how many were pushed (the first ones) and the queue's length after.
+        At most PUSH_CHUNK entries at a time.
+        """
+        pushed, length = self._push(keys=[self.queue_key], args=[max_size, *entries])
+        return int(pushed), int(length)
 
     def claim(self, count: int) -> list[bytes]:
         return list(self._claim(keys=[self.queue_key, self.inflight_key], args=[count]))

@@ -16,13 +16,15 @@ from typing import Any
 
 import structlog
 from django.conf import settings
+from django.db import close_old_connections
 from django.utils import timezone
 from redis.exceptions import RedisError
 
 from accounts.selectors import purged_user_ids
 from messagelog import store
 from messagelog.models import MessageLog
-from messagelog.queue import MessageQueue, message_queue
+from messagelog.queue import PUSH_CHUNK, MessageQueue, message_queue
+from messagelog.relay import Relay, relay_for
 
 logger = structlog.get_logger(__name__)
 
@@ -67,36 +69,72 @@ def _entry(conversation: Conversation) -> dict[str, Any]:
 
 
 def enqueue(conversation: Conversation) -> None:
-    """Log one conversation; costs one Redis round trip, or one INSERT without Redis."""
+    """Log one conversation without waiting on any server.
+
+    With Redis the entry is handed to this process's relay, which pushes it onto the
+    queue from its own thread (MESSAGE_RELAY_GATHER_MS 0: the request pushes it
+    itself, one round trip); when the relay's buffer is full, or without Redis, it
+    is written to the database at once.
+    """
     if not settings.MESSAGE_LOGGING_ENABLED:
         return
     entry = _entry(conversation)
+    if message_queue() is not None:
+        raw = json.dumps(entry, separators=(",", ":")).encode()
+        if not settings.MESSAGE_RELAY_GATHER_MS:
+            _deliver([raw])
+            return
+        if _relay().offer(raw, capacity=settings.MESSAGE_MAX_QUEUE_SIZE):
+            return
+        logger.warning("message_log_relay_full", capacity=settings.MESSAGE_MAX_QUEUE_SIZE)
+    _store_directly([entry])
+
+
+def _relay() -> Relay:
+    return relay_for(
+        _deliver,
+        gather_seconds=lambda: settings.MESSAGE_RELAY_GATHER_MS / 1000,
+        # The relay thread lives outside the request cycle that recycles connections.
+        after_thread_delivery=close_old_connections,
+    )
+
+
+def drain_relay() -> None:
+    """Push what this process still buffers, before reading or flushing the queue."""
+    if message_queue() is not None:
+        _relay().drain()
+
+
+def _deliver(entries: list[bytes]) -> None:
+    """The relay's delivery: push onto the Redis queue, store what cannot be queued.
+
+    Every MESSAGE_BATCH_SIZE-th entry queued asks for a flush, and so does a full queue.
+    """
     queue = message_queue()
-    if queue is not None and _push(queue, entry):
-        return
-    if store.store([store.row_from(entry)]):
+    batch_size = settings.MESSAGE_BATCH_SIZE
+    for start in range(0, len(entries), PUSH_CHUNK):
+        chunk = entries[start : start + PUSH_CHUNK]
+        try:
+            pushed, length = queue.push(chunk, max_size=settings.MESSAGE_MAX_QUEUE_SIZE)
+        except RedisError as exc:
+            logger.warning("message_log_queue_unavailable", error=type(exc).__name__)
+            _store_directly([json.loads(raw) for raw in chunk])
+            continue
+        if pushed < len(chunk):
+            logger.warning("message_log_queue_full", max_size=settings.MESSAGE_MAX_QUEUE_SIZE)
+            _store_directly([json.loads(raw) for raw in chunk[pushed:]])
+            _request_flush()
+        elif length // batch_size > (length - pushed) // batch_size:
+            _request_flush()
+
+
+def _store_directly(entries: list[dict[str, Any]]) -> None:
+    refused = store.store([store.row_from(entry) for entry in entries])
+    for position in refused:
         # The conversation it logs has been answered; only the entry is lost, as the
         # queue's flusher would set it aside. It holds what the database refuses.
+        entry = entries[position]
         logger.error("message_log_entry_refused", entry_id=entry["id"], user_id=entry["user_id"])
-
-
-def _push(queue: MessageQueue, entry: dict[str, Any]) -> bool:
-    """True when the entry is queued; False sends it straight to the database."""
-    try:
-        length = queue.push(
-            json.dumps(entry, separators=(",", ":")).encode(),
-            max_size=settings.MESSAGE_MAX_QUEUE_SIZE,
-        )
-    except RedisError as exc:
-        logger.warning("message_log_queue_unavailable", error=type(exc).__name__)
-        return False
-    if length == 0:
-        logger.warning("message_log_queue_full", max_size=settings.MESSAGE_MAX_QUEUE_SIZE)
-        _request_flush()
-        return False
-    if length % settings.MESSAGE_BATCH_SIZE == 0:
-        _request_flush()
-    return True
 
 
 def _request_flush() -> None:
@@ -127,6 +165,7 @@ def flush(*, max_rows: int | None = None) -> int:
     queue = message_queue()
     if queue is None:
         return 0
+    drain_relay()
     settled = 0
     with queue.exclusive() as lock:
         if lock is None:

@@ -1,9 +1,10 @@
 import io
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, connections, transaction
 
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import assert_envelope, bearer, login
@@ -217,3 +218,43 @@ def test_auto_reset_can_be_turned_off(db, settings):
 
     assert reset_daily_credits.delay().get() == 0
     assert set(CreditAccount.objects.values_list("conversation_limit", flat=True)) == {0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_asynchronous_commits_still_never_overspend(settings):
+    """The option changes when the disk is written, not which decrements succeed."""
+    settings.CREDITS_ASYNC_COMMIT = True
+    user = UserFactory()
+    CreditAccount.objects.filter(pk=account_for(user).pk).update(conversation_limit=5)
+    outcomes: list[bool] = []
+
+    def take() -> None:
+        try:
+            consume(user=user)
+            outcomes.append(True)
+        except CreditsExhausted:
+            outcomes.append(False)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _: take(), range(40)))
+
+    assert outcomes.count(True) == 5
+    assert CreditAccount.objects.get(user=user).conversation_limit == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_asynchronous_commit_leaves_the_connection_as_it_found_it(settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is a PostgreSQL setting: run with DATABASE_URL (CI does)")
+    settings.CREDITS_ASYNC_COMMIT = True
+    user = UserFactory()
+    account_for(user)
+
+    consume(user=user)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+    assert CreditAccount.objects.get(user=user).conversation_limit == 9

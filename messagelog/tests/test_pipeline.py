@@ -154,9 +154,9 @@ def test_without_redis_the_conversation_is_written_directly(db, monkeypatch):
 
 def test_entries_that_can_never_be_written_are_set_aside_not_retried_forever(queue):
     services.enqueue(conversation(text="good"))
-    queue.push(b"not json", max_size=100)
+    queue.push([b"not json"], max_size=100)
     orphan = {**services._entry(conversation(text="orphan")), "user_id": None}
-    queue.push(json.dumps(orphan).encode(), max_size=100)
+    queue.push([json.dumps(orphan).encode()], max_size=100)
     services.enqueue(conversation(text="also good"))
 
     assert services.flush() == 4

@@ -1,0 +1,160 @@
+"""The relay between request threads and the Redis queue: no request waits on a push."""
+
+import threading
+
+import pytest
+
+from messagelog import selectors, services
+from messagelog.models import MessageLog
+from messagelog.relay import Relay
+from messagelog.tests.test_pipeline import conversation
+
+WAIT = 10
+
+
+class Deliveries:
+    """A delivery callback that records its batches and can be held shut."""
+
+    def __init__(self, *, failures: int = 0) -> None:
+        self.batches: list[list[bytes]] = []
+        self.threads: list[str] = []
+        self.open = threading.Event()
+        self.open.set()
+        self.started = threading.Event()
+        self.failures = failures
+        self.delivered = threading.Condition()
+
+    def __call__(self, batch: list[bytes]) -> None:
+        self.started.set()
+        self.open.wait(WAIT)
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("the queue is unreachable")
+        with self.delivered:
+            self.batches.append(batch)
+            self.threads.append(threading.current_thread().name)
+            self.delivered.notify_all()
+
+    def wait_for(self, count: int) -> list[bytes]:
+        with self.delivered:
+            self.delivered.wait_for(lambda: len(self.entries()) >= count, WAIT)
+        return self.entries()
+
+    def entries(self) -> list[bytes]:
+        return [entry for batch in self.batches for entry in batch]
+
+
+def relay_with(deliveries: Deliveries, gather: float = 0.0) -> Relay:
+    return Relay(deliveries, gather_seconds=lambda: gather, after_thread_delivery=lambda: None)
+
+
+def test_an_offer_returns_while_the_delivery_is_still_blocked():
+    deliveries = Deliveries()
+    deliveries.open.clear()
+    relay = relay_with(deliveries)
+
+    assert relay.offer(b"first", capacity=10)
+    assert deliveries.started.wait(WAIT)
+    assert relay.offer(b"second", capacity=10)  # the first push hangs; nobody waits on it
+
+    deliveries.open.set()
+    assert deliveries.wait_for(2) == [b"first", b"second"]
+    assert set(deliveries.threads) == {"messagelog-relay"}
+
+
+def test_entries_offered_during_a_delivery_travel_together_in_the_next():
+    deliveries = Deliveries()
+    deliveries.open.clear()
+    relay = relay_with(deliveries)
+    relay.offer(b"0", capacity=100)
+    assert deliveries.started.wait(WAIT)
+    for index in range(1, 8):
+        relay.offer(str(index).encode(), capacity=100)
+
+    deliveries.open.set()
+    deliveries.wait_for(8)
+
+    assert deliveries.batches == [[b"0"], [str(index).encode() for index in range(1, 8)]]
+
+
+def test_a_full_buffer_refuses_more_and_memory_stays_bounded():
+    deliveries = Deliveries()
+    deliveries.open.clear()
+    relay = relay_with(deliveries)
+    relay.offer(b"in flight", capacity=2)
+    assert deliveries.started.wait(WAIT)
+
+    assert relay.offer(b"a", capacity=2)
+    assert relay.offer(b"b", capacity=2)
+    assert not relay.offer(b"c", capacity=2)
+    assert relay.pending() == 3
+
+    deliveries.open.set()
+    assert deliveries.wait_for(3) == [b"in flight", b"a", b"b"]
+
+
+def test_drain_delivers_in_the_calling_thread_after_the_delivery_under_way():
+    deliveries = Deliveries()
+    relay = relay_with(deliveries, gather=WAIT)  # the relay thread would wait a long time
+    relay.offer(b"one", capacity=10)
+    relay.offer(b"two", capacity=10)
+
+    relay.drain()
+
+    assert deliveries.batches == [[b"one", b"two"]]
+    assert deliveries.threads == [threading.current_thread().name]
+    assert relay.pending() == 0
+
+
+def test_a_failed_delivery_does_not_stop_the_relay():
+    deliveries = Deliveries(failures=1)
+    relay = relay_with(deliveries)
+    relay.offer(b"lost to the failure", capacity=10)
+    assert deliveries.started.wait(WAIT)
+
+    relay.offer(b"delivered", capacity=10)
+
+    assert deliveries.wait_for(1) == [b"delivered"]
+
+
+@pytest.fixture
+def relayed(settings):
+    """The relay as it runs in production, gathering for a long time so tests can look."""
+    if services.message_queue() is None:
+        pytest.skip("the relay feeds the Redis queue: run with REDIS_URL (CI does)")
+    settings.MESSAGE_RELAY_GATHER_MS = 1000
+    yield settings
+    services.drain_relay()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_enqueue_buffers_and_the_relay_pushes_without_the_request(relayed):
+    services.enqueue(conversation(text="relayed"))
+    assert selectors.queue_depth()["queued"] == 0  # still buffered: the request did not push
+
+    services.drain_relay()
+
+    assert selectors.queue_depth()["queued"] == 1
+    assert services.flush() == 1
+    assert MessageLog.objects.get().messages["request"][0]["content"] == "relayed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flush_first_takes_what_this_process_still_buffers(relayed):
+    for index in range(3):
+        services.enqueue(conversation(text=str(index)))
+
+    assert services.flush() == 3
+    assert MessageLog.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_the_buffer_is_full_the_entry_is_written_at_once(relayed):
+    relayed.MESSAGE_BATCH_SIZE = 2
+    relayed.MESSAGE_MAX_QUEUE_SIZE = 2
+    for index in range(3):
+        services.enqueue(conversation(text=str(index)))
+
+    assert [row.messages["request"][0]["content"] for row in MessageLog.objects.all()] == ["2"]
+    services.flush()
+    assert MessageLog.objects.count() == 3
