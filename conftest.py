@@ -66,6 +66,9 @@ def _database_fixture_for(request: pytest.FixtureRequest) -> str | None:
         return "transactional_db"
     if "db" in request.fixturenames:
         return "db"
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None:
+        return "transactional_db" if marker.kwargs.get("transaction") else "db"
     return None
 
 

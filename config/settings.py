@@ -355,8 +355,8 @@ if not 1 <= MESSAGE_BATCH_SIZE <= 5000 or MESSAGE_MAX_QUEUE_SIZE < MESSAGE_BATCH
     raise ImproperlyConfigured(
         "MESSAGE_BATCH_SIZE must be 1 to 5000 and MESSAGE_MAX_QUEUE_SIZE at least as large."
     )
-if not 0 <= MESSAGE_RELAY_GATHER_MS <= 1000:
-    raise ImproperlyConfigured("MESSAGE_RELAY_GATHER_MS must be 0 to 1000.")
+if not 0 <= MESSAGE_RELAY_GATHER_MS <= 10_000:
+    raise ImproperlyConfigured("MESSAGE_RELAY_GATHER_MS must be 0 to 10000.")
 if MESSAGE_FLUSH_INTERVAL_SECONDS < 1:
     raise ImproperlyConfigured("MESSAGE_FLUSH_INTERVAL_SECONDS must be at least 1.")
 CELERY_BEAT_SCHEDULE["flush-message-log"] = {

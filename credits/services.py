@@ -63,17 +63,19 @@ _CONSUME_SQL = (
 )
 
 
-# Sent in the same round trip, this makes PostgreSQL answer before the decrement's
-# WAL reaches the disk; see CREDITS_ASYNC_COMMIT in docs/settings.md.
-_WITHOUT_WAITING_FOR_THE_DISK = "; SET LOCAL synchronous_commit TO OFF"
+# The same UPDATE, asking PostgreSQL to answer before the decrement's WAL reaches the
+# disk (`set_config(…, true)` lasts until the statement's own commit); one statement,
+# so it works with either parameter binding and behind any pooler. CREDITS_ASYNC_COMMIT
+# in docs/api-keys-and-credits.md.
+_CONSUME_WITHOUT_WAITING_FOR_THE_DISK_SQL = (
+    f"{_CONSUME_SQL} AND set_config('synchronous_commit', 'off', true) IS NOT NULL"
+)
 
 
 def _take(user_id: int, amount: int) -> bool:
     # The hottest statement of the service: written out once instead of rebuilt by
     # the ORM on every call. One conditional UPDATE is the whole atomicity story.
-    sql = _CONSUME_SQL
-    if _commits_asynchronously():
-        sql += _WITHOUT_WAITING_FOR_THE_DISK
+    sql = _CONSUME_WITHOUT_WAITING_FOR_THE_DISK_SQL if _commits_asynchronously() else _CONSUME_SQL
     with connection.cursor() as cursor:
         cursor.execute(sql, [amount, user_id, amount])
         return cursor.rowcount == 1
@@ -86,6 +88,7 @@ def _commits_asynchronously() -> bool:
         settings.CREDITS_ASYNC_COMMIT
         and connection.vendor == "postgresql"
         and not connection.in_atomic_block
+        and connection.get_autocommit()
     )
 
 

@@ -34,11 +34,11 @@ class Relay:
         deliver: Callable[[list[bytes]], None],
         *,
         gather_seconds: Callable[[], float],
-        after_thread_delivery: Callable[[], None],
+        around_thread_delivery: Callable[[], None],
     ) -> None:
         self._deliver = deliver
         self._gather_seconds = gather_seconds
-        self._after_thread_delivery = after_thread_delivery
+        self._around_thread_delivery = around_thread_delivery
         self._pending: list[bytes] = []
         self._delivering = False
         self._delivering_thread: int | None = None
@@ -54,7 +54,7 @@ class Relay:
             if len(self._pending) >= capacity:
                 return False
             self._pending.append(entry)
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="messagelog-relay", daemon=True
                 )
@@ -74,9 +74,15 @@ class Relay:
         if self._delivering_thread == threading.get_ident():
             return
         with self._lock:
-            self._idle.wait_for(lambda: not self._delivering, timeout)
-            batch = self._take()
-        self._deliver_batch(batch)
+            stuck = not self._idle.wait_for(lambda: not self._delivering, timeout)
+            if stuck:  # beside a stuck delivery the flags stay its own: send the rest unflagged
+                batch, self._pending = self._pending, []
+            else:
+                batch = self._take()
+        if stuck:
+            self._deliver_unflagged(batch)
+        else:
+            self._deliver_batch(batch)
 
     def pending(self) -> int:
         with self._lock:
@@ -93,8 +99,15 @@ class Relay:
             with self._lock:
                 self._wait_until_gathered()
                 batch = self._take()
-            self._deliver_batch(batch)
-            self._after_thread_delivery()
+            self._prepare_thread()
+            self._deliver_batch(batch)  # never raises, and always clears the flags
+            self._prepare_thread()
+
+    def _prepare_thread(self) -> None:
+        try:
+            self._around_thread_delivery()
+        except Exception:  # the thread must outlive any one failure
+            logger.exception("message_log_relay_failed")
 
     def _wait_until_gathered(self) -> None:
         """Until the oldest buffered entry has waited the gathering time (lock held).
@@ -109,13 +122,18 @@ class Relay:
                 return
             self._has_work.wait(remaining)
 
+    def _deliver_unflagged(self, batch: list[bytes]) -> None:
+        try:
+            if batch:
+                self._deliver(batch)
+        except Exception:  # a delivery must not fail its caller; `deliver` logs what it lost
+            logger.exception("message_log_relay_delivery_failed", count=len(batch))
+
     def _deliver_batch(self, batch: list[bytes]) -> None:
         if not batch:
             return
         try:
-            self._deliver(batch)
-        except Exception:  # the thread must outlive any one delivery
-            logger.exception("message_log_relay_delivery_failed", count=len(batch))
+            self._deliver_unflagged(batch)
         finally:
             with self._lock:
                 self._delivering = False
@@ -133,7 +151,7 @@ def relay_for(
     deliver: Callable[[list[bytes]], None],
     *,
     gather_seconds: Callable[[], float],
-    after_thread_delivery: Callable[[], None],
+    around_thread_delivery: Callable[[], None],
 ) -> Relay:
     """This process's relay, made on first use (a forked child makes its own).
 
@@ -150,9 +168,24 @@ def relay_for(
                 relay = Relay(
                     deliver,
                     gather_seconds=gather_seconds,
-                    after_thread_delivery=after_thread_delivery,
+                    around_thread_delivery=around_thread_delivery,
                 )
-                _relays.clear()
                 _relays[pid] = relay
-                atexit.register(relay.drain, _EXIT_WAIT_SECONDS)
     return relay
+
+
+def _forget_the_parents_relay() -> None:
+    """In a forked child: the parent's buffer, thread and locks are not this process's."""
+    global _relays_lock
+    _relays.clear()
+    _relays_lock = threading.Lock()
+
+
+@atexit.register
+def _drain_at_exit() -> None:
+    relay = _relays.get(os.getpid())
+    if relay is not None:
+        relay.drain(_EXIT_WAIT_SECONDS)
+
+
+os.register_at_fork(after_in_child=_forget_the_parents_relay)

@@ -1,12 +1,14 @@
 """The conversation log: an O(1) enqueue on the request path and a batched flush.
 
-With Redis, `enqueue` pushes one JSON entry (its row id and timestamp made here) onto
-a Redis list and never touches the database; `flush` writes the list to PostgreSQL in
-multi-row INSERTs of MESSAGE_BATCH_SIZE. Every MESSAGE_BATCH_SIZE-th entry asks for a
-flush, Celery beat flushes every MESSAGE_FLUSH_INTERVAL_SECONDS, and when the queue
-holds MESSAGE_MAX_QUEUE_SIZE entries (the flusher is down or behind) further entries
-are written directly, so memory stays bounded and nothing is dropped. The embedded
-set-up (no Redis) writes every entry directly.
+With Redis, `enqueue` hands one JSON entry (its row id and timestamp made here) to
+this process's relay (`messagelog.relay`), whose thread pushes the entries gathered
+meanwhile onto a Redis list in one round trip; the request touches neither Redis nor
+the database. `flush` writes the list to PostgreSQL in batches of MESSAGE_BATCH_SIZE.
+Every MESSAGE_BATCH_SIZE-th entry queued asks for a flush, Celery beat flushes every
+MESSAGE_FLUSH_INTERVAL_SECONDS, and when the queue holds MESSAGE_MAX_QUEUE_SIZE
+entries (the flusher is down or behind) further entries are written directly, so
+memory stays bounded and nothing is dropped. The embedded set-up (no Redis) writes
+every entry directly.
 """
 
 import json
@@ -95,7 +97,7 @@ def _relay() -> Relay:
         _deliver,
         gather_seconds=lambda: settings.MESSAGE_RELAY_GATHER_MS / 1000,
         # The relay thread lives outside the request cycle that recycles connections.
-        after_thread_delivery=close_old_connections,
+        around_thread_delivery=close_old_connections,
     )
 
 
@@ -109,28 +111,42 @@ def _deliver(entries: list[bytes]) -> None:
     """The relay's delivery: push onto the Redis queue, store what cannot be queued.
 
     Every MESSAGE_BATCH_SIZE-th entry queued asks for a flush, and so does a full queue.
+    Entries stored here may be written after their author was erased, so they are
+    anonymised like a flushed batch.
     """
-    queue = message_queue()
-    batch_size = settings.MESSAGE_BATCH_SIZE
     for start in range(0, len(entries), PUSH_CHUNK):
         chunk = entries[start : start + PUSH_CHUNK]
         try:
-            pushed, length = queue.push(chunk, max_size=settings.MESSAGE_MAX_QUEUE_SIZE)
-        except RedisError as exc:
-            logger.warning("message_log_queue_unavailable", error=type(exc).__name__)
-            _store_directly([json.loads(raw) for raw in chunk])
-            continue
-        if pushed < len(chunk):
-            logger.warning("message_log_queue_full", max_size=settings.MESSAGE_MAX_QUEUE_SIZE)
-            _store_directly([json.loads(raw) for raw in chunk[pushed:]])
-            _request_flush()
-        elif length // batch_size > (length - pushed) // batch_size:
-            _request_flush()
+            _deliver_chunk(chunk)
+        except Exception:  # neither Redis nor the database took them: say which
+            logger.exception(
+                "message_log_entries_lost",
+                count=len(chunk),
+                entry_ids=[json.loads(raw)["id"] for raw in chunk[:20]],
+            )
 
 
-def _store_directly(entries: list[dict[str, Any]]) -> None:
-    refused = store.store([store.row_from(entry) for entry in entries])
-    for position in refused:
+def _deliver_chunk(chunk: list[bytes]) -> None:
+    max_size, batch_size = settings.MESSAGE_MAX_QUEUE_SIZE, settings.MESSAGE_BATCH_SIZE
+    try:
+        pushed, length = message_queue().push(chunk, max_size=max_size)
+    except RedisError as exc:
+        logger.warning("message_log_queue_unavailable", error=type(exc).__name__)
+        _store_directly([json.loads(raw) for raw in chunk], anonymise=True)
+        return
+    if pushed < len(chunk):
+        logger.warning("message_log_queue_full", max_size=max_size)
+        _store_directly([json.loads(raw) for raw in chunk[pushed:]], anonymise=True)
+        _request_flush()
+    elif length // batch_size > (length - pushed) // batch_size:
+        _request_flush()
+
+
+def _store_directly(entries: list[dict[str, Any]], *, anonymise: bool = False) -> None:
+    rows = [store.row_from(entry) for entry in entries]
+    if anonymise:
+        _anonymise_purged(rows)
+    for position in store.store(rows):
         # The conversation it logs has been answered; only the entry is lost, as the
         # queue's flusher would set it aside. It holds what the database refuses.
         entry = entries[position]

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import assert_envelope, bearer, login
@@ -16,6 +17,7 @@ from credits.services import CreditsExhausted, account_for, consume, credits_set
 from credits.tasks import reset_daily_credits
 
 COMPLETIONS = "/v1/prompt/completions"
+ASYNC_ASK = "set_config('synchronous_commit', 'off', true)"
 PROMPT = {"level": "medium", "messages": [{"role": "user", "content": "Hello"}], "r_type": "bpe"}
 
 
@@ -245,16 +247,23 @@ def test_asynchronous_commits_still_never_overspend(settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_asynchronous_commit_leaves_the_connection_as_it_found_it(settings):
+@pytest.mark.parametrize("enabled", [True, False])
+def test_only_a_decrement_that_commits_alone_skips_the_wait_for_the_disk(settings, enabled):
     if connection.vendor != "postgresql":
         pytest.skip("synchronous_commit is a PostgreSQL setting: run with DATABASE_URL (CI does)")
-    settings.CREDITS_ASYNC_COMMIT = True
+    settings.CREDITS_ASYNC_COMMIT = enabled
     user = UserFactory()
     account_for(user)
 
-    consume(user=user)
+    with CaptureQueriesContext(connection) as alone:
+        consume(user=user)
+    with transaction.atomic(), CaptureQueriesContext(connection) as inside:
+        consume(user=user)
 
+    asks = [ASYNC_ASK in query["sql"] for query in alone.captured_queries]
+    assert asks == [enabled]
+    assert not any(ASYNC_ASK in query["sql"] for query in inside.captured_queries)
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
-        assert cursor.fetchone()[0] == "on"
-    assert CreditAccount.objects.get(user=user).conversation_limit == 9
+        assert cursor.fetchone()[0] == "on"  # the session keeps its durable default
+    assert CreditAccount.objects.get(user=user).conversation_limit == 8

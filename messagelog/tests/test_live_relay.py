@@ -6,7 +6,7 @@ from messagelog import selectors, services
 
 PROMPT = {"level": "medium", "messages": [{"role": "user", "content": "Hello"}], "r_type": "bpe"}
 # Long enough that nothing leaves the buffer before the test stops the service.
-GATHER = {"MESSAGE_RELAY_GATHER_MS": "1000", "RATELIMIT_ENABLE": "false"}
+GATHER = {"MESSAGE_RELAY_GATHER_MS": "10000", "RATELIMIT_ENABLE": "false"}
 
 
 @pytest.mark.live

@@ -1,12 +1,17 @@
 """The relay between request threads and the Redis queue: no request waits on a push."""
 
+import json
+import os
 import threading
 
 import pytest
+from django.utils import timezone
 
+from accounts.tests.factories import UserFactory
+from messagelog import relay as relay_module
 from messagelog import selectors, services
 from messagelog.models import MessageLog
-from messagelog.relay import Relay
+from messagelog.relay import Relay, relay_for
 from messagelog.tests.test_pipeline import conversation
 
 WAIT = 10
@@ -15,7 +20,8 @@ WAIT = 10
 class Deliveries:
     """A delivery callback that records its batches and can be held shut."""
 
-    def __init__(self, *, failures: int = 0) -> None:
+    def __init__(self, *, failures: int = 0, hold_only_the_first: bool = False) -> None:
+        self.hold_only_the_first = hold_only_the_first
         self.batches: list[list[bytes]] = []
         self.threads: list[str] = []
         self.open = threading.Event()
@@ -25,8 +31,10 @@ class Deliveries:
         self.delivered = threading.Condition()
 
     def __call__(self, batch: list[bytes]) -> None:
+        first = not self.started.is_set()
         self.started.set()
-        self.open.wait(WAIT)
+        if first or not self.hold_only_the_first:
+            self.open.wait(WAIT)
         if self.failures:
             self.failures -= 1
             raise ConnectionError("the queue is unreachable")
@@ -45,7 +53,7 @@ class Deliveries:
 
 
 def relay_with(deliveries: Deliveries, gather: float = 0.0) -> Relay:
-    return Relay(deliveries, gather_seconds=lambda: gather, after_thread_delivery=lambda: None)
+    return Relay(deliveries, gather_seconds=lambda: gather, around_thread_delivery=lambda: None)
 
 
 def test_an_offer_returns_while_the_delivery_is_still_blocked():
@@ -119,10 +127,10 @@ def test_a_failed_delivery_does_not_stop_the_relay():
 
 @pytest.fixture
 def relayed(settings):
-    """The relay as it runs in production, gathering for a long time so tests can look."""
+    """The relay as it runs in production, gathering so long that the test decides when."""
     if services.message_queue() is None:
         pytest.skip("the relay feeds the Redis queue: run with REDIS_URL (CI does)")
-    settings.MESSAGE_RELAY_GATHER_MS = 1000
+    settings.MESSAGE_RELAY_GATHER_MS = 600_000
     yield settings
     services.drain_relay()
 
@@ -158,3 +166,72 @@ def test_when_the_buffer_is_full_the_entry_is_written_at_once(relayed):
     assert [row.messages["request"][0]["content"] for row in MessageLog.objects.all()] == ["2"]
     services.flush()
     assert MessageLog.objects.count() == 3
+
+
+def test_a_stuck_delivery_does_not_hold_back_the_exit_drain():
+    deliveries = Deliveries(hold_only_the_first=True)
+    deliveries.open.clear()
+    relay = relay_with(deliveries)
+    relay.offer(b"stuck", capacity=10)
+    assert deliveries.started.wait(WAIT)
+    relay.offer(b"behind it", capacity=10)
+    drained = threading.Thread(target=relay.drain, args=(0.1,))
+    drained.start()
+    drained.join(WAIT)
+
+    assert not drained.is_alive()
+    assert deliveries.entries() == [b"behind it"]  # sent beside the stuck delivery
+    deliveries.open.set()
+    assert deliveries.wait_for(2) == [b"behind it", b"stuck"]
+    assert relay.pending() == 0
+
+
+def test_the_thread_outlives_a_failure_between_deliveries():
+    deliveries = Deliveries()
+    failures = iter([ConnectionError("the database went away")])
+
+    def recycle() -> None:
+        error = next(failures, None)
+        if error:
+            raise error
+
+    relay = Relay(deliveries, gather_seconds=lambda: 0.0, around_thread_delivery=recycle)
+    relay.offer(b"first", capacity=10)
+    assert deliveries.wait_for(1) == [b"first"]
+
+    relay.offer(b"second", capacity=10)
+
+    assert deliveries.wait_for(2) == [b"first", b"second"]
+
+
+def test_a_forked_child_starts_with_no_relay_of_its_parent(monkeypatch):
+    monkeypatch.setattr(relay_module, "_relays", {})  # leave the process's own relay alone
+    parent = relay_for(
+        Deliveries(), gather_seconds=lambda: 60.0, around_thread_delivery=lambda: None
+    )
+    parent.offer(b"the parent's", capacity=10)
+    child = os.fork()
+    if child == 0:  # the child reports through its exit status only
+        fresh = relay_for(
+            Deliveries(), gather_seconds=lambda: 60.0, around_thread_delivery=lambda: None
+        )
+        os._exit(0 if fresh is not parent and fresh.pending() == 0 else 1)
+    _, status = os.waitpid(child, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert relay_for(Deliveries(), gather_seconds=float, around_thread_delivery=print) is parent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_entry_the_relay_writes_itself_stays_anonymous_if_its_author_was_erased(relayed):
+    relayed.MESSAGE_BATCH_SIZE = relayed.MESSAGE_MAX_QUEUE_SIZE = 1
+    erased = UserFactory(purged_at=timezone.now())
+    queue = services.message_queue()
+    with queue.exclusive():  # the flusher is stuck: the queue stays full
+        queue.push([json.dumps(services._entry(conversation())).encode()], max_size=1)
+        services.enqueue(conversation(user_id=erased.pk, text="my address is ..."))
+        services.drain_relay()
+
+    row = MessageLog.objects.get(user_id=erased.pk)
+    assert (row.username, row.email, row.ip_address) == ("", "", None)
+    assert row.messages == {"redacted": True}
