@@ -475,9 +475,10 @@ def _settings_section(report: Report) -> list[str]:
         f"metered completion, 1 for their one-client runs, {settings.login_concurrency} for "
         f"login; {settings.warmup:g} s "
         f"warm-up then {settings.duration:g} s measured, {settings.repeats} rounds, each round "
-        f"measuring {_names(report, shipped=True)} back to back; then the same on a second "
-        f"server with `CREDITS_ASYNC_COMMIT=true`, each round measuring "
-        f"{_names(report, shipped=False)}.",
+        f"measuring {_names(report, shipped=True)} and then, on a second server started "
+        f"beside the first with `CREDITS_ASYNC_COMMIT=true`, {_names(report, shipped=False)}, "
+        "back to back (the idle server's processes count as service CPU too; they use next "
+        "to none).",
         "- Service environment (set by the harness, whatever the shell or a local .env says): "
         + ", ".join(f"`{name}={value}`" for name, value in settings.service_env.items())
         + f"; database `{settings.database}` (recreated and migrated each run), Redis bench "

@@ -16,7 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -64,9 +65,11 @@ OUTPUT = ROOT / "docs" / "BENCHMARKS.md"
 
 
 class Scenario(NamedTuple):
-    """One measured endpoint: thread i of `concurrency` sends requests[i % len(requests)]."""
+    """One measured endpoint of the server on `port`: thread i of `concurrency` sends
+    requests[i % len(requests)]."""
 
     name: str
+    port: int
     requests: list[bytes]
     concurrency: int
 
@@ -246,12 +249,12 @@ def build_scenarios(port: int, args: argparse.Namespace) -> list[Scenario]:
     login_requests = [login_request(port, u) for u in users[: args.login_concurrency]]
     bare = encode_request("GET", BARE_PATH, port=port)
     return [
-        Scenario(ME, me_requests, args.concurrency),
-        Scenario(BARE, [bare], args.concurrency),
-        Scenario(METERED, metered_requests, args.concurrency),
-        Scenario(BARE_ALONE, [bare], 1),
-        Scenario(METERED_ALONE, metered_requests[:1], 1),
-        Scenario(LOGIN, login_requests, args.login_concurrency),
+        Scenario(ME, port, me_requests, args.concurrency),
+        Scenario(BARE, port, [bare], args.concurrency),
+        Scenario(METERED, port, metered_requests, args.concurrency),
+        Scenario(BARE_ALONE, port, [bare], 1),
+        Scenario(METERED_ALONE, port, metered_requests[:1], 1),
+        Scenario(LOGIN, port, login_requests, args.login_concurrency),
     ]
 
 
@@ -264,23 +267,21 @@ def build_async_commit_scenarios(port: int, args: argparse.Namespace) -> list[Sc
         check_completion(port, request)
     bare = encode_request("GET", BARE_PATH, port=port)
     return [
-        Scenario(ASYNC_BARE, [bare], args.concurrency),
-        Scenario(ASYNC_METERED, metered_requests, args.concurrency),
-        Scenario(ASYNC_BARE_ALONE, [bare], 1),
-        Scenario(ASYNC_METERED_ALONE, metered_requests[:1], 1),
+        Scenario(ASYNC_BARE, port, [bare], args.concurrency),
+        Scenario(ASYNC_METERED, port, metered_requests, args.concurrency),
+        Scenario(ASYNC_BARE_ALONE, port, [bare], 1),
+        Scenario(ASYNC_METERED_ALONE, port, metered_requests[:1], 1),
     ]
 
 
-def measure(
-    port: int, scenarios: list[Scenario], args: argparse.Namespace
-) -> dict[str, list[RunResult]]:
+def measure(scenarios: list[Scenario], args: argparse.Namespace) -> dict[str, list[RunResult]]:
     """Interleaved rounds (me, bare, metered, login, me, ...) so drift hits all alike."""
     results: dict[str, list[RunResult]] = {scenario.name: [] for scenario in scenarios}
     for round_number in range(1, args.repeats + 1):
         for scenario in scenarios:
             run = run_load(
                 scenario.name,
-                port=port,
+                port=scenario.port,
                 requests=scenario.requests,
                 concurrency=scenario.concurrency,
                 warmup=args.warmup,
@@ -353,29 +354,31 @@ def bench(args: argparse.Namespace, argv: Sequence[str]) -> Report:
 
 
 def serve_and_measure(args: argparse.Namespace, env: dict[str, str]) -> dict[str, list[RunResult]]:
-    """Measure the shipped settings, then the metered path again on a second server with
-    credit decrements committed asynchronously; each server stops however this ends."""
-    results = serve(args, env, build_scenarios)
-    results.update(serve(args, {**env, **ASYNC_COMMIT_ENV}, build_async_commit_scenarios))
-    return results
-
-
-def serve(
-    args: argparse.Namespace,
-    env: dict[str, str],
-    scenarios: Callable[[int, argparse.Namespace], list[Scenario]],
-) -> dict[str, list[RunResult]]:
-    """Start gunicorn, create the users, measure; the server stops however this ends."""
-    with tempfile.TemporaryDirectory(prefix="um-bench-") as tmp:
-        log_path = Path(tmp) / "gunicorn.log"
-        with gunicorn(
-            env=env, workers=args.workers, threads=args.threads, log_path=log_path
-        ) as port:
-            print("creating bench users and measuring ...", flush=True)
-            results = measure(port, scenarios(port, args), args)
+    """Serve the shipped settings and, beside them, a second server with credit
+    decrements committed asynchronously; every round measures both, so drift hits
+    both alike. The servers stop however this ends."""
+    with tempfile.TemporaryDirectory(prefix="um-bench-") as tmp, ExitStack() as servers:
+        logs = [Path(tmp) / "gunicorn.log", Path(tmp) / "gunicorn-async-commit.log"]
+        shipped = servers.enter_context(
+            gunicorn(env=env, workers=args.workers, threads=args.threads, log_path=logs[0])
+        )
+        async_commit = servers.enter_context(
+            gunicorn(
+                env={**env, **ASYNC_COMMIT_ENV},
+                workers=args.workers,
+                threads=args.threads,
+                log_path=logs[1],
+            )
+        )
+        print("creating bench users and measuring ...", flush=True)
+        scenarios = build_scenarios(shipped, args) + build_async_commit_scenarios(
+            async_commit, args
+        )
+        results = measure(scenarios, args)
         if any(run.tally.errors for runs in results.values() for run in runs):
-            # The log dies with the temporary directory: show why requests failed now.
-            print(f"gunicorn log (end):\n{log_path.read_text()[-4000:]}", file=sys.stderr)
+            # The logs die with the temporary directory: show why requests failed now.
+            for log in logs:
+                print(f"{log.name} (end):\n{log.read_text()[-4000:]}", file=sys.stderr)
     return results
 
 
