@@ -5,11 +5,12 @@ relay thread waits a moment for other entries to gather, then delivers them all 
 one call, so under load one Redis round trip carries many entries and no request
 waits on it. An entry reaches Redis within the gathering time and one round trip.
 
-The buffer holds at most MESSAGE_MAX_QUEUE_SIZE entries: when it is full (the relay
-is stuck, e.g. on an unreachable Redis) `offer` refuses and the caller stores the
-entry itself, so memory stays bounded. A normal exit delivers what is left (`drain`
-runs at interpreter exit); an entry can only be lost if the process is killed
-outright while it is buffered.
+Besides the batch being delivered, the buffer holds at most the caller's capacity
+(MESSAGE_MAX_QUEUE_SIZE): when it is full (the relay is stuck, e.g. on a Redis that
+does not answer) `offer` refuses and the caller stores the entry itself, so memory
+stays bounded. A normal exit delivers what is left (`drain` runs at interpreter
+exit); an entry is lost only if the process is killed outright while it is
+buffered, or if neither Redis nor the database takes it (the delivery logs those).
 """
 
 import atexit
