@@ -4,7 +4,8 @@ Run as `make bench` (`.venv/bin/python bench/run.py --help` lists the options).
 It recreates the bench database, migrates it, flushes the bench Redis database,
 times a bare password check, serves `bench.wsgi` with gunicorn on loopback,
 measures `/users/me`, a bare DRF view, the metered `/v1/prompt/completions` and
-login in interleaved rounds, and writes docs/BENCHMARKS.md. Exit status 2 means
+login in interleaved rounds (the bare view and the metered call also on a second
+gunicorn with CREDITS_ASYNC_COMMIT=true), and writes docs/BENCHMARKS.md. Exit status 2 means
 PostgreSQL or Redis could not be used.
 """
 
@@ -17,7 +18,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from contextlib import ExitStack
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -28,11 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import BARE_PATH, cpu, floor, infra, machine
 from bench.loadgen import CpuProbe, RunResult, encode_request, request_once, run_load
 from bench.report import (
-    ASYNC_BARE,
-    ASYNC_BARE_ALONE,
+    ASYNC_COMMIT,
     ASYNC_COMMIT_ENV,
-    ASYNC_METERED,
-    ASYNC_METERED_ALONE,
     BARE,
     BARE_ALONE,
     LOGIN,
@@ -136,6 +133,10 @@ def service_env(args: argparse.Namespace) -> dict[str, str]:
         "DEFAULT_USER_LIMITS": json.dumps(CREDIT_LIMITS),
         "LLM_BACKEND_URL": "",
         "MESSAGE_LOGGING_ENABLED": "true",
+        # The shipped defaults of the metered path, whatever a local .env says.
+        "MESSAGE_RELAY_GATHER_MS": "20",
+        "CREDITS_ASYNC_COMMIT": "false",
+        "DATABASE_CONN_HEALTH_CHECKS": "false",
     }
 
 
@@ -243,9 +244,7 @@ def build_scenarios(port: int, args: argparse.Namespace) -> list[Scenario]:
         )
         for u in users[: args.concurrency]
     ]
-    metered_requests = [completion_request(port, u) for u in users[: args.concurrency]]
-    for request in metered_requests:
-        check_completion(port, request)
+    metered_requests = checked_completion_requests(port, users[: args.concurrency])
     login_requests = [login_request(port, u) for u in users[: args.login_concurrency]]
     bare = encode_request("GET", BARE_PATH, port=port)
     return [
@@ -258,24 +257,31 @@ def build_scenarios(port: int, args: argparse.Namespace) -> list[Scenario]:
     ]
 
 
+def checked_completion_requests(port: int, users: list[BenchUser]) -> list[bytes]:
+    """One metered request per user, each tried once so that a refusal fails the run now."""
+    requests = [completion_request(port, user) for user in users]
+    for request in requests:
+        check_completion(port, request)
+    return requests
+
+
 def build_async_commit_scenarios(port: int, args: argparse.Namespace) -> list[Scenario]:
     """The bare view and the metered call, with and without concurrency, for new users."""
     first = max(args.concurrency, args.login_concurrency)
     users = [create_user(port, first + i) for i in range(args.concurrency)]
-    metered_requests = [completion_request(port, u) for u in users]
-    for request in metered_requests:
-        check_completion(port, request)
+    metered_requests = checked_completion_requests(port, users)
     bare = encode_request("GET", BARE_PATH, port=port)
     return [
-        Scenario(ASYNC_BARE, port, [bare], args.concurrency),
-        Scenario(ASYNC_METERED, port, metered_requests, args.concurrency),
-        Scenario(ASYNC_BARE_ALONE, port, [bare], 1),
-        Scenario(ASYNC_METERED_ALONE, port, metered_requests[:1], 1),
+        Scenario(ASYNC_COMMIT.bare, port, [bare], args.concurrency),
+        Scenario(ASYNC_COMMIT.metered, port, metered_requests, args.concurrency),
+        Scenario(ASYNC_COMMIT.bare_alone, port, [bare], 1),
+        Scenario(ASYNC_COMMIT.metered_alone, port, metered_requests[:1], 1),
     ]
 
 
 def measure(scenarios: list[Scenario], args: argparse.Namespace) -> dict[str, list[RunResult]]:
-    """Interleaved rounds (me, bare, metered, login, me, ...) so drift hits all alike."""
+    """Interleaved rounds (me, bare, metered, login, then the second server's runs, me,
+    ...) so drift hits all alike."""
     results: dict[str, list[RunResult]] = {scenario.name: [] for scenario in scenarios}
     for round_number in range(1, args.repeats + 1):
         for scenario in scenarios:
@@ -357,24 +363,17 @@ def serve_and_measure(args: argparse.Namespace, env: dict[str, str]) -> dict[str
     """Serve the shipped settings and, beside them, a second server with credit
     decrements committed asynchronously; every round measures both, so drift hits
     both alike. The servers stop however this ends."""
-    with tempfile.TemporaryDirectory(prefix="um-bench-") as tmp, ExitStack() as servers:
+    server = {"workers": args.workers, "threads": args.threads}
+    with tempfile.TemporaryDirectory(prefix="um-bench-") as tmp:
         logs = [Path(tmp) / "gunicorn.log", Path(tmp) / "gunicorn-async-commit.log"]
-        shipped = servers.enter_context(
-            gunicorn(env=env, workers=args.workers, threads=args.threads, log_path=logs[0])
-        )
-        async_commit = servers.enter_context(
-            gunicorn(
-                env={**env, **ASYNC_COMMIT_ENV},
-                workers=args.workers,
-                threads=args.threads,
-                log_path=logs[1],
-            )
-        )
-        print("creating bench users and measuring ...", flush=True)
-        scenarios = build_scenarios(shipped, args) + build_async_commit_scenarios(
-            async_commit, args
-        )
-        results = measure(scenarios, args)
+        with (
+            gunicorn(env=env, log_path=logs[0], **server) as shipped,
+            gunicorn(env={**env, **ASYNC_COMMIT_ENV}, log_path=logs[1], **server) as async_commit,
+        ):
+            print("creating bench users and measuring ...", flush=True)
+            scenarios = build_scenarios(shipped, args)
+            scenarios += build_async_commit_scenarios(async_commit, args)
+            results = measure(scenarios, args)
         if any(run.tally.errors for runs in results.values() for run in runs):
             # The logs die with the temporary directory: show why requests failed now.
             for log in logs:

@@ -137,7 +137,7 @@ def balance_of(user: User) -> Balance:
     )
 
 
-def _non_negative(values: dict, names: tuple[str, ...], label: str) -> dict:
+def _balances_in_range(values: dict, names: tuple[str, ...], label: str) -> dict:
     cleaned = {}
     for name in names:
         if name in values:
@@ -160,8 +160,8 @@ def credits_set(
     *, user: User, actor: User, credits: dict | None, limits: dict | None, reason: str = ""
 ) -> CreditAccount:
     """A staff change (seed 003's `credits` and `limits` objects), with a ledger row."""
-    credits = _non_negative(credits or {}, ("main", "reset"), "credits")
-    limits = _non_negative(limits or {}, ("conversation_limit", "reset"), "limits")
+    credits = _balances_in_range(credits or {}, ("main", "reset"), "credits")
+    limits = _balances_in_range(limits or {}, ("conversation_limit", "reset"), "limits")
     account = CreditAccount.objects.select_for_update().get(pk=account_for(user).pk)
     before = {"credits": account.credits(), "limits": account.limits()}
     mapping = {

@@ -71,9 +71,9 @@ def _metered(user: User, prompts: list[Prompt], ip_address: str | None, reason: 
 
 def complete(*, user: User, prompt: Prompt, ip_address: str | None) -> dict:
     """One completion for one conversation credit."""
-    return _metered(user, [prompt], ip_address, "backend failure")[0]
+    return _metered(user, [prompt], ip_address, "completion failed")[0]
 
 
 def complete_batch(*, user: User, prompts: list[Prompt], ip_address: str | None) -> list[dict]:
     """N prompts take N credits, all or none; a failure refunds them all."""
-    return _metered(user, prompts, ip_address, "backend failure in batch")
+    return _metered(user, prompts, ip_address, "batch failed")

@@ -41,8 +41,7 @@ class Relay:
         self._gather_seconds = gather_seconds
         self._around_thread_delivery = around_thread_delivery
         self._pending: list[bytes] = []
-        self._delivering = False
-        self._delivering_thread: int | None = None
+        self._delivering_thread: int | None = None  # the thread delivering a batch now
         self._first_pending_at = 0.0
         self._lock = threading.Lock()
         self._has_work = threading.Condition(self._lock)
@@ -68,40 +67,37 @@ class Relay:
     def drain(self, timeout: float | None = None) -> None:
         """Deliver, in the calling thread, everything offered before the call.
 
-        Waits for a delivery under way to end first, so that once this returns every
-        earlier entry has been handed to `deliver`. Called from inside a delivery (the
-        delivery asked for a flush, which drains), it returns at once.
+        Waits (up to `timeout`) for a delivery under way to end first, so that once
+        this returns every earlier entry has been handed to `deliver`. Called from
+        inside a delivery (the delivery asked for a flush, which drains), it returns
+        at once.
         """
         if self._delivering_thread == threading.get_ident():
             return
         with self._lock:
-            stuck = not self._idle.wait_for(lambda: not self._delivering, timeout)
-            if stuck:  # beside a stuck delivery the flags stay its own: send the rest unflagged
-                batch, self._pending = self._pending, []
-            else:
-                batch = self._take()
-        if stuck:
-            self._deliver_unflagged(batch)
-        else:
-            self._deliver_batch(batch)
+            # False: a delivery is stuck; the rest goes beside it, leaving it the marker.
+            owned = self._idle.wait_for(lambda: self._delivering_thread is None, timeout)
+            batch = self._take(owned=owned)
+        self._deliver_batch(batch, owned=owned)
 
     def pending(self) -> int:
         with self._lock:
-            return len(self._pending) + int(self._delivering)
+            return len(self._pending) + int(self._delivering_thread is not None)
 
-    def _take(self) -> list[bytes]:
+    def _take(self, *, owned: bool) -> list[bytes]:
+        """The whole buffer; `owned` marks this thread as the one delivering it."""
         batch, self._pending = self._pending, []
-        self._delivering = bool(batch)
-        self._delivering_thread = threading.get_ident() if batch else None
+        if owned and batch:
+            self._delivering_thread = threading.get_ident()
         return batch
 
     def _run(self) -> None:
         while True:
             with self._lock:
                 self._wait_until_gathered()
-                batch = self._take()
+                batch = self._take(owned=True)
             self._prepare_thread()
-            self._deliver_batch(batch)  # never raises, and always clears the flags
+            self._deliver_batch(batch, owned=True)  # never raises
             self._prepare_thread()
 
     def _prepare_thread(self) -> None:
@@ -117,31 +113,26 @@ class Relay:
         next entry, so the thread never takes what a drain is about to deliver.
         """
         while True:
-            self._has_work.wait_for(lambda: self._pending and not self._delivering)
+            self._has_work.wait_for(lambda: self._pending and self._delivering_thread is None)
             remaining = self._first_pending_at + self._gather_seconds() - time.monotonic()
             if remaining <= 0:
                 return
             self._has_work.wait(remaining)
 
-    def _deliver_unflagged(self, batch: list[bytes]) -> None:
-        try:
-            if batch:
-                self._deliver(batch)
-        except Exception:  # a delivery must not fail its caller; `deliver` logs what it lost
-            logger.exception("message_log_relay_delivery_failed", count=len(batch))
-
-    def _deliver_batch(self, batch: list[bytes]) -> None:
+    def _deliver_batch(self, batch: list[bytes], *, owned: bool) -> None:
         if not batch:
             return
         try:
-            self._deliver_unflagged(batch)
+            self._deliver(batch)
+        except Exception:  # a delivery must not fail its caller; `deliver` logs what it lost
+            logger.exception("message_log_relay_delivery_failed", count=len(batch))
         finally:
-            with self._lock:
-                self._delivering = False
-                self._delivering_thread = None
-                self._idle.notify_all()
-                if self._pending:
-                    self._has_work.notify()
+            if owned:
+                with self._lock:
+                    self._delivering_thread = None
+                    self._idle.notify_all()
+                    if self._pending:
+                        self._has_work.notify()
 
 
 _relays: dict[int, Relay] = {}

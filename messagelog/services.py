@@ -95,10 +95,14 @@ def enqueue(conversation: Conversation) -> None:
 def _relay() -> Relay:
     return relay_for(
         _deliver,
-        gather_seconds=lambda: settings.MESSAGE_RELAY_GATHER_MS / 1000,
+        gather_seconds=_gather_seconds,
         # The relay thread lives outside the request cycle that recycles connections.
         around_thread_delivery=close_old_connections,
     )
+
+
+def _gather_seconds() -> float:
+    return settings.MESSAGE_RELAY_GATHER_MS / 1000
 
 
 def drain_relay() -> None:

@@ -56,13 +56,21 @@ def relay_with(deliveries: Deliveries, gather: float = 0.0) -> Relay:
     return Relay(deliveries, gather_seconds=lambda: gather, around_thread_delivery=lambda: None)
 
 
-def test_an_offer_returns_while_the_delivery_is_still_blocked():
-    deliveries = Deliveries()
+def relay_with_a_stuck_delivery(
+    deliveries: Deliveries, first: bytes, *, capacity: int = 10
+) -> Relay:
+    """A relay whose thread is inside `deliver` with `first` until `deliveries.open`."""
     deliveries.open.clear()
     relay = relay_with(deliveries)
-
-    assert relay.offer(b"first", capacity=10)
+    assert relay.offer(first, capacity=capacity)
     assert deliveries.started.wait(WAIT)
+    return relay
+
+
+def test_an_offer_returns_while_the_delivery_is_still_blocked():
+    deliveries = Deliveries()
+    relay = relay_with_a_stuck_delivery(deliveries, b"first")
+
     assert relay.offer(b"second", capacity=10)  # the first push hangs; nobody waits on it
 
     deliveries.open.set()
@@ -72,10 +80,7 @@ def test_an_offer_returns_while_the_delivery_is_still_blocked():
 
 def test_entries_offered_during_a_delivery_travel_together_in_the_next():
     deliveries = Deliveries()
-    deliveries.open.clear()
-    relay = relay_with(deliveries)
-    relay.offer(b"0", capacity=100)
-    assert deliveries.started.wait(WAIT)
+    relay = relay_with_a_stuck_delivery(deliveries, b"0", capacity=100)
     for index in range(1, 8):
         relay.offer(str(index).encode(), capacity=100)
 
@@ -87,10 +92,7 @@ def test_entries_offered_during_a_delivery_travel_together_in_the_next():
 
 def test_a_full_buffer_refuses_more_and_memory_stays_bounded():
     deliveries = Deliveries()
-    deliveries.open.clear()
-    relay = relay_with(deliveries)
-    relay.offer(b"in flight", capacity=2)
-    assert deliveries.started.wait(WAIT)
+    relay = relay_with_a_stuck_delivery(deliveries, b"in flight", capacity=2)
 
     assert relay.offer(b"a", capacity=2)
     assert relay.offer(b"b", capacity=2)
@@ -101,7 +103,7 @@ def test_a_full_buffer_refuses_more_and_memory_stays_bounded():
     assert deliveries.wait_for(3) == [b"in flight", b"a", b"b"]
 
 
-def test_drain_delivers_in_the_calling_thread_after_the_delivery_under_way():
+def test_drain_delivers_what_is_buffered_in_the_calling_thread():
     deliveries = Deliveries()
     relay = relay_with(deliveries, gather=WAIT)  # the relay thread would wait a long time
     relay.offer(b"one", capacity=10)
@@ -170,10 +172,7 @@ def test_when_the_buffer_is_full_the_entry_is_written_at_once(relayed):
 
 def test_a_stuck_delivery_does_not_hold_back_the_exit_drain():
     deliveries = Deliveries(hold_only_the_first=True)
-    deliveries.open.clear()
-    relay = relay_with(deliveries)
-    relay.offer(b"stuck", capacity=10)
-    assert deliveries.started.wait(WAIT)
+    relay = relay_with_a_stuck_delivery(deliveries, b"stuck")
     relay.offer(b"behind it", capacity=10)
     drained = threading.Thread(target=relay.drain, args=(0.1,))
     drained.start()
@@ -219,7 +218,10 @@ def test_a_forked_child_starts_with_no_relay_of_its_parent(monkeypatch):
     _, status = os.waitpid(child, 0)
 
     assert os.waitstatus_to_exitcode(status) == 0
-    assert relay_for(Deliveries(), gather_seconds=float, around_thread_delivery=print) is parent
+    assert (
+        relay_for(Deliveries(), gather_seconds=lambda: 60.0, around_thread_delivery=lambda: None)
+        is parent
+    )
 
 
 @pytest.mark.django_db(transaction=True)
