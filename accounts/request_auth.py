@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import LoginSession, User
 from accounts.sessions import SESSION_ACTIVE, session_state_key, user_cache_key
+from config import cache_mirror
 
 SESSION_STATE_CACHE_SECONDS = 300
 USER_CACHE_SECONDS = 60
@@ -60,7 +61,7 @@ def user_for_access_token(*, session_id: str, user_id: str) -> User | None:
         _seen_key(session_id),
         user_cache_key(user_id),
     )
-    found = cache.get_many([state_key, seen_key, user_key])
+    found = cache_mirror.get_many([state_key, seen_key, user_key])
     state = found.get(state_key)
     active = state == SESSION_ACTIVE if state is not None else _session_active_from_row(session_id)
     if not active:

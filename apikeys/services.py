@@ -21,6 +21,7 @@ from accounts.models import User
 from accounts.request_auth import user_load
 from accounts.sessions import user_cache_key
 from apikeys.models import APIKey
+from config import cache_mirror
 from config.errors import Conflict, NotFound, ValidationFailed
 from security.audit import audit_record
 
@@ -242,7 +243,7 @@ def apikey_authenticate(clear: str) -> tuple[KeyIdentity, User] | None:
     state_key, used_key = _cache_key(digest), f"apikey-used:{digest}"
     known_owner = _OWNER_OF.get(digest)
     owner_key = user_cache_key(known_owner) if known_owner is not None else None
-    found = cache.get_many([key for key in (state_key, used_key, owner_key) if key])
+    found = cache_mirror.get_many([key for key in (state_key, used_key, owner_key) if key])
     cached = found.get(state_key)
     if cached == _REVOKED:
         return None

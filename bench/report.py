@@ -404,8 +404,10 @@ def _floor_section(report: Report) -> list[str]:
     lines = [
         "## Round-trip floor of the metered path",
         "",
-        "Each metered completion waits on one Redis round trip (the key check) and one",
-        "PostgreSQL round trip (the credit `UPDATE`, committed durably, as shipped); its",
+        "A warm metered completion waits on one PostgreSQL round trip (the credit",
+        "`UPDATE`, committed durably, as shipped). Its key check is answered from the",
+        "process's copies of the cache keys, which Redis invalidates, so the Redis `MGET`",
+        "it makes when cold is shown for reference and counted zero times; its",
         "message-log entry is pushed by the relay thread, one push shared by every entry",
         "gathered meanwhile.",
         "Timed alone from the harness process before the service starts; milliseconds per",
@@ -416,7 +418,7 @@ def _floor_section(report: Report) -> list[str]:
             rows,
         ),
         "",
-        f"Together they take {floor.wall_ms:.2f} ms of a request's latency, which leaves "
+        f"The counted round trips take {floor.wall_ms:.2f} ms of a request's latency, which leaves "
         f"{METERED_ADDED_P50_AIM_MS - floor.wall_ms:.2f} ms of the "
         f"{METERED_ADDED_P50_AIM_MS:.1f} ms added-latency aim for everything else, and "
         f"{floor.cpu_ms:.2f} ms of CPU.",
@@ -514,16 +516,17 @@ everything else (queries, tokens, the session row, HTTP). The `/users/me` ratio
 is the share of the bare view's throughput left after authenticating the JWT,
 checking its login session, loading the user and serialising it.
 
-A warm `/users/me` makes no database query but one cache round trip (session
-state, last-seen marker and the cached user in one `MGET`): revocation must take
-effect at once in every process, so the state cannot live in process memory. The
-round-trip floor section times that `MGET` alone; set it against the CPU per
-request of the bare view to see how much of the gap is the round trip itself.
+A warm `/users/me` makes no database query and no cache round trip: the session
+state, last-seen marker and cached user are read from the process's copies of
+those Redis keys, which Redis invalidates the moment they change, so a
+revocation still takes effect at once in every process (docs/settings.md,
+"Authentication cache copies"). A cold one reads them in one `MGET`, which the
+round-trip floor section times alone.
 
 The metered ratio is the share of the bare view's throughput left when each
 request, on top of what the bare view does, parses and validates a JSON body,
 checks its API key from the cache (a warm request reads the key's state, its
-"last used" marker and its owner in one Redis round trip), checks the owner's
+"last used" marker and its owner from the process's copies, no round trip), checks the owner's
 role and the key's scopes, takes one conversation credit with one conditional
 `UPDATE` that commits on its own, calls the built-in echo backend (no network),
 hands one message-log entry to its process's relay and renders a larger answer.
@@ -534,11 +537,11 @@ runs without a Celery broker, so the flush that a worker does in production runs
 inline here and its cost is in the figures. Each client thread has its own user,
 so the credit `UPDATE`s do not queue on one row's lock.
 
-Two of those steps make the request wait on another server: one Redis round trip
-and one committed PostgreSQL `UPDATE`. The round-trip floor section times them alone,
+One of those steps makes a warm request wait on another server: the committed
+PostgreSQL `UPDATE`. The round-trip floor section times it alone,
 from Python, before the service starts. On a machine whose cores are all busy,
-their CPU (client and server) added to the bare view's bounds the metered ratio
-from above, and their wall time is the part of the added latency that no work in
+its CPU (client and server) added to the bare view's bounds the metered ratio
+from above, and its wall time is the part of the added latency that no work in
 the service can remove.
 
 The added p50 latency aim is judged on the one-client runs: with nothing

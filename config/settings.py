@@ -178,6 +178,11 @@ else:
     }
 
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# How long a process may answer the authentication cache keys (API key and login
+# session state, the cached user) from its own copy. Redis invalidates a copy the
+# moment its key changes (config.cache_mirror); this only bounds a copy's age.
+# 0 turns the copies off: every request reads Redis.
+CACHE_MIRROR_SECONDS = env.float("CACHE_MIRROR_SECONDS", default=5.0)
 
 # ---------------------------------------------------------------------------
 # Celery: a broker when CELERY_BROKER_URL is set, else tasks run inline.

@@ -44,6 +44,29 @@ def test_walkthrough_register_login_me_refresh_logout(live_service, transactiona
     assert all(r.json()["error_code"] == "SESSION_REVOKED" for r in after)
 
 
+def test_logging_out_stops_the_session_in_every_warm_worker(live_service, transactional_db):
+    """Both workers hold the session and user in their cache copies; logout reaches both."""
+    with live_service.client() as client:
+        tokens = _register_and_login(client, "warmleaver")
+    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+
+    def me_on_fresh_connections() -> list[int]:
+        statuses = []
+        for _ in range(8):  # new connections, so both workers answer some
+            with live_service.client() as client:
+                statuses.append(client.get("/api/v1/users/me", headers=auth).status_code)
+        return statuses
+
+    warm = me_on_fresh_connections()
+    with live_service.client() as client:
+        logout = client.post("/api/v1/auth/logout", headers=auth)
+    after = me_on_fresh_connections()
+
+    assert warm == [200] * 8
+    assert logout.status_code == 200
+    assert after == [401] * 8
+
+
 def test_parallel_refreshes_with_one_token_give_exactly_one_success(live_service, transactional_db):
     with live_service.client() as client:
         tokens = _register_and_login(client, "racer")

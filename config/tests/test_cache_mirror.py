@@ -1,0 +1,149 @@
+"""The per-process copies of the authentication cache keys never outlive a change in Redis.
+
+Every test runs against the real Redis: writes come from the cache's own pool (to
+Redis another client), invalidations through the mirror's own connection.
+"""
+
+import threading
+import time
+
+import pytest
+import redis
+from django.conf import settings
+from django.core.cache import cache
+
+from config import cache_mirror
+
+WAIT_SECONDS = 10
+
+
+@pytest.fixture
+def mirror(db):
+    if not settings.REDIS_URL:
+        pytest.skip("the copies are kept true by Redis: run with REDIS_URL (CI does)")
+    this_process = cache_mirror.mirror()
+    this_process.get_many([])  # starts the thread
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not this_process.is_live():
+        assert time.monotonic() < deadline, "the invalidation connection never came up"
+        time.sleep(0.05)
+    return this_process
+
+
+def redis_calls(command: str) -> int:
+    stats = redis.Redis.from_url(settings.REDIS_URL).info("commandstats")
+    return stats.get(f"cmdstat_{command}", {}).get("calls", 0)
+
+
+def test_a_warm_read_is_answered_without_a_round_trip(mirror):
+    cache.set("auth-user:warm", {"name": "Ada"}, 60)
+    first = cache_mirror.get_many(["auth-user:warm"])
+    before = redis_calls("mget")
+
+    warm = [cache_mirror.get_many(["auth-user:warm"]) for _ in range(20)]
+
+    assert redis_calls("mget") == before
+    assert first == {"auth-user:warm": {"name": "Ada"}}
+    assert warm == [first] * 20
+    assert warm[0]["auth-user:warm"] is not warm[1]["auth-user:warm"]  # a new object each time
+
+
+def test_keys_outside_the_mirrored_prefixes_are_read_from_redis_every_time(mirror):
+    cache.set("firewall-block:10.0.0.1", 1, 60)
+    cache_mirror.get_many(["firewall-block:10.0.0.1"])
+    before = redis_calls("mget")
+
+    for _ in range(5):
+        cache_mirror.get_many(["firewall-block:10.0.0.1"])
+
+    assert redis_calls("mget") == before + 5
+
+
+def test_a_change_is_seen_by_the_very_next_read(mirror):
+    key = "login-session:change"
+    cache.set(key, "active", 60)
+    seen = []
+    for value in range(50):
+        cache_mirror.get_many([key])  # warm, so the next read would use the copy
+        cache.set(key, f"state {value}", 60)
+        seen.append(cache_mirror.get_many([key])[key])
+
+    assert seen == [f"state {value}" for value in range(50)]
+
+
+def test_a_deleted_key_is_not_answered_from_its_copy(mirror):
+    cache.set("apikey:deleted", {"key_id": 1}, 60)
+    cache_mirror.get_many(["apikey:deleted"])
+
+    cache.delete("apikey:deleted")
+
+    assert cache_mirror.get_many(["apikey:deleted"]) == {}
+
+
+def test_a_copy_lives_at_most_cache_mirror_seconds(mirror, settings):
+    settings.CACHE_MIRROR_SECONDS = 0.2
+    cache.set("apikey-used:aged", 1, 60)
+    cache_mirror.get_many(["apikey-used:aged"])
+    time.sleep(0.3)
+    before = redis_calls("mget")
+
+    assert cache_mirror.get_many(["apikey-used:aged"]) == {"apikey-used:aged": 1}
+    assert redis_calls("mget") == before + 1
+
+
+def test_reads_racing_writes_end_on_the_last_write(mirror):
+    """A read that fetched the old value while a write landed must not keep it."""
+    key = "auth-user:raced"
+    cache.set(key, 0, 60)
+    stop = threading.Event()
+
+    def read_continuously() -> None:
+        while not stop.is_set():
+            cache_mirror.get_many([key])
+
+    readers = [threading.Thread(target=read_continuously) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    try:
+        for value in range(1, 301):
+            cache.set(key, value, 60)
+            assert cache_mirror.get_many([key])[key] == value
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join(WAIT_SECONDS)
+
+    assert cache_mirror.get_many([key])[key] == 300
+
+
+def test_a_lost_invalidation_connection_sends_reads_to_redis_until_it_is_back(mirror):
+    key = "auth-user:lost"
+    cache.set(key, "before", 60)
+    cache_mirror.get_many([key])
+    admin = redis.Redis.from_url(settings.REDIS_URL)
+    killed = admin.client_kill_filter(_type="pubsub")
+
+    cache.set(key, "after", 60)  # no invalidation can reach the dead connection
+
+    assert killed >= 1
+    assert cache_mirror.get_many([key]) == {key: "after"}
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not mirror.is_live():
+        assert time.monotonic() < deadline, "the invalidation connection did not come back"
+        time.sleep(0.05)
+    cache.set(key, "again", 60)
+    assert cache_mirror.get_many([key]) == {key: "again"}
+
+
+def test_without_the_mirror_every_read_goes_to_redis(db, settings):
+    if not settings.REDIS_URL:
+        pytest.skip("the copies are kept true by Redis: run with REDIS_URL (CI does)")
+    settings.CACHE_MIRROR_SECONDS = 0
+    cache.set("auth-user:off", "x", 60)
+    before = redis_calls("mget")
+
+    for _ in range(3):
+        assert cache_mirror.get_many(["auth-user:off"]) == {"auth-user:off": "x"}
+
+    assert cache_mirror.mirror() is None
+    assert redis_calls("mget") == before + 3
