@@ -98,7 +98,7 @@ class CacheMirror:
 
     def get_many(self, keys: list[str]) -> dict[str, Any]:
         """Like `cache.get_many`, answering mirrored keys from this process when it can."""
-        self._ensure_thread()
+        self.start()
         backend = caches[DEFAULT_CACHE_ALIAS]  # one lookup of this thread's cache
         made = {key: backend.make_key(key) for key in keys}
         found: dict[str, Any] = {}
@@ -205,7 +205,8 @@ class CacheMirror:
 
     # -- the thread --------------------------------------------------------------------
 
-    def _ensure_thread(self) -> None:
+    def start(self) -> None:
+        """Start the thread that connects and keeps the invalidations flowing."""
         if self._thread is not None and self._thread.is_alive():
             return
         with self._lock:
@@ -352,6 +353,15 @@ def mirror() -> CacheMirror | None:
         with _mirrors_lock:
             found = _mirrors.setdefault(which, CacheMirror(redis_url=location, prefixes=MIRRORED))
     return found
+
+
+def status() -> dict[str, bool]:
+    """For the detailed health check: are copies on, and trusted in this process now?"""
+    this_process = mirror()
+    if this_process is None:
+        return {"enabled": False, "live": False}
+    this_process.start()
+    return {"enabled": True, "live": this_process.is_live()}
 
 
 def get_many(keys: list[str]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config import cache_mirror
 from config.celery import app as celery_app
 from messagelog.selectors import pipeline_state
 
@@ -173,6 +174,7 @@ class DetailedHealthView(HealthView):
                 "broker": check_broker(),
             },
             "message_log": pipeline_state(),
+            "auth_cache_copies": cache_mirror.status(),
             "runtime": {"python": platform.python_version(), "django": django.get_version()},
         }
         return Response(body, status=200 if healthy else 503)

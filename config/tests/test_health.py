@@ -1,4 +1,7 @@
+import time
+
 import pytest
+from django.conf import settings
 
 UNREACHABLE_REDIS = {
     "default": {
@@ -68,3 +71,13 @@ def test_detailed_health_lists_dependencies_with_latency(api_client, db):
     assert body["checks"]["broker"]["status"] in {"inline", "connected"}
     assert body["uptime_seconds"] >= 0
     assert "django" in body["runtime"]
+    assert body["auth_cache_copies"]["enabled"] is bool(settings.REDIS_URL)
+
+
+def test_detailed_health_says_when_this_process_answers_from_cache_copies(api_client, db):
+    if not settings.REDIS_URL:
+        pytest.skip("the copies are kept true by Redis: run with REDIS_URL (CI does)")
+    deadline = time.monotonic() + 10
+    while not api_client.get("/api/v1/health/detailed").json()["auth_cache_copies"]["live"]:
+        assert time.monotonic() < deadline, "the invalidation connection never came up"
+        time.sleep(0.05)
