@@ -1,9 +1,12 @@
-"""The per-request check behind an access token: one cache round trip when warm.
+"""The per-request check behind an access token: no round trip when warm.
 
 For a token's session id and user id it reads, in one `get_many`, the session's
-cached state, its "seen recently" marker and the cached user. Misses fall back to
-the database and refill the cache with `add`, which never overwrites a revocation
-tombstone. Saving or deleting a user drops its cached copy (`accounts.signals`).
+cached state, its "seen recently" marker and the cached user, from this process's
+copies of those cache keys (config.cache_mirror: Redis invalidates a copy the
+moment its key changes) or, without copies, from the cache in one round trip.
+Misses fall back to the database and refill the cache with `add`, which never
+overwrites a revocation tombstone. Saving or deleting a user drops its cached copy
+(`accounts.signals`).
 """
 
 from uuid import UUID

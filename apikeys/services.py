@@ -228,15 +228,16 @@ def apikey_rotate(*, key: APIKey, actor: User) -> IssuedKey:
 
 
 # digest -> owner id. A key never changes owner, so this per-process memo is always
-# right; it lets the warm path fetch the owner in the same round trip as the key.
+# right; it lets the warm path read the owner in the same `get_many` as the key.
 _OWNER_OF: dict[str, int] = {}
 _OWNER_MEMO_SIZE = 10_000
 
 
 def apikey_authenticate(clear: str) -> tuple[KeyIdentity, User] | None:
     """The identity and owner of a presented key, or None when it is unknown, revoked
-    or expired. Warm, it costs one cache round trip: key state, "used recently"
-    marker and owner in one `get_many`."""
+    or expired. Warm, it costs no round trip: key state, "used recently" marker and
+    owner are read in one `get_many` from this process's copies (config.cache_mirror),
+    or from the cache in one round trip when there are none."""
     if not clear.startswith(KEY_PREFIX) or len(clear) != 35:
         return None
     digest = digest_of(clear)

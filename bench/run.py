@@ -30,14 +30,12 @@ from bench.loadgen import CpuProbe, RunResult, encode_request, request_once, run
 from bench.report import (
     ASYNC_COMMIT,
     ASYNC_COMMIT_ENV,
-    BARE,
-    BARE_ALONE,
     LOGIN,
     ME,
-    METERED,
-    METERED_ALONE,
+    SHIPPED,
     BenchSettings,
     HashTiming,
+    MeteredSet,
     Report,
     render,
 )
@@ -244,39 +242,39 @@ def build_scenarios(port: int, args: argparse.Namespace) -> list[Scenario]:
         )
         for u in users[: args.concurrency]
     ]
-    metered_requests = checked_completion_requests(port, users[: args.concurrency])
     login_requests = [login_request(port, u) for u in users[: args.login_concurrency]]
-    bare = encode_request("GET", BARE_PATH, port=port)
     return [
         Scenario(ME, port, me_requests, args.concurrency),
-        Scenario(BARE, port, [bare], args.concurrency),
-        Scenario(METERED, port, metered_requests, args.concurrency),
-        Scenario(BARE_ALONE, port, [bare], 1),
-        Scenario(METERED_ALONE, port, metered_requests[:1], 1),
+        *metered_scenarios(SHIPPED, port, users[: args.concurrency], args.concurrency),
         Scenario(LOGIN, port, login_requests, args.login_concurrency),
     ]
 
 
-def checked_completion_requests(port: int, users: list[BenchUser]) -> list[bytes]:
-    """One metered request per user, each tried once so that a refusal fails the run now."""
-    requests = [completion_request(port, user) for user in users]
-    for request in requests:
+def metered_scenarios(
+    names: MeteredSet, port: int, users: list[BenchUser], concurrency: int
+) -> list[Scenario]:
+    """The bare view and the metered call, with `concurrency` clients and with one.
+
+    Each user's metered request is tried once first, so that a refusal fails the run
+    now rather than counting as errors.
+    """
+    metered_requests = [completion_request(port, user) for user in users]
+    for request in metered_requests:
         check_completion(port, request)
-    return requests
+    bare = encode_request("GET", BARE_PATH, port=port)
+    return [
+        Scenario(names.bare, port, [bare], concurrency),
+        Scenario(names.metered, port, metered_requests, concurrency),
+        Scenario(names.bare_alone, port, [bare], 1),
+        Scenario(names.metered_alone, port, metered_requests[:1], 1),
+    ]
 
 
 def build_async_commit_scenarios(port: int, args: argparse.Namespace) -> list[Scenario]:
-    """The bare view and the metered call, with and without concurrency, for new users."""
+    """The metered runs on the async-commit server, for users of its own."""
     first = max(args.concurrency, args.login_concurrency)
     users = [create_user(port, first + i) for i in range(args.concurrency)]
-    metered_requests = checked_completion_requests(port, users)
-    bare = encode_request("GET", BARE_PATH, port=port)
-    return [
-        Scenario(ASYNC_COMMIT.bare, port, [bare], args.concurrency),
-        Scenario(ASYNC_COMMIT.metered, port, metered_requests, args.concurrency),
-        Scenario(ASYNC_COMMIT.bare_alone, port, [bare], 1),
-        Scenario(ASYNC_COMMIT.metered_alone, port, metered_requests[:1], 1),
-    ]
+    return metered_scenarios(ASYNC_COMMIT, port, users, args.concurrency)
 
 
 def measure(scenarios: list[Scenario], args: argparse.Namespace) -> dict[str, list[RunResult]]:

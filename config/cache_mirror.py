@@ -31,9 +31,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
 import structlog
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from redis.exceptions import RedisError
 
 logger = structlog.get_logger(__name__)
 
@@ -230,8 +232,6 @@ class CacheMirror:
             wait = min(wait * 2, longest)
 
     def _connect(self) -> None:
-        import redis
-
         pool = redis.ConnectionPool.from_url(
             self._redis_url,
             protocol=2,
@@ -254,10 +254,10 @@ class CacheMirror:
             raise
         with self._lock:
             self._forget_tracking()
-            state = self._state
-            state.tracking = _Tracking(connection, client_id, prefixes)
-            state.live_until = state.last_ping_at = time.monotonic()
-            state.live_until += _LIVENESS_SECONDS
+            now = time.monotonic()
+            self._state.tracking = _Tracking(connection, client_id, prefixes)
+            self._state.last_ping_at = now
+            self._state.live_until = now + _LIVENESS_SECONDS
 
     def _keep_alive(self) -> None:
         """Read invalidations as they come and PING, until the connection fails."""
@@ -293,8 +293,6 @@ class CacheMirror:
 
 def _remaining_ms(backend, keys: list[str]) -> list[int] | None:
     """Each key's remaining life in Redis (PTTL: -1 none, -2 gone), in one round trip."""
-    from redis.exceptions import RedisError
-
     pipeline = backend.client.get_client(write=False).pipeline(transaction=False)
     for key in keys:
         pipeline.pttl(key)
