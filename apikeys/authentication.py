@@ -20,6 +20,11 @@ def presented_key(request) -> str | None:
     return None
 
 
+def _session_token_presented(request) -> bool:
+    scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    return scheme == "Bearer" and bool(value.strip()) and not value.strip().startswith(KEY_PREFIX)
+
+
 class APIKeyAuthentication(BaseAuthentication):
     """`pe-…` keys; a wrong or expired key is 401, a security event, and a firewall strike.
 
@@ -31,8 +36,16 @@ class APIKeyAuthentication(BaseAuthentication):
     def authenticate(self, request):
         view = (getattr(request, "parser_context", None) or {}).get("view")
         clear = presented_key(request)
-        if clear is None or not getattr(view, "accepts_api_keys", False):
+        if clear is None:
             return None
+        if not getattr(view, "accepts_api_keys", False):
+            if _session_token_presented(request):
+                return None  # the session token decides; the key is not for this view
+            raise AuthenticationFailed(
+                "API keys open only the metered API and the credit balance; "
+                "this endpoint needs a session token from login.",
+                code="api_key_not_accepted",
+            )
         checked = apikey_authenticate(clear)
         if checked is None:
             security_event_record(

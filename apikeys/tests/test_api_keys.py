@@ -162,11 +162,23 @@ def test_scopes_are_enforced_and_never_exceed_the_owner(api_client, db):
 
 
 def test_keys_do_not_open_account_management(api_client, key):
-    assert_envelope(api_client.get(ME_URL, HTTP_AUTHORIZATION=f"Bearer {key}"), 401)
+    assert_envelope(
+        api_client.get(ME_URL, HTTP_AUTHORIZATION=f"Bearer {key}"), 401, "API_KEY_NOT_ACCEPTED"
+    )
+    assert_envelope(api_client.get("/v1/users/api-key", HTTP_X_API_KEY=key), 401)
     response = api_client.post(
         "/api/v1/api-keys", {"name": "escalate"}, format="json", HTTP_AUTHORIZATION=f"Bearer {key}"
     )
-    assert_envelope(response, 401)
+    assert_envelope(response, 401, "API_KEY_NOT_ACCEPTED")
+    assert APIKey.objects.filter(name="escalate").count() == 0
+
+
+def test_a_key_sent_beside_a_session_token_leaves_the_session_in_charge(api_client, owner, key):
+    token = login(api_client, owner.email)["access_token"]
+    response = api_client.get(ME_URL, HTTP_X_API_KEY=key, **bearer(token))
+
+    assert response.status_code == 200
+    assert response.json()["id"] == owner.pk
 
 
 def test_owner_suspension_and_tenant_deactivation_stop_keys_at_once(api_client, db):
