@@ -65,7 +65,20 @@ def _cache_key(digest: str) -> str:
     return f"apikey:{digest}"
 
 
-def validate_scopes(scopes: list[str]) -> list[str]:
+DEFAULT_SCOPES = ["read", "write"]
+
+
+def validate_scopes(scopes: list[str] | None) -> list[str]:
+    """The key's scopes; none given means the default, an empty list is refused (a
+    key that can do nothing is a mistake, never a reason to grant everything)."""
+    if scopes is None:
+        return list(DEFAULT_SCOPES)
+    if not scopes:
+        raise ValidationFailed(
+            "Name at least one scope, or leave scopes out for read and write.",
+            errors=["scopes: an empty list grants nothing"],
+            code="INVALID_SCOPE",
+        )
     bad = [scope for scope in scopes if scope not in BASE_SCOPES and not _SCOPE.match(str(scope))]
     if bad:
         raise ValidationFailed(
@@ -73,7 +86,7 @@ def validate_scopes(scopes: list[str]) -> list[str]:
             errors=[f"scopes: {scope!r} is not a scope" for scope in bad],
             code="INVALID_SCOPE",
         )
-    return sorted(set(scopes)) or ["read", "write"]
+    return sorted(set(scopes))
 
 
 def parse_expiry(value: str | None) -> datetime | None:
@@ -84,6 +97,8 @@ def parse_expiry(value: str | None) -> datetime | None:
     match = _DURATION.match(value.strip())
     if match:
         amount, unit = int(match[1]), match[2]
+        if amount == 0:
+            raise ValidationFailed("The expiry must be in the future.", code="INVALID_EXPIRY")
         return now + timedelta(**{{"d": "days", "h": "hours", "m": "minutes"}[unit]: amount})
     try:
         moment = parse_datetime(value)
@@ -132,7 +147,7 @@ def apikey_create(
     issued = _issue(
         user=user,
         name=name,
-        scopes=validate_scopes(scopes or []),
+        scopes=validate_scopes(scopes),
         expires_at=parse_expiry(expires_in),
         is_primary=False,
     )
@@ -161,7 +176,7 @@ def apikey_regenerate_primary(*, user: User, actor: User | None = None) -> Issue
     ):
         _revoke(old, actor=actor or user, action="api_key.regenerate")
     issued = _issue(
-        user=user, name="primary", scopes=["read", "write"], expires_at=None, is_primary=True
+        user=user, name="primary", scopes=list(DEFAULT_SCOPES), expires_at=None, is_primary=True
     )
     audit_record(
         action="api_key.create",

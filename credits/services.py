@@ -198,9 +198,16 @@ def daily_reset(*, day=None) -> int:
 
     Runs once per day however often it is called: accounts already reset that day
     are skipped, and the run is recorded once (unique day). Safe to re-run after a
-    crash half-way.
+    crash half-way. A day after today is refused: accounts marked as reset on it
+    would skip every daily reset until then.
     """
-    day = day or timezone.now().date()
+    today = timezone.now().date()
+    day = day or today
+    if day > today:
+        raise ValidationFailed(
+            f"{day} is after today ({today}): a reset can only be for today or an earlier day.",
+            code="RESET_DAY_IN_FUTURE",
+        )
     run, _ = CreditResetRun.objects.get_or_create(day=day)
     reset = CreditAccount.objects.filter(
         Q(last_reset_on__lt=day) | Q(last_reset_on__isnull=True)

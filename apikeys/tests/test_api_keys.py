@@ -131,6 +131,8 @@ def test_rest_resource_create_list_revoke_rotate(api_client, owner):
         ("tomorrow", "INVALID_EXPIRY"),
         ("2030-02-30", "INVALID_EXPIRY"),
         ("2030-01-01T25:00:00", "INVALID_EXPIRY"),
+        ("0d", "INVALID_EXPIRY"),
+        ("0m", "INVALID_EXPIRY"),
     ],
 )
 def test_bad_expiry_is_400(api_client, owner, expires_in, code):
@@ -141,6 +143,21 @@ def test_bad_expiry_is_400(api_client, owner, expires_in, code):
     )
 
     assert_envelope(response, 400, code)
+    assert not APIKey.objects.filter(name="x").exists()
+
+
+def test_scopes_left_out_mean_read_and_write_but_an_empty_list_is_refused(api_client, owner):
+    auth = bearer(login(api_client, owner.email)["access_token"])
+
+    default = api_client.post("/api/v1/api-keys", {"name": "default"}, format="json", **auth)
+    empty = api_client.post(
+        "/api/v1/api-keys", {"name": "empty", "scopes": []}, format="json", **auth
+    )
+
+    assert default.status_code == 201
+    assert default.json()["scopes"] == ["read", "write"]
+    assert_envelope(empty, 400, "INVALID_SCOPE")
+    assert not APIKey.objects.filter(name="empty").exists()
 
 
 def test_expired_key_is_401(api_client, owner):

@@ -3,7 +3,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -212,6 +212,18 @@ def test_reset_command_and_task(db, settings):
     assert reset_daily_credits.delay().get() == 0  # already done today
 
     assert set(CreditAccount.objects.values_list("conversation_limit", flat=True)) == {10}
+
+
+def test_the_command_refuses_a_day_after_today_and_resets_nothing(db):
+    accounts = _drained_accounts(2)
+    tomorrow = date.today() + timedelta(days=1)
+
+    with pytest.raises(CommandError, match="after today"):
+        call_command("reset_credits", "--day", tomorrow.isoformat(), stdout=io.StringIO())
+
+    assert not CreditResetRun.objects.exists()
+    assert set(CreditAccount.objects.values_list("conversation_limit", flat=True)) == {0}
+    assert daily_reset() == len(accounts)  # today's reset still runs
 
 
 def test_auto_reset_can_be_turned_off(db, settings):

@@ -1,7 +1,8 @@
 from datetime import date
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from config.errors import ValidationFailed
 from credits.services import daily_reset
 
 
@@ -15,5 +16,8 @@ class Command(BaseCommand):
         parser.add_argument("--day", type=date.fromisoformat, help="the day to reset for (ISO)")
 
     def handle(self, *args, day: date | None, **options) -> None:
-        count = daily_reset(day=day)
+        try:
+            count = daily_reset(day=day)
+        except ValidationFailed as refused:
+            raise CommandError(refused.message) from refused
         self.stdout.write(self.style.SUCCESS(f"Reset {count} credit account(s)."))
