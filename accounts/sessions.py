@@ -24,6 +24,7 @@ from accounts.tokens import (
     refresh_token_claims,
     token_pair_for_session,
 )
+from config.cache_writes import delete_many_or_fail, set_many_or_fail
 from config.errors import AuthenticationError, Forbidden
 from security.audit import audit_record
 from security.models import ActorKind
@@ -48,23 +49,30 @@ def user_cache_key(user_id: int | str) -> str:
     return f"auth-user:{user_id}"
 
 
-def forget_cached_users(user_ids) -> None:
+def forget_cached_users(user_ids, *, must_succeed: bool = True) -> None:
     """Drop cached copies of users so the next request reads their rows.
 
     Inside a transaction the rows change only at commit: a request in between still
     reads the old row and caches it again. So the copies are dropped now and once
-    more when the transaction commits.
+    more when the transaction commits. `must_succeed`: a cache that cannot be
+    written fails the caller (CacheWriteFailed) rather than leave every process
+    trusting the old row; changes that take nothing away may pass False.
     """
     keys = [user_cache_key(pk) for pk in user_ids]
     if not keys:
         return
-    cache.delete_many(keys)
+    if must_succeed:
+        delete_many_or_fail(keys)
+    else:
+        cache.delete_many(keys)
     if transaction.get_connection().in_atomic_block:
+        # After the commit the change stands: a lost second delete leaves at most a
+        # copy cached by a request that raced the commit, for USER_CACHE_SECONDS.
         transaction.on_commit(lambda: cache.delete_many(keys))
 
 
-def forget_cached_user(user_id: int | str) -> None:
-    forget_cached_users([user_id])
+def forget_cached_user(user_id: int | str, *, must_succeed: bool = True) -> None:
+    forget_cached_users([user_id], must_succeed=must_succeed)
 
 
 def _revoked_ttl_seconds() -> int:
@@ -200,7 +208,7 @@ def _write_tombstones(session_ids: list[str]) -> None:
     Written first so no request slips through between commit and cache write; a
     rolled-back revocation errs on the safe side (the session stays refused).
     """
-    cache.set_many(
+    set_many_or_fail(
         {session_state_key(sid): SESSION_REVOKED for sid in session_ids}, _revoked_ttl_seconds()
     )
 

@@ -7,8 +7,22 @@ from accounts.models import Role, User
 from accounts.sessions import forget_cached_user, forget_cached_users
 
 
-@receiver([post_save, post_delete], sender=User, dispatch_uid="forget_cached_user")
-def forget_saved_user(sender, instance: User, **kwargs) -> None:
+# A save of any of these can take rights away: its cached copy must be dropped, or
+# the save fails. Other saves (a login's last_login, a profile edit) must not fail
+# because Redis hiccups, so theirs is dropped on a best-effort basis.
+_RIGHTS_FIELDS = frozenset(
+    {"status", "role", "tenant", "is_staff", "is_superuser", "password", "deleted_at", "purged_at"}
+)
+
+
+@receiver(post_save, sender=User, dispatch_uid="forget_cached_user")
+def forget_saved_user(sender, instance: User, created: bool, update_fields, **kwargs) -> None:
+    rights_may_change = update_fields is None or not _RIGHTS_FIELDS.isdisjoint(update_fields)
+    forget_cached_user(instance.pk, must_succeed=rights_may_change and not created)
+
+
+@receiver(post_delete, sender=User, dispatch_uid="forget_deleted_user")
+def forget_deleted_user(sender, instance: User, **kwargs) -> None:
     forget_cached_user(instance.pk)
 
 

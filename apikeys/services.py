@@ -22,6 +22,7 @@ from accounts.request_auth import user_load
 from accounts.sessions import user_cache_key
 from apikeys.models import APIKey
 from config import cache_mirror
+from config.cache_writes import set_many_or_fail
 from config.errors import Conflict, NotFound, ValidationFailed
 from security.audit import audit_record
 
@@ -191,7 +192,7 @@ def apikey_regenerate_primary(*, user: User, actor: User | None = None) -> Issue
 def _revoke(key: APIKey, *, actor, action: str) -> None:
     key.revoked_at = timezone.now()
     key.save(update_fields=["revoked_at"])
-    cache.set(_cache_key(key.digest), _REVOKED, _VALID_CACHE_SECONDS + 60)
+    set_many_or_fail({_cache_key(key.digest): _REVOKED}, _VALID_CACHE_SECONDS + 60)
     audit_record(
         action=action,
         actor=actor,

@@ -1,0 +1,99 @@
+"""A change that takes rights away fails, and changes nothing, when Redis takes no writes.
+
+Redis itself refuses the writes (`CLIENT PAUSE … WRITE` blocks them past the
+client's socket timeout while reads go on), as in a network split seen by one
+process: the default cache would ignore the error and every process would go on
+trusting what it cached.
+"""
+
+from collections.abc import Iterator
+
+import pytest
+import redis
+from django.conf import settings
+
+from accounts.models import LoginSession, User
+from accounts.services import user_set_status
+from accounts.sessions import session_revoke
+from accounts.tests.factories import UserFactory
+from accounts.tests.helpers import ME_URL, assert_envelope, bearer, login
+from apikeys.models import APIKey
+from apikeys.services import apikey_regenerate_primary, apikey_revoke
+from config.cache_writes import CacheWriteFailed
+
+COMPLETIONS = "/v1/prompt/completions"
+PROMPT = {"level": "medium", "messages": [{"role": "user", "content": "Hello"}]}
+PAUSE_MILLISECONDS = 20_000  # far past the cache's socket timeout; lifted when done
+
+
+@pytest.fixture
+def writes_refused(db) -> Iterator[None]:
+    if not settings.REDIS_URL:
+        pytest.skip("the refusal comes from Redis: run with REDIS_URL (CI does)")
+    server = redis.Redis.from_url(settings.REDIS_URL)
+
+    def refuse() -> None:
+        server.execute_command("CLIENT", "PAUSE", PAUSE_MILLISECONDS, "WRITE")
+
+    try:
+        yield refuse
+    finally:
+        server.execute_command("CLIENT", "UNPAUSE")
+        server.close()
+
+
+def use_key(api_client, key: str):
+    return api_client.post(COMPLETIONS, PROMPT, format="json", HTTP_AUTHORIZATION=f"Bearer {key}")
+
+
+def test_a_revocation_the_cache_cannot_take_is_refused_and_the_key_stays_as_it_was(
+    api_client, writes_refused
+):
+    owner = UserFactory()
+    clear = apikey_regenerate_primary(user=owner).clear
+    assert use_key(api_client, clear).status_code == 200  # its validity is cached now
+    key = APIKey.objects.get(user=owner)
+
+    writes_refused()
+    with pytest.raises(CacheWriteFailed):
+        apikey_revoke(key=key, actor=owner)
+
+    assert APIKey.objects.get(pk=key.pk).revoked_at is None
+
+
+def test_a_suspension_the_cache_cannot_take_is_refused(api_client, writes_refused):
+    user = UserFactory()
+    clear = apikey_regenerate_primary(user=user).clear
+    assert use_key(api_client, clear).status_code == 200  # the owner is cached now
+
+    writes_refused()
+    with pytest.raises(CacheWriteFailed):
+        user_set_status(user=user, status=User.Status.SUSPENDED)
+
+    assert User.objects.get(pk=user.pk).status == User.Status.ACTIVE
+
+
+def test_a_session_revocation_the_cache_cannot_take_is_refused(api_client, writes_refused):
+    user = UserFactory()
+    auth = bearer(login(api_client, user.email)["access_token"])
+    assert api_client.get(ME_URL, **auth).status_code == 200
+    session = LoginSession.objects.get(user=user)
+
+    writes_refused()
+    with pytest.raises(CacheWriteFailed):
+        session_revoke(session_id=str(session.pk), reason=LoginSession.RevokeReason.LOGOUT)
+
+    assert LoginSession.objects.get(pk=session.pk).revoked_at is None
+
+
+def test_the_refusal_reaches_the_client_as_a_503_in_the_envelope(api_client, writes_refused):
+    owner = UserFactory()
+    apikey_regenerate_primary(user=owner)
+    auth = bearer(login(api_client, owner.email)["access_token"])
+    key_id = APIKey.objects.get(user=owner).pk
+
+    writes_refused()
+    response = api_client.delete(f"/api/v1/api-keys/{key_id}", **auth)
+
+    assert_envelope(response, 503, "CACHE_UNAVAILABLE")
+    assert APIKey.objects.get(pk=key_id).revoked_at is None
