@@ -30,6 +30,7 @@ KEY_PREFIX = "pe-"
 BASE_SCOPES = {"read", "write"}
 _SCOPE = re.compile(r"^[a-z][a-z0-9_]*:(\*|[a-z][a-z0-9_]*)$")
 _DURATION = re.compile(r"^(\d{1,5})([dhm])$")
+MAX_EXPIRY = timedelta(days=36_525)  # 100 years
 _REVOKED = "revoked"
 _VALID_CACHE_SECONDS = 300
 _USED_WRITE_INTERVAL_SECONDS = 60
@@ -100,7 +101,8 @@ def parse_expiry(value: str | None) -> datetime | None:
         amount, unit = int(match[1]), match[2]
         if amount == 0:
             raise ValidationFailed("The expiry must be in the future.", code="INVALID_EXPIRY")
-        return now + timedelta(**{{"d": "days", "h": "hours", "m": "minutes"}[unit]: amount})
+        span = timedelta(**{{"d": "days", "h": "hours", "m": "minutes"}[unit]: amount})
+        return _within_reach(now + span, now)
     try:
         moment = parse_datetime(value)
         day = None if moment else parse_date(value)
@@ -114,7 +116,18 @@ def parse_expiry(value: str | None) -> datetime | None:
         moment = timezone.make_aware(moment, UTC)
     if moment <= now:
         raise ValidationFailed("The expiry must be in the future.", code="INVALID_EXPIRY")
-    return moment
+    return _within_reach(moment, now)
+
+
+def _within_reach(moment: datetime, now: datetime) -> datetime:
+    # The database stores moments up to the year 9999 only; a key that should never
+    # expire leaves expires_in out.
+    if moment - now > MAX_EXPIRY:
+        raise ValidationFailed(
+            "The expiry must be within 100 years; leave expires_in out for no expiry.",
+            code="INVALID_EXPIRY",
+        )
+    return moment.astimezone(UTC)
 
 
 def _new_clear_key() -> str:

@@ -133,6 +133,8 @@ def test_rest_resource_create_list_revoke_rotate(api_client, owner):
         ("2030-01-01T25:00:00", "INVALID_EXPIRY"),
         ("0d", "INVALID_EXPIRY"),
         ("0m", "INVALID_EXPIRY"),
+        ("99999d", "INVALID_EXPIRY"),
+        ("9999-12-31T23:59:59-05:00", "INVALID_EXPIRY"),  # the year 10000 in UTC
     ],
 )
 def test_bad_expiry_is_400(api_client, owner, expires_in, code):
@@ -144,6 +146,22 @@ def test_bad_expiry_is_400(api_client, owner, expires_in, code):
 
     assert_envelope(response, 400, code)
     assert not APIKey.objects.filter(name="x").exists()
+
+
+def test_an_expiry_with_an_offset_is_kept_as_that_moment(api_client, owner):
+    auth = bearer(login(api_client, owner.email)["access_token"])
+
+    created = api_client.post(
+        "/api/v1/api-keys",
+        {"name": "far", "expires_in": "2099-12-31T23:00:00-05:00"},
+        format="json",
+        **auth,
+    )
+    listed = api_client.get("/api/v1/api-keys", **auth)
+
+    assert created.status_code == 201
+    assert created.json()["expires_at"] == "2100-01-01T04:00:00Z"
+    assert listed.status_code == 200
 
 
 def test_scopes_left_out_mean_read_and_write_but_an_empty_list_is_refused(api_client, owner):
