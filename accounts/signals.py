@@ -6,7 +6,6 @@ from django.dispatch import receiver
 from accounts.models import Role, User
 from accounts.sessions import forget_cached_user, forget_cached_users
 
-
 # A save of any of these can take rights away: its cached copy must be dropped, or
 # the save fails. Other saves (a login's last_login, a profile edit) must not fail
 # because Redis hiccups, so theirs is dropped on a best-effort basis.

@@ -6,6 +6,7 @@ never take it below zero nor lose or double-count a decrement.
 
 from dataclasses import dataclass
 
+import structlog
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
@@ -17,6 +18,8 @@ from credits.models import CreditAccount, CreditLedgerEntry, CreditResetRun
 from security.audit import audit_record
 from tenants.selectors import tenant_settings
 
+logger = structlog.get_logger(__name__)
+
 # The balance columns are 32-bit integers on every database.
 MAX_BALANCE = 2**31 - 1
 
@@ -27,14 +30,44 @@ class CreditsExhausted(ServiceError):
     default_message = "Insufficient conversation credits"
 
 
+_GROUPS = {"credits": ("main", "reset"), "limits": ("conversation_limit", "reset")}
+
+
+def default_credits_cleaned(value: object) -> dict | None:
+    """A tenant's `default_credits` setting, checked: null, or seed 003's `credits`
+    and `limits` objects (each optional) holding whole numbers in range."""
+    if value is None:
+        return None
+    shape = (
+        'default_credits is null or {"credits": {"main", "reset"}, "limits": '
+        '{"conversation_limit", "reset"}}.'
+    )
+    if not isinstance(value, dict) or not set(value) <= set(_GROUPS):
+        raise ValidationFailed(shape, code="INVALID_SETTINGS")
+    cleaned = {}
+    for group, names in _GROUPS.items():
+        if group in value:
+            if not isinstance(value[group], dict) or not set(value[group]) <= set(names):
+                raise ValidationFailed(shape, code="INVALID_SETTINGS")
+            cleaned[group] = _balances_in_range(value[group], names, f"default_credits.{group}")
+    return cleaned
+
+
+def _tenant_defaults(user: User) -> dict:
+    try:
+        return default_credits_cleaned(tenant_settings(user.tenant).get("default_credits")) or {}
+    except ValidationFailed:  # stored before it was checked: the global defaults apply
+        logger.warning("tenant_default_credits_invalid", tenant_id=user.tenant_id)
+        return {}
+
+
 def _defaults_for(user: User) -> dict:
     credits = dict(settings.DEFAULT_USER_CREDITS)
     limits = dict(settings.DEFAULT_USER_LIMITS)
     if user.tenant_id is not None:
-        tenant_credits = tenant_settings(user.tenant).get("default_credits")
-        if isinstance(tenant_credits, dict):
-            credits = tenant_credits.get("credits", credits)
-            limits = tenant_credits.get("limits", limits)
+        tenant_credits = _tenant_defaults(user)
+        credits = tenant_credits.get("credits", credits)
+        limits = tenant_credits.get("limits", limits)
     return {
         "main_credits": int(credits.get("main", 0)),
         "main_reset": int(credits.get("reset", 0)),

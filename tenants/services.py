@@ -11,6 +11,7 @@ from accounts.roles import BuiltinRole, Permission
 from accounts.sessions import forget_cached_users, sessions_revoke_for_tenant
 from accounts.user_admin import user_create_by_admin
 from config.errors import Conflict, Forbidden, ValidationFailed
+from credits.services import default_credits_cleaned
 from security.audit import audit_record, field_changes, snapshot
 from tenants.models import Tenant
 from tenants.selectors import DEFAULT_SETTINGS
@@ -29,7 +30,10 @@ def _clean_settings(settings: dict) -> dict:
         raise ValidationFailed(
             "allowed_email_domains is a list of domains.", code="INVALID_SETTINGS"
         )
-    return {**settings, "allowed_email_domains": [d.lower().lstrip("@") for d in domains]}
+    cleaned = {**settings, "allowed_email_domains": [d.lower().lstrip("@") for d in domains]}
+    if "default_credits" in settings:
+        cleaned["default_credits"] = default_credits_cleaned(settings["default_credits"])
+    return cleaned
 
 
 def _require_platform_admin(actor: User) -> None:

@@ -107,6 +107,62 @@ def test_unknown_tenant_setting_is_400(api_client, world):
     assert_envelope(response, 400, "INVALID_SETTINGS")
 
 
+@pytest.mark.parametrize(
+    "default_credits",
+    [
+        {"limits": {"conversation_limit": -1}},
+        {"limits": "lots"},
+        {"credits": {"main": "abc"}},
+        {"credits": {"main": 10**12}},
+        {"credits": {"main": 5, "bonus": 1}},
+        {"plans": {}},
+        ["credits"],
+    ],
+)
+def test_tenant_default_credits_are_checked(api_client, world, default_credits):
+    response = api_client.patch(
+        f"/api/v1/tenants/{world.tenant_a.pk}",
+        {"settings": {"default_credits": default_credits}},
+        format="json",
+        **world.auth("tenant_admin"),
+    )
+
+    assert response.status_code == 400
+    world.tenant_a.refresh_from_db()
+    assert "default_credits" not in world.tenant_a.settings
+
+
+def test_new_members_get_the_tenant_default_credits(api_client, world):
+    defaults = {"credits": {"main": 7, "reset": 7}, "limits": {"conversation_limit": 3, "reset": 3}}
+    response = api_client.patch(
+        f"/api/v1/tenants/{world.tenant_a.pk}",
+        {"settings": {"default_credits": defaults}},
+        format="json",
+        **world.auth("tenant_admin"),
+    )
+    member = UserFactory(tenant=world.tenant_a)
+    auth = bearer(login(api_client, member.email)["access_token"])
+
+    assert response.status_code == 200
+    balance = api_client.get("/api/v1/users/me/credits", **auth).json()
+    assert (balance["credits"], balance["limits"]) == (defaults["credits"], defaults["limits"])
+
+
+def test_a_bad_default_stored_before_it_was_checked_falls_back_to_the_global_one(
+    api_client, world, settings
+):
+    settings.DEFAULT_USER_LIMITS = {"conversation_limit": 4, "reset": 4}
+    world.tenant_a.settings = {"default_credits": {"limits": {"conversation_limit": -1}}}
+    world.tenant_a.save()
+    member = UserFactory(tenant=world.tenant_a)
+    auth = bearer(login(api_client, member.email)["access_token"])
+
+    response = api_client.get("/api/v1/users/me/credits", **auth)
+
+    assert response.status_code == 200
+    assert response.json()["limits"] == {"conversation_limit": 4, "reset": 4}
+
+
 def test_deactivating_a_tenant_stops_logins_and_sessions_at_once(api_client, world):
     member = world.member
     tokens = login(api_client, member.email)
