@@ -76,7 +76,8 @@ def enqueue(conversation: Conversation) -> None:
     With Redis the entry is handed to this process's relay, which pushes it onto the
     queue from its own thread (MESSAGE_RELAY_GATHER_MS 0: the request pushes it
     itself, one round trip); when the relay's buffer is full, or without Redis, it
-    is written to the database at once.
+    is written to the database at once. It never raises: a database that refuses
+    the entry loses the entry (logged with its id), not the answer it logs.
     """
     if not settings.MESSAGE_LOGGING_ENABLED:
         return
@@ -89,7 +90,10 @@ def enqueue(conversation: Conversation) -> None:
         if _relay().offer(raw, capacity=settings.MESSAGE_MAX_QUEUE_SIZE):
             return
         logger.warning("message_log_relay_full", capacity=settings.MESSAGE_MAX_QUEUE_SIZE)
-    _store_directly([entry])
+    try:
+        _store_directly([entry])
+    except Exception:  # the conversation is answered and paid for: only its entry is lost
+        logger.exception("message_log_entries_lost", count=1, entry_ids=[entry["id"]])
 
 
 def _relay() -> Relay:

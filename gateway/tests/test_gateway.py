@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
@@ -13,6 +14,7 @@ from apikeys.services import apikey_regenerate_primary
 from credits.models import CreditAccount, CreditLedgerEntry
 from credits.services import account_for
 from gateway import backends
+from messagelog import services as messagelog_services
 from messagelog.models import MessageLog
 from messagelog.services import flush
 
@@ -37,6 +39,26 @@ def keyed(db):
 
 def _limit(user) -> int:
     return CreditAccount.objects.get(user=user).conversation_limit
+
+
+def test_a_log_entry_the_database_refuses_costs_the_entry_not_the_answer(
+    api_client, keyed, monkeypatch
+):
+    user, auth = keyed
+    monkeypatch.setattr(messagelog_services, "message_queue", lambda: None)  # written directly
+    table = MessageLog._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} RENAME TO {table}_away")
+    try:
+        response = api_client.post(COMPLETIONS, PROMPT, format="json", **auth)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {table}_away RENAME TO {table}")
+
+    assert response.status_code == 200
+    assert response.json()["choices"][0]["message"]["content"] == "Echo: Hello"
+    assert _limit(user) == 9
+    assert not MessageLog.objects.exists()
 
 
 def test_completion_answers_openai_shape_and_logs_the_conversation(api_client, keyed):
