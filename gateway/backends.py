@@ -68,7 +68,15 @@ class OpenAICompatibleBackend:
             return _completion_from(response.json(), model)
         except httpx.TimeoutException as exc:
             raise BackendTimedOut() from exc
-        except (httpx.HTTPError, ValueError, KeyError, IndexError, TypeError) as exc:
+        except (
+            httpx.HTTPError,
+            ValueError,
+            KeyError,
+            IndexError,
+            TypeError,
+            OverflowError,  # a count of Infinity or 1e999
+            RecursionError,  # JSON nested deeper than the parser goes
+        ) as exc:
             raise BackendFailed() from exc
 
 
@@ -84,9 +92,17 @@ def _completion_from(body: dict, model: str) -> Completion:
     return Completion(
         content=content,
         model=str(body.get("model") or model),
-        prompt_tokens=max(0, int(usage.get("prompt_tokens") or 0)),
-        completion_tokens=max(0, int(usage.get("completion_tokens") or 0)),
+        prompt_tokens=_count(usage.get("prompt_tokens")),
+        completion_tokens=_count(usage.get("completion_tokens")),
     )
+
+
+# Token counts are logged in 32-bit columns; their sum must fit too.
+_MAX_TOKENS = (2**31 - 1) // 2
+
+
+def _count(value: object) -> int:
+    return min(max(0, int(value or 0)), _MAX_TOKENS)
 
 
 @lru_cache(maxsize=4)

@@ -168,7 +168,13 @@ class _Upstream(BaseHTTPRequestHandler):
             body["choices"] = [{"message": "From upstream"}]
         if self.mode == "nul":
             body["choices"][0]["message"]["content"] = "From\x00upstream"
+        if self.mode == "huge-usage":
+            body["usage"] = {"prompt_tokens": 10**20, "completion_tokens": 10**20}
         payload = json.dumps(body).encode()
+        if self.mode == "infinite-usage":
+            payload = payload.replace(b'"prompt_tokens": 3', b'"prompt_tokens": 1e999')
+        if self.mode == "deep":
+            payload = b'{"choices": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
@@ -219,6 +225,16 @@ def test_backend_failure_refunds_the_credit(api_client, keyed, upstream, mode, s
     assert not logged().exists()
 
 
+def test_token_counts_past_what_the_log_can_hold_are_capped(api_client, keyed, upstream):
+    _, auth = keyed
+    upstream.mode = "huge-usage"
+
+    body = api_client.post(COMPLETIONS, PROMPT, format="json", **auth).json()
+
+    assert body["usage"]["total_tokens"] <= 2**31 - 1
+    assert logged().get().tokens_used == body["usage"]["total_tokens"]
+
+
 def test_an_answer_without_usage_counts_no_tokens(api_client, keyed, upstream):
     _, auth = keyed
     upstream.mode = "no-usage"
@@ -229,9 +245,10 @@ def test_an_answer_without_usage_counts_no_tokens(api_client, keyed, upstream):
     assert body["usage"] == {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
 
 
-def test_an_answer_of_another_shape_is_502_and_refunded(api_client, keyed, upstream):
+@pytest.mark.parametrize("mode", ["odd-message", "infinite-usage", "deep"])
+def test_an_answer_of_another_shape_is_502_and_refunded(api_client, keyed, upstream, mode):
     user, auth = keyed
-    upstream.mode = "odd-message"
+    upstream.mode = mode
 
     assert_envelope(api_client.post(COMPLETIONS, PROMPT, format="json", **auth), 502)
     assert _limit(user) == 10
