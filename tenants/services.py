@@ -117,9 +117,16 @@ def tenant_set_active(*, actor: User, tenant: Tenant, active: bool) -> Tenant:
         target=tenant,
         tenant_id=tenant.pk,
     )
+    tenant_activity_applied(tenant=tenant, actor=actor)
+    return tenant
+
+
+def tenant_activity_applied(*, tenant: Tenant, actor: User) -> None:
+    """What follows a change of `is_active`, wherever it was made (the API, the admin
+    site): every member's cached row is dropped so the change holds at once, and a
+    deactivation ends every member's session."""
     forget_cached_users(User.objects.filter(tenant=tenant).values_list("pk", flat=True))
-    if not active:
+    if not tenant.is_active:
         sessions_revoke_for_tenant(
             tenant=tenant, reason=LoginSession.RevokeReason.STATUS_CHANGE, actor=actor
         )
-    return tenant

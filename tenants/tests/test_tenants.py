@@ -4,6 +4,7 @@ from accounts.models import LoginSession, User
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import LOGIN_URL, ME_URL, REGISTER_URL, assert_envelope, bearer, login
 from accounts.tests.world import build_world
+from apikeys.services import apikey_regenerate_primary
 from security.models import AuditLog
 from tenants.models import Tenant
 
@@ -161,6 +162,41 @@ def test_a_bad_default_stored_before_it_was_checked_falls_back_to_the_global_one
 
     assert response.status_code == 200
     assert response.json()["limits"] == {"conversation_limit": 4, "reset": 4}
+
+
+def use_key(api_client, key: str):
+    return api_client.post(
+        "/v1/prompt/completions",
+        {"level": "medium", "messages": [{"role": "user", "content": "Hello"}]},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+
+
+def test_deactivating_a_tenant_in_the_admin_site_stops_its_keys_and_sessions_at_once(
+    api_client, client, world
+):
+    key = apikey_regenerate_primary(user=world.member).clear
+    member_auth = bearer(login(api_client, world.member.email)["access_token"])
+    assert use_key(api_client, key).status_code == 200  # the member is cached now
+    tenant = world.tenant_a
+    client.force_login(world.users["platform_admin"])
+
+    response = client.post(
+        f"/admin/tenants/tenant/{tenant.pk}/change/",
+        {
+            "name": tenant.name,
+            "slug": tenant.slug,
+            "description": "",
+            "domain": "",
+            "settings": "{}",
+        },
+    )
+
+    assert response.status_code == 302, response.content[:500]
+    assert Tenant.objects.get(pk=tenant.pk).is_active is False
+    assert_envelope(use_key(api_client, key), 401)
+    assert_envelope(api_client.get(ME_URL, **member_auth), 401)
 
 
 def test_deactivating_a_tenant_stops_logins_and_sessions_at_once(api_client, world):
