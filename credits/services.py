@@ -5,11 +5,13 @@ never take it below zero nor lose or double-count a decrement.
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 import structlog
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.models import User
@@ -91,9 +93,10 @@ def account_for(user: User) -> CreditAccount:
 
 _CONSUME_SQL = (
     f"UPDATE {CreditAccount._meta.db_table} "  # noqa: S608 - the model's own table; values are parameters
-    "SET conversation_limit = conversation_limit - %s "
+    "SET conversation_limit = conversation_limit - %s, used_today = used_today + %s "
     "WHERE user_id = %s AND conversation_limit >= %s"
 )
+_RETURNING = " RETURNING last_reset_on"
 
 
 # The same UPDATE, asking PostgreSQL to answer before the decrement's WAL reaches the
@@ -101,17 +104,31 @@ _CONSUME_SQL = (
 # so it works with either parameter binding and behind any pooler. CREDITS_ASYNC_COMMIT
 # in docs/api-keys-and-credits.md.
 _CONSUME_WITHOUT_WAITING_FOR_THE_DISK_SQL = (
-    f"{_CONSUME_SQL} AND set_config('synchronous_commit', 'off', true) IS NOT NULL"
+    f"{_CONSUME_SQL} AND set_config('synchronous_commit', 'off', true) IS NOT NULL{_RETURNING}"
 )
+_CONSUME_SQL += _RETURNING
 
 
-def _take(user_id: int, amount: int) -> bool:
+@dataclass(frozen=True)
+class Taken:
+    """What one consume took, so that a failed call gives back exactly that."""
+
+    user_id: int
+    amount: int
+    reset_on: date | None  # the daily allowance it was taken from
+
+
+_NOT_TAKEN = object()
+
+
+def _take(user_id: int, amount: int):
     # The hottest statement of the service: written out once instead of rebuilt by
     # the ORM on every call. One conditional UPDATE is the whole atomicity story.
     sql = _CONSUME_WITHOUT_WAITING_FOR_THE_DISK_SQL if _commits_asynchronously() else _CONSUME_SQL
     with connection.cursor() as cursor:
-        cursor.execute(sql, [amount, user_id, amount])
-        return cursor.rowcount == 1
+        cursor.execute(sql, [amount, amount, user_id, amount])
+        row = cursor.fetchone()
+    return _NOT_TAKEN if row is None else row[0]
 
 
 def _commits_asynchronously() -> bool:
@@ -125,31 +142,50 @@ def _commits_asynchronously() -> bool:
     )
 
 
-def consume(*, user: User, amount: int = 1) -> None:
+def consume(*, user: User, amount: int = 1) -> Taken:
     """Take `amount` conversations, all or none; 429 CREDITS_EXHAUSTED when short."""
-    if _take(user.pk, amount):
-        return
-    account = account_for(user)  # created lazily for accounts made before credits existed
-    if account.conversation_limit >= amount and _take(user.pk, amount):
-        return
-    account.refresh_from_db()
-    raise CreditsExhausted(extra={"limits": account.limits()})
+    reset_on = _take(user.pk, amount)
+    if reset_on is _NOT_TAKEN:
+        account = account_for(user)  # created lazily for accounts made before credits existed
+        if account.conversation_limit >= amount:
+            reset_on = _take(user.pk, amount)
+        if reset_on is _NOT_TAKEN:
+            account.refresh_from_db()
+            raise CreditsExhausted(extra={"limits": account.limits()})
+    return Taken(user.pk, amount, _as_date(reset_on))
 
 
-def refund(*, user: User, amount: int = 1, reason: str) -> None:
-    """Give back what a failed call took (the backend failed, nothing was served)."""
+def _as_date(value) -> date | None:
+    # SQLite answers a RETURNING date column as text.
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def refund(*, taken: Taken, reason: str) -> bool:
+    """Give back what a failed call took (the backend failed, nothing was served).
+
+    Only to the allowance it came from: when the daily reset ran in between, the
+    reset already gave the full amount back, and a refund on top would exceed it.
+    False (and no ledger row) then.
+    """
     with transaction.atomic():
-        CreditAccount.objects.filter(user=user).update(
-            conversation_limit=F("conversation_limit") + amount
+        given_back = CreditAccount.objects.filter(
+            user_id=taken.user_id, last_reset_on=taken.reset_on
+        ).update(
+            conversation_limit=F("conversation_limit") + taken.amount,
+            used_today=Greatest(F("used_today") - taken.amount, 0),
         )
-        account = CreditAccount.objects.get(user=user)
+        if not given_back:
+            logger.info("credit_refund_after_reset", user_id=taken.user_id, amount=taken.amount)
+            return False
+        account = CreditAccount.objects.get(user_id=taken.user_id)
         CreditLedgerEntry.objects.create(
             account=account,
             kind="refund",
             reason=reason,
-            before={"conversation_limit": account.conversation_limit - amount},
+            before={"conversation_limit": account.conversation_limit - taken.amount},
             after={"conversation_limit": account.conversation_limit},
         )
+    return True
 
 
 @dataclass(frozen=True)
@@ -165,7 +201,7 @@ def balance_of(user: User) -> Balance:
     return Balance(
         credits=account.credits(),
         limits=account.limits(),
-        used_today=max(0, account.conversation_reset - account.conversation_limit),
+        used_today=account.used_today,
         last_reset_on=account.last_reset_on,
     )
 
@@ -247,6 +283,7 @@ def daily_reset(*, day=None) -> int:
     ).update(
         conversation_limit=F("conversation_reset"),
         main_credits=F("main_reset"),
+        used_today=0,
         last_reset_on=day,
     )
     CreditResetRun.objects.filter(pk=run.pk).update(

@@ -58,11 +58,11 @@ def _ask(user: User, prompt: Prompt, ip_address: str | None) -> _Answered:
 
 
 def _metered(user: User, prompts: list[Prompt], ip_address: str | None, reason: str) -> list[dict]:
-    consume(user=user, amount=len(prompts))
+    taken = consume(user=user, amount=len(prompts))
     try:
         answers = [_ask(user, prompt, ip_address) for prompt in prompts]
     except Exception:
-        refund(user=user, amount=len(prompts), reason=reason)
+        refund(taken=taken, reason=reason)
         raise
     for answer in answers:
         enqueue(answer.conversation)

@@ -13,7 +13,14 @@ from accounts.tests.world import build_world
 from apikeys.services import apikey_regenerate_primary
 from config.errors import ValidationFailed
 from credits.models import CreditAccount, CreditLedgerEntry, CreditResetRun
-from credits.services import CreditsExhausted, account_for, consume, credits_set, daily_reset
+from credits.services import (
+    CreditsExhausted,
+    account_for,
+    consume,
+    credits_set,
+    daily_reset,
+    refund,
+)
 from credits.tasks import reset_daily_credits
 
 COMPLETIONS = "/v1/prompt/completions"
@@ -97,6 +104,58 @@ def test_my_credits_shows_balance_and_use(api_client, db):
     assert body["limits"] == {"conversation_limit": 9, "reset": 10}
     assert body["credits"] == {"main": 5, "reset": 5}
     assert body["used_today"] == 1
+
+
+def test_use_today_is_counted_not_derived_from_the_balance(api_client, db):
+    world = build_world()
+    key = apikey_regenerate_primary(user=world.member).clear
+    for _ in range(3):
+        api_client.post(COMPLETIONS, PROMPT, format="json", HTTP_AUTHORIZATION=f"Bearer {key}")
+    auth = bearer(login(api_client, world.member.email)["access_token"])
+    api_client.put(
+        f"/api/v1/users/{world.member.pk}/credits",
+        {"limits": {"conversation_limit": 50, "reset": 50}},
+        format="json",
+        **world.auth("tenant_admin"),
+    )
+
+    after_the_change = api_client.get("/api/v1/users/me/credits", **auth).json()
+    CreditAccount.objects.update(last_reset_on=date.today() - timedelta(days=1))
+    daily_reset()
+    after_the_reset = api_client.get("/api/v1/users/me/credits", **auth).json()
+
+    assert (after_the_change["limits"]["conversation_limit"], after_the_change["used_today"]) == (
+        50,
+        3,
+    )
+    assert after_the_reset["used_today"] == 0
+
+
+def test_a_refund_gives_back_what_was_taken_and_no_more(db):
+    user = UserFactory()
+    account_for(user)
+
+    taken = consume(user=user, amount=2)
+    assert refund(taken=taken, reason="backend failed") is True
+
+    account = CreditAccount.objects.get(user=user)
+    assert (account.conversation_limit, account.used_today) == (10, 0)
+    assert CreditLedgerEntry.objects.filter(kind="refund").count() == 1
+
+
+def test_a_refund_after_the_daily_reset_does_not_lift_the_balance_past_it(db):
+    user = UserFactory()
+    account_for(user)
+    CreditAccount.objects.update(last_reset_on=date.today() - timedelta(days=1))
+
+    taken = consume(user=user)  # from yesterday's allowance
+    daily_reset()  # today's gives the full amount back
+    refunded = refund(taken=taken, reason="backend failed")
+
+    account = CreditAccount.objects.get(user=user)
+    assert refunded is False
+    assert (account.conversation_limit, account.conversation_reset) == (10, 10)
+    assert not CreditLedgerEntry.objects.filter(kind="refund").exists()
 
 
 def test_staff_change_goes_through_one_service_with_a_ledger_row(api_client, db):
