@@ -40,11 +40,13 @@ class MyCreditsView(APIView):
 
 
 class CreditChangeSerializer(serializers.Serializer):
-    credits = serializers.DictField(
-        child=serializers.IntegerField(min_value=0, max_value=services.MAX_BALANCE), required=False
+    # Checked by the service as they come: whole numbers only, never "5" or 5.0.
+    credits = serializers.JSONField(
+        required=False, help_text='{"main": int, "reset": int}, each optional, 0 to 2147483647'
     )
-    limits = serializers.DictField(
-        child=serializers.IntegerField(min_value=0, max_value=services.MAX_BALANCE), required=False
+    limits = serializers.JSONField(
+        required=False,
+        help_text='{"conversation_limit": int, "reset": int}, each optional, 0 to 2147483647',
     )
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
 

@@ -46,13 +46,21 @@ def default_credits_cleaned(value: object) -> dict | None:
     )
     if not isinstance(value, dict) or not set(value) <= set(_GROUPS):
         raise ValidationFailed(shape, code="INVALID_SETTINGS")
-    cleaned = {}
-    for group, names in _GROUPS.items():
-        if group in value:
-            if not isinstance(value[group], dict) or not set(value[group]) <= set(names):
-                raise ValidationFailed(shape, code="INVALID_SETTINGS")
-            cleaned[group] = _balances_in_range(value[group], names, f"default_credits.{group}")
-    return cleaned
+    return {
+        group: _group_cleaned(value[group], group, f"default_credits.{group}")
+        for group in _GROUPS
+        if group in value
+    }
+
+
+def _group_cleaned(value: object, group: str, label: str) -> dict:
+    """Seed 003's `credits` or `limits` object: only its own names, whole numbers."""
+    names = _GROUPS[group]
+    if not isinstance(value, dict) or not set(value) <= set(names):
+        raise ValidationFailed(
+            f"{label} is an object with {' and/or '.join(names)}.", code="INVALID_CREDITS"
+        )
+    return _balances_in_range(value, names, label)
 
 
 def _tenant_defaults(user: User) -> dict:
@@ -229,8 +237,12 @@ def credits_set(
     *, user: User, actor: User, credits: dict | None, limits: dict | None, reason: str = ""
 ) -> CreditAccount:
     """A staff change (seed 003's `credits` and `limits` objects), with a ledger row."""
-    credits = _balances_in_range(credits or {}, ("main", "reset"), "credits")
-    limits = _balances_in_range(limits or {}, ("conversation_limit", "reset"), "limits")
+    credits = {} if credits is None else _group_cleaned(credits, "credits", "credits")
+    limits = {} if limits is None else _group_cleaned(limits, "limits", "limits")
+    if not credits and not limits:
+        raise ValidationFailed(
+            "Nothing to change: send credits and/or limits.", code="NOTHING_TO_CHANGE"
+        )
     account = CreditAccount.objects.select_for_update().get(pk=account_for(user).pk)
     before = {"credits": account.credits(), "limits": account.limits()}
     mapping = {

@@ -202,9 +202,17 @@ def test_staff_change_is_scoped(api_client, db, actor, status):
         {"limits": {"conversation_limit": -5}},
         {"limits": {"reset": 2**31}},
         {"credits": {"main": 10**12}},
+        {"credits": {"main": "5"}},
+        {"credits": {"main": 5.0}},
+        {"limits": {"conversation_limit": True}},
+        {"credits": {"bonus": 5}},
+        {"limits": [5]},
+        {},
+        {"bogus": 1},
+        {"credits": {}},
     ],
 )
-def test_credit_change_outside_the_range_is_400_and_changes_nothing(api_client, db, change):
+def test_a_credit_change_not_in_seed_003s_shape_is_400_and_changes_nothing(api_client, db, change):
     world = build_world()
     before = account_for(world.member).limits()
 
@@ -217,6 +225,7 @@ def test_credit_change_outside_the_range_is_400_and_changes_nothing(api_client, 
 
     assert_envelope(response, 400)
     assert account_for(world.member).limits() == before
+    assert not CreditLedgerEntry.objects.exists()
 
 
 def test_the_service_refuses_a_balance_the_column_cannot_hold(db):
