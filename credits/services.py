@@ -4,8 +4,9 @@ A balance only changes through one conditional UPDATE, so concurrent requests ca
 never take it below zero nor lose or double-count a decrement.
 """
 
+import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 import structlog
 from django.conf import settings
@@ -159,8 +160,24 @@ def consume(*, user: User, amount: int = 1) -> Taken:
             reset_on = _take(user.pk, amount)
         if reset_on is _NOT_TAKEN:
             account.refresh_from_db()
-            raise CreditsExhausted(extra={"limits": account.limits()})
+            retry = seconds_until_next_reset(account, timezone.now())
+            raise CreditsExhausted(
+                extra={"limits": account.limits()},
+                headers={"Retry-After": str(retry)} if retry is not None else {},
+            )
     return Taken(user.pk, amount, _as_date(reset_on))
+
+
+def seconds_until_next_reset(account: CreditAccount, now: datetime) -> int | None:
+    """When the daily reset gives this account its allowance back (beat checks every
+    hour from DAILY_USAGE_RESET_HOUR, UTC); None when resets are off."""
+    if not settings.AUTO_CREDIT_RESET_ENABLED:
+        return None
+    today = now.astimezone(UTC).date()
+    already_reset = account.last_reset_on is not None and account.last_reset_on >= today
+    day = today + timedelta(days=1) if already_reset else today
+    reset_at = datetime.combine(day, time(hour=settings.DAILY_USAGE_RESET_HOUR), UTC)
+    return max(60, math.ceil((reset_at - now).total_seconds()))
 
 
 def _as_date(value) -> date | None:

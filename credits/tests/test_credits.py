@@ -3,6 +3,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
@@ -73,6 +74,48 @@ def test_exhaustion_answers_the_documented_429(api_client, db):
     body = assert_envelope(second, 429, "CREDITS_EXHAUSTED")
     assert body["message"] == "Insufficient conversation credits"
     assert body["limits"] == {"conversation_limit": 0, "reset": 10}
+
+
+@pytest.mark.parametrize(
+    ("now", "last_reset_on", "reset_hour", "retry_after"),
+    [
+        ("2026-12-01T10:00:00Z", date(2026, 12, 1), 0, 14 * 3600),  # tomorrow at 00:00
+        ("2026-12-01T10:00:00Z", date(2026, 12, 1), 12, 26 * 3600),  # tomorrow at 12:00
+        ("2026-12-01T10:00:00Z", date(2026, 11, 30), 12, 2 * 3600),  # today at 12:00
+        ("2026-12-01T13:00:00Z", date(2026, 11, 30), 12, 60),  # due: the next beat
+    ],
+)
+def test_exhaustion_says_when_the_daily_reset_gives_credits_back(
+    api_client, db, settings, now, last_reset_on, reset_hour, retry_after
+):
+    settings.DAILY_USAGE_RESET_HOUR = reset_hour
+    user = UserFactory()
+    key = apikey_regenerate_primary(user=user).clear
+    CreditAccount.objects.filter(pk=account_for(user).pk).update(
+        conversation_limit=0, last_reset_on=last_reset_on
+    )
+
+    with time_machine.travel(now, tick=False):
+        response = api_client.post(
+            COMPLETIONS, PROMPT, format="json", HTTP_AUTHORIZATION=f"Bearer {key}"
+        )
+
+    assert_envelope(response, 429, "CREDITS_EXHAUSTED")
+    assert response["Retry-After"] == str(retry_after)
+
+
+def test_without_daily_resets_exhaustion_names_no_retry_time(api_client, db, settings):
+    settings.AUTO_CREDIT_RESET_ENABLED = False
+    user = UserFactory()
+    key = apikey_regenerate_primary(user=user).clear
+    CreditAccount.objects.filter(pk=account_for(user).pk).update(conversation_limit=0)
+
+    response = api_client.post(
+        COMPLETIONS, PROMPT, format="json", HTTP_AUTHORIZATION=f"Bearer {key}"
+    )
+
+    assert_envelope(response, 429, "CREDITS_EXHAUSTED")
+    assert "Retry-After" not in response
 
 
 def test_consume_never_goes_below_zero(db):
