@@ -18,6 +18,10 @@ from security import ratelimits
 CLEAR_KEY_NOTE = (
     "The full key is shown only when it is created or regenerated; it cannot be shown again."
 )
+NO_PRIMARY_KEY_NOTE = (
+    "This account has no live primary key (it was revoked or has expired); "
+    "POST /v1/users/api-key/regenerate makes a new one."
+)
 
 
 class APIKeySerializer(serializers.ModelSerializer):
@@ -73,7 +77,7 @@ class ProductAPIKeyView(APIView):
                 "api_key": key.masked if key else None,
                 "created_at": key.created_at if key else None,
                 "last_used_at": key.last_used_at if key else None,
-                "note": CLEAR_KEY_NOTE,
+                "note": CLEAR_KEY_NOTE if key else NO_PRIMARY_KEY_NOTE,
             }
         )
 

@@ -59,6 +59,16 @@ def test_registration_gives_a_primary_key_stored_only_as_digest(api_client, db):
     assert use_key(api_client, clear).status_code == 200
 
 
+def test_without_a_live_primary_key_the_answer_says_how_to_get_one(api_client, owner, key):
+    auth = bearer(login(api_client, owner.email)["access_token"])
+    api_client.delete(f"/api/v1/api-keys/{APIKey.objects.get(user=owner).pk}", **auth)
+
+    body = api_client.get("/v1/users/api-key", **auth).json()
+
+    assert body["api_key"] is None
+    assert "/v1/users/api-key/regenerate" in body["note"]
+
+
 def test_get_api_key_answers_it_masked_only(api_client, owner, key):
     auth = bearer(login(api_client, owner.email)["access_token"])
 
