@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -96,6 +97,11 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
         self.message_user(
             request, f"{queryset.count()} account(s) set to {status}.", messages.SUCCESS
         )
+
+    def user_change_password(self, request: HttpRequest, id, form_url=""):
+        """The password, its audit row and the end of the user's sessions: all or none."""
+        with transaction.atomic():
+            return super().user_change_password(request, id, form_url)
 
     def log_change(self, request: HttpRequest, obj, message):
         """The admin's "change password" form: audit it and end the user's sessions."""

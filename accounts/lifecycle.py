@@ -232,7 +232,7 @@ def deleted_accounts_purge(*, batch_size: int = PURGE_BATCH_SIZE) -> int:
                 )
                 for pk in ids
             )
-        forget_cached_users(ids)
+        forget_cached_users(ids, must_succeed=False)  # committed: purged rows cannot log in
         purged += len(ids)
         logger.info("accounts_purged", count=len(ids))
 

@@ -54,17 +54,14 @@ def forget_cached_users(user_ids, *, must_succeed: bool = True) -> None:
 
     Inside a transaction the rows change only at commit: a request in between still
     reads the old row and caches it again. So the copies are dropped now and once
-    more when the transaction commits. `must_succeed`: a cache that cannot be
-    written fails the caller (CacheWriteFailed) rather than leave every process
-    trusting the old row; changes that take nothing away may pass False.
+    more when the transaction commits. `must_succeed`: inside a transaction, a cache
+    that cannot be written fails the caller (CacheWriteFailed) rather than leave
+    every process trusting the old row; changes that take nothing away pass False.
     """
     keys = [user_cache_key(pk) for pk in user_ids]
     if not keys:
         return
-    if must_succeed:
-        delete_many_or_fail(keys)
-    else:
-        cache.delete_many(keys)
+    delete_many_or_fail(keys, required=must_succeed)
     if transaction.get_connection().in_atomic_block:
         # After the commit the change stands: a lost second delete leaves at most a
         # copy cached by a request that raced the commit, for USER_CACHE_SECONDS.
@@ -156,8 +153,14 @@ def session_refresh(*, raw_refresh_token: str) -> tuple[User, TokenPair]:
         if session is None or not session.is_active_at(now):
             raise invalid
         if session.refresh_jti != claims["jti"]:
+            # Nobody retries this one: the revocation must commit (the row alone stops
+            # refreshing), even when the cache cannot take its tombstone.
             _revoke_locked(
-                session, reason=LoginSession.RevokeReason.REFRESH_REUSE, now=now, actor=None
+                session,
+                reason=LoginSession.RevokeReason.REFRESH_REUSE,
+                now=now,
+                actor=None,
+                tombstone_required=False,
             )
             reused = True
         else:
@@ -187,7 +190,9 @@ def session_refresh(*, raw_refresh_token: str) -> tuple[User, TokenPair]:
     return session.user, pair
 
 
-def _revoke_locked(session: LoginSession, *, reason: str, now, actor) -> None:
+def _revoke_locked(
+    session: LoginSession, *, reason: str, now, actor, tombstone_required: bool = True
+) -> None:
     session.revoked_at = now
     session.revoked_reason = reason
     session.save(update_fields=["revoked_at", "revoked_reason"])
@@ -199,17 +204,19 @@ def _revoke_locked(session: LoginSession, *, reason: str, now, actor) -> None:
         tenant_id=session.user.tenant_id,
         changes={"reason": reason},
     )
-    _write_tombstones([str(session.pk)])
+    _write_tombstones([str(session.pk)], required=tombstone_required)
 
 
-def _write_tombstones(session_ids: list[str]) -> None:
+def _write_tombstones(session_ids: list[str], *, required: bool = True) -> None:
     """Mark sessions revoked in the cache before the revoking transaction commits.
 
     Written first so no request slips through between commit and cache write; a
     rolled-back revocation errs on the safe side (the session stays refused).
     """
     set_many_or_fail(
-        {session_state_key(sid): SESSION_REVOKED for sid in session_ids}, _revoked_ttl_seconds()
+        {session_state_key(sid): SESSION_REVOKED for sid in session_ids},
+        _revoked_ttl_seconds(),
+        required=required,
     )
 
 

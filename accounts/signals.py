@@ -7,10 +7,13 @@ from accounts.models import Role, User
 from accounts.sessions import forget_cached_user, forget_cached_users
 
 # A save of any of these can take rights away: its cached copy must be dropped, or
-# the save fails. Other saves (a login's last_login, a profile edit) must not fail
-# because Redis hiccups, so theirs is dropped on a best-effort basis.
+# the save fails (inside a transaction). Other saves (a login's last_login, a
+# profile edit, a password re-hashed on login) must not fail because Redis hiccups,
+# so theirs is dropped on a best-effort basis. A password change needs no strict
+# drop: the cached row is never used to check a password, and changing a password
+# ends the account's sessions, which is strict itself.
 _RIGHTS_FIELDS = frozenset(
-    {"status", "role", "tenant", "is_staff", "is_superuser", "password", "deleted_at", "purged_at"}
+    {"status", "role", "tenant", "is_staff", "is_superuser", "deleted_at", "purged_at"}
 )
 
 

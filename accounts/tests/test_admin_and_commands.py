@@ -6,6 +6,7 @@ from django.core.management import call_command
 from accounts.models import LoginSession, User
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import ME_URL, bearer, login
+from security.models import AuditLog
 
 
 def test_createsuperuser_command_makes_platform_admin(db, monkeypatch):
@@ -138,3 +139,23 @@ def test_admin_revoke_session_action(admin_client, api_client, user):
     )
 
     assert api_client.get(ME_URL, **bearer(tokens["access_token"])).status_code == 401
+
+
+def test_staff_setting_a_password_in_the_admin_site_ends_sessions_and_is_audited(
+    api_client, client, db
+):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    user = UserFactory()
+    auth = bearer(login(api_client, user.email)["access_token"])
+    client.force_login(staff)
+
+    response = client.post(
+        f"/admin/accounts/user/{user.pk}/password/",
+        {"password1": "Fresh-Pass-4821", "password2": "Fresh-Pass-4821", "usable_password": "true"},
+    )
+
+    assert response.status_code == 302, response.content[:400]
+    assert User.objects.get(pk=user.pk).check_password("Fresh-Pass-4821")
+    assert not LoginSession.objects.filter(user=user, revoked_at__isnull=True).exists()
+    assert api_client.get(ME_URL, **auth).status_code == 401
+    assert AuditLog.objects.filter(action="user.password_set_by_staff").exists()

@@ -16,7 +16,7 @@ from accounts.models import LoginSession, User
 from accounts.services import user_set_status
 from accounts.sessions import session_revoke
 from accounts.tests.factories import UserFactory
-from accounts.tests.helpers import ME_URL, assert_envelope, bearer, login
+from accounts.tests.helpers import ME_URL, REFRESH_URL, assert_envelope, bearer, login
 from apikeys.models import APIKey
 from apikeys.services import apikey_regenerate_primary, apikey_revoke
 from config.cache_writes import CacheWriteFailed
@@ -97,3 +97,46 @@ def test_the_refusal_reaches_the_client_as_a_503_in_the_envelope(api_client, wri
 
     assert_envelope(response, 503, "CACHE_UNAVAILABLE")
     assert APIKey.objects.get(pk=key_id).revoked_at is None
+
+
+def test_a_reused_refresh_token_still_ends_the_session_when_the_cache_refuses_writes(
+    api_client, writes_refused
+):
+    user = UserFactory()
+    first = login(api_client, user.email)
+    assert (
+        api_client.post(
+            REFRESH_URL, {"refresh_token": first["refresh_token"]}, format="json"
+        ).status_code
+        == 200
+    )
+
+    writes_refused()
+    replayed = api_client.post(
+        REFRESH_URL, {"refresh_token": first["refresh_token"]}, format="json"
+    )
+
+    assert_envelope(replayed, 401, "REFRESH_TOKEN_REUSED")
+    assert LoginSession.objects.get(user=user).revoked_at is not None
+
+
+def test_a_password_set_in_the_admin_site_is_all_or_nothing_when_the_cache_refuses_writes(
+    api_client, client, writes_refused
+):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    user = UserFactory()
+    login(api_client, user.email)
+    client.force_login(staff)
+    form = {
+        "password1": "Fresh-Pass-4821",
+        "password2": "Fresh-Pass-4821",
+        "usable_password": "true",
+    }
+
+    writes_refused()
+    client.raise_request_exception = False
+    response = client.post(f"/admin/accounts/user/{user.pk}/password/", form)
+
+    assert response.status_code >= 500
+    assert not User.objects.get(pk=user.pk).check_password("Fresh-Pass-4821")
+    assert LoginSession.objects.filter(user=user, revoked_at__isnull=True).exists()
