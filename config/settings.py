@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env_urls import database_url_from_env, redis_url_from_env
@@ -202,7 +203,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     "reset-daily-credits": {
         "task": "credits.tasks.reset_daily_credits",
-        "schedule": timedelta(hours=1),
+        # On the hour, so the reset lands at DAILY_USAGE_RESET_HOUR:00, the moment a
+        # CREDITS_EXHAUSTED answer's Retry-After names.
+        "schedule": crontab(minute=0),
     },
     "purge-deleted-accounts": {
         "task": "accounts.tasks.purge_deleted_accounts",
@@ -379,6 +382,8 @@ LLM_DEFAULT_MODEL = env.str("LLM_DEFAULT_MODEL", default="echo-1")
 BATCH_MAX_PROMPTS = env.int("BATCH_MAX_PROMPTS", default=20)
 AUTO_CREDIT_RESET_ENABLED = env.bool("AUTO_CREDIT_RESET_ENABLED", default=True)
 DAILY_USAGE_RESET_HOUR = env.int("DAILY_USAGE_RESET_HOUR", default=0)
+if not 0 <= DAILY_USAGE_RESET_HOUR <= 23:
+    raise ImproperlyConfigured("DAILY_USAGE_RESET_HOUR is an hour of the day, 0 to 23 (UTC).")
 
 # ---------------------------------------------------------------------------
 # REST API and its documentation

@@ -16,8 +16,9 @@ class CreditAccount(models.Model):
     conversation_limit = models.IntegerField(default=0)
     conversation_reset = models.IntegerField(default=0)
     # Conversations used since the last daily reset: counted by the consume itself,
-    # so staff changes to the balance leave it true.
-    used_today = models.IntegerField(default=0)
+    # so staff changes to the balance leave it true. The database default lets
+    # processes of the previous release go on inserting accounts during a deploy.
+    used_today = models.IntegerField(default=0, db_default=0)
     last_reset_on = models.DateField(null=True, blank=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

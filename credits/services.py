@@ -76,9 +76,9 @@ def _defaults_for(user: User) -> dict:
     credits = dict(settings.DEFAULT_USER_CREDITS)
     limits = dict(settings.DEFAULT_USER_LIMITS)
     if user.tenant_id is not None:
-        tenant_credits = _tenant_defaults(user)
-        credits = tenant_credits.get("credits", credits)
-        limits = tenant_credits.get("limits", limits)
+        tenant_credits = _tenant_defaults(user)  # each name it leaves out keeps the global one
+        credits = {**credits, **tenant_credits.get("credits", {})}
+        limits = {**limits, **tenant_credits.get("limits", {})}
     return {
         "main_credits": int(credits.get("main", 0)),
         "main_reset": int(credits.get("reset", 0)),
@@ -160,7 +160,9 @@ def consume(*, user: User, amount: int = 1) -> Taken:
             reset_on = _take(user.pk, amount)
         if reset_on is _NOT_TAKEN:
             account.refresh_from_db()
-            retry = seconds_until_next_reset(account, timezone.now())
+            # A batch larger than the daily amount never fits: no time to retry at.
+            fits = amount <= account.conversation_reset
+            retry = seconds_until_next_reset(account, timezone.now()) if fits else None
             raise CreditsExhausted(
                 extra={"limits": account.limits()},
                 headers={"Retry-After": str(retry)} if retry is not None else {},

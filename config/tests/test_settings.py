@@ -23,6 +23,14 @@ def test_production_refuses_default_jwt_secret():
     assert "JWT_SECRET_KEY must be set" in result.stderr
 
 
+@pytest.mark.parametrize("hour", ["24", "-1"])
+def test_a_reset_hour_outside_the_day_is_refused_at_start(hour):
+    result = run_django("", {"DAILY_USAGE_RESET_HOUR": hour}, check=False)
+
+    assert result.returncode != 0
+    assert "DAILY_USAGE_RESET_HOUR is an hour of the day" in result.stderr
+
+
 def test_production_settings_pass_check_deploy():
     env = {
         "ENVIRONMENT": "production",

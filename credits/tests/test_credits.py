@@ -7,6 +7,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import assert_envelope, bearer, login
@@ -104,6 +105,16 @@ def test_exhaustion_says_when_the_daily_reset_gives_credits_back(
     assert response["Retry-After"] == str(retry_after)
 
 
+def test_a_batch_larger_than_the_daily_amount_names_no_retry_time(db):
+    user = UserFactory()
+    CreditAccount.objects.filter(pk=account_for(user).pk).update(conversation_limit=3)
+
+    with pytest.raises(CreditsExhausted) as refused:
+        consume(user=user, amount=11)  # the daily amount is 10
+
+    assert "Retry-After" not in refused.value.headers
+
+
 def test_without_daily_resets_exhaustion_names_no_retry_time(api_client, db, settings):
     settings.AUTO_CREDIT_RESET_ENABLED = False
     user = UserFactory()
@@ -163,7 +174,7 @@ def test_use_today_is_counted_not_derived_from_the_balance(api_client, db):
     )
 
     after_the_change = api_client.get("/api/v1/users/me/credits", **auth).json()
-    CreditAccount.objects.update(last_reset_on=date.today() - timedelta(days=1))
+    CreditAccount.objects.update(last_reset_on=timezone.now().date() - timedelta(days=1))
     daily_reset()
     after_the_reset = api_client.get("/api/v1/users/me/credits", **auth).json()
 

@@ -149,6 +149,24 @@ def test_new_members_get_the_tenant_default_credits(api_client, world):
     assert (balance["credits"], balance["limits"]) == (defaults["credits"], defaults["limits"])
 
 
+def test_a_partial_tenant_default_keeps_the_global_value_for_what_it_leaves_out(
+    api_client, world, settings
+):
+    settings.DEFAULT_USER_LIMITS = {"conversation_limit": 10, "reset": 10}
+    api_client.patch(
+        f"/api/v1/tenants/{world.tenant_a.pk}",
+        {"settings": {"default_credits": {"limits": {"conversation_limit": 3}}}},
+        format="json",
+        **world.auth("tenant_admin"),
+    )
+    member = UserFactory(tenant=world.tenant_a)
+    auth = bearer(login(api_client, member.email)["access_token"])
+
+    limits = api_client.get("/api/v1/users/me/credits", **auth).json()["limits"]
+
+    assert limits == {"conversation_limit": 3, "reset": 10}
+
+
 def test_a_bad_default_stored_before_it_was_checked_falls_back_to_the_global_one(
     api_client, world, settings
 ):
