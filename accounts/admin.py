@@ -14,6 +14,10 @@ from security.admin_audit import AuditedModelAdmin
 from security.audit import audit_record
 
 
+def _say_nothing_changed(model_admin, request: HttpRequest, error: ServiceError) -> None:
+    model_admin.message_user(request, f"Nothing changed: {'; '.join(error.errors)}", messages.ERROR)
+
+
 class UserCreationForm(AdminUserCreationForm):
     class Meta(AdminUserCreationForm.Meta):
         model = User
@@ -91,11 +95,24 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
         ),
     )
 
+    def _for_each(self, request: HttpRequest, queryset: QuerySet, change, done: str) -> None:
+        """Apply `change` to every selected account, all or none (a refusal, such as a
+        cache that cannot take a revocation, leaves every account as it was)."""
+        try:
+            with transaction.atomic():
+                for user in queryset:
+                    change(user)
+        except ServiceError as error:
+            _say_nothing_changed(self, request, error)
+            return
+        self.message_user(request, done, messages.SUCCESS)
+
     def _set_status(self, request: HttpRequest, queryset: QuerySet, status: str) -> None:
-        for user in queryset:
-            services.user_set_status(user=user, status=status, actor=request.user)
-        self.message_user(
-            request, f"{queryset.count()} account(s) set to {status}.", messages.SUCCESS
+        self._for_each(
+            request,
+            queryset,
+            lambda user: services.user_set_status(user=user, status=status, actor=request.user),
+            f"{queryset.count()} account(s) set to {status}.",
         )
 
     def user_change_password(self, request: HttpRequest, id, form_url=""):
@@ -135,9 +152,7 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
                 role=role,
             )
         except ServiceError as error:
-            self.message_user(
-                request, f"Nothing changed: {'; '.join(error.errors)}", messages.ERROR
-            )
+            _say_nothing_changed(self, request, error)
             return
         self.message_user(
             request, f"{len(result.updated)} account(s) now {role}.", messages.SUCCESS
@@ -153,15 +168,23 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
 
     @admin.action(description="Reset MFA of selected accounts (lost authenticator)")
     def reset_mfa(self, request: HttpRequest, queryset: QuerySet) -> None:
-        for user in queryset:
-            mfa.mfa_reset_by_staff(user=user, actor=request.user)
-        self.message_user(request, "MFA reset.", messages.SUCCESS)
+        self._for_each(
+            request,
+            queryset,
+            lambda user: mfa.mfa_reset_by_staff(user=user, actor=request.user),
+            "MFA reset.",
+        )
 
     @admin.action(description="Delete selected accounts (recoverable until purged)")
     def delete_recoverably(self, request: HttpRequest, queryset: QuerySet) -> None:
-        for user in queryset:
-            lifecycle.account_delete(user=user, actor=request.user, reason="admin action")
-        self.message_user(request, "Accounts deleted.", messages.SUCCESS)
+        self._for_each(
+            request,
+            queryset,
+            lambda user: lifecycle.account_delete(
+                user=user, actor=request.user, reason="admin action"
+            ),
+            "Accounts deleted.",
+        )
 
     @admin.action(description="Activate selected accounts")
     def activate_users(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -200,10 +223,17 @@ class LoginSessionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected sessions")
     def revoke_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:
-        revoked = sum(
-            session_revoke(
-                session_id=str(pk), reason=LoginSession.RevokeReason.REVOKED, actor=request.user
-            )
-            for pk in queryset.values_list("pk", flat=True)
-        )
+        try:
+            with transaction.atomic():  # all or none, as the user actions
+                revoked = sum(
+                    session_revoke(
+                        session_id=str(pk),
+                        reason=LoginSession.RevokeReason.REVOKED,
+                        actor=request.user,
+                    )
+                    for pk in queryset.values_list("pk", flat=True)
+                )
+        except ServiceError as error:
+            _say_nothing_changed(self, request, error)
+            return
         self.message_user(request, f"{revoked} session(s) revoked.", messages.SUCCESS)

@@ -140,3 +140,21 @@ def test_a_password_set_in_the_admin_site_is_all_or_nothing_when_the_cache_refus
     assert response.status_code >= 500
     assert not User.objects.get(pk=user.pk).check_password("Fresh-Pass-4821")
     assert LoginSession.objects.filter(user=user, revoked_at__isnull=True).exists()
+
+
+def test_an_admin_action_the_cache_refuses_changes_no_account(client, writes_refused):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    users = [UserFactory(), UserFactory()]
+    client.force_login(staff)
+
+    writes_refused()
+    response = client.post(
+        "/admin/accounts/user/",
+        {"action": "suspend_users", "_selected_action": [user.pk for user in users]},
+        follow=True,
+    )
+
+    assert "Nothing changed" in response.content.decode()
+    assert set(
+        User.objects.filter(pk__in=[u.pk for u in users]).values_list("status", flat=True)
+    ) == {User.Status.ACTIVE}
