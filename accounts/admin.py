@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from accounts import lifecycle, mfa, services, user_admin
 from accounts.models import LoginSession, Role, User
 from accounts.roles import BuiltinRole
-from accounts.sessions import session_revoke, sessions_revoke_for_user
+from accounts.sessions import sessions_revoke_each, sessions_revoke_for_user
 from config.errors import ServiceError
 from security.admin_audit import AuditedModelAdmin
 from security.audit import audit_record
@@ -225,13 +225,10 @@ class LoginSessionAdmin(admin.ModelAdmin):
     def revoke_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:
         try:
             with transaction.atomic():  # all or none, as the user actions
-                revoked = sum(
-                    session_revoke(
-                        session_id=str(pk),
-                        reason=LoginSession.RevokeReason.REVOKED,
-                        actor=request.user,
-                    )
-                    for pk in queryset.values_list("pk", flat=True)
+                revoked = sessions_revoke_each(
+                    queryset.values_list("pk", flat=True),
+                    reason=LoginSession.RevokeReason.REVOKED,
+                    actor=request.user,
                 )
         except ServiceError as error:
             _say_nothing_changed(self, request, error)

@@ -236,6 +236,11 @@ def session_revoke(*, session_id: str, reason: str, actor=None) -> bool:
     return True
 
 
+def sessions_revoke_each(session_ids, *, reason: str, actor=None) -> int:
+    """Revoke these sessions one by one, each audited; how many of them were live."""
+    return sum(session_revoke(session_id=str(pk), reason=reason, actor=actor) for pk in session_ids)
+
+
 @transaction.atomic
 def sessions_revoke_for_user(*, user: User, reason: str, actor=None) -> int:
     """Revoke every live session of a user (password change, suspension)."""

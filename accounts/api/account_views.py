@@ -15,7 +15,7 @@ from accounts.api.views import PublicAPIView
 from accounts.export import personal_data_export
 from accounts.models import LoginSession
 from accounts.selectors import login_sessions_active_for_user
-from accounts.sessions import session_revoke
+from accounts.sessions import session_revoke, sessions_revoke_each
 from accounts.tokens import SESSION_CLAIM
 from config.openapi import error_responses
 from security import ratelimits
@@ -72,13 +72,10 @@ class RevokeOtherSessionsView(GenericAPIView):
     def post(self, request: Request) -> Response:
         current = request.auth[SESSION_CLAIM]
         others = login_sessions_active_for_user(user=request.user).exclude(pk=current)
-        ended = sum(
-            session_revoke(
-                session_id=str(pk),
-                reason=LoginSession.RevokeReason.OTHER_SESSION,
-                actor=request.user,
-            )
-            for pk in others.values_list("pk", flat=True)
+        ended = sessions_revoke_each(
+            others.values_list("pk", flat=True),
+            reason=LoginSession.RevokeReason.OTHER_SESSION,
+            actor=request.user,
         )
         return Response({"message": f"{ended} other session(s) ended."})
 
