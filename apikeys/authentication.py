@@ -9,20 +9,24 @@ from security.firewall import failed_authentication_register
 from security.models import SecurityEvent, Severity
 
 
+def _bearer(request) -> str:
+    """The credential of `Authorization: Bearer …`, or "" without one."""
+    scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    return value.strip() if scheme == "Bearer" else ""
+
+
 def presented_key(request) -> str | None:
     """An API key from `X-API-Key` or `Authorization: Bearer pe-…`, else None."""
     header = request.META.get("HTTP_X_API_KEY")
     if header:
         return header.strip()
-    scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if scheme == "Bearer" and value.strip().startswith(KEY_PREFIX):
-        return value.strip()
-    return None
+    bearer = _bearer(request)
+    return bearer if bearer.startswith(KEY_PREFIX) else None
 
 
 def _session_token_presented(request) -> bool:
-    scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    return scheme == "Bearer" and bool(value.strip()) and not value.strip().startswith(KEY_PREFIX)
+    bearer = _bearer(request)
+    return bool(bearer) and not bearer.startswith(KEY_PREFIX)
 
 
 class APIKeyAuthentication(BaseAuthentication):

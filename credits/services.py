@@ -61,7 +61,17 @@ def _group_cleaned(value: object, group: str, label: str) -> dict:
         raise ValidationFailed(
             f"{label} is an object with {' and/or '.join(names)}.", code="INVALID_CREDITS"
         )
-    return _balances_in_range(value, names, label)
+    for name, amount in value.items():
+        if (
+            not isinstance(amount, int)
+            or isinstance(amount, bool)
+            or not 0 <= amount <= MAX_BALANCE
+        ):
+            raise ValidationFailed(
+                f"{label}.{name} must be a whole number from 0 to {MAX_BALANCE}.",
+                code="INVALID_CREDITS",
+            )
+    return dict(value)
 
 
 def _tenant_defaults(user: User) -> dict:
@@ -100,22 +110,20 @@ def account_for(user: User) -> CreditAccount:
         return CreditAccount.objects.get(user=user)
 
 
-_CONSUME_SQL = (
+_TAKE = (
     f"UPDATE {CreditAccount._meta.db_table} "  # noqa: S608 - the model's own table; values are parameters
     "SET conversation_limit = conversation_limit - %s, used_today = used_today + %s "
     "WHERE user_id = %s AND conversation_limit >= %s"
 )
-_RETURNING = " RETURNING last_reset_on"
-
+_CONSUME_SQL = f"{_TAKE} RETURNING last_reset_on"
 
 # The same UPDATE, asking PostgreSQL to answer before the decrement's WAL reaches the
 # disk (`set_config(…, true)` lasts until the statement's own commit); one statement,
 # so it works with either parameter binding and behind any pooler. CREDITS_ASYNC_COMMIT
 # in docs/api-keys-and-credits.md.
 _CONSUME_WITHOUT_WAITING_FOR_THE_DISK_SQL = (
-    f"{_CONSUME_SQL} AND set_config('synchronous_commit', 'off', true) IS NOT NULL{_RETURNING}"
+    f"{_TAKE} AND set_config('synchronous_commit', 'off', true) IS NOT NULL RETURNING last_reset_on"
 )
-_CONSUME_SQL += _RETURNING
 
 
 @dataclass(frozen=True)
@@ -162,7 +170,7 @@ def consume(*, user: User, amount: int = 1) -> Taken:
             account.refresh_from_db()
             # A batch larger than the daily amount never fits: no time to retry at.
             fits = amount <= account.conversation_reset
-            retry = seconds_until_next_reset(account, timezone.now()) if fits else None
+            retry = _seconds_until_next_reset(account, timezone.now()) if fits else None
             raise CreditsExhausted(
                 extra={"limits": account.limits()},
                 headers={"Retry-After": str(retry)} if retry is not None else {},
@@ -170,9 +178,9 @@ def consume(*, user: User, amount: int = 1) -> Taken:
     return Taken(user.pk, amount, _as_date(reset_on))
 
 
-def seconds_until_next_reset(account: CreditAccount, now: datetime) -> int | None:
-    """When the daily reset gives this account its allowance back (beat checks every
-    hour from DAILY_USAGE_RESET_HOUR, UTC); None when resets are off."""
+def _seconds_until_next_reset(account: CreditAccount, now: datetime) -> int | None:
+    """When the daily reset gives this account its allowance back (beat runs it on the
+    hour, from DAILY_USAGE_RESET_HOUR UTC on); None when resets are off."""
     if not settings.AUTO_CREDIT_RESET_ENABLED:
         return None
     today = now.astimezone(UTC).date()
@@ -231,24 +239,6 @@ def balance_of(user: User) -> Balance:
         used_today=account.used_today,
         last_reset_on=account.last_reset_on,
     )
-
-
-def _balances_in_range(values: dict, names: tuple[str, ...], label: str) -> dict:
-    cleaned = {}
-    for name in names:
-        if name in values:
-            value = values[name]
-            if (
-                not isinstance(value, int)
-                or isinstance(value, bool)
-                or not 0 <= value <= MAX_BALANCE
-            ):
-                raise ValidationFailed(
-                    f"{label}.{name} must be a whole number from 0 to {MAX_BALANCE}.",
-                    code="INVALID_CREDITS",
-                )
-            cleaned[name] = value
-    return cleaned
 
 
 @transaction.atomic
