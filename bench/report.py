@@ -82,6 +82,23 @@ class HashTiming:
 
 
 @dataclass(frozen=True)
+class StepTiming:
+    """Microseconds of CPU per call, in one process with no server (`bench.steps`)."""
+
+    bare: float
+    metered: float
+    key_check: float
+    consume: float
+    message_log: float
+
+    @property
+    def rest(self) -> float:
+        """What the metered call adds beyond the bare view and its three steps timed alone
+        (run inside a request, after the rest of its work, the same steps cost more)."""
+        return self.metered - self.bare - self.key_check - self.consume - self.message_log
+
+
+@dataclass(frozen=True)
 class BenchSettings:
     """The knobs of one run, reported so that it can be reproduced."""
 
@@ -182,6 +199,7 @@ class Report:
     settings: BenchSettings
     hashing: HashTiming
     floor: Floor
+    steps: StepTiming
     results: dict[str, list[RunResult]]
 
     def median_throughput(self, name: str) -> float:
@@ -434,6 +452,43 @@ def _floor_section(report: Report) -> list[str]:
     return [*lines, ""]
 
 
+def _steps_section(report: Report) -> list[str]:
+    """The metered call's CPU in one process, step by step, beside what serving it cost."""
+    steps = report.steps
+    rows = [
+        ["bare view, through the Django stack", f"{steps.bare:.0f}"],
+        ["metered completion, through the Django stack", f"{steps.metered:.0f}"],
+        ["- of which the API-key check (warm)", f"{steps.key_check:.0f}"],
+        ["- of which the credit `UPDATE`, committed (client side)", f"{steps.consume:.0f}"],
+        ["- of which the message log (enqueue, push, flush)", f"{steps.message_log:.0f}"],
+        ["- the rest, and what those steps cost more inside a request", f"{steps.rest:.0f}"],
+    ]
+    lines = [
+        "## CPU of the metered path in one process",
+        "",
+        "Timed by `bench.steps` before the service starts: the benchmark app called",
+        "directly (the service's middleware and settings, no HTTP server, no other",
+        "client), then the metered call's own steps alone; the process's CPU per call,",
+        "median of 3 rounds of 1000 calls, in microseconds.",
+        "",
+        *_table(["Work", "CPU per call (us)"], rows),
+        "",
+        f"In one process a metered completion costs {steps.metered / steps.bare:.1f} times"
+        f" the bare view ({share(steps.bare, steps.metered):.1%} of its rate on one core).",
+    ]
+    served = _cpu_medians(report)
+    if served.get(METERED) and served.get(BARE):
+        bare_ms, metered_ms = served[BARE]["service"], served[METERED]["service"]
+        lines[-1] += (
+            f" Served by gunicorn at concurrency {report.settings.concurrency}, the service's"
+            f" own CPU per request (CPU table) was {bare_ms:.2f} ms for the bare view and"
+            f" {metered_ms:.2f} ms for the metered call ({metered_ms / bare_ms:.1f} times):"
+            f" the metered call added {metered_ms - bare_ms:.2f} ms there, against"
+            f" {(steps.metered - steps.bare) / 1000:.2f} ms in one process."
+        )
+    return [*lines, ""]
+
+
 def _hash_section(report: Report) -> list[str]:
     hashing, settings = report.hashing, report.settings
     return [
@@ -570,6 +625,7 @@ def render(report: Report) -> str:
         *_results_section(report),
         *_cpu_section(report),
         *_floor_section(report),
+        *_steps_section(report),
         *_hash_section(report),
         *_machine_section(report),
         *_settings_section(report),

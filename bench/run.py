@@ -2,7 +2,8 @@
 
 Run as `make bench` (`.venv/bin/python bench/run.py --help` lists the options).
 It recreates the bench database, migrates it, flushes the bench Redis database,
-times a bare password check, serves `bench.wsgi` with gunicorn on loopback,
+times a bare password check, the metered path's round trips and, in one process,
+its steps (`bench.steps`), serves `bench.wsgi` with gunicorn on loopback,
 measures `/users/me`, a bare DRF view, the metered `/v1/prompt/completions` and
 login in interleaved rounds (the bare view and the metered call also on a second
 gunicorn with CREDITS_ASYNC_COMMIT=true), and writes docs/BENCHMARKS.md. Exit status 2 means
@@ -37,6 +38,7 @@ from bench.report import (
     HashTiming,
     MeteredSet,
     Report,
+    StepTiming,
     render,
 )
 from bench.server import ROOT, ServerFailed, gunicorn
@@ -170,6 +172,12 @@ def measure_hash(env: dict[str, str], samples: int) -> HashTiming:
     output = run_python(env, "-m", "bench.hashtime", "--samples", str(samples))
     data = json.loads(output.strip().splitlines()[-1])
     return HashTiming(rounds=data["rounds"], seconds=data["seconds"])
+
+
+def measure_steps(env: dict[str, str]) -> StepTiming:
+    """Time the metered call and its steps in one process, on the bench database."""
+    output = run_python(env, "-m", "bench.steps")
+    return StepTiming(**json.loads(output.strip().splitlines()[-1]))
 
 
 def _expect(status: int, expected: int, body: dict, step: str) -> None:
@@ -342,6 +350,8 @@ def bench(args: argparse.Namespace, argv: Sequence[str]) -> Report:
     hashing = measure_hash(env, args.hash_samples)
     print("timing the round trips of the metered path alone ...", flush=True)
     round_trips = floor.measure(args.database_url, args.redis_url)
+    print("timing the metered path's steps in one process ...", flush=True)
+    steps = measure_steps(env)
     results = serve_and_measure(args, env)
     facts["CPU busy just after the run (other processes)"] = machine.cpu_busy()
     return Report(
@@ -353,6 +363,7 @@ def bench(args: argparse.Namespace, argv: Sequence[str]) -> Report:
         settings=bench_settings(args),
         hashing=hashing,
         floor=round_trips,
+        steps=steps,
         results=results,
     )
 
