@@ -4,5 +4,14 @@
 that a bare DRF view can sit beside the real routes without entering production.
 """
 
-# The bare view's path: served by bench.urls, requested by bench.run.
+# The bare view's path: served by bench.urls, requested by bench.run and bench.steps.
 BARE_PATH = "/bench/bare"
+# The product API's registration: the only answer that shows a user's API key.
+REGISTER_PATH = "/v1/users/register"
+COMPLETIONS_PATH = "/v1/prompt/completions"
+COMPLETION_BODY = {
+    "level": "medium",
+    "messages": [{"role": "user", "content": "Hello"}],
+    "r_type": "bpe",
+}
+PASSWORD = "BenchPass123"

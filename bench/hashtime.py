@@ -12,7 +12,7 @@ import time
 
 import django
 
-PASSWORD = "BenchPass123"
+from bench import PASSWORD
 
 
 def time_checks(samples: int) -> list[float]:

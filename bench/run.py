@@ -26,7 +26,17 @@ from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import BARE_PATH, cpu, floor, infra, machine
+from bench import (
+    BARE_PATH,
+    COMPLETION_BODY,
+    COMPLETIONS_PATH,
+    PASSWORD,
+    REGISTER_PATH,
+    cpu,
+    floor,
+    infra,
+    machine,
+)
 from bench.loadgen import CpuProbe, RunResult, encode_request, request_once, run_load
 from bench.report import (
     ASYNC_COMMIT,
@@ -43,17 +53,8 @@ from bench.report import (
 )
 from bench.server import ROOT, ServerFailed, gunicorn
 
-PASSWORD = "BenchPass123"
 LOGIN_PATH = "/api/v1/auth/login"
 ME_PATH = "/api/v1/users/me"
-# The product API's registration: the only answer that shows a user's API key.
-REGISTER_PATH = "/v1/users/register"
-COMPLETIONS_PATH = "/v1/prompt/completions"
-COMPLETION_BODY = {
-    "level": "medium",
-    "messages": [{"role": "user", "content": "Hello"}],
-    "r_type": "bpe",
-}
 # Conversation credits of every new account: enough that no run ever meets a 429.
 CREDIT_LIMITS = {"conversation_limit": 1_000_000_000, "reset": 1_000_000_000}
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/um_bench"

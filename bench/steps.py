@@ -23,15 +23,7 @@ from collections.abc import Callable
 
 import django
 
-from bench import BARE_PATH
-
-COMPLETIONS_PATH = "/v1/prompt/completions"
-REGISTER_PATH = "/v1/users/register"
-COMPLETION_BODY = {
-    "level": "medium",
-    "messages": [{"role": "user", "content": "Hello"}],
-    "r_type": "bpe",
-}
+from bench import BARE_PATH, COMPLETION_BODY, COMPLETIONS_PATH, PASSWORD, REGISTER_PATH
 
 
 def _wsgi_call(application, method: str, path: str, body=None, headers=None) -> tuple[int, bytes]:
@@ -99,7 +91,7 @@ def measure(calls: int, rounds: int) -> dict[str, float]:
     name = f"steps{uuid.uuid4().hex[:10]}"
     account = {"username": name, "name": "Bench Steps", "email": f"{name}@example.com"}
     status, answer = _wsgi_call(
-        application, "POST", REGISTER_PATH, {**account, "password": "BenchPass123"}
+        application, "POST", REGISTER_PATH, {**account, "password": PASSWORD}
     )
     if status != 201:
         raise SystemExit(f"register answered {status}: {answer[:300]!r}")
