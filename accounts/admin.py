@@ -3,19 +3,15 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from accounts import lifecycle, mfa, services, user_admin
 from accounts.models import LoginSession, Role, User
 from accounts.roles import BuiltinRole
 from accounts.sessions import sessions_revoke_each, sessions_revoke_for_user
 from config.errors import ServiceError
-from security.admin_audit import AuditedModelAdmin
+from security.admin_audit import AuditedModelAdmin, say_nothing_changed, unless_refused
 from security.audit import audit_record
-
-
-def _say_nothing_changed(model_admin, request: HttpRequest, error: ServiceError) -> None:
-    model_admin.message_user(request, f"Nothing changed: {'; '.join(error.errors)}", messages.ERROR)
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -103,7 +99,7 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
                 for user in queryset:
                     change(user)
         except ServiceError as error:
-            _say_nothing_changed(self, request, error)
+            say_nothing_changed(self, request, error)
             return
         self.message_user(request, done, messages.SUCCESS)
 
@@ -117,8 +113,12 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
 
     def user_change_password(self, request: HttpRequest, id, form_url=""):
         """The password, its audit row and the end of the user's sessions: all or none."""
-        with transaction.atomic():
-            return super().user_change_password(request, id, form_url)
+
+        def change_password() -> HttpResponse:
+            with transaction.atomic():
+                return super(UserAdmin, self).user_change_password(request, id, form_url)
+
+        return unless_refused(self, request, change_password)
 
     def log_change(self, request: HttpRequest, obj, message):
         """The admin's "change password" form: audit it and end the user's sessions."""
@@ -152,7 +152,7 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
                 role=role,
             )
         except ServiceError as error:
-            _say_nothing_changed(self, request, error)
+            say_nothing_changed(self, request, error)
             return
         self.message_user(
             request, f"{len(result.updated)} account(s) now {role}.", messages.SUCCESS
@@ -231,6 +231,6 @@ class LoginSessionAdmin(admin.ModelAdmin):
                     actor=request.user,
                 )
         except ServiceError as error:
-            _say_nothing_changed(self, request, error)
+            say_nothing_changed(self, request, error)
             return
         self.message_user(request, f"{revoked} session(s) revoked.", messages.SUCCESS)

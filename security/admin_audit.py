@@ -1,13 +1,34 @@
-"""Audit for changes made through the Django admin's own forms."""
+"""Audit for changes made through the Django admin's own forms, and their refusals."""
 
+from collections.abc import Callable
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models, transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
+from config.errors import ServiceError
 from security.audit import audit_record, field_changes
+
+
+def say_nothing_changed(model_admin, request: HttpRequest, error: ServiceError) -> None:
+    model_admin.message_user(request, f"Nothing changed: {'; '.join(error.errors)}", messages.ERROR)
+
+
+def unless_refused(
+    model_admin, request: HttpRequest, view: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """Run an admin form's view; when a service refuses the change (such as a cache
+    that cannot take a revocation), the view's transaction has undone all of it, so
+    say "Nothing changed" on the same page instead of answering with a server error."""
+    try:
+        return view()
+    except ServiceError as error:
+        if request.method != "POST":
+            raise
+        say_nothing_changed(model_admin, request, error)
+        return HttpResponseRedirect(request.get_full_path())
 
 
 def _plain(value: Any) -> Any:
@@ -21,6 +42,22 @@ def _plain(value: Any) -> Any:
 
 class AuditedModelAdmin(admin.ModelAdmin):
     """Writes an audit row, in the admin's transaction, for every add, change and delete."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return unless_refused(
+            self,
+            request,
+            lambda: super(AuditedModelAdmin, self).changeform_view(
+                request, object_id, form_url, extra_context
+            ),
+        )
+
+    def delete_view(self, request: HttpRequest, object_id, extra_context=None):
+        return unless_refused(
+            self,
+            request,
+            lambda: super(AuditedModelAdmin, self).delete_view(request, object_id, extra_context),
+        )
 
     def _action(self, verb: str) -> str:
         return f"admin.{self.model._meta.model_name}.{verb}"
