@@ -8,6 +8,7 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import SimpleRouter
 
+from accounts.api import admin_panel_views
 from accounts.api.admin_views import RoleViewSet, UserAdminViewSet
 from apikeys.api import APIKeyViewSet, ProductAPIKeyRegenerateView, ProductAPIKeyView
 from config import health
@@ -47,6 +48,12 @@ urlpatterns = [
     path("v1/users/", include("accounts.api.product_urls")),
     re_path(r"^v1/prompt/completions/?$", CompletionView.as_view(), name="v1-completions"),
     re_path(r"^v1/batch/process/?$", BatchView.as_view(), name="v1-batch"),
+    re_path(r"^v1/admin-panel/users/?$", admin_panel_views.users_view, name="v1-admin-users"),
+    re_path(
+        r"^v1/admin-panel/users/(?P<pk>\d+)/?$",
+        admin_panel_views.user_view,
+        name="v1-admin-user",
+    ),
     path("v1/admin-panel/", include("security.api.urls")),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="swagger-ui"),

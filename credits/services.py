@@ -15,8 +15,10 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from accounts import authz
 from accounts.models import User
-from config.errors import ServiceError, ValidationFailed
+from accounts.roles import Permission
+from config.errors import Forbidden, ServiceError, ValidationFailed
 from credits.models import CreditAccount, CreditLedgerEntry, CreditResetRun
 from security.audit import audit_record
 from tenants.selectors import tenant_settings
@@ -245,7 +247,14 @@ def balance_of(user: User) -> Balance:
 def credits_set(
     *, user: User, actor: User, credits: dict | None, limits: dict | None, reason: str = ""
 ) -> CreditAccount:
-    """A staff change (seed 003's `credits` and `limits` objects), with a ledger row."""
+    """A staff change (seed 003's `credits` and `limits` objects), with a ledger row.
+
+    The actor needs the right to change the user; only a platform admin may change
+    their own credits."""
+    if user.pk == actor.pk and not authz.is_platform_admin(actor):
+        raise Forbidden("You may not change your own credits.", code="PERMISSION_DENIED")
+    if not authz.can(actor, Permission.WRITE_USERS, user):
+        raise Forbidden("You may not change this user's credits.", code="PERMISSION_DENIED")
     credits = {} if credits is None else _group_cleaned(credits, "credits", "credits")
     limits = {} if limits is None else _group_cleaned(limits, "limits", "limits")
     if not credits and not limits:
