@@ -62,6 +62,7 @@ class UserCreditsView(APIView):
     )
     def put(self, request: Request, user_id: int) -> Response:
         user = get_object_or_404(authz.users_visible_to(request.user), pk=user_id)
+        services.credits_change_allowed(actor=request.user, user=user)
         serializer = CreditChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -243,18 +243,24 @@ def balance_of(user: User) -> Balance:
     )
 
 
+def credits_change_allowed(*, actor: User, user: User) -> None:
+    """Forbidden unless the actor may change the user's balance: the right to change
+    the user, and never one's own balance unless a platform admin. Asked before a
+    request body is read, so a refusal does not depend on what was sent."""
+    if user.pk == actor.pk and not authz.is_platform_admin(actor):
+        raise Forbidden("You may not change your own credits.", code="PERMISSION_DENIED")
+    if not authz.can(actor, Permission.WRITE_USERS, user):
+        raise Forbidden("You may not change this user's credits.", code="PERMISSION_DENIED")
+
+
 @transaction.atomic
 def credits_set(
     *, user: User, actor: User, credits: dict | None, limits: dict | None, reason: str = ""
 ) -> CreditAccount:
     """A staff change (seed 003's `credits` and `limits` objects), with a ledger row.
 
-    The actor needs the right to change the user; only a platform admin may change
-    their own credits."""
-    if user.pk == actor.pk and not authz.is_platform_admin(actor):
-        raise Forbidden("You may not change your own credits.", code="PERMISSION_DENIED")
-    if not authz.can(actor, Permission.WRITE_USERS, user):
-        raise Forbidden("You may not change this user's credits.", code="PERMISSION_DENIED")
+    It writes only to the database, so a caller's transaction undoes all of it."""
+    credits_change_allowed(actor=actor, user=user)
     credits = {} if credits is None else _group_cleaned(credits, "credits", "credits")
     limits = {} if limits is None else _group_cleaned(limits, "limits", "limits")
     if not credits and not limits:

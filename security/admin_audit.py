@@ -52,6 +52,16 @@ class AuditedModelAdmin(admin.ModelAdmin):
             ),
         )
 
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        """Django's own actions (such as "Delete selected", which writes the admin's
+        log before it deletes) and list edits: one transaction, refused alike."""
+
+        def changelist() -> HttpResponse:
+            with transaction.atomic():
+                return super(AuditedModelAdmin, self).changelist_view(request, extra_context)
+
+        return unless_refused(self, request, changelist)
+
     def delete_view(self, request: HttpRequest, object_id, extra_context=None):
         return unless_refused(
             self,

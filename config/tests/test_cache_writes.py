@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 from django.conf import settings
+from django.contrib.admin.models import DELETION, LogEntry
 
 from accounts.models import LoginSession, User
 from accounts.services import user_set_status
@@ -216,3 +217,25 @@ def test_a_tenant_deactivation_in_the_admin_site_the_cache_refuses_says_nothing_
     assert "Nothing changed" in response.content.decode()
     assert Tenant.objects.get(pk=tenant.pk).is_active is True
     assert LoginSession.objects.filter(user=member, revoked_at__isnull=True).exists()
+
+
+def test_djangos_delete_selected_the_cache_refuses_deletes_nothing(client, writes_refused):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    users = [UserFactory(), UserFactory()]
+    client.force_login(staff)
+
+    writes_refused()
+    response = client.post(
+        "/admin/accounts/user/",
+        {
+            "action": "delete_selected",
+            "post": "yes",
+            "_selected_action": [user.pk for user in users],
+        },
+        follow=True,
+    )
+
+    assert response.redirect_chain[0] == ("/admin/accounts/user/", 302)
+    assert "Nothing changed" in response.content.decode()
+    assert User.objects.filter(pk__in=[user.pk for user in users]).count() == 2
+    assert not LogEntry.objects.filter(action_flag=DELETION).exists()

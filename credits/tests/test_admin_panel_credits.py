@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import User
-from accounts.tests.helpers import assert_envelope
+from accounts.tests.helpers import ME_URL, assert_envelope, bearer, login
 from accounts.tests.world import build_world
 from credits.models import CreditLedgerEntry
 from credits.services import account_for
@@ -55,6 +55,31 @@ def test_a_refused_balance_leaves_the_plan_as_it_was(api_client, world):
     assert_envelope(response, 400)
     assert User.objects.get(pk=world.member.pk).subscription_plan == plan
     assert not CreditLedgerEntry.objects.exists()
+
+
+def test_a_refused_balance_is_refused_before_a_suspension_can_end_sessions(api_client, world):
+    member_auth = bearer(login(api_client, world.member.email)["access_token"])
+
+    response = api_client.put(
+        user_url(world.member),
+        {"status": "suspended", "credits": {"main": "100"}},
+        format="json",
+        **world.auth("platform_admin"),
+    )
+
+    assert_envelope(response, 400)
+    assert User.objects.get(pk=world.member.pk).status == User.Status.ACTIVE
+    assert api_client.get(ME_URL, **member_auth).status_code == 200
+
+
+@pytest.mark.parametrize("body", [{}, {"reason": "nothing else"}])
+def test_an_update_that_changes_nothing_is_400(api_client, world, body):
+    response = api_client.patch(
+        user_url(world.member), body, format="json", **world.auth("platform_admin")
+    )
+
+    assert_envelope(response, 400)
+    assert response.json()["error_code"] == "NOTHING_TO_CHANGE"
 
 
 @pytest.mark.parametrize("actor", ["tenant_admin", "moderator", "user"])

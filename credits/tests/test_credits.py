@@ -250,6 +250,19 @@ def test_staff_change_is_scoped(api_client, db, actor, status):
     assert response.status_code == status
 
 
+def test_staff_who_may_not_change_the_user_get_403_whatever_they_send(api_client, db):
+    world = build_world()
+
+    response = api_client.put(
+        f"/api/v1/users/{world.users['tenant_admin'].pk}/credits",
+        {"reason": "x" * 600},
+        format="json",
+        **world.auth("moderator"),
+    )
+
+    assert_envelope(response, 403)
+
+
 @pytest.mark.parametrize(
     "change",
     [
