@@ -1,16 +1,14 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 
 from accounts import lifecycle, mfa, services, user_admin
 from accounts.models import LoginSession, Role, User
 from accounts.roles import BuiltinRole
 from accounts.sessions import sessions_revoke_each, sessions_revoke_for_user
-from config.errors import ServiceError
-from security.admin_audit import AuditedModelAdmin, say_nothing_changed, unless_refused
+from security.admin_audit import AllOrNothingModelAdmin, AuditedModelAdmin, unless_refused
 from security.audit import audit_record
 
 
@@ -91,34 +89,19 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
         ),
     )
 
-    def _for_each(self, request: HttpRequest, queryset: QuerySet, change, done: str) -> None:
-        """Apply `change` to every selected account, all or none (a refusal, such as a
-        cache that cannot take a revocation, leaves every account as it was)."""
-        try:
-            with transaction.atomic():
-                for user in queryset:
-                    change(user)
-        except ServiceError as error:
-            say_nothing_changed(self, request, error)
-            return
-        self.message_user(request, done, messages.SUCCESS)
-
+    # Actions change every selected account or none: the changelist runs them in one
+    # transaction and says "Nothing changed" when one is refused (AllOrNothingModelAdmin).
     def _set_status(self, request: HttpRequest, queryset: QuerySet, status: str) -> None:
-        self._for_each(
-            request,
-            queryset,
-            lambda user: services.user_set_status(user=user, status=status, actor=request.user),
-            f"{queryset.count()} account(s) set to {status}.",
+        for user in queryset:
+            services.user_set_status(user=user, status=status, actor=request.user)
+        self.message_user(
+            request, f"{queryset.count()} account(s) set to {status}.", messages.SUCCESS
         )
 
     def user_change_password(self, request: HttpRequest, id, form_url=""):
         """The password, its audit row and the end of the user's sessions: all or none."""
-
-        def change_password() -> HttpResponse:
-            with transaction.atomic():
-                return super(UserAdmin, self).user_change_password(request, id, form_url)
-
-        return unless_refused(self, request, change_password)
+        change_password = super().user_change_password
+        return unless_refused(self, request, lambda: change_password(request, id, form_url))
 
     def log_change(self, request: HttpRequest, obj, message):
         """The admin's "change password" form: audit it and end the user's sessions."""
@@ -144,16 +127,12 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
         self._set_status(request, queryset, User.Status.SUSPENDED)
 
     def _assign_role(self, request: HttpRequest, queryset: QuerySet, role: str) -> None:
-        try:
-            result = user_admin.users_bulk_update(
-                actor=request.user,
-                user_ids=list(queryset.values_list("pk", flat=True)),
-                status=None,
-                role=role,
-            )
-        except ServiceError as error:
-            say_nothing_changed(self, request, error)
-            return
+        result = user_admin.users_bulk_update(
+            actor=request.user,
+            user_ids=list(queryset.values_list("pk", flat=True)),
+            status=None,
+            role=role,
+        )
         self.message_user(
             request, f"{len(result.updated)} account(s) now {role}.", messages.SUCCESS
         )
@@ -168,23 +147,15 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
 
     @admin.action(description="Reset MFA of selected accounts (lost authenticator)")
     def reset_mfa(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._for_each(
-            request,
-            queryset,
-            lambda user: mfa.mfa_reset_by_staff(user=user, actor=request.user),
-            "MFA reset.",
-        )
+        for user in queryset:
+            mfa.mfa_reset_by_staff(user=user, actor=request.user)
+        self.message_user(request, "MFA reset.", messages.SUCCESS)
 
     @admin.action(description="Delete selected accounts (recoverable until purged)")
     def delete_recoverably(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._for_each(
-            request,
-            queryset,
-            lambda user: lifecycle.account_delete(
-                user=user, actor=request.user, reason="admin action"
-            ),
-            "Accounts deleted.",
-        )
+        for user in queryset:
+            lifecycle.account_delete(user=user, actor=request.user, reason="admin action")
+        self.message_user(request, "Accounts deleted.", messages.SUCCESS)
 
     @admin.action(description="Activate selected accounts")
     def activate_users(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -199,7 +170,7 @@ class RoleAdmin(AuditedModelAdmin):
 
 
 @admin.register(LoginSession)
-class LoginSessionAdmin(admin.ModelAdmin):
+class LoginSessionAdmin(AllOrNothingModelAdmin):
     list_display = (
         "id",
         "user",
@@ -223,14 +194,9 @@ class LoginSessionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected sessions")
     def revoke_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:
-        try:
-            with transaction.atomic():  # all or none, as the user actions
-                revoked = sessions_revoke_each(
-                    queryset.values_list("pk", flat=True),
-                    reason=LoginSession.RevokeReason.REVOKED,
-                    actor=request.user,
-                )
-        except ServiceError as error:
-            say_nothing_changed(self, request, error)
-            return
+        revoked = sessions_revoke_each(
+            queryset.values_list("pk", flat=True),
+            reason=LoginSession.RevokeReason.REVOKED,
+            actor=request.user,
+        )
         self.message_user(request, f"{revoked} session(s) revoked.", messages.SUCCESS)

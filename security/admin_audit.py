@@ -12,22 +12,23 @@ from config.errors import ServiceError
 from security.audit import audit_record, field_changes
 
 
-def say_nothing_changed(model_admin, request: HttpRequest, error: ServiceError) -> None:
+def _say_nothing_changed(model_admin, request: HttpRequest, error: ServiceError) -> None:
     model_admin.message_user(request, f"Nothing changed: {'; '.join(error.errors)}", messages.ERROR)
 
 
 def unless_refused(
     model_admin, request: HttpRequest, view: Callable[[], HttpResponse]
 ) -> HttpResponse:
-    """Run an admin form's view; when a service refuses the change (such as a cache
-    that cannot take a revocation), the view's transaction has undone all of it, so
-    say "Nothing changed" on the same page instead of answering with a server error."""
+    """Run an admin page's view in one transaction; when a service refuses the change
+    (such as a cache that cannot take a revocation), all of it is undone, so say
+    "Nothing changed" on the same page instead of answering with a server error."""
     try:
-        return view()
+        with transaction.atomic():
+            return view()
     except ServiceError as error:
         if request.method != "POST":
             raise
-        say_nothing_changed(model_admin, request, error)
+        _say_nothing_changed(model_admin, request, error)
         return HttpResponseRedirect(request.get_full_path())
 
 
@@ -40,34 +41,39 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class AuditedModelAdmin(admin.ModelAdmin):
-    """Writes an audit row, in the admin's transaction, for every add, change and delete."""
+class AllOrNothingModelAdmin(admin.ModelAdmin):
+    """Every form, delete page, action (Django's own "Delete selected", which writes
+    the admin's log before it deletes, included) and list edit is one transaction,
+    and a refused one says "Nothing changed" (`unless_refused`)."""
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return unless_refused(
             self,
             request,
-            lambda: super(AuditedModelAdmin, self).changeform_view(
+            lambda: super(AllOrNothingModelAdmin, self).changeform_view(
                 request, object_id, form_url, extra_context
             ),
         )
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
-        """Django's own actions (such as "Delete selected", which writes the admin's
-        log before it deletes) and list edits: one transaction, refused alike."""
-
-        def changelist() -> HttpResponse:
-            with transaction.atomic():
-                return super(AuditedModelAdmin, self).changelist_view(request, extra_context)
-
-        return unless_refused(self, request, changelist)
+        return unless_refused(
+            self,
+            request,
+            lambda: super(AllOrNothingModelAdmin, self).changelist_view(request, extra_context),
+        )
 
     def delete_view(self, request: HttpRequest, object_id, extra_context=None):
         return unless_refused(
             self,
             request,
-            lambda: super(AuditedModelAdmin, self).delete_view(request, object_id, extra_context),
+            lambda: super(AllOrNothingModelAdmin, self).delete_view(
+                request, object_id, extra_context
+            ),
         )
+
+
+class AuditedModelAdmin(AllOrNothingModelAdmin):
+    """Writes an audit row, in the admin's transaction, for every add, change and delete."""
 
     def _action(self, verb: str) -> str:
         return f"admin.{self.model._meta.model_name}.{verb}"

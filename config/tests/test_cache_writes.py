@@ -233,3 +233,23 @@ def test_djangos_delete_selected_the_cache_refuses_deletes_nothing(client, write
 
     assert User.objects.filter(pk__in=[user.pk for user in users]).count() == 2
     assert not LogEntry.objects.filter(action_flag=DELETION).exists()
+
+
+def test_a_session_revocation_in_the_admin_site_the_cache_refuses_ends_no_session(
+    api_client, client, writes_refused
+):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    user = UserFactory()
+    sessions = [login(api_client, user.email)["session_id"] for _ in range(2)]
+    client.force_login(staff)
+
+    writes_refused()
+    response = client.post(
+        "/admin/accounts/loginsession/",
+        {"action": "revoke_sessions", "_selected_action": sessions},
+        follow=True,
+    )
+
+    assert response.redirect_chain[0] == ("/admin/accounts/loginsession/", 302)
+    assert "Nothing changed" in response.content.decode()
+    assert LoginSession.objects.filter(user=user, revoked_at__isnull=True).count() == 2
