@@ -90,6 +90,8 @@ class StepTiming:
     key_check: float
     consume: float
     message_log: float
+    calls: int
+    rounds: int
 
     @property
     def rest(self) -> float:
@@ -469,7 +471,7 @@ def _steps_section(report: Report) -> list[str]:
         "Timed by `bench.steps` before the service starts: the benchmark app called",
         "directly (the service's middleware and settings, no HTTP server, no other",
         "client), then the metered call's own steps alone; the process's CPU per call,",
-        "median of 3 rounds of 1000 calls, in microseconds.",
+        f"median of {steps.rounds} rounds of {steps.calls} calls, in microseconds.",
         "",
         *_table(["Work", "CPU per call (us)"], rows),
         "",
