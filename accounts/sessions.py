@@ -23,6 +23,7 @@ from accounts.tokens import (
     new_jti,
     refresh_token_claims,
     token_pair_for_session,
+    user_id_from_claim,
 )
 from config.cache_writes import delete_many_or_fail, set_many_or_fail
 from config.errors import AuthenticationError, Forbidden
@@ -43,6 +44,12 @@ class ClientInfo:
 
 def session_state_key(session_id: str) -> str:
     return f"login-session:{session_id}"
+
+
+def session_active_state(user_id: int) -> str:
+    """The cached state of a live session: it names its owner, so that a token naming
+    another user with this session id is refused without reading the row."""
+    return f"{SESSION_ACTIVE}:{user_id}"
 
 
 def user_cache_key(user_id: int | str) -> str:
@@ -141,12 +148,15 @@ def session_refresh(*, raw_refresh_token: str) -> tuple[User, TokenPair]:
         session_id = UUID(str(claims["sid"]))
     except ValueError as exc:
         raise invalid from exc
+    user_id = user_id_from_claim(claims["user_id"])
+    if user_id is None:
+        raise invalid
     reused = False
     with transaction.atomic():
         session = (
             LoginSession.objects.select_for_update()
             .select_related("user")
-            .filter(pk=session_id, user_id=claims["user_id"])
+            .filter(pk=session_id, user_id=user_id)
             .first()
         )
         now = timezone.now()

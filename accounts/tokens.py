@@ -32,6 +32,15 @@ class TokenPair:
         return int(api_settings.ACCESS_TOKEN_LIFETIME.total_seconds())
 
 
+def user_id_from_claim(claim) -> int | None:
+    """A token's user id claim as this service signs it (digits), else None."""
+    if isinstance(claim, str) and claim.isascii() and claim.isdigit():
+        return int(claim)
+    if isinstance(claim, int) and not isinstance(claim, bool):
+        return claim
+    return None
+
+
 def new_jti() -> str:
     return uuid.uuid4().hex
 
