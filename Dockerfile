@@ -15,7 +15,8 @@ RUN pip install -r requirements.txt
 COPY . .
 RUN useradd --system --uid 10001 --home /app app \
     && mkdir -p /app/var \
-    && ENVIRONMENT=development python manage.py collectstatic --noinput --verbosity 0 \
+    && ENVIRONMENT=development SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+       python manage.py collectstatic --noinput --verbosity 0 \
     && chown -R app /app/var
 USER app
 

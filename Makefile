@@ -9,7 +9,7 @@ WEB_WORKERS ?= 2
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint format migrate worker beat bench schema clean
+.PHONY: run test lint format keys migrate worker beat bench schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,11 @@ run: $(RUNTIME_STAMP) migrate
 	$(BIN)/python manage.py ensure_demo_admin --base-url http://$(HOST):$(PORT)
 	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $(WEB_WORKERS) --threads 4
 
-migrate: $(RUNTIME_STAMP)
+## Without SECRET_KEY: make random signing keys once, kept in var/secret-keys.env (0600)
+keys: $(RUNTIME_STAMP)
+	$(BIN)/python -m config.signing_keys
+
+migrate: $(RUNTIME_STAMP) keys
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
 

@@ -6,6 +6,7 @@ the embedded default (SQLite, database cache, inline Celery) and production
 (PostgreSQL via DATABASE_URL, Redis via REDIS_URL, a Celery broker).
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from config import signing_keys
 from config.env_urls import database_url_from_env, redis_url_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -30,23 +32,42 @@ ENVIRONMENT = env.str("ENVIRONMENT", default="development")
 IS_PRODUCTION = ENVIRONMENT == "production"
 DEBUG = env.bool("DEBUG", default=False)
 
-INSECURE_DEFAULT_SECRET = "insecure-development-key-change-me-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 - refused in production
-# An empty value (as in a copied .env.example) counts as unset.
-SECRET_KEY = env.str("SECRET_KEY", default="") or INSECURE_DEFAULT_SECRET
-JWT_SECRET_KEY = env.str("JWT_SECRET_KEY", default="") or SECRET_KEY
+# Signing keys: from the environment, else from the install's local key file
+# (config.signing_keys), made with random keys on first need except in production,
+# where `make run` or the operator provides it. An empty value counts as unset.
+SECRET_KEYS_FILE = signing_keys.keys_file_path(env)
+_configured_secret = env.str("SECRET_KEY", default="")
+_configured_jwt_secret = env.str("JWT_SECRET_KEY", default="")
+if _configured_secret:
+    _local_keys = {"SECRET_KEY": _configured_secret, "JWT_SECRET_KEY": _configured_secret}
+elif "PYTEST_VERSION" in os.environ:
+    # A test run signs with keys of its own; exported so that the service processes
+    # a test starts (gunicorn, Celery) sign with the same ones.
+    _local_keys = signing_keys.new_keys()
+    os.environ.update(_local_keys)
+elif IS_PRODUCTION:
+    _local_keys = signing_keys.read_keys(SECRET_KEYS_FILE)
+    if _local_keys is None:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set (and JWT_SECRET_KEY) when ENVIRONMENT=production, "
+            f"or the local key file {SECRET_KEYS_FILE} made by `make run` must exist."
+        )
+else:
+    _local_keys = signing_keys.ensure_keys(SECRET_KEYS_FILE)
+SECRET_KEY = _configured_secret or _local_keys["SECRET_KEY"]
+JWT_SECRET_KEY = _configured_jwt_secret or _local_keys["JWT_SECRET_KEY"]
+# Values published in documentation and examples: anyone can sign with them.
 KNOWN_DEFAULT_SECRETS = {
-    INSECURE_DEFAULT_SECRET,
     "your-secret-key",
     "your-jwt-secret",
     "your-secret-key-change-in-production",
 }
-if IS_PRODUCTION:
-    for name, value in (("SECRET_KEY", SECRET_KEY), ("JWT_SECRET_KEY", JWT_SECRET_KEY)):
-        if value in KNOWN_DEFAULT_SECRETS or len(value) < 50:
-            raise ImproperlyConfigured(
-                f"{name} must be set to a private random value of at least 50 characters "
-                "when ENVIRONMENT=production."
-            )
+for _name, _value in (("SECRET_KEY", SECRET_KEY), ("JWT_SECRET_KEY", JWT_SECRET_KEY)):
+    if _value in KNOWN_DEFAULT_SECRETS or (IS_PRODUCTION and len(_value) < 50):
+        raise ImproperlyConfigured(
+            f"{_name} must be set to a private random value of at least 50 characters "
+            "(and always to a private value, whatever ENVIRONMENT says)."
+        )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[]) or (
     [] if IS_PRODUCTION else ["127.0.0.1", "localhost", "testserver"]

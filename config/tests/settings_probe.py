@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -11,20 +12,29 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 def run_django(
     code: str, env: dict[str, str], *, check: bool = True
 ) -> subprocess.CompletedProcess:
-    """Run Python code after django.setup() in a child process with only `env` set."""
+    """Run Python code after django.setup() in a child process with only `env` set.
+
+    Unless `env` names one, the child's local key file is in a directory of its
+    own, so neither this install's key file nor another probe's is seen.
+    """
     script = (
         "import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings';"
         f"django.setup();\n{code}"
     )
-    return subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=BASE_DIR,
-        env={"PATH": "/usr/bin:/bin", **env},
-        capture_output=True,
-        text=True,
-        check=check,
-        timeout=60,
-    )
+    with tempfile.TemporaryDirectory() as keys_dir:
+        return subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=BASE_DIR,
+            env={
+                "PATH": "/usr/bin:/bin",
+                "SECRET_KEYS_FILE": str(Path(keys_dir) / "secret-keys.env"),
+                **env,
+            },
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=60,
+        )
 
 
 def setting_values(env: dict[str, str], *names: str) -> dict:
