@@ -2,6 +2,9 @@
 
 Walks the forwarded chain from the right (the hop closest to us) and returns the
 first address that is not a trusted proxy; a header sent by anyone else is ignored.
+An IPv4 address in IPv6 clothing (`::ffff:1.2.3.4`) is the IPv4 address. Budgets
+and blocks count an IPv6 client by its /64 (`ip_limit_key`): one host usually
+holds a whole /64, and would otherwise get a fresh budget per address.
 """
 
 import ipaddress
@@ -16,20 +19,31 @@ def _trusted_networks(proxies: tuple[str, ...]) -> tuple:
     return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
 
 
-def _is_trusted(ip: str) -> bool:
+def _address(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
+        return None
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _is_trusted(ip: str) -> bool:
+    address = _address(ip)
+    if address is None:
         return False
     return any(address in net for net in _trusted_networks(tuple(settings.TRUSTED_PROXIES)))
 
 
-def _valid(ip: str) -> bool:
-    try:
-        ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    return True
+def ip_limit_key(ip: str) -> str:
+    """What request budgets and IP blocks count this address under: itself, or its /64."""
+    address = _address(ip)
+    if address is None:
+        return ip
+    if address.version == 6:
+        return str(ipaddress.IPv6Network((int(address) >> 64 << 64, 64)))
+    return str(address)
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -38,17 +52,25 @@ def client_ip(request: HttpRequest) -> str:
     if cached:
         return cached
     remote = request.META.get("REMOTE_ADDR") or "0.0.0.0"  # noqa: S104 - unknown peer
-    ip = remote
-    if _is_trusted(remote):
+    address = _address(remote)
+    ip = str(address) if address is not None else remote
+    if _is_trusted(ip):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         for hop in reversed([part.strip() for part in forwarded.split(",") if part.strip()]):
-            if not _valid(hop):
+            address = _address(hop)
+            if address is None:
                 break
-            ip = hop
-            if not _is_trusted(hop):
+            ip = str(address)
+            if not _is_trusted(ip):
                 break
     request._client_ip = ip
     return ip
+
+
+def client_ip_or_none(request: HttpRequest) -> str | None:
+    """`client_ip` for a record (an IP address column): None when it is not an address."""
+    ip = client_ip(request)
+    return ip if _address(ip) is not None else None
 
 
 def axes_client_ip(request: HttpRequest) -> str:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from config.errors import NotFound
 from security.audit import audit_record
+from security.client_ip import ip_limit_key
 from security.events import security_event_record
 from security.models import IPBlock, SecurityEvent, Severity
 from security.ratelimits import Limit, ip_key
@@ -24,11 +25,12 @@ REQUEST_BUDGET = Limit("firewall", "FIREWALL_RATE_LIMIT", ip_key, fail_open=True
 
 
 def _failures_key(ip: str) -> str:
-    return f"firewall-failures:{ip}"
+    return f"firewall-failures:{ip_limit_key(ip)}"
 
 
 def _block_key(ip: str) -> str:
-    return f"firewall-block:{ip}"
+    """An IPv6 address is blocked with its /64; the block row keeps the full address."""
+    return f"firewall-block:{ip_limit_key(ip)}"
 
 
 def _window_seconds() -> int:
@@ -88,6 +90,11 @@ def ip_block_lift(*, block_id: int, actor) -> IPBlock:
         block.lifted_by_id = actor.pk
         block.save(update_fields=["lifted_at", "lifted_by_id"])
         audit_record(action="ip.unblock", actor=actor, target=block)
-        if not IPBlock.objects.active().filter(ip_address=block.ip_address).exists():
+        network = ip_limit_key(block.ip_address)
+        still_blocked = any(
+            ip_limit_key(ip) == network
+            for ip in IPBlock.objects.active().values_list("ip_address", flat=True)
+        )
+        if not still_blocked:
             cache.delete(_block_key(block.ip_address))
     return block

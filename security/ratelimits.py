@@ -15,7 +15,7 @@ from django.conf import settings
 from django_ratelimit.core import get_usage
 
 from config.errors import ServiceUnavailable, TooManyRequests
-from security.client_ip import client_ip
+from security.client_ip import client_ip, ip_limit_key
 from security.events import security_event_record
 from security.models import SecurityEvent, Severity
 
@@ -25,7 +25,7 @@ KeyFunction = Callable[[str, object], str]
 
 
 def ip_key(group: str, request) -> str:
-    return client_ip(request)
+    return ip_limit_key(client_ip(request))
 
 
 def identifier_key(group: str, request) -> str:
@@ -34,14 +34,14 @@ def identifier_key(group: str, request) -> str:
     value = ""
     if isinstance(data, dict):
         value = str(data.get("email") or data.get("username") or "")
-    return value.strip().lower() or client_ip(request)
+    return value.strip().lower() or ip_limit_key(client_ip(request))
 
 
 def user_or_ip_key(group: str, request) -> str:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
-    return f"ip:{client_ip(request)}"
+    return f"ip:{ip_limit_key(client_ip(request))}"
 
 
 @dataclass(frozen=True)
