@@ -1,4 +1,11 @@
-"""CSV import and export of users, validated in full before anything is written."""
+"""CSV import and export of users, validated in full before anything is written.
+
+A spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage
+return as a formula, so an account name like `=HYPERLINK(…)` would run on the
+machine of whoever opens the export. Such cells are exported with a leading `'`
+(which spreadsheets show as plain text); the import takes that quote off again, so
+an exported file, given passwords, imports the same values.
+"""
 
 import csv
 from collections.abc import Iterable, Iterator
@@ -34,6 +41,27 @@ EXPORT_FIELDS = [
     "created_at",
 ]
 IMPORT_REQUIRED = ["username", "email", "password"]
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# The import never changes these: a password is whatever was typed.
+VERBATIM_IMPORT_FIELDS = {"password"}
+
+
+def neutralised_cell(value):
+    """A text cell a spreadsheet will not run as a formula (other values unchanged)."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_TRIGGERS) or (
+        value.startswith("'") and value[1:].startswith((*FORMULA_TRIGGERS, "'"))
+    ):
+        return f"'{value}"
+    return value
+
+
+def restored_cell(value: str | None) -> str | None:
+    """The value an exported cell stood for: the inverse of `neutralised_cell`."""
+    if value and value.startswith("'") and neutralised_cell(value[1:]) == value:
+        return value[1:]
+    return value
 
 
 @dataclass
@@ -42,24 +70,28 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-def export_rows(users: Iterable[User]) -> Iterator[list[str]]:
+def export_rows(users: Iterable[User]) -> Iterator[list]:
     yield EXPORT_FIELDS
     for user in users:
-        yield [
-            user.pk,
-            user.username,
-            user.email,
-            user.name,
-            user.first_name,
-            user.last_name,
-            user.status,
-            user.user_type,
-            user.subscription_plan,
-            user.is_verified,
-            user.role.name if user.role_id else "",
-            user.tenant.slug if user.tenant_id else "",
-            user.created_at.isoformat(),
-        ]
+        yield [neutralised_cell(value) for value in _user_values(user)]
+
+
+def _user_values(user: User) -> list:
+    return [
+        user.pk,
+        user.username,
+        user.email,
+        user.name,
+        user.first_name,
+        user.last_name,
+        user.status,
+        user.user_type,
+        user.subscription_plan,
+        user.is_verified,
+        user.role.name if user.role_id else "",
+        user.tenant.slug if user.tenant_id else "",
+        user.created_at.isoformat(),
+    ]
 
 
 def _row_errors(row: dict, seen: dict[str, set], roles: dict, tenants: dict) -> list[str]:
@@ -102,7 +134,13 @@ def import_users(stream: IO[str], *, progress=lambda rows: rows) -> ImportReport
     Every row is validated first; if any row is bad nothing is written and the report
     lists the bad rows by line number.
     """
-    rows = list(csv.DictReader(stream))
+    rows = [
+        {
+            name: value if name in VERBATIM_IMPORT_FIELDS else restored_cell(value)
+            for name, value in row.items()
+        }
+        for row in csv.DictReader(stream)
+    ]
     roles = {role.name: role for role in Role.objects.filter(tenant__isnull=True)}
     tenants = {tenant.slug: tenant for tenant in Tenant.objects.all()}
     seen: dict[str, set] = {"username": set(), "email": set()}

