@@ -105,6 +105,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "config.middleware.RequestIDMiddleware",
+    "config.cache_headers.NoStoreApiMiddleware",
     "config.middleware.ApiErrorEnvelopeMiddleware",
     "security.middleware.RequestContextMiddleware",
     "security.middleware.StaffAllowlistMiddleware",
