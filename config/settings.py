@@ -460,7 +460,9 @@ if SMTP_HOST:
     EMAIL_HOST_PASSWORD = env.str("SMTP_PASSWORD", default="")
     EMAIL_USE_TLS = env.bool("SMTP_USE_TLS", default=True)
 else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    # The emails carry tokens: kept in a private directory, never printed (config.mail).
+    EMAIL_BACKEND = "config.mail.LocalMailboxBackend"
+    EMAIL_FILE_PATH = str(BASE_DIR / (env.str("EMAIL_FILE_PATH", default="") or "var/mail"))
 DEFAULT_FROM_EMAIL = env.str("FROM_EMAIL", default="noreply@example.com")
 
 # ---------------------------------------------------------------------------

@@ -45,6 +45,16 @@ def test_ensure_demo_admin_creates_once_and_prints_login(db):
     assert password not in second.getvalue()
 
 
+def test_ensure_demo_admin_says_where_the_emails_are_without_smtp(db, settings, tmp_path):
+    settings.SMTP_HOST = ""
+    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
+    output = StringIO()
+
+    call_command("ensure_demo_admin", stdout=output)
+
+    assert f"each is a file in {tmp_path / 'mail'}/" in output.getvalue()
+
+
 @pytest.fixture
 def admin_client(client, db):
     admin = User.objects.create_superuser(

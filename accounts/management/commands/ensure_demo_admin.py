@@ -1,5 +1,6 @@
 import secrets
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from accounts.models import User
@@ -38,3 +39,8 @@ class Command(BaseCommand):
             f'-d \'{{"username": "{login_name}", "password": "{login_password}"}}\'\n'
             f"API docs: {base_url}/docs"
         )
+        if not settings.SMTP_HOST:
+            self.stdout.write(
+                "Account emails (verification, password reset, recovery) are not sent "
+                f"without SMTP_HOST: each is a file in {settings.EMAIL_FILE_PATH}/"
+            )
