@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 
 from config import cache_mirror
 from config.celery import app as celery_app
+from config.monitoring import MonitoringView
 from messagelog.selectors import pipeline_state
 
 _STARTED = time.monotonic()
@@ -155,8 +156,8 @@ class LivenessView(HealthView):
         return Response({"status": "alive", "timestamp": _now()})
 
 
-class DetailedHealthView(HealthView):
-    """Every dependency with its latency, plus version and uptime."""
+class DetailedHealthView(MonitoringView):
+    """Every dependency with its latency, plus version and uptime (config.monitoring)."""
 
     @extend_schema(tags=["health"], responses={200: dict, 503: dict})
     def get(self, request: Request) -> Response:

@@ -6,6 +6,7 @@ the embedded default (SQLite, database cache, inline Celery) and production
 (PostgreSQL via DATABASE_URL, Redis via REDIS_URL, a Celery broker).
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -367,6 +368,14 @@ RATELIMIT_MFA = env.str("RATELIMIT_MFA", default="10/m")
 RATELIMIT_API_KEY_CREATE = env.str("RATELIMIT_API_KEY_CREATE", default="20/h")
 
 IP_WHITELIST_ENABLED = env.bool("IP_WHITELIST_ENABLED", default=False)
+# Who may read /api/v1/health/detailed and /metrics without a platform admin's token
+# (config.monitoring): addresses or CIDR networks, e.g. a Prometheus network.
+MONITORING_ALLOWED_IPS = env.list("MONITORING_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+try:
+    for _network in MONITORING_ALLOWED_IPS:
+        ipaddress.ip_network(_network, strict=False)
+except ValueError as _error:
+    raise ImproperlyConfigured(f"MONITORING_ALLOWED_IPS: {_error}") from _error
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]

@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.views import (
     SpectacularJSONAPIView,
     SpectacularRedocView,
@@ -12,6 +11,7 @@ from accounts.api import admin_panel_views
 from accounts.api.admin_views import RoleViewSet, UserAdminViewSet
 from apikeys.api import APIKeyViewSet, ProductAPIKeyRegenerateView, ProductAPIKeyView
 from config import health
+from config.monitoring import MetricsView
 from credits.api import MyCreditsView, UserCreditsView
 from gateway.api import BatchView, CompletionView
 from tenants.api.views import TenantViewSet
@@ -58,5 +58,5 @@ urlpatterns = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="swagger-ui"),
     path("redoc", SpectacularRedocView.as_view(url_name="openapi-schema"), name="redoc"),
-    path("metrics", ExportToDjangoView, name="prometheus-metrics"),
+    path("metrics", MetricsView.as_view(), name="prometheus-metrics"),
 ]

@@ -1,0 +1,77 @@
+"""Who may read the operational details: /api/v1/health/detailed and /metrics.
+
+Both tell an attacker a lot (versions, dependencies, queue depths, request counts
+per view). They answer requests from MONITORING_ALLOWED_IPS (addresses or CIDR
+networks; loopback by default), where a Prometheus scraper without a token lives,
+and platform administrators with a token from anywhere; everyone else hears 403.
+The client address is `security.client_ip.client_ip`, so behind a proxy
+TRUSTED_PROXIES must name it (else every request seems to come from the proxy).
+The plain probes (/health, /api/v1/health, ready, live) stay open.
+"""
+
+import ipaddress
+from functools import lru_cache
+
+from django.conf import settings
+from django_prometheus.exports import ExportToDjangoView
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from accounts.permissions import IsPlatformAdmin
+from security.client_ip import client_ip
+
+REFUSED_MESSAGE = (
+    "Only monitoring addresses (MONITORING_ALLOWED_IPS) and platform administrators may read this."
+)
+
+
+@lru_cache(maxsize=8)
+def _networks(entries: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def ip_may_monitor(ip: str) -> bool:
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(address in network for network in _networks(tuple(settings.MONITORING_ALLOWED_IPS)))
+
+
+class MonitoringAccess(BasePermission):
+    message = REFUSED_MESSAGE
+    code = "MONITORING_NOT_ALLOWED"
+
+    def has_permission(self, request, view) -> bool:
+        return ip_may_monitor(client_ip(request)) or IsPlatformAdmin().has_permission(request, view)
+
+
+class MonitoringView(APIView):
+    """Refused is 403, with or without credentials: there is nothing to log in for."""
+
+    permission_classes = [MonitoringAccess]
+
+    def permission_denied(self, request, message=None, code=None):
+        raise PermissionDenied(detail=REFUSED_MESSAGE, code=MonitoringAccess.code)
+
+
+class _AnyAccept(BaseContentNegotiation):
+    """A scraper's Accept header does not matter: the metrics have one format."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class MetricsView(MonitoringView):
+    content_negotiation_class = _AnyAccept
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request):
+        return ExportToDjangoView(request._request)
