@@ -3,7 +3,9 @@ from tenants.models import Tenant
 DEFAULT_SETTINGS = {
     "default_role": "user",
     "default_credits": None,
-    "self_registration": True,
+    # Closed unless the tenant opens it: a tenant id is no secret (it is in every
+    # member's profile), so an open default would let anyone join any tenant.
+    "self_registration": False,
     "allowed_email_domains": [],
 }
 
@@ -18,7 +20,8 @@ def tenant_settings(tenant: Tenant) -> dict:
 
 
 def registration_allowed(tenant: Tenant, email: str) -> bool:
-    """Whether self-registration into this tenant is open for this address."""
+    """Whether self-registration into this tenant is open for this address: the tenant
+    must turn `self_registration` on; `allowed_email_domains` narrows it further."""
     options = tenant_settings(tenant)
     if not options["self_registration"]:
         return False

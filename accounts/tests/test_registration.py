@@ -172,8 +172,8 @@ def test_register_closed_when_registration_disabled(api_client, db, settings, ur
     assert not User.objects.exists()
 
 
-def test_register_with_tenant_joins_it(api_client, db):
-    tenant = Tenant.objects.create(name="Acme", slug="acme")
+def test_register_with_tenant_joins_it_when_the_tenant_is_open(api_client, db):
+    tenant = Tenant.objects.create(name="Acme", slug="acme", settings={"self_registration": True})
 
     response = api_client.post(REGISTER_URL, {**VALID, "tenant_id": tenant.pk}, format="json")
 

@@ -36,7 +36,7 @@ def test_create_tenant_with_its_first_admin(api_client, world):
     admin = User.objects.get(username="admin")
     assert body["tenant"]["id"] == tenant.pk and body["admin"]["id"] == admin.pk
     assert (admin.tenant_id, admin.role.name, admin.name) == (tenant.pk, "admin", "Admin User")
-    assert body["tenant"]["settings"]["self_registration"] is True
+    assert body["tenant"]["settings"]["self_registration"] is False
     assert login(api_client, "admin", "AdminPass123")["user"]["tenant_id"] == tenant.pk
     assert {"tenant.create", "user.create"} <= set(
         AuditLog.objects.values_list("action", flat=True)
@@ -249,24 +249,44 @@ def test_reactivating_lets_members_in_again(api_client, world):
 # ----- membership ------------------------------------------------------------------
 
 
-def _register(api_client, tenant, email="joiner@example.com"):
+def _register(api_client, tenant, email="joiner@example.com", url=REGISTER_URL):
     body = {
         "email": email,
         "username": "joiner",
         "password": "SecurePass123",
+        "name": "Joiner",
         "tenant_id": tenant.pk,
     }
-    return api_client.post(REGISTER_URL, body, format="json")
+    return api_client.post(url, body, format="json")
 
 
 def test_registration_joins_an_open_tenant_with_its_default_role(api_client, world):
-    world.tenant_a.settings = {"default_role": "guest"}
+    world.tenant_a.settings = {"default_role": "guest", "self_registration": True}
     world.tenant_a.save()
 
     response = _register(api_client, world.tenant_a)
 
     assert response.status_code == 201
     assert (response.json()["tenant_id"], response.json()["role"]) == (world.tenant_a.pk, "guest")
+
+
+def test_a_tenant_takes_no_self_registration_unless_it_opens_it(api_client, world):
+    assert world.tenant_a.settings.get("self_registration") is None
+
+    response = _register(api_client, world.tenant_a)
+
+    assert_envelope(response, 403, "TENANT_REGISTRATION_CLOSED")
+    assert not User.objects.filter(username="joiner").exists()
+
+
+def test_the_product_registration_never_joins_a_tenant(api_client, world):
+    world.tenant_a.settings = {"self_registration": True}
+    world.tenant_a.save()
+
+    response = _register(api_client, world.tenant_a, url="/v1/users/register")
+
+    assert response.status_code == 201
+    assert User.objects.get(username="joiner").tenant_id is None
 
 
 def test_registration_into_a_closed_tenant_is_403(api_client, world):
@@ -277,7 +297,7 @@ def test_registration_into_a_closed_tenant_is_403(api_client, world):
 
 
 def test_registration_checks_allowed_email_domains(api_client, world):
-    world.tenant_a.settings = {"allowed_email_domains": ["acme.example"]}
+    world.tenant_a.settings = {"self_registration": True, "allowed_email_domains": ["acme.example"]}
     world.tenant_a.save()
 
     refused = _register(api_client, world.tenant_a, "joiner@gmail.example")
