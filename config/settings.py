@@ -86,7 +86,6 @@ MIDDLEWARE = [
     "config.middleware.RequestIDMiddleware",
     "config.middleware.ApiErrorEnvelopeMiddleware",
     "security.middleware.RequestContextMiddleware",
-    "security.middleware.StaffAllowlistMiddleware",
     "security.middleware.FirewallMiddleware",
     "config.middleware.RequestSizeLimitMiddleware",
     "corsheaders.middleware.CorsMiddleware",
