@@ -7,7 +7,8 @@ from rest_framework_simplejwt.tokens import Token
 from accounts.login import password_is_expired
 from accounts.models import User
 from accounts.request_auth import user_for_access_token
-from accounts.tokens import SESSION_CLAIM
+from accounts.tokens import MFA_CLAIM, SESSION_CLAIM
+from security.context import credential_publish
 
 
 def refuse_unusable_account(user: User) -> None:
@@ -48,4 +49,6 @@ class SessionJWTAuthentication(JWTAuthentication):
                 raise PermissionDenied(
                     "Your password has expired: change it to continue.", code="PASSWORD_EXPIRED"
                 )
+            user, token = result
+            credential_publish(user_id=user.pk, mfa_verified=bool(token.get(MFA_CLAIM)))
         return result

@@ -4,12 +4,19 @@ Platform admins (super admins, staff with the platform-wide admin role) may do
 anything. Everyone else needs the permission string in their role, may act only
 inside their own tenant, and never on someone whose role outranks their own; a role
 can only be given by someone whose own role is at least as high.
+
+Platform-admin power is granted here and nowhere else: `is_platform_admin` asks the
+staff rules (`security.staff`: ADMIN_REQUIRE_MFA, IP_WHITELIST_ENABLED) of the
+current request, and refuses a platform admin who breaks one with 403. So every check
+below asks for that power only when the ordinary rules would say no: a platform
+admin without MFA still reads and edits their own account.
 """
 
 from django.db.models import QuerySet
 
 from accounts.models import Role, User
 from accounts.roles import BuiltinRole, Permission
+from security.staff import StaffRuleBroken, staff_rule_broken_now
 
 _BUILTIN_RANK = {
     BuiltinRole.GUEST: 0,
@@ -38,17 +45,26 @@ def permissions_of(user: User) -> frozenset[str]:
 
 
 def is_platform_admin(user) -> bool:
-    return bool(
-        getattr(user, "is_authenticated", False) and user.is_active and user.is_platform_admin
-    )
+    """Whether `user` may use platform-admin power in this request.
+
+    Raises StaffRuleBroken (403) for a platform admin whose request breaks a staff
+    rule, so ask only where the power is needed."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active and user.is_platform_admin):
+        return False
+    rule = staff_rule_broken_now(user)
+    if rule is not None:
+        raise StaffRuleBroken(rule, user=user)
+    return True
 
 
 def can(actor, permission: str, target=None) -> bool:
     """Whether `actor` holds `permission` over `target` (a User, Role or Tenant, or None)."""
     if not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return False
-    if is_platform_admin(actor):
-        return True
+    return _role_allows(actor, permission, target) or is_platform_admin(actor)
+
+
+def _role_allows(actor, permission: str, target) -> bool:
     if permission not in permissions_of(actor):
         return False
     if target is None:
@@ -67,11 +83,8 @@ def can(actor, permission: str, target=None) -> bool:
 
 def can_grant_role(actor, role: Role) -> bool:
     """Giving a role needs a role at least as high, in the role's own tenant."""
-    if is_platform_admin(actor):
-        return True
-    if role.tenant_id is not None and role.tenant_id != actor.tenant_id:
-        return False
-    return role_rank(role) <= role_rank(actor.role)
+    within_reach = role.tenant_id is None or role.tenant_id == actor.tenant_id
+    return (within_reach and role_rank(role) <= role_rank(actor.role)) or is_platform_admin(actor)
 
 
 def users_visible_to(actor) -> QuerySet[User]:

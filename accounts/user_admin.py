@@ -98,7 +98,8 @@ def user_create_by_admin(*, actor: User, data: dict[str, Any]) -> User:
 @transaction.atomic
 def user_update_by_admin(*, actor: User, user: User, data: dict[str, Any]) -> User:
     _require(actor, Permission.WRITE_USERS if actor.pk != user.pk else Permission.WRITE_SELF, user)
-    if actor.pk == user.pk and not authz.is_platform_admin(actor):
+    staff_fields = set(data) - set(SELF_EDITABLE)
+    if actor.pk == user.pk and staff_fields and not authz.is_platform_admin(actor):
         data = {key: value for key, value in data.items() if key in SELF_EDITABLE}
     fields = [name for name in STAFF_EDITABLE if name in data]
     before = snapshot(user, fields)

@@ -133,6 +133,14 @@ class APIKeyViewSet(viewsets.GenericViewSet):
             return APIKey.objects.filter(user=actor)
         return APIKey.objects.filter(user__in=authz.users_visible_to(actor)).select_related("user")
 
+    def get_object(self) -> APIKey:
+        """One's own key without asking for staff rights; someone else's through them."""
+        own = APIKey.objects.filter(user=self.request.user, pk=self.kwargs["pk"]).first()
+        if own is None:
+            return super().get_object()
+        self.check_object_permissions(self.request, own)
+        return own
+
     def list(self, request: Request) -> Response:
         return Response({"results": APIKeySerializer(self.get_queryset(), many=True).data})
 

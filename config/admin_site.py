@@ -1,12 +1,22 @@
-"""The admin site: Django's, asking for an authenticator code when ADMIN_REQUIRE_MFA is on.
+"""The admin site: Django's, under the staff rules (`security.staff`).
 
-The setting is read on every request, so turning it on needs no code change.
+With ADMIN_REQUIRE_MFA the login asks for an authenticator code, and a session that
+has not verified an OTP device is sent back to it; with IP_WHITELIST_ENABLED every
+page, the login included, answers 403 to an address not on the allowlist. The
+settings are read on every request, so turning them on needs no code change.
 """
+
+from functools import update_wrapper
 
 from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
+
+from config.envelope import error_response
+from security.client_ip import client_ip
+from security.context import credential_publish
+from security.staff import StaffRule, staff_address_refused, staff_refusal_record, staff_rule_broken
 
 
 class ServiceAdminSite(AdminSite):
@@ -22,7 +32,39 @@ class ServiceAdminSite(AdminSite):
         return OTPAdminSite.login_template if settings.ADMIN_REQUIRE_MFA else None
 
     def has_permission(self, request) -> bool:
-        allowed = super().has_permission(request)
-        if allowed and settings.ADMIN_REQUIRE_MFA:
-            return request.user.is_verified()
-        return allowed
+        return super().has_permission(request) and (
+            staff_rule_broken(
+                ip_address=client_ip(request), mfa_verified=request.user.is_verified()
+            )
+            is None
+        )
+
+    def login(self, request, extra_context=None):
+        return self._refused_address(request) or super().login(request, extra_context)
+
+    def admin_view(self, view, cacheable=False):
+        """Every admin page: a foreign address is refused before anything else, and
+        the services a page calls see the session's credential, as an API call's."""
+
+        def as_staff(request, *args, **kwargs):
+            credential_publish(user_id=request.user.pk, mfa_verified=request.user.is_verified())
+            return view(request, *args, **kwargs)
+
+        checked = super().admin_view(update_wrapper(as_staff, view), cacheable)
+
+        def from_allowed_address(request, *args, **kwargs):
+            return self._refused_address(request) or checked(request, *args, **kwargs)
+
+        return update_wrapper(from_allowed_address, checked)
+
+    @staticmethod
+    def _refused_address(request):
+        if not staff_address_refused(client_ip(request)):
+            return None
+        staff_refusal_record(rule=StaffRule.IP_NOT_ALLOWLISTED)
+        return error_response(
+            403,
+            message="This address may not reach the staff surfaces.",
+            code=StaffRule.IP_NOT_ALLOWLISTED,
+            request=request,
+        )

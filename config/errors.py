@@ -28,6 +28,10 @@ class ServiceError(Exception):
         self.headers = headers or {}
         super().__init__(self.message)
 
+    def answered(self) -> None:
+        """Called once the error is answered, after the transactions it left have
+        rolled back: a refusal that must leave a record writes it here."""
+
 
 class ValidationFailed(ServiceError):
     status_code = 400

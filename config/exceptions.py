@@ -61,6 +61,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """Render ServiceError, DRF and Django errors; leave the rest to the 500 path."""
     request = context.get("request")
     if isinstance(exc, ServiceError):
+        exc.answered()
         body = error_body(
             message=exc.message, errors=exc.errors, code=exc.code, extra=exc.extra, request=request
         )

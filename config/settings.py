@@ -109,7 +109,6 @@ MIDDLEWARE = [
     "config.cache_headers.NoStoreApiMiddleware",
     "config.middleware.ApiErrorEnvelopeMiddleware",
     "security.middleware.RequestContextMiddleware",
-    "security.middleware.StaffAllowlistMiddleware",
     "security.middleware.FirewallMiddleware",
     "config.middleware.RequestSizeLimitMiddleware",
     "corsheaders.middleware.CorsMiddleware",

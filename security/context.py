@@ -1,11 +1,19 @@
-"""Who is acting in this request, for audit rows and security events.
+"""Who is acting in this request, for audit rows, security events and the staff rules.
 
 Set once per request by `RequestContextMiddleware`; services read it instead of
 taking the request as an argument. Outside a request (commands, tasks) it is empty.
+The authentication that accepts the request's credential adds whose it is and
+whether its login passed MFA (`credential_publish`).
 """
 
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class Credential:
+    user_id: int
+    mfa_verified: bool
 
 
 @dataclass(frozen=True)
@@ -14,6 +22,8 @@ class RequestContext:
     user_agent: str = ""
     request_id: str = ""
     path: str = ""
+    in_request: bool = False
+    credential: Credential | None = None
 
 
 _NO_REQUEST = RequestContext()
@@ -30,3 +40,10 @@ def set_context(context: RequestContext):
 
 def reset_context(token) -> None:
     _current.reset(token)
+
+
+def credential_publish(*, user_id: int, mfa_verified: bool) -> None:
+    """Record the request's accepted credential; the middleware's reset drops it."""
+    context = _current.get()
+    if context.in_request:
+        _current.set(replace(context, credential=Credential(user_id, mfa_verified)))

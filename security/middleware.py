@@ -1,4 +1,4 @@
-"""Defences on the request path: request context, staff allowlist, firewall."""
+"""Defences on the request path: request context, firewall."""
 
 from collections.abc import Callable
 
@@ -9,23 +9,19 @@ from django.utils import timezone
 from config.envelope import error_response
 from config.errors import ServiceError
 from config.middleware import is_api_path
-from security.allowlist import ip_is_allowlisted
 from security.client_ip import client_ip
 from security.context import RequestContext, reset_context, set_context
-from security.events import security_event_record
 from security.firewall import REQUEST_BUDGET, ip_blocked_until
-from security.models import SecurityEvent, Severity
 from security.ratelimits import enforce
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
 
-STAFF_PATH_PREFIXES = ("/admin", "/v1/admin-panel", "/v1/support", "/staff")
 # Probes and scrapers are not clients: they are never throttled.
 UNMETERED_PATH_PREFIXES = ("/health", "/api/v1/health", "/metrics")
 
 
 class RequestContextMiddleware:
-    """Publish the client IP, agent and request id for audit rows and events."""
+    """Publish the client IP, agent and request id for audit rows, events and the staff rules."""
 
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
@@ -37,38 +33,13 @@ class RequestContextMiddleware:
                 user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
                 request_id=getattr(request, "request_id", ""),
                 path=request.path,
+                in_request=True,
             )
         )
         try:
             return self.get_response(request)
         finally:
             reset_context(token)
-
-
-class StaffAllowlistMiddleware:
-    """With IP_WHITELIST_ENABLED, staff surfaces answer 403 to IPs not on the list."""
-
-    def __init__(self, get_response: GetResponse) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if (
-            settings.IP_WHITELIST_ENABLED
-            and request.path.startswith(STAFF_PATH_PREFIXES)
-            and not ip_is_allowlisted(client_ip(request))
-        ):
-            security_event_record(
-                kind=SecurityEvent.Kind.PERMISSION_DENIED,
-                severity=Severity.WARNING,
-                details={"reason": "ip_not_allowlisted"},
-            )
-            return error_response(
-                403,
-                message="This address may not reach the staff surfaces.",
-                code="IP_NOT_ALLOWLISTED",
-                request=request,
-            )
-        return self.get_response(request)
 
 
 class FirewallMiddleware:

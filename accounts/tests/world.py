@@ -15,7 +15,15 @@ ACTORS = (
     "tenant_admin",
     "other_admin",
     "platform_admin",
+    "admin_without_mfa",
+    "admin_from_foreign_ip",
 )
+# The platform admin breaking one staff rule, and the code of the refusal it hears.
+STAFF_RULE_CODES = {
+    "admin_without_mfa": "MFA_REQUIRED",
+    "admin_from_foreign_ip": "IP_NOT_ALLOWLISTED",
+}
+FOREIGN_IP = "203.0.113.7"
 
 
 def builtin(name: str) -> Role:
@@ -31,10 +39,22 @@ class World:
     other_member: User
 
     def auth(self, actor: str) -> dict:
+        """Request headers for the actor: a login session of theirs, from their address.
+
+        The platform admin's session passed MFA; the two staff-rule breakers are the
+        same admin without MFA, or with MFA but from FOREIGN_IP."""
         if actor == "anonymous":
             return {}
-        pair = session_start(user=self.users[actor], client=ClientInfo("127.0.0.1", "tests"))
-        return {"HTTP_AUTHORIZATION": f"Bearer {pair.access}"}
+        user = self.users["platform_admin" if actor in STAFF_RULE_CODES else actor]
+        pair = session_start(
+            user=user,
+            client=ClientInfo("127.0.0.1", "tests"),
+            mfa_verified=actor in {"platform_admin", "admin_from_foreign_ip"},
+        )
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {pair.access}"}
+        if actor == "admin_from_foreign_ip":
+            headers["REMOTE_ADDR"] = FOREIGN_IP
+        return headers
 
 
 def build_world() -> World:
