@@ -50,7 +50,15 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
     search_fields = ("username", "email", "name", "first_name", "last_name")
     ordering = ("-created_at",)
     list_select_related = ("role", "tenant")
-    readonly_fields = ("last_login", "password_changed_at", "created_at", "updated_at")
+    readonly_fields = (
+        "last_login",
+        "password_changed_at",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "deleted_by",
+        "status_before_deletion",
+    )
     actions = [
         "suspend_users",
         "activate_users",
@@ -78,6 +86,7 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
         ("Account", {"fields": ("status", "is_verified", "subscription_plan", "tenant", "role")}),
         ("Staff", {"fields": ("is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Dates", {"fields": ("last_login", "password_changed_at", "created_at", "updated_at")}),
+        ("Deletion", {"fields": ("deleted_at", "deleted_by", "status_before_deletion")}),
     )
     add_fieldsets = (
         (
@@ -93,10 +102,25 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
     # transaction and says "Nothing changed" when one is refused (AllOrNothingModelAdmin).
     def _set_status(self, request: HttpRequest, queryset: QuerySet, status: str) -> None:
         for user in queryset:
-            services.user_set_status(user=user, status=status, actor=request.user)
+            services.user_status_set(
+                user=user, status=status, actor=request.user, reason="admin action"
+            )
         self.message_user(
             request, f"{queryset.count()} account(s) set to {status}.", messages.SUCCESS
         )
+
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
+        """The form saves everything but a changed status, which goes through the status
+        service (sessions end, cached rights drop, deletion is recorded)."""
+        new_status = obj.status
+        status_changed = change and "status" in form.changed_data
+        if status_changed:
+            obj.status = form.initial["status"]
+        super().save_model(request, obj, form, change)
+        if status_changed:
+            services.user_status_set(
+                user=obj, status=new_status, actor=request.user, reason="admin form"
+            )
 
     def user_change_password(self, request: HttpRequest, id, form_url=""):
         """The password, its audit row and the end of the user's sessions: all or none."""

@@ -41,6 +41,8 @@ EXPORT_FIELDS = [
     "created_at",
 ]
 IMPORT_REQUIRED = ["username", "email", "password"]
+# A new account starts in one of these; deletion is a change of an existing account.
+IMPORT_STATUSES = (User.Status.ACTIVE, User.Status.SUSPENDED, User.Status.PENDING)
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # The import never changes these: a password is whatever was typed.
 VERBATIM_IMPORT_FIELDS = {"password"}
@@ -116,6 +118,9 @@ def _row_errors(row: dict, seen: dict[str, set], roles: dict, tenants: dict) -> 
     tenant_slug = (row.get("tenant") or "").strip()
     if tenant_slug and tenant_slug not in tenants:
         errors.append(f"unknown tenant {tenant_slug!r}")
+    status = (row.get("status") or User.Status.ACTIVE).strip()
+    if status not in IMPORT_STATUSES:
+        errors.append(f"status {status!r} is not one of {', '.join(IMPORT_STATUSES)}")
     role_name = (row.get("role") or BuiltinRole.USER).strip()
     if role_name not in roles:
         errors.append(f"unknown role {role_name!r}")

@@ -9,9 +9,10 @@ from accounts.models import User
 VERIFY = "verify_email"
 PASSWORD_RESET = "password_reset"  # noqa: S105 - an email kind, not a password
 ACCOUNT_RECOVERY = "account_recovery"
+EMAIL_CHANGE_NOTICE = "email_change_notice"
 
 
-def _compose(kind: str, user: User) -> tuple[str, str, str]:
+def _compose(kind: str, user: User, details: dict) -> tuple[str, str, str]:
     base = settings.PUBLIC_BASE_URL.rstrip("/")
     if kind == VERIFY:
         token = email_tokens.email_verification_token(user)
@@ -41,9 +42,19 @@ def _compose(kind: str, user: User) -> tuple[str, str, str]:
             f"/api/v1/auth/recover-account/confirm within {settings.ACCOUNT_RECOVERY_DAYS} days "
             f"of the deletion.\n\n{token}",
         )
+    if kind == EMAIL_CHANGE_NOTICE:
+        # To the address being replaced: its owner hears of the change either way.
+        what = "was asked to change" if details["pending"] else "changed"
+        return (
+            details["previous_email"],
+            "The email address of your account is changing",
+            f"The email address of the account {user.username} {what} from this address to "
+            f"{details['new_email']}. Every other login session of the account was ended.\n\n"
+            "If this was not you, reset your password at once and contact support.",
+        )
     raise ValueError(f"unknown email kind {kind!r}")
 
 
-def send_account_email(*, user: User, kind: str) -> None:
-    recipient, subject, body = _compose(kind, user)
+def send_account_email(*, user: User, kind: str, details: dict | None = None) -> None:
+    recipient, subject, body = _compose(kind, user, details or {})
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])

@@ -21,10 +21,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import email_tokens, emails
 from accounts.models import LoginSession, MfaChallenge, User
 from accounts.notify import send_on_commit
-from accounts.selectors import user_email_taken
-from accounts.services import password_check_policy, password_reauthenticate, password_replace
-from accounts.sessions import forget_cached_users, sessions_revoke_for_user
-from apikeys.services import revoke_all_for_user
+from accounts.selectors import login_sessions_active_for_user, user_email_taken
+from accounts.services import (
+    PasswordPurpose,
+    password_check_policy,
+    password_confirm,
+    password_replace,
+    user_status_set,
+)
+from accounts.sessions import forget_cached_users, sessions_revoke_each
 from config.errors import Conflict, ValidationFailed
 from messagelog import services as message_log
 from security.audit import audit_record
@@ -65,45 +70,65 @@ def email_verify(*, token: str) -> User:
     return user
 
 
-@transaction.atomic
-def email_change(*, user: User, new_email: str, password: str) -> bool:
+def email_change(
+    *, request, user: User, new_email: str, password: str, current_session_id: str
+) -> bool:
     """Change the address after proving the password.
 
-    Returns True when the change waits for the new address to be verified.
+    The old address is told, and every other session of the account ends (the
+    caller's stays). Returns True when the change waits for the new address to be
+    verified.
     """
-    password_reauthenticate(user, password)
+    password_confirm(
+        request=request, user=user, password=password, purpose=PasswordPurpose.EMAIL_CHANGE
+    )
     new_email = new_email.strip().lower()
     if new_email == user.email:
         raise ValidationFailed("That is already your email address.", code="EMAIL_UNCHANGED")
     if user_email_taken(new_email, exclude_id=user.pk):
         raise Conflict("That email address is taken.", code="USER_EXISTS")
-    if settings.EMAIL_VERIFICATION_ENABLED:
-        user.pending_email = new_email
-        user.save(update_fields=["pending_email", "updated_at"])
-        audit_record(
-            action="user.email_change_requested",
-            actor=user,
-            actor_kind=ActorKind.USER,
-            target=user,
-            changes={"pending_email": new_email},
-        )
-        send_on_commit(user, emails.VERIFY)
-        return True
     previous = user.email
-    user.email = new_email
-    try:
-        with transaction.atomic():
-            user.save(update_fields=["email", "updated_at"])
-    except IntegrityError as exc:
-        raise Conflict("That email address is taken.", code="USER_EXISTS") from exc
-    audit_record(
-        action="user.email_changed",
-        actor=user,
-        actor_kind=ActorKind.USER,
-        target=user,
-        changes={"email": {"before": previous, "after": new_email}},
-    )
-    return False
+    pending = settings.EMAIL_VERIFICATION_ENABLED
+    with transaction.atomic():
+        if pending:
+            user.pending_email = new_email
+            user.save(update_fields=["pending_email", "updated_at"])
+            audit_record(
+                action="user.email_change_requested",
+                actor=user,
+                actor_kind=ActorKind.USER,
+                target=user,
+                changes={"pending_email": new_email},
+            )
+            send_on_commit(user, emails.VERIFY)
+        else:
+            user.email = new_email
+            try:
+                with transaction.atomic():
+                    user.save(update_fields=["email", "updated_at"])
+            except IntegrityError as exc:
+                raise Conflict("That email address is taken.", code="USER_EXISTS") from exc
+            audit_record(
+                action="user.email_changed",
+                actor=user,
+                actor_kind=ActorKind.USER,
+                target=user,
+                changes={"email": {"before": previous, "after": new_email}},
+            )
+        send_on_commit(
+            user,
+            emails.EMAIL_CHANGE_NOTICE,
+            previous_email=previous,
+            new_email=new_email,
+            pending=pending,
+        )
+        others = login_sessions_active_for_user(user=user).exclude(pk=current_session_id)
+        sessions_revoke_each(
+            others.values_list("pk", flat=True),
+            reason=LoginSession.RevokeReason.EMAIL_CHANGE,
+            actor=user,
+        )
+    return pending
 
 
 # ----- password reset ---------------------------------------------------------------
@@ -131,37 +156,41 @@ def password_reset_confirm(*, token: str, new_password: str) -> User:
 # ----- deletion, recovery, purge ----------------------------------------------------
 
 
-@transaction.atomic
 def account_delete(
-    *, user: User, actor: User, password: str | None = None, reason: str = ""
+    *, user: User, actor: User, password: str | None = None, reason: str = "", request=None
 ) -> User:
-    """Deactivate an account at once; it can be recovered for ACCOUNT_RECOVERY_DAYS.
+    """Deactivate an account at once; its owner can recover it for ACCOUNT_RECOVERY_DAYS.
 
-    The owner proves the password; staff give a reason instead.
+    The owner proves the password (through `password_confirm`, so `request` is needed);
+    staff give a reason instead, and an account staff deleted cannot recover itself.
     """
     if actor.pk == user.pk:
-        password_reauthenticate(user, password or "")
+        password_confirm(
+            request=request,
+            user=user,
+            password=password or "",
+            purpose=PasswordPurpose.ACCOUNT_DELETE,
+        )
     if user.status == User.Status.DELETED:
         return user
-    previous = user.status
-    user.status = User.Status.DELETED
-    user.deleted_at = timezone.now()
-    user.save(update_fields=["status", "deleted_at", "updated_at"])
-    audit_record(
-        action="user.deleted",
-        actor=actor,
-        target=user,
-        changes={"status": {"before": previous, "after": user.status}, "reason": reason},
-    )
-    sessions_revoke_for_user(user=user, reason=LoginSession.RevokeReason.STATUS_CHANGE, actor=actor)
-    revoke_all_for_user(user=user, actor=actor)
+    with transaction.atomic():
+        previous = user.status
+        user_status_set(user=user, status=User.Status.DELETED, actor=actor, reason=reason)
+        audit_record(
+            action="user.deleted",
+            actor=actor,
+            target=user,
+            changes={"status": {"before": previous, "after": user.status}, "reason": reason},
+        )
     return user
 
 
 def _recoverable(user: User) -> bool:
+    """Only an account its owner deleted, inside the window and not yet purged."""
     window = timedelta(days=settings.ACCOUNT_RECOVERY_DAYS)
     return (
         user.status == User.Status.DELETED
+        and user.deleted_by_id == user.pk
         and user.purged_at is None
         and user.deleted_at is not None
         and user.deleted_at + window > timezone.now()
@@ -177,13 +206,20 @@ def account_recovery_request(*, email: str) -> None:
 
 @transaction.atomic
 def account_recover(*, token: str) -> User:
+    """Give a self-deleted account back the status it had before (a pending account
+    stays pending)."""
     user = email_tokens.account_recovery_user(token)
     if user is None or not _recoverable(user):
         raise ValidationFailed("The recovery token is invalid or expired.", code="INVALID_TOKEN")
-    user.status = User.Status.ACTIVE
-    user.deleted_at = None
-    user.save(update_fields=["status", "deleted_at", "updated_at"])
-    audit_record(action="user.recovered", actor=user, actor_kind=ActorKind.USER, target=user)
+    restored = user.status_before_deletion or User.Status.ACTIVE
+    user_status_set(user=user, status=restored, actor=user, reason="recovered by its owner")
+    audit_record(
+        action="user.recovered",
+        actor=user,
+        actor_kind=ActorKind.USER,
+        target=user,
+        changes={"status": restored},
+    )
     return user
 
 

@@ -10,6 +10,7 @@ static device as truncated HMAC digests and die when used.
 import base64
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,8 +27,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import MfaChallenge, User
-from accounts.services import password_reauthenticate
-from config.errors import AuthenticationError, ValidationFailed
+from accounts.services import PasswordPurpose, password_confirm
+from config.errors import AuthenticationError, TooManyRequests, ValidationFailed
 from security.audit import audit_record
 from security.events import security_event_record
 from security.models import SecurityEvent, Severity
@@ -73,7 +74,31 @@ def _use_recovery_code(user: User, code: str) -> bool:
         .filter(user=user, name=RECOVERY_DEVICE_NAME)
         .first()
     )
-    return bool(device and device.verify_token(_recovery_digest(code)))
+    if device is None:
+        return False
+    _refuse_while_throttled(device)
+    return device.verify_token(_recovery_digest(code))
+
+
+# ----- throttling ----------------------------------------------------------------
+
+
+def _refuse_while_throttled(device) -> None:
+    """django-otp makes a device wait after a wrong code (1 s, 2 s, 4 s, ...); a code
+    sent before then is not checked at all, so it is 429 MFA_THROTTLED, never "not valid"."""
+    allowed, why = device.verify_is_allowed()
+    if allowed:
+        return
+    locked_until = (why or {}).get("locked_until")
+    seconds = 1
+    if locked_until is not None:
+        seconds = max(1, math.ceil((locked_until - timezone.now()).total_seconds()))
+    raise TooManyRequests(
+        f"Too many wrong codes: wait {seconds} s, then send the current code.",
+        code="MFA_THROTTLED",
+        extra={"retry_after_seconds": seconds},
+        headers={"Retry-After": str(seconds)},
+    )
 
 
 # ----- TOTP ----------------------------------------------------------------------
@@ -101,42 +126,60 @@ class TotpEnrolment:
     qr_code: str
 
 
-@transaction.atomic
-def totp_setup(*, user: User, password: str) -> TotpEnrolment:
+def totp_setup(*, request, user: User, password: str) -> TotpEnrolment:
     """Start enrolment: an unconfirmed device whose secret the user's app scans."""
-    password_reauthenticate(user, password)
-    if user_has_mfa(user):
-        raise ValidationFailed("MFA is already on; disable it first.", code="MFA_ALREADY_ENABLED")
-    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-    device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
-    uri = device.config_url
-    secret = base64.b32encode(device.bin_key).decode().rstrip("=")
-    audit_record(action="mfa.setup_started", actor=user, target=user)
+    password_confirm(
+        request=request, user=user, password=password, purpose=PasswordPurpose.MFA_SETUP
+    )
+    with transaction.atomic():
+        if user_has_mfa(user):
+            raise ValidationFailed(
+                "MFA is already on; disable it first.", code="MFA_ALREADY_ENABLED"
+            )
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+        uri = device.config_url
+        secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+        audit_record(action="mfa.setup_started", actor=user, target=user)
     return TotpEnrolment(otpauth_uri=uri, secret=secret, qr_code=_qr_svg_data_uri(uri))
 
 
 def _verify_totp_locked(device: TOTPDevice, code: str) -> bool:
     """Check a code with the device row locked: a code is accepted once only."""
     locked = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+    _refuse_while_throttled(locked)
     return locked.verify_token(code.strip())
 
 
-@transaction.atomic
+def _invalid_code() -> ValidationFailed:
+    return ValidationFailed("That code is not valid.", code="INVALID_MFA_CODE")
+
+
 def totp_confirm(*, user: User, code: str) -> list[str]:
-    """Finish enrolment with a first code; returns the recovery codes (shown once)."""
+    """Finish enrolment with a first code; returns the recovery codes (shown once).
+
+    The code is checked in a transaction of its own, so a wrong one stays counted by
+    the device's throttling.
+    """
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
     if device is None:
         raise ValidationFailed("Start enrolment first.", code="MFA_SETUP_NOT_STARTED")
-    if not _verify_totp_locked(device, code):
-        raise ValidationFailed("That code is not valid.", code="INVALID_MFA_CODE")
-    TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
-    codes = recovery_codes_issue(user)
-    audit_record(action="mfa.enabled", actor=user, target=user)
+    with transaction.atomic():
+        verified = _verify_totp_locked(device, code)
+    if not verified:
+        raise _invalid_code()
+    with transaction.atomic():
+        TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
+        codes = recovery_codes_issue(user)
+        audit_record(action="mfa.enabled", actor=user, target=user)
     return codes
 
 
 def verify_second_factor(*, user: User, code: str) -> str | None:
-    """'totp' or 'recovery' when the code is good, else None. Call inside a transaction."""
+    """'totp' or 'recovery' when the code is good, else None. Call inside a transaction.
+
+    Raises 429 MFA_THROTTLED while a wrong code makes the device wait.
+    """
     device = confirmed_totp_device(user)
     if device is not None and code.strip().isdigit() and _verify_totp_locked(device, code):
         return "totp"
@@ -145,28 +188,37 @@ def verify_second_factor(*, user: User, code: str) -> str | None:
     return None
 
 
-@transaction.atomic
-def recovery_codes_regenerate(*, user: User, password: str, code: str) -> list[str]:
-    """New recovery codes (the old ones die); needs the password and a current code."""
-    password_reauthenticate(user, password)
+def _second_factor_proven(*, user: User, code: str) -> None:
+    """A current code of a user with MFA on, checked in a transaction of its own so that a
+    wrong one stays counted by the device's throttling."""
     if not user_has_mfa(user):
         raise ValidationFailed("MFA is not on.", code="MFA_NOT_ENABLED")
-    if verify_second_factor(user=user, code=code) is None:
-        raise ValidationFailed("That code is not valid.", code="INVALID_MFA_CODE")
-    codes = recovery_codes_issue(user)
-    audit_record(action="mfa.recovery_codes_regenerated", actor=user, target=user)
+    with transaction.atomic():
+        method = verify_second_factor(user=user, code=code)
+    if method is None:
+        raise _invalid_code()
+
+
+def recovery_codes_regenerate(*, request, user: User, password: str, code: str) -> list[str]:
+    """New recovery codes (the old ones die); needs the password and a current code."""
+    password_confirm(
+        request=request, user=user, password=password, purpose=PasswordPurpose.MFA_RECOVERY_CODES
+    )
+    _second_factor_proven(user=user, code=code)
+    with transaction.atomic():
+        codes = recovery_codes_issue(user)
+        audit_record(action="mfa.recovery_codes_regenerated", actor=user, target=user)
     return codes
 
 
-@transaction.atomic
-def mfa_disable(*, user: User, password: str, code: str) -> None:
-    password_reauthenticate(user, password)
-    if not user_has_mfa(user):
-        raise ValidationFailed("MFA is not on.", code="MFA_NOT_ENABLED")
-    if verify_second_factor(user=user, code=code) is None:
-        raise ValidationFailed("That code is not valid.", code="INVALID_MFA_CODE")
-    _remove_devices(user)
-    audit_record(action="mfa.disabled", actor=user, target=user)
+def mfa_disable(*, request, user: User, password: str, code: str) -> None:
+    password_confirm(
+        request=request, user=user, password=password, purpose=PasswordPurpose.MFA_DISABLE
+    )
+    _second_factor_proven(user=user, code=code)
+    with transaction.atomic():
+        _remove_devices(user)
+        audit_record(action="mfa.disabled", actor=user, target=user)
 
 
 def _remove_devices(user: User) -> None:

@@ -79,6 +79,12 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
     password_changed_at = models.DateTimeField(null=True, blank=True)
     pending_email = models.EmailField(max_length=254, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Who deleted the account (only its owner may recover it) and the status that
+    # recovery gives back.
+    deleted_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status_before_deletion = models.CharField(max_length=16, choices=Status.choices, blank=True)
     purged_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
@@ -130,6 +136,7 @@ class LoginSession(models.Model):
         PASSWORD_CHANGE = "password_change", "Password changed"
         STATUS_CHANGE = "status_change", "Account suspended or deactivated"
         OTHER_SESSION = "other_session", "Ended from another session"
+        EMAIL_CHANGE = "email_change", "Email address changed"
         REFRESH_REUSE = "refresh_reuse", "Rotated refresh token re-used"
         REVOKED = "revoked", "Revoked by the user or staff"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import structlog
 from django.conf import settings
-from django.contrib.auth import password_validation
+from django.contrib.auth import password_validation, user_login_failed
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,10 +21,12 @@ from accounts.roles import BuiltinRole
 from accounts.selectors import user_email_taken, user_username_taken
 from accounts.sessions import ClientInfo, session_start, sessions_revoke_for_user
 from accounts.tokens import TokenPair
-from apikeys.services import apikey_regenerate_primary
+from apikeys.services import apikey_regenerate_primary, revoke_all_for_user
 from config.errors import Conflict, Forbidden, ValidationFailed
 from credits.services import account_for
+from security import ratelimits
 from security.audit import audit_record, field_changes, snapshot
+from security.lockout import locked_error, user_locked_until
 from security.models import ActorKind
 from tenants.selectors import registration_allowed, tenant_get_active, tenant_settings
 
@@ -45,10 +47,42 @@ def password_check_policy(password: str, *, user: User) -> None:
         ) from exc
 
 
-def password_reauthenticate(user: User, password: str) -> None:
-    """Sensitive changes (email, password, MFA) need the current password again."""
-    if not password or not user.check_password(password):
-        raise ValidationFailed("Current password is incorrect.", code="INVALID_CURRENT_PASSWORD")
+class PasswordPurpose:
+    """Why a logged-in user is asked for the password again (in the security event)."""
+
+    EMAIL_CHANGE = "email_change"
+    ACCOUNT_DELETE = "account_delete"
+    PASSWORD_CHANGE = "password_change"  # noqa: S105 - a purpose, not a password
+    MFA_SETUP = "mfa_setup"
+    MFA_DISABLE = "mfa_disable"
+    MFA_RECOVERY_CODES = "mfa_recovery_codes"
+
+
+def password_confirm(*, request, user: User, password: str, purpose: str) -> None:
+    """A logged-in user proves the password again before a sensitive change.
+
+    Counted as a login is: the per-user limit (PASSWORD_CONFIRM_PER_USER) applies, a
+    locked account is 423 even with the right password, and a wrong password is a
+    failure of the account's lockout with a security event. Call it outside any
+    transaction, so a refusal rolled back by the caller stays counted.
+    """
+    ratelimits.enforce(request, ratelimits.PASSWORD_CONFIRM_PER_USER)
+    locked_until = user_locked_until(user)
+    if locked_until is not None:
+        raise locked_error(locked_until)
+    if password and user.check_password(password):
+        return
+    user_login_failed.send(
+        sender=User,
+        credentials={"username": user.username},
+        request=request,
+        user=user,
+        purpose=purpose,
+    )
+    locked_until = user_locked_until(user)
+    if locked_until is not None:
+        raise locked_error(locked_until)
+    raise ValidationFailed("Current password is incorrect.", code="INVALID_CURRENT_PASSWORD")
 
 
 def ensure_identity_free(*, email: str, username: str, exclude_id: int | None = None) -> None:
@@ -197,14 +231,19 @@ def password_replace(*, user: User, new_password: str, action: str) -> None:
 
 
 def password_change(
-    *, user: User, current_password: str, new_password: str, client: ClientInfo
+    *, request, user: User, current_password: str, new_password: str, client: ClientInfo
 ) -> TokenPair:
     """Set a new password after proving the current one.
 
     Every login session of the account is revoked, the caller's included, and a
     fresh session is returned so the caller stays logged in.
     """
-    password_reauthenticate(user, current_password)
+    password_confirm(
+        request=request,
+        user=user,
+        password=current_password,
+        purpose=PasswordPurpose.PASSWORD_CHANGE,
+    )
     if current_password == new_password:
         raise ValidationFailed(
             "The new password must differ from the current one.", code="PASSWORD_UNCHANGED"
@@ -217,23 +256,51 @@ def password_change(
     return pair
 
 
-@transaction.atomic
-def user_set_status(*, user: User, status: str, actor=None) -> User:
-    """Activate, suspend or park an account; leaving `active` ends every session."""
+def status_check_assignable(status: str) -> None:
+    """A status an account may be given; unknown values are refused."""
     if status not in User.Status.values:
         raise ValidationFailed(f"Unknown status {status!r}.", code="INVALID_STATUS")
-    previous = user.status
+
+
+@transaction.atomic
+def user_status_set(*, user: User, status: str, actor, reason: str = "") -> User:
+    """The one way an account's status changes (admin form and actions, API, bulk,
+    deletion, recovery).
+
+    Leaving `active` ends every login session at once (a session revoked here stays
+    dead when the account is active again) and drops the cached account, so its API
+    keys are refused at once while it is not active. Deleting records who deleted it
+    and the status it had, which recovery gives back; a deleted account's keys die.
+    """
+    status_check_assignable(status)
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    previous = locked.status
+    if status == previous:
+        return user
+    fields = ["status", "updated_at"]
     user.status = status
-    user.save(update_fields=["status", "updated_at"])
+    if status == User.Status.DELETED:
+        user.deleted_at = timezone.now()
+        user.deleted_by = actor if getattr(actor, "pk", None) else None
+        user.status_before_deletion = previous
+        fields += ["deleted_at", "deleted_by", "status_before_deletion"]
+    elif previous == User.Status.DELETED:
+        user.deleted_at, user.deleted_by, user.status_before_deletion = None, None, ""
+        fields += ["deleted_at", "deleted_by", "status_before_deletion"]
+    user.save(update_fields=fields)
+    changes = field_changes({"status": previous}, {"status": status})
     audit_record(
         action="user.status_change",
         actor=actor,
+        actor_kind=ActorKind.USER if getattr(actor, "pk", None) == user.pk else None,
         target=user,
-        changes=field_changes({"status": previous}, {"status": status}),
+        changes={**changes, "reason": reason} if reason else changes,
     )
     if status != User.Status.ACTIVE:
         sessions_revoke_for_user(
             user=user, reason=LoginSession.RevokeReason.STATUS_CHANGE, actor=actor
         )
-    logger.info("user_status_changed", user_id=user.pk, status=status)
+    if status == User.Status.DELETED:
+        revoke_all_for_user(user=user, actor=actor)
+    logger.info("user_status_changed", user_id=user.pk, status=status, previous=previous)
     return user

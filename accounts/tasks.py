@@ -7,10 +7,10 @@ from accounts.models import User
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_account_email(user_id: int, kind: str) -> None:
+def send_account_email(user_id: int, kind: str, details: dict | None = None) -> None:
     user = User.objects.filter(pk=user_id).first()
     if user is not None:
-        emails.send_account_email(user=user, kind=kind)
+        emails.send_account_email(user=user, kind=kind, details=details)
 
 
 @shared_task

@@ -17,7 +17,7 @@ from accounts.roles import BuiltinRole, Permission
 from accounts.services import (
     ensure_identity_free,
     password_check_policy,
-    user_set_status,
+    user_status_set,
 )
 from config.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from security.audit import audit_record, field_changes, snapshot
@@ -148,12 +148,7 @@ def user_change_status(*, actor: User, user: User, status: str, reason: str = ""
         raise Forbidden("You may not change your own status.", code="PERMISSION_DENIED")
     if status not in {User.Status.ACTIVE, User.Status.SUSPENDED, User.Status.PENDING}:
         raise ValidationFailed(f"Unknown status {status!r}.", code="INVALID_STATUS")
-    user_set_status(user=user, status=status, actor=actor)
-    if reason:
-        audit_record(
-            action="user.status_reason", actor=actor, target=user, changes={"reason": reason}
-        )
-    return user
+    return user_status_set(user=user, status=status, actor=actor, reason=reason)
 
 
 @dataclass

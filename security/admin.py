@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from security.admin_audit import AuditedModelAdmin
 from security.allowlist import allowlist_cache_clear, normalize_network
 from security.firewall import ip_block_lift
-from security.lockout import account_unlock
+from security.lockout import account_of_key, account_unlock, lockout_key
 from security.models import AuditLog, IPAllowlistEntry, IPBlock, SecurityEvent
 
 
@@ -104,9 +104,30 @@ admin.site.unregister(AccessAttempt)
 
 @admin.register(AccessAttempt)
 class AccessAttemptAdmin(AxesAccessAttemptAdmin):
-    """Axes' failure records; unlocking goes through the audited service."""
+    """Axes' failure records; unlocking goes through the audited service.
+
+    Failures count under `user:<id>` for a known account: the list names the account
+    and a search by its username or email finds its records.
+    """
 
     actions = ["unlock_accounts"]
+    list_display = [
+        *AxesAccessAttemptAdmin.list_display[:3],
+        "account",
+        *AxesAccessAttemptAdmin.list_display[3:],
+    ]
+
+    @admin.display(description="Account")
+    def account(self, attempt: AccessAttempt) -> str:
+        user = account_of_key(attempt.username)
+        return f"{user.username} <{user.email}>" if user else "(no such account)"
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        key = lockout_key(search_term)
+        if key is not None:
+            found = found | queryset.filter(username=key)
+        return found, may_have_duplicates
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

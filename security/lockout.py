@@ -1,8 +1,11 @@
-"""Account lockout through django-axes: counted per identifier as typed, any case.
+"""Account lockout through django-axes: counted per account, whichever name was typed.
 
-Axes keeps the failure counts (database handler, shared by every process); this
-module names the account key, says until when an account is locked, answers the
-HTML admin's lockout, and unlocks on a staff member's word.
+Axes keeps the failure counts (database handler, shared by every process) under a
+lockout key: `user:<id>` when the identifier names an account (email or username,
+any case, looked up as the login backend does), else the identifier itself,
+normalised, so unknown names lock the same way. This module names that key, says
+until when an account is locked, answers the HTML admin's lockout, lists the
+locked accounts for operators and unlocks on a staff member's word.
 """
 
 from datetime import datetime
@@ -21,29 +24,69 @@ from security.audit import audit_record
 from security.events import security_event_record
 from security.models import SecurityEvent, Severity
 
+ACCOUNT_KEY_PREFIX = "user:"
+
 
 def normalize_identifier(identifier: str | None) -> str | None:
     value = (identifier or "").strip().lower()
     return value or None
 
 
-def lockout_username(request: HttpRequest, credentials: dict | None) -> str | None:
-    """AXES_USERNAME_CALLABLE: the identifier as typed, ignoring case and spaces."""
-    return normalize_identifier((credentials or {}).get("username"))
+def account_key(user) -> str:
+    return f"{ACCOUNT_KEY_PREFIX}{user.pk}"
 
 
-def account_locked_until(identifier: str) -> datetime | None:
-    """When the lockout of this identifier ends, or None if it is not locked."""
-    username = normalize_identifier(identifier)
-    if username is None or not settings.AXES_ENABLED:
+def _account_id_of_key(key: str) -> int | None:
+    number = key.removeprefix(ACCOUNT_KEY_PREFIX)
+    return int(number) if key != number and number.isdigit() else None
+
+
+def account_of_key(key: str | None):
+    """The account a lockout key stands for, or None for an unknown identifier."""
+    from accounts.models import User
+
+    account_id = _account_id_of_key(key or "")
+    return None if account_id is None else User.objects.filter(pk=account_id).first()
+
+
+def lockout_key(identifier: str | None) -> str | None:
+    """Where failures of this identifier count: its account, else the identifier."""
+    from accounts.selectors import user_get_by_identifier
+
+    normalized = normalize_identifier(identifier)
+    if normalized is None:
         return None
-    totals = AccessAttempt.objects.filter(username=username).aggregate(
+    if normalized.startswith(ACCOUNT_KEY_PREFIX):
+        return normalized  # a key from the lockout list, given back to unlock it
+    user = user_get_by_identifier(normalized)
+    return account_key(user) if user is not None else normalized
+
+
+def lockout_username(request: HttpRequest, credentials: dict | None) -> str | None:
+    """AXES_USERNAME_CALLABLE: the account's key, whichever of its names was typed."""
+    return lockout_key((credentials or {}).get("username"))
+
+
+def _locked_until_of_key(key: str | None) -> datetime | None:
+    if key is None or not settings.AXES_ENABLED:
+        return None
+    totals = AccessAttempt.objects.filter(username=key).aggregate(
         failures=Sum("failures_since_start"), last=Max("attempt_time")
     )
     if (totals["failures"] or 0) < settings.AXES_FAILURE_LIMIT:
         return None
     until = totals["last"] + settings.AXES_COOLOFF_TIME
     return until if until > timezone.now() else None
+
+
+def account_locked_until(identifier: str) -> datetime | None:
+    """When the lockout of this identifier's account ends, or None if it is not locked."""
+    return _locked_until_of_key(lockout_key(identifier))
+
+
+def user_locked_until(user) -> datetime | None:
+    """When the lockout of this account ends, or None if it is not locked."""
+    return _locked_until_of_key(account_key(user))
 
 
 def locked_error(until: datetime) -> Locked:
@@ -72,9 +115,15 @@ def lockout_response(
 
 
 def locked_accounts() -> list[dict]:
-    """Identifiers locked now, with their failure count and unlock time."""
+    """Accounts (and unknown identifiers) locked now, named so an operator knows them.
+
+    `identifier` is the account's username (or the unknown identifier as typed),
+    which the unlock endpoint takes back; `key` is the counter's own name.
+    """
+    from accounts.models import User
+
     now = timezone.now()
-    rows = (
+    rows = list(
         AccessAttempt.objects.values("username")
         .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
         .filter(
@@ -82,34 +131,47 @@ def locked_accounts() -> list[dict]:
         )
         .order_by("-last")
     )
-    return [
-        {
-            "identifier": row["username"],
-            "failures": row["failures"],
-            "locked_until": row["last"] + settings.AXES_COOLOFF_TIME,
-        }
-        for row in rows
-    ]
+    ids = [_account_id_of_key(row["username"]) for row in rows]
+    accounts = User.objects.in_bulk([pk for pk in ids if pk is not None])
+    result = []
+    for row, account_id in zip(rows, ids, strict=True):
+        key = row["username"]
+        user = accounts.get(account_id)
+        result.append(
+            {
+                "identifier": user.username if user else key,
+                "key": key,
+                "user_id": user.pk if user else None,
+                "email": user.email if user else None,
+                "failures": row["failures"],
+                "locked_until": row["last"] + settings.AXES_COOLOFF_TIME,
+            }
+        )
+    return result
 
 
 @transaction.atomic
 def account_unlock(*, identifier: str, actor) -> int:
-    """Clear the failures of an identifier (staff action, audited)."""
-    username = normalize_identifier(identifier)
-    if username is None:
+    """Clear the failures of an account, named by email, username or lockout key, any
+    case, or of an unknown identifier (staff action, audited)."""
+    key = lockout_key(identifier)
+    if key is None:
         return 0
-    cleared = axes_reset(username=username)
+    user = account_of_key(key)
+    cleared = axes_reset(username=key)
     audit_record(
         action="account.unlock",
         actor=actor,
-        target_type="lockout",
-        target_id=username,
-        changes={"failures_cleared": cleared},
+        target=user,
+        target_type="" if user else "lockout",
+        target_id="" if user else key,
+        changes={"identifier": normalize_identifier(identifier), "failures_cleared": cleared},
     )
     security_event_record(
         kind=SecurityEvent.Kind.ACCOUNT_UNLOCKED,
         severity=Severity.INFO,
-        username=username,
+        user=user,
+        username=user.username if user else key,
         details={"by": getattr(actor, "username", None), "cleared": cleared},
     )
     return cleared

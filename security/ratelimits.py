@@ -111,6 +111,10 @@ REFRESH_PER_IP = Limit("refresh-ip", "RATELIMIT_REFRESH", ip_key, fail_open=True
 PASSWORD_CHANGE_PER_USER = Limit(
     "password-change", "RATELIMIT_PASSWORD_CHANGE", user_or_ip_key, fail_open=False
 )
+# Every password check of a logged-in user; the lockout protects it when the cache is out.
+PASSWORD_CONFIRM_PER_USER = Limit(
+    "password-confirm", "RATELIMIT_PASSWORD_CONFIRM", user_or_ip_key, fail_open=True
+)
 PASSWORD_RESET_PER_IP = Limit("password-reset", "RATELIMIT_PASSWORD_RESET", ip_key, fail_open=False)
 MFA_PER_USER = Limit("mfa", "RATELIMIT_MFA", user_or_ip_key, fail_open=False)
 API_KEY_CREATE_PER_USER = Limit(

@@ -10,29 +10,39 @@ from security.audit import audit_record
 from security.client_ip import client_ip
 from security.events import security_event_record
 from security.firewall import failed_authentication_register
-from security.lockout import normalize_identifier
+from security.lockout import account_of_key, normalize_identifier
 from security.models import SecurityEvent, Severity
 
 
 @receiver(user_login_failed, dispatch_uid="security_login_failed")
 def login_failed(sender, credentials: dict, request=None, **kwargs) -> None:
+    """A failed login, or a wrong password of a logged-in user (`purpose` says which)."""
     if request is None:
         return
     username = normalize_identifier(credentials.get("username")) or ""
     ip = client_ip(request)
+    purpose = kwargs.get("purpose")
     security_event_record(
-        kind=SecurityEvent.Kind.LOGIN_FAILED, severity=Severity.WARNING, username=username
+        kind=SecurityEvent.Kind.LOGIN_FAILED,
+        severity=Severity.WARNING,
+        user=kwargs.get("user"),
+        username=username,
+        details={"purpose": purpose} if purpose else None,
     )
     failed_authentication_register(ip=ip, username=username)
 
 
 @receiver(user_locked_out, dispatch_uid="security_account_locked")
 def account_locked(sender, request=None, username=None, ip_address=None, **kwargs) -> None:
+    # `username` is the lockout key: name the account behind it when there is one.
+    user = account_of_key(username)
     security_event_record(
         kind=SecurityEvent.Kind.ACCOUNT_LOCKED,
         severity=Severity.CRITICAL,
-        username=username or "",
+        user=user,
+        username="" if user else username or "",
         ip_address=ip_address,
+        details={"lockout_key": username} if username else None,
     )
 
 

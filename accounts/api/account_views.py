@@ -182,12 +182,16 @@ class EmailChangeView(AuthenticatedView):
     @extend_schema(
         tags=["v1 users"],
         summary="Change the email address (needs the password)",
-        responses={200: dict, **error_responses(400, 401, 409)},
+        responses={200: dict, **error_responses(400, 401, 409, 423, 429)},
     )
     def put(self, request: Request) -> Response:
         data = self.validated(request)
         pending = lifecycle.email_change(
-            user=request.user, new_email=data["email"], password=data["password"]
+            request=request,
+            user=request.user,
+            new_email=data["email"],
+            password=data["password"],
+            current_session_id=request.auth[SESSION_CLAIM],
         )
         message = "Check the new address for a verification email." if pending else "Email updated."
         return Response({"success": True, "message": message, "verification_required": pending})
@@ -199,11 +203,12 @@ class AccountDeleteView(AuthenticatedView):
     @extend_schema(
         tags=["v1 users"],
         summary="Delete the account (recoverable for a while)",
-        responses={200: dict, **error_responses(400, 401)},
+        responses={200: dict, **error_responses(400, 401, 423, 429)},
     )
     def delete(self, request: Request) -> Response:
         data = self.validated(request)
         lifecycle.account_delete(
+            request=request,
             user=request.user,
             actor=request.user,
             password=data["password"],

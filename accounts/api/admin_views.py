@@ -113,6 +113,7 @@ class UserAdminViewSet(viewsets.GenericViewSet):
         if user.pk != request.user.pk and not authz.can(request.user, "delete:users", user):
             return self.permission_denied(request, message="You may not delete this user.")
         lifecycle.account_delete(
+            request=request,
             user=user,
             actor=request.user,
             password=request.data.get("password") if isinstance(request.data, dict) else None,

@@ -28,11 +28,13 @@ class TotpSetupView(AuthenticatedView):
     @extend_schema(
         tags=[TAG],
         summary="Start TOTP enrolment (needs the password); scan the QR code, then confirm",
-        responses={200: s.TotpEnrolmentSerializer, **error_responses(400, 401, 429)},
+        responses={200: s.TotpEnrolmentSerializer, **error_responses(400, 401, 423, 429)},
     )
     @ratelimits.rate_limited(ratelimits.MFA_PER_USER)
     def post(self, request: Request) -> Response:
-        enrolment = mfa.totp_setup(user=request.user, password=self.validated(request)["password"])
+        enrolment = mfa.totp_setup(
+            request=request, user=request.user, password=self.validated(request)["password"]
+        )
         return Response(
             {
                 "otpauth_uri": enrolment.otpauth_uri,
@@ -90,13 +92,13 @@ class RecoveryCodesView(AuthenticatedView):
     @extend_schema(
         tags=[TAG],
         summary="Replace the recovery codes (needs the password and a current code)",
-        responses={200: s.RecoveryCodesSerializer, **error_responses(400, 401, 429)},
+        responses={200: s.RecoveryCodesSerializer, **error_responses(400, 401, 423, 429)},
     )
     @ratelimits.rate_limited(ratelimits.MFA_PER_USER)
     def post(self, request: Request) -> Response:
         data = self.validated(request)
         codes = mfa.recovery_codes_regenerate(
-            user=request.user, password=data["password"], code=data["code"]
+            request=request, user=request.user, password=data["password"], code=data["code"]
         )
         return Response(
             {"message": "New recovery codes; the old ones no longer work.", "recovery_codes": codes}
@@ -109,10 +111,12 @@ class MfaDisableView(AuthenticatedView):
     @extend_schema(
         tags=[TAG],
         summary="Turn MFA off (needs the password and a current code)",
-        responses={200: s.MessageSerializer, **error_responses(400, 401, 429)},
+        responses={200: s.MessageSerializer, **error_responses(400, 401, 423, 429)},
     )
     @ratelimits.rate_limited(ratelimits.MFA_PER_USER)
     def post(self, request: Request) -> Response:
         data = self.validated(request)
-        mfa.mfa_disable(user=request.user, password=data["password"], code=data["code"])
+        mfa.mfa_disable(
+            request=request, user=request.user, password=data["password"], code=data["code"]
+        )
         return Response({"message": "MFA is off."})

@@ -158,7 +158,7 @@ class ChangePasswordView(ValidatingAPIView):
     @extend_schema(
         tags=["auth"],
         summary="Change the password; every session ends and a new one is returned",
-        responses={200: s.PasswordChangedSerializer, **error_responses(400, 401, 415, 429)},
+        responses={200: s.PasswordChangedSerializer, **error_responses(400, 401, 415, 423, 429)},
     )
     def post(self, request: Request) -> Response:
         return self.change_password(request)
@@ -167,6 +167,7 @@ class ChangePasswordView(ValidatingAPIView):
     def change_password(self, request: Request) -> Response:
         data = self.validated(request)
         pair = services.password_change(
+            request=request,
             user=request.user,
             current_password=data["current_password"],
             new_password=data["new_password"],
@@ -210,12 +211,13 @@ class MeView(GenericAPIView):
         tags=["users"],
         summary="Delete the caller's account (needs the password; recoverable for a while)",
         request=s.AccountDeleteSerializer,
-        responses={200: s.MessageSerializer, **error_responses(400, 401)},
+        responses={200: s.MessageSerializer, **error_responses(400, 401, 423, 429)},
     )
     def delete(self, request: Request) -> Response:
         serializer = s.AccountDeleteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         lifecycle.account_delete(
+            request=request,
             user=request.user,
             actor=request.user,
             password=serializer.validated_data["password"],

@@ -211,11 +211,16 @@ def test_recovery_code_works_once(api_client, enrolled):
 
 def test_wrong_codes_count_towards_lockout(api_client, enrolled):
     user, _, _ = enrolled
-    for _ in range(5):
-        token = password_step(api_client, user)["mfa_token"]
-        api_client.post(
-            VERIFY, {"mfa_token": token, "code": "000000"}, format="json", REMOTE_ADDR="10.2.2.2"
-        )
+    start = timezone.now()
+    for step in range(5):  # each after django-otp's wait, so each code is checked
+        with time_machine.travel(start + timedelta(seconds=30 * step)):
+            token = password_step(api_client, user)["mfa_token"]
+            api_client.post(
+                VERIFY,
+                {"mfa_token": token, "code": "000000"},
+                format="json",
+                REMOTE_ADDR="10.2.2.2",
+            )
 
     response = api_client.post(
         LOGIN_URL, {"email": user.email, "password": PASSWORD}, format="json"

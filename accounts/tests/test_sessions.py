@@ -163,7 +163,7 @@ def test_password_change_checks_policy(api_client, logged_in):
 def test_suspension_refuses_existing_tokens_at_once(api_client, logged_in):
     user, tokens = logged_in
 
-    services.user_set_status(user=user, status=User.Status.SUSPENDED)
+    services.user_status_set(user=user, status=User.Status.SUSPENDED, actor=None)
 
     assert_envelope(api_client.get(ME_URL, **bearer(tokens["access_token"])), 401)
     assert_envelope(_refresh(api_client, tokens["refresh_token"]), 401)

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.admin.models import DELETION, LogEntry
 
 from accounts.models import LoginSession, User
-from accounts.services import user_set_status
+from accounts.services import user_status_set
 from accounts.sessions import session_revoke
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import ME_URL, REFRESH_URL, assert_envelope, bearer, login
@@ -70,7 +70,7 @@ def test_a_suspension_the_cache_cannot_take_is_refused(api_client, writes_refuse
 
     writes_refused()
     with pytest.raises(CacheWriteFailed):
-        user_set_status(user=user, status=User.Status.SUSPENDED)
+        user_status_set(user=user, status=User.Status.SUSPENDED, actor=None)
 
     assert User.objects.get(pk=user.pk).status == User.Status.ACTIVE
 

@@ -5,7 +5,6 @@ from django.db import DatabaseError, connection, transaction
 
 from accounts import services
 from accounts.models import User
-from accounts.sessions import ClientInfo
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import LOGIN_URL, ME_URL, REGISTER_URL, bearer, login
 from security.audit import audit_record
@@ -75,7 +74,7 @@ def test_staff_status_change_is_audited_with_actor(db):
     admin = UserFactory(is_staff=True, is_superuser=True)
     user = UserFactory()
 
-    services.user_set_status(user=user, status=User.Status.SUSPENDED, actor=admin)
+    services.user_status_set(user=user, status=User.Status.SUSPENDED, actor=admin)
 
     entry = AuditLog.objects.get(action="user.status_change")
     assert (entry.actor_id, entry.actor_kind) == (admin.pk, "admin")
@@ -94,17 +93,18 @@ def test_rolled_back_change_leaves_no_audit_row(db):
     assert user.first_name != "Ghost"
 
 
-def test_failed_password_change_leaves_no_audit_row(db):
+def test_failed_password_change_leaves_no_audit_row(api_client, db):
     user = UserFactory()
+    auth = bearer(login(api_client, user.username)["access_token"])
 
-    with pytest.raises(Exception):  # noqa: B017 - the domain error type is not the point
-        services.password_change(
-            user=user,
-            current_password="SecurePass123",
-            new_password="weak",
-            client=ClientInfo(ip_address=None, user_agent=""),
-        )
+    response = api_client.post(
+        "/api/v1/auth/change-password",
+        {"current_password": "SecurePass123", "new_password": "weak"},
+        format="json",
+        **auth,
+    )
 
+    assert response.status_code == 400
     assert not AuditLog.objects.filter(action="user.password_change").exists()
 
 

@@ -126,7 +126,73 @@ def test_staff_unlock_through_api_is_audited(api_client, ada):
     assert response.status_code == 200
     assert attempt(api_client, "ada", RIGHT, REMOTE_ADDR="198.51.100.8").status_code == 200
     entry = AuditLog.objects.get(action="account.unlock")
-    assert (entry.target_id, entry.actor_label) == ("ada", "platformadmin")
+    assert (entry.target_type, entry.target_id, entry.actor_label) == (
+        "accounts.user",
+        str(ada.pk),
+        "platformadmin",
+    )
+
+
+def test_failures_count_per_account_whichever_name_is_typed(api_client, ada):
+    _fail(api_client, "ada", 3)
+    responses = _fail(api_client, "Ada@Example.com", 2)
+
+    assert_envelope(responses[-1], 423, "ACCOUNT_LOCKED")
+    assert_envelope(attempt(api_client, "ada@example.com", RIGHT), 423, "ACCOUNT_LOCKED")
+    assert_envelope(attempt(api_client, "ADA", RIGHT), 423, "ACCOUNT_LOCKED")
+
+
+def test_a_login_by_username_clears_the_failures_typed_as_email(api_client, ada):
+    _fail(api_client, "ada@example.com", 4)
+    assert attempt(api_client, "ada", RIGHT).status_code == 200
+
+    responses = _fail(api_client, "ada@example.com", 4, REMOTE_ADDR="203.0.113.51")
+
+    assert [r.status_code for r in responses] == [401] * 4
+
+
+def test_unknown_identifiers_lock_apart_from_accounts(api_client, ada):
+    _fail(api_client, "ghost", 5)
+
+    assert attempt(api_client, "ada", RIGHT, REMOTE_ADDR="203.0.113.52").status_code == 200
+    assert_envelope(attempt(api_client, "GHOST", WRONG, REMOTE_ADDR="203.0.113.53"), 423)
+
+
+def test_lockout_list_names_the_account_and_unlocks_by_email(api_client, ada):
+    _fail(api_client, "ada", 2, REMOTE_ADDR="198.51.100.20")
+    _fail(api_client, "ada@example.com", 3, REMOTE_ADDR="198.51.100.21")
+    _fail(api_client, "ghost", 5, REMOTE_ADDR="198.51.100.22")
+    auth = platform_admin_auth(api_client)
+
+    listed = api_client.get("/v1/admin-panel/lockouts", **auth).json()["results"]
+    unlocked = api_client.delete("/v1/admin-panel/lockouts/ADA@example.com", **auth)
+
+    rows = {row["identifier"]: row for row in listed}
+    assert set(rows) == {"ada", "ghost"}
+    assert (rows["ada"]["user_id"], rows["ada"]["email"]) == (ada.pk, "ada@example.com")
+    assert rows["ada"]["failures"] == 5
+    assert (rows["ghost"]["user_id"], rows["ghost"]["key"]) == (None, "ghost")
+    assert unlocked.json()["cleared"] == 2  # one record per address
+    assert attempt(api_client, "ada", RIGHT, REMOTE_ADDR="198.51.100.23").status_code == 200
+    event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.ACCOUNT_LOCKED, user_id=ada.pk)
+    assert event.username == "ada"
+
+
+def test_lockout_admin_page_names_the_account_and_finds_it_by_email(client, api_client, ada):
+    from accounts.models import User
+
+    _fail(api_client, "ada", 5)
+    admin = User.objects.create_superuser(
+        username="boss", email="b@example.com", password="BossPass12345"
+    )
+    client.force_login(admin)
+
+    page = client.get(
+        "/admin/axes/accessattempt/", {"q": "ADA@example.com"}, REMOTE_ADDR="10.1.1.1"
+    )
+
+    assert page.status_code == 200
+    assert "ada &lt;ada@example.com&gt;" in page.content.decode()
 
 
 def test_staff_unlock_through_admin_action(client, api_client, ada):
