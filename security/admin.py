@@ -106,7 +106,7 @@ admin.site.unregister(AccessAttempt)
 class AccessAttemptAdmin(AxesAccessAttemptAdmin):
     """Axes' failure records; unlocking goes through the audited service.
 
-    Failures count under `user:<id>` for a known account: the list names the account
+    Failures count under `USER:<id>` for a known account: the list names the account
     and a search by its username or email finds its records.
     """
 

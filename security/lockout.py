@@ -1,7 +1,7 @@
 """Account lockout through django-axes: counted per account, whichever name was typed.
 
 Axes keeps the failure counts (database handler, shared by every process) under a
-lockout key: `user:<id>` when the identifier names an account (email or username,
+lockout key: `USER:<id>` when the identifier names an account (email or username,
 any case, looked up as the login backend does), else the identifier itself,
 normalised, so unknown names lock the same way. This module names that key, says
 until when an account is locked, answers the HTML admin's lockout, lists the
@@ -24,7 +24,9 @@ from security.audit import audit_record
 from security.events import security_event_record
 from security.models import SecurityEvent, Severity
 
-ACCOUNT_KEY_PREFIX = "user:"
+# Upper case, which a normalised (lower-cased) identifier never holds: nothing typed
+# at login can name an account's counter, so an account is locked only by its names.
+ACCOUNT_KEY_PREFIX = "USER:"
 
 
 def normalize_identifier(identifier: str | None) -> str | None:
@@ -56,8 +58,6 @@ def lockout_key(identifier: str | None) -> str | None:
     normalized = normalize_identifier(identifier)
     if normalized is None:
         return None
-    if normalized.startswith(ACCOUNT_KEY_PREFIX):
-        return normalized  # a key from the lockout list, given back to unlock it
     user = user_get_by_identifier(normalized)
     return account_key(user) if user is not None else normalized
 
@@ -154,7 +154,8 @@ def locked_accounts() -> list[dict]:
 def account_unlock(*, identifier: str, actor) -> int:
     """Clear the failures of an account, named by email, username or lockout key, any
     case, or of an unknown identifier (staff action, audited)."""
-    key = lockout_key(identifier)
+    given = (identifier or "").strip()
+    key = given if _account_id_of_key(given) is not None else lockout_key(identifier)
     if key is None:
         return 0
     user = account_of_key(key)

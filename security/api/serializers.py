@@ -98,7 +98,7 @@ class LockoutSerializer(serializers.Serializer):
     identifier = serializers.CharField(
         help_text="The account's username, or the unknown identifier as typed; unlock takes it."
     )
-    key = serializers.CharField(help_text="The lockout counter: user:<id> for an account.")
+    key = serializers.CharField(help_text="The lockout counter: USER:<id> for an account.")
     user_id = serializers.IntegerField(allow_null=True)
     email = serializers.EmailField(allow_null=True)
     failures = serializers.IntegerField()

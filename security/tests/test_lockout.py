@@ -158,6 +158,25 @@ def test_unknown_identifiers_lock_apart_from_accounts(api_client, ada):
     assert_envelope(attempt(api_client, "GHOST", WRONG, REMOTE_ADDR="203.0.113.53"), 423)
 
 
+def test_typing_an_accounts_lockout_key_does_not_lock_it(api_client, ada):
+    for identifier in (f"user:{ada.pk}", f"USER:{ada.pk}"):
+        _fail(api_client, identifier, 5, REMOTE_ADDR="203.0.113.60")
+
+    assert attempt(api_client, "ada", RIGHT, REMOTE_ADDR="203.0.113.61").status_code == 200
+
+
+def test_staff_unlock_by_the_listed_key(api_client, ada):
+    _fail(api_client, "ada", 5, REMOTE_ADDR="198.51.100.30")
+    auth = platform_admin_auth(api_client)
+    key = api_client.get("/v1/admin-panel/lockouts", **auth).json()["results"][0]["key"]
+
+    response = api_client.delete(f"/v1/admin-panel/lockouts/{key}", **auth)
+
+    assert key == f"USER:{ada.pk}"
+    assert response.json()["cleared"] == 1
+    assert attempt(api_client, "ada", RIGHT, REMOTE_ADDR="198.51.100.31").status_code == 200
+
+
 def test_lockout_list_names_the_account_and_unlocks_by_email(api_client, ada):
     _fail(api_client, "ada", 2, REMOTE_ADDR="198.51.100.20")
     _fail(api_client, "ada@example.com", 3, REMOTE_ADDR="198.51.100.21")
