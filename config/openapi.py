@@ -18,7 +18,9 @@ _DESCRIPTIONS = {
     415: "Unsupported media type",
     423: "Account locked",
     429: "Too many requests",
+    502: "The model backend failed; the credit is refunded",
     503: "A dependency is down",
+    504: "The model backend did not answer in time; the credit is refunded",
 }
 
 

@@ -46,6 +46,11 @@ def test_every_operation_documents_the_statuses_of_the_request_path(schema):
             assert "404" in documented, (method, path, documented)
 
 
+@pytest.mark.parametrize("path", ["/v1/prompt/completions", "/v1/batch/process"])
+def test_metered_operations_document_the_model_backend_failures(schema, path):
+    assert {"502", "504"} <= set(schema["paths"][path]["post"]["responses"])
+
+
 def test_every_operation_that_reads_a_credential_documents_401(schema):
     for path, method, operation in _operations(schema):
         if any(requirement for requirement in operation.get("security", [{}])):
