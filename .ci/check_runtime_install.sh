@@ -22,7 +22,7 @@ export PYTHONUNBUFFERED=1
 export PYTHON="${PYTHON:-python3}"
 
 RUNTIME_VENV="${RUNTIME_VENV:-var/runtime-venv}"
-PORT="${RUNTIME_CHECK_PORT:-8765}"
+PORT="${RUNTIME_CHECK_PORT:-$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 WAIT_SECONDS="${RUNTIME_CHECK_WAIT:-60}"
 LOGS="$(mktemp -d)"
 PIDS=()
@@ -34,6 +34,7 @@ stop_all() {
     for pid in "${PIDS[@]}"; do
         wait "$pid" 2>/dev/null || true
     done
+    rm -rf "$LOGS"
 }
 trap stop_all EXIT
 

@@ -12,6 +12,7 @@ Settings (environment):
     FUZZ_EXAMPLES  examples per operation and phase (default 25)
     FUZZ_SEED      schemathesis seed (default 1)
     FUZZ_WORKERS   concurrent schemathesis workers (default 2)
+    FUZZ_ARGS      more `schemathesis run` arguments, e.g. "--max-failures 1"
     DATABASE_URL   a PostgreSQL server to hold the fresh `<name>_fuzz` database;
                    without it a fresh SQLite file under var/fuzz/ is used
     REDIS_URL      the cache, as for the service (default: the database cache)
@@ -20,6 +21,7 @@ Settings (environment):
 import json
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -286,6 +288,7 @@ def schemathesis(base_url: str, header: str, label: str, *, only: str | None = N
         "--header",
         header,
     ]
+    command += shlex.split(os.environ.get("FUZZ_ARGS", ""))
     if only is None:
         for operation_id in IDENTITY_ENDING[label]:
             command += ["--exclude-operation-id", operation_id]
