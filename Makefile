@@ -9,7 +9,7 @@ WEB_WORKERS ?= 2
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test lint format keys migrate worker beat bench schema clean
+.PHONY: run test lint format keys migrate worker beat bench fuzz schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ beat: $(RUNTIME_STAMP)
 ## Throughput benchmarks on PostgreSQL + Redis; writes docs/BENCHMARKS.md
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/run.py
+
+## Schemathesis over every operation against a live server (FUZZ_EXAMPLES per operation)
+fuzz: $(DEV_STAMP)
+	$(BIN)/python fuzz/run.py
 
 schema: $(RUNTIME_STAMP)
 	$(BIN)/python manage.py spectacular --validate --file var/openapi.yaml

@@ -12,7 +12,7 @@ from accounts import authz
 from accounts.roles import Permission
 from apikeys import services
 from apikeys.models import APIKey
-from config.openapi import error_responses
+from config.openapi import error_responses, results_list
 from security import ratelimits
 
 CLEAR_KEY_NOTE = (
@@ -105,7 +105,9 @@ class ProductAPIKeyRegenerateView(APIView):
 
 
 @extend_schema_view(
-    list=extend_schema(tags=["api keys"], responses={200: APIKeySerializer(many=True)}),
+    list=extend_schema(
+        tags=["api keys"], responses={200: results_list("APIKeyList", APIKeySerializer)}
+    ),
     retrieve=extend_schema(
         tags=["api keys"], responses={200: APIKeySerializer, **error_responses(401, 404)}
     ),

@@ -28,6 +28,17 @@ _STATUS_MESSAGES = {
     415: "Unsupported media type.",
     500: "Internal server error.",
 }
+# The codes DRF's own errors carry for the same statuses, so a client switches on one set.
+_STATUS_CODES = {
+    400: "BAD_REQUEST",
+    401: "NOT_AUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    500: "INTERNAL_ERROR",
+}
 
 
 def is_api_path(path: str) -> bool:
@@ -91,7 +102,8 @@ class ApiErrorEnvelopeMiddleware:
         ):
             status = response.status_code
             message = _STATUS_MESSAGES.get(status, response.reason_phrase or "Error.")
-            enveloped = error_response(status, message=message, request=request)
+            code = _STATUS_CODES.get(status, "ERROR" if status < 500 else "INTERNAL_ERROR")
+            enveloped = error_response(status, message=message, code=code, request=request)
             for header in ("Allow", "Retry-After", "WWW-Authenticate"):
                 if header in response:
                     enveloped[header] = response[header]

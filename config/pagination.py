@@ -24,16 +24,16 @@ class EnvelopePagination(PageNumberPagination):
         )
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
+        page_fields = ("page", "page_size", "total", "pages")
         return {
             "type": "object",
+            "required": ["success", "pagination", "results"],
             "properties": {
                 "success": {"type": "boolean"},
                 "pagination": {
                     "type": "object",
-                    "properties": {
-                        name: {"type": "integer"}
-                        for name in ("page", "page_size", "total", "pages")
-                    },
+                    "required": list(page_fields),
+                    "properties": {name: {"type": "integer"} for name in page_fields},
                 },
                 "results": schema,
             },

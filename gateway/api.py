@@ -35,7 +35,7 @@ class CompletionView(MeteredView):
         tags=["metered"],
         summary="A chat completion; takes one conversation credit",
         request=CompletionRequestSerializer,
-        responses={200: dict, **error_responses(400, 401, 403, 429)},
+        responses={200: dict, **error_responses(400, 401, 403, 429, 502, 504)},
     )
     def post(self, request: Request) -> Response:
         body = services.complete(
@@ -49,7 +49,7 @@ class BatchView(MeteredView):
         tags=["metered"],
         summary="Several completions; N prompts take N credits, all or none",
         request=BatchRequestSerializer,
-        responses={200: dict, **error_responses(400, 401, 403, 429)},
+        responses={200: dict, **error_responses(400, 401, 403, 429, 502, 504)},
     )
     def post(self, request: Request) -> Response:
         results = services.complete_batch(

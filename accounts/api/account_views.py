@@ -17,7 +17,7 @@ from accounts.models import LoginSession
 from accounts.selectors import login_sessions_active_for_user
 from accounts.sessions import session_revoke, sessions_revoke_each
 from accounts.tokens import SESSION_CLAIM
-from config.openapi import error_responses
+from config.openapi import error_responses, results_list
 from security import ratelimits
 
 GENERIC_LINK_ANSWER = "If an account matches, an email is on its way."
@@ -30,7 +30,10 @@ class SessionListView(GenericAPIView):
     @extend_schema(
         tags=["sessions"],
         summary="The caller's live login sessions",
-        responses={200: s.LoginSessionSerializer(many=True), **error_responses(401)},
+        responses={
+            200: results_list("LoginSessionList", s.LoginSessionSerializer),
+            **error_responses(401),
+        },
     )
     def get(self, request: Request) -> Response:
         sessions = login_sessions_active_for_user(user=request.user)

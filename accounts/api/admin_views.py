@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from accounts import authz, lifecycle, role_services, user_admin
 from accounts.api import serializers as s
 from accounts.selectors import user_statistics
-from config.openapi import error_responses
+from config.openapi import error_responses, results_list
 from config.pagination import EnvelopePagination
 
 _READ_ERRORS = error_responses(400, 401, 404)
@@ -180,7 +180,8 @@ class UserAdminViewSet(viewsets.GenericViewSet):
 
 @extend_schema_view(
     list=extend_schema(
-        tags=["roles"], responses={200: s.RoleSerializer(many=True), **_READ_ERRORS}
+        tags=["roles"],
+        responses={200: results_list("RoleList", s.RoleSerializer), **_READ_ERRORS},
     ),
     retrieve=extend_schema(tags=["roles"], responses={200: s.RoleSerializer, **_READ_ERRORS}),
     create=extend_schema(

@@ -8,7 +8,7 @@ from accounts.tests.helpers import LOGIN_URL, ME_URL, REGISTER_URL, assert_envel
 
 @pytest.mark.parametrize("path", ["/api/v1/nowhere", "/v1/nothing/here", "/health/extra", "/x"])
 def test_unknown_path_is_404_envelope(api_client, db, path):
-    assert_envelope(api_client.get(path), 404)
+    assert_envelope(api_client.get(path), 404, "NOT_FOUND")
 
 
 @pytest.mark.parametrize(

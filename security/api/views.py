@@ -1,12 +1,17 @@
 """Admin-panel API of the security records: /v1/admin-panel/…"""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.permissions import IsPlatformAdmin
-from config.openapi import error_responses
+from config.openapi import error_responses, results_list
 from config.pagination import EnvelopePagination
 from security import allowlist, firewall, lockout, selectors
 from security.api import serializers as s
@@ -81,7 +86,15 @@ class AuditLogViewSet(mixins.ListModelMixin, AdminPanelViewSet):
         responses={201: s.IPAllowlistEntrySerializer, **error_responses(400, 401, 403)},
     ),
     destroy=extend_schema(
-        tags=[TAG], summary="Remove an allowlist entry", responses=error_responses(401, 403, 404)
+        tags=[TAG],
+        summary="Remove an allowlist entry",
+        responses={
+            200: inline_serializer(
+                "AllowlistEntryRemoved",
+                {"success": serializers.BooleanField(), "message": serializers.CharField()},
+            ),
+            **error_responses(401, 403, 404),
+        },
     ),
 )
 class IPAllowlistViewSet(mixins.ListModelMixin, AdminPanelViewSet):
@@ -133,12 +146,25 @@ class IPBlockViewSet(mixins.ListModelMixin, AdminPanelViewSet):
     list=extend_schema(
         tags=[TAG],
         summary="Accounts locked now",
-        responses={200: s.LockoutSerializer(many=True), **_LIST_ERRORS},
+        responses={
+            200: results_list("LockoutList", s.LockoutSerializer, success=True),
+            **_LIST_ERRORS,
+        },
     ),
     destroy=extend_schema(
         tags=[TAG],
         summary="Unlock an account (identifier as typed at login, any case)",
-        responses=error_responses(401, 403),
+        responses={
+            200: inline_serializer(
+                "AccountUnlocked",
+                {
+                    "success": serializers.BooleanField(),
+                    "message": serializers.CharField(),
+                    "cleared": serializers.IntegerField(),
+                },
+            ),
+            **error_responses(401, 403),
+        },
     ),
 )
 class LockoutViewSet(AdminPanelViewSet):

@@ -1,0 +1,145 @@
+"""/openapi.json documents what each operation really answers: its shared error statuses
+(in the envelope) and the real shape of its lists."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.tests.helpers import assert_envelope, bearer, login
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_setup, django_db_blocker):
+    from config.tests.cache import clear_cache
+
+    with django_db_blocker.unblock():
+        clear_cache()
+        response = APIClient().get("/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def _operations(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            yield path, method, operation
+
+
+def _schema_of(schema, response: dict) -> dict:
+    found = response["content"]["application/json"]["schema"]
+    while "$ref" in found:
+        found = schema["components"]["schemas"][found["$ref"].rsplit("/", 1)[-1]]
+    return found
+
+
+def test_every_operation_documents_the_statuses_of_the_request_path(schema):
+    for path, method, operation in _operations(schema):
+        documented = set(operation["responses"])
+        assert documented >= {"400", "413", "503"}, (method, path, documented)
+        if not path.startswith(("/health", "/api/v1/health")):
+            # The firewall's IP block and request budget.
+            assert documented >= {"403", "429"}, (method, path, documented)
+        if method in ("post", "put", "patch", "delete"):
+            assert "415" in documented, (method, path, documented)
+        if "{" in path:
+            assert "404" in documented, (method, path, documented)
+
+
+@pytest.mark.parametrize("path", ["/v1/prompt/completions", "/v1/batch/process"])
+def test_metered_operations_document_the_model_backend_failures(schema, path):
+    assert {"502", "504"} <= set(schema["paths"][path]["post"]["responses"])
+
+
+def test_every_operation_that_reads_a_credential_documents_401(schema):
+    for path, method, operation in _operations(schema):
+        if any(requirement for requirement in operation.get("security", [{}])):
+            assert "401" in operation["responses"], (method, path)
+
+
+def test_every_error_is_documented_as_the_envelope(schema):
+    for path, method, operation in _operations(schema):
+        for status, response in operation["responses"].items():
+            probe_answer = status == "503" and path.startswith(("/health", "/api/v1/health"))
+            if status.startswith(("4", "5")) and not probe_answer:
+                body = _schema_of(schema, response)
+                assert set(body["required"]) == {"success", "message", "errors", "details"}, (
+                    method,
+                    path,
+                    status,
+                )
+                assert set(body["properties"]) == {
+                    "success",
+                    "message",
+                    "errors",
+                    "error_code",
+                    "details",
+                }
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/api-keys", "/api/v1/roles", "/api/v1/users/me/sessions", "/v1/admin-panel/lockouts"],
+)
+def test_unpaged_lists_document_their_results_object(schema, path):
+    body = _schema_of(schema, schema["paths"][path]["get"]["responses"]["200"])
+
+    assert body["type"] == "object"
+    assert body["properties"]["results"]["type"] == "array"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/users", "/api/v1/tenants", "/v1/admin-panel/users", "/v1/admin-panel/audit-logs"],
+)
+def test_paged_lists_document_the_page_and_its_404(schema, path):
+    operation = schema["paths"][path]["get"]
+    body = _schema_of(schema, operation["responses"]["200"])
+
+    assert set(body["required"]) == {"success", "pagination", "results"}
+    assert set(body["properties"]["pagination"]["properties"]) == {
+        "page",
+        "page_size",
+        "total",
+        "pages",
+    }
+    assert "404" in operation["responses"]
+
+
+@pytest.mark.parametrize(
+    ("path", "fields"),
+    [
+        ("/v1/admin-panel/ip-whitelist/{id}", {"success", "message"}),
+        ("/v1/admin-panel/lockouts/{id}", {"success", "message", "cleared"}),
+    ],
+)
+def test_admin_panel_removals_document_their_answer(schema, path, fields):
+    body = _schema_of(schema, schema["paths"][path]["delete"]["responses"]["200"])
+
+    assert set(body["properties"]) == fields
+
+
+def test_the_document_is_served_to_a_caller_holding_an_api_key(api_client):
+    response = api_client.get("/openapi.json", HTTP_X_API_KEY="pe-not-a-real-key")
+
+    assert response.status_code == 200
+    assert "paths" in response.json()
+
+
+def test_the_document_is_served_to_a_caller_holding_a_stale_token(api_client):
+    response = api_client.get("/openapi.json", HTTP_AUTHORIZATION="Bearer not.a.token")
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+@pytest.mark.parametrize("path", ["/nope", "/api/v1/nope", "/v1/users/nope/deeper"])
+def test_unknown_routes_answer_not_found_with_a_code(api_client, method, path):
+    assert_envelope(getattr(api_client, method)(path), 404, "NOT_FOUND")
+
+
+def test_unknown_route_with_a_session_token_still_answers_not_found(api_client, user):
+    tokens = login(api_client, user.email)
+    response = api_client.get("/api/v1/nope", **bearer(tokens["access_token"]))
+
+    assert_envelope(response, 404, "NOT_FOUND")
