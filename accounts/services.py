@@ -267,10 +267,10 @@ def user_status_set(*, user: User, status: str, actor, reason: str = "") -> User
     """The one way an account's status changes (admin form and actions, API, bulk,
     deletion, recovery).
 
-    Leaving `active` ends every login session at once (a session revoked here stays
-    dead when the account is active again) and drops the cached account, so its API
-    keys are refused at once while it is not active. Deleting records who deleted it
-    and the status it had, which recovery gives back; a deleted account's keys die.
+    Leaving `active` ends every login session and revokes every API key at once, so
+    re-activation revives no old token or key: the owner logs in again and makes new
+    keys. Deleting records who deleted it and the status it had, which recovery gives
+    back.
     """
     status_check_assignable(status)
     locked = User.objects.select_for_update().get(pk=user.pk)
@@ -300,7 +300,6 @@ def user_status_set(*, user: User, status: str, actor, reason: str = "") -> User
         sessions_revoke_for_user(
             user=user, reason=LoginSession.RevokeReason.STATUS_CHANGE, actor=actor
         )
-    if status == User.Status.DELETED:
         revoke_all_for_user(user=user, actor=actor)
     logger.info("user_status_changed", user_id=user.pk, status=status, previous=previous)
     return user

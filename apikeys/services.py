@@ -303,7 +303,7 @@ def apikey_authenticate(clear: str) -> tuple[KeyIdentity, User] | None:
 
 
 def revoke_all_for_user(*, user: User, actor) -> int:
-    """Used when an account is deleted: every key dies with it."""
+    """Used when an account stops being active: every key dies with it."""
     keys = list(APIKey.objects.filter(user=user, revoked_at__isnull=True))
     for key in keys:
         _revoke(key, actor=actor, action="api_key.revoke")

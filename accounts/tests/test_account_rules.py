@@ -272,6 +272,8 @@ def test_admin_form_suspension_ends_sessions_and_keys_and_reactivation_revives_n
         "/api/v1/auth/refresh", {"refresh_token": tokens["refresh_token"]}, format="json"
     )
     assert_envelope(refreshed, 401)
+    assert api_client.get(CREDITS_URL, **key).status_code == 401
+    assert not APIKey.objects.filter(user=user, revoked_at__isnull=True).exists()
     assert login(api_client, user.username)["access_token"]
 
 
