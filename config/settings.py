@@ -13,6 +13,7 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from config.cache_breaker import connection_class_for
 from config.env_urls import database_url_from_env, redis_url_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -167,6 +168,9 @@ if REDIS_URL:
                 # An unreachable Redis reads as a cache miss: callers fall back to
                 # the database (the source of truth) instead of failing the request.
                 "IGNORE_EXCEPTIONS": True,
+                # After one timeout the rest of the request, and the process for
+                # CACHE_OUTAGE_BACKOFF_SECONDS, skip Redis (config.cache_breaker).
+                "CONNECTION_POOL_KWARGS": {"connection_class": connection_class_for(REDIS_URL)},
             },
         }
     }
@@ -180,6 +184,9 @@ else:
     }
 
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# How long a process skips a Redis that timed out or refused a connection before
+# asking it again; the request that met the failure skips it for its whole length.
+CACHE_OUTAGE_BACKOFF_SECONDS = env.float("CACHE_OUTAGE_BACKOFF_SECONDS", default=5.0)
 # How long a process may answer the authentication cache keys (API key and login
 # session state, the cached user) from its own copy. Redis invalidates a copy the
 # moment its key changes (config.cache_mirror); this only bounds a copy's age.
