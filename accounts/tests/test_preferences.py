@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from accounts.preferences import MAX_BYTES, MAX_DEPTH
+from accounts.preferences import MAX_BYTES, MAX_DEPTH, MAX_KEYS
 from accounts.tests.helpers import ME_URL, assert_envelope, bearer, login
 
 PROFILE_URL = "/v1/users/profile"
@@ -53,6 +53,15 @@ def test_preferences_over_the_size_limit_are_400(api_client, user, auth, url):
     assert_envelope(response, 400, "PREFERENCES_TOO_LARGE")
     user.refresh_from_db()
     assert user.preferences == {}
+
+
+def test_more_preference_keys_than_allowed_are_400(api_client, user, auth):
+    body = {"preferences": {f"k{i}": i for i in range(MAX_KEYS + 1)}}
+
+    response = api_client.patch(ME_URL, body, format="json", **auth)
+
+    error = assert_envelope(response, 400, "PREFERENCES_TOO_LARGE")
+    assert error["errors"][0].startswith("preferences:")
 
 
 def test_the_limit_holds_for_preferences_merged_over_several_requests(api_client, user, auth):

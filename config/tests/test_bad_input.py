@@ -206,3 +206,40 @@ def test_a_nul_in_a_path_parameter_is_refused(api_client, admin_auth, route, met
     response = api_client.generic(method, path, **admin_auth)
 
     assert_envelope(response, 400, "INVALID_CHARACTERS")
+
+
+@pytest.mark.parametrize("url", ["/api/v1/auth/login", "/v1/users/login"])
+def test_a_login_identifier_with_nul_is_refused_before_the_lockout_counts_it(api_client, db, url):
+    from axes.models import AccessAttempt
+
+    body = '{"email": "victim\\u0000@example.com", "password": "Wrong-password-1"}'
+
+    response = api_client.generic("POST", url, body, content_type="application/json")
+
+    assert_envelope(response, 400, "INVALID_CHARACTERS")
+    assert not AccessAttempt.objects.exists()
+
+
+def test_a_lockout_id_with_nul_is_refused(api_client, admin_auth):
+    response = api_client.delete("/v1/admin-panel/lockouts/victim%00", **admin_auth)
+
+    assert_envelope(response, 400, "INVALID_CHARACTERS")
+
+
+@pytest.mark.parametrize("url", ["/api/v1/users", "/v1/admin-panel/users", "/api/v1/tenants"])
+def test_a_search_with_nul_is_refused(api_client, admin_auth, url):
+    assert_envelope(api_client.get(f"{url}?search=a%00b", **admin_auth), 400, "INVALID_CHARACTERS")
+
+
+def test_a_header_with_nul_is_refused(api_client, admin_auth):
+    response = api_client.get("/api/v1/users/me", HTTP_USER_AGENT="agent\x00", **admin_auth)
+
+    assert_envelope(response, 400, "INVALID_CHARACTERS")
+
+
+def test_options_with_a_token_describes_the_view_without_its_body(api_client, admin_auth):
+    response = api_client.options("/api/v1/users/me", **admin_auth)
+
+    assert response.status_code == 200
+    assert "actions" not in response.json()
+    assert "PUT" in response["Allow"]
