@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.managers import UserManager
+from accounts.preferences import validate_preferences
 from accounts.roles import BuiltinRole
 from config.models import TimeStampedModel
 
@@ -65,7 +66,7 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
     about_me = models.TextField(blank=True, max_length=2000)
     hobbies = models.TextField(blank=True, max_length=1000)
     subscription_plan = models.CharField(max_length=50, default="free")
-    preferences = models.JSONField(default=dict, blank=True)
+    preferences = models.JSONField(default=dict, blank=True, validators=[validate_preferences])
     is_verified = models.BooleanField(default=False)
     is_staff = models.BooleanField(
         default=False, help_text="Whether the user can log into the admin site."

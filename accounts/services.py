@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts import emails
 from accounts.models import LoginSession, Role, User
 from accounts.notify import send_on_commit
+from accounts.preferences import check_preferences
 from accounts.roles import BuiltinRole
 from accounts.selectors import user_email_taken, user_username_taken
 from accounts.sessions import ClientInfo, session_start, sessions_revoke_for_user
@@ -195,6 +196,7 @@ def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
             changed.append(field)
     if "preferences" in data:
         merged = {**user.preferences, **data["preferences"]}
+        check_preferences(merged)
         if merged != user.preferences:
             user.preferences = merged
             changed.append("preferences")

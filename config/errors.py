@@ -79,3 +79,22 @@ class ServiceUnavailable(ServiceError):
     status_code = 503
     code = "SERVICE_UNAVAILABLE"
     default_message = "A dependency is unavailable; try again shortly."
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    code = "DATABASE_UNAVAILABLE"
+    default_message = "The database is unavailable; try again shortly."
+
+
+def outage_error(exc: BaseException) -> ServiceError | None:
+    """The 503 for an exception that means a dependency is down, else None.
+
+    OperationalError covers a refused or dropped connection (and, on PostgreSQL,
+    a statement cancelled by a timeout or a deadlock): none is the client's fault,
+    and each may succeed when retried.
+    """
+    from django.db import InterfaceError, OperationalError
+
+    if isinstance(exc, OperationalError | InterfaceError):
+        return DatabaseUnavailable()
+    return None

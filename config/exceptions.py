@@ -10,7 +10,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from config.envelope import error_body
-from config.errors import ServiceError
+from config.errors import ServiceError, outage_error
 
 logger = structlog.get_logger(__name__)
 
@@ -60,6 +60,10 @@ def _code_for(exc: exceptions.APIException) -> str:
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """Render ServiceError, DRF and Django errors; leave the rest to the 500 path."""
     request = context.get("request")
+    outage = outage_error(exc)
+    if outage is not None:
+        logger.error("dependency_unavailable", error=repr(exc))
+        exc = outage
     if isinstance(exc, ServiceError):
         exc.answered()
         body = error_body(

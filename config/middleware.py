@@ -1,13 +1,17 @@
 """Middleware for the request path: request ids, body limits, envelopes, access log."""
 
+import sys
 import time
 from collections.abc import Callable
 
 import structlog
 from django.http import HttpRequest, HttpResponse
+from django.views import defaults
 from rest_framework.response import Response as DRFResponse
 
 from config.envelope import error_response
+from config.errors import outage_error
+from config.parsers import INVALID_CHARACTERS, has_bad_characters
 from config.request_id import HEADER, META_KEY, request_id_from_header
 
 logger = structlog.get_logger("access")
@@ -86,6 +90,42 @@ class RequestSizeLimitMiddleware:
         return self.get_response(request)
 
 
+class RequestCharactersMiddleware:
+    """Refuse NUL (and lone surrogates) in the path, query string or headers with 400.
+
+    They would reach the database (a search, a lockout id, a user agent) where
+    PostgreSQL text cannot hold NUL. Request bodies are checked by the JSON parser.
+    """
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        where = _where_bad_characters(request)
+        if where is not None:
+            return error_response(
+                400,
+                message=f"The {where} contains NUL or a lone UTF-16 surrogate.",
+                code=INVALID_CHARACTERS,
+                request=request,
+            )
+        return self.get_response(request)
+
+
+def _where_bad_characters(request: HttpRequest) -> str | None:
+    if has_bad_characters(request.path_info):
+        return "path"
+    query = request.META.get("QUERY_STRING", "")
+    # Percent-decoding with replacement (as Django does) turns broken UTF-8 into
+    # U+FFFD, never into a surrogate: only an encoded NUL gets through.
+    if "%00" in query or "\x00" in query:
+        return "query string"
+    for name, value in request.META.items():
+        if name.startswith("HTTP_") and isinstance(value, str) and has_bad_characters(value):
+            return "header " + name[5:].replace("_", "-").title()
+    return None
+
+
 class ApiErrorEnvelopeMiddleware:
     """Turn Django's own error pages (404, 405, 500, ...) into the JSON envelope on API paths."""
 
@@ -113,10 +153,32 @@ class ApiErrorEnvelopeMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_api_path(request.path):
             return None
-        error_logger.exception("unhandled_exception", path=request.path)
+        return unhandled_error_response(request, exception)
+
+
+def unhandled_error_response(request: HttpRequest, exception: BaseException) -> HttpResponse:
+    """503 in the envelope for a dependency outage, else a 500 that tells nothing more."""
+    outage = outage_error(exception)
+    if outage is not None:
+        error_logger.error("dependency_unavailable", path=request.path, error=repr(exception))
         return error_response(
-            500, message=_STATUS_MESSAGES[500], code="INTERNAL_ERROR", request=request
+            outage.status_code, message=outage.message, code=outage.code, request=request
         )
+    error_logger.exception("unhandled_exception", path=request.path)
+    return error_response(
+        500, message=_STATUS_MESSAGES[500], code="INTERNAL_ERROR", request=request
+    )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: errors raised outside a view (in a middleware) on API paths and pages.
+
+    Django calls it while handling the exception, so sys.exc_info() names it.
+    """
+    exception = sys.exc_info()[1]
+    if is_api_path(request.path) or (exception is not None and outage_error(exception)):
+        return unhandled_error_response(request, exception or RuntimeError())
+    return defaults.server_error(request)
 
 
 class AccessLogMiddleware:

@@ -16,6 +16,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config import signing_keys
+from config.cache_breaker import connection_class_for
 from config.env_urls import database_url_from_env, redis_url_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -108,6 +109,7 @@ MIDDLEWARE = [
     "config.middleware.RequestIDMiddleware",
     "config.cache_headers.NoStoreApiMiddleware",
     "config.middleware.ApiErrorEnvelopeMiddleware",
+    "config.middleware.RequestCharactersMiddleware",
     "security.middleware.RequestContextMiddleware",
     "security.middleware.FirewallMiddleware",
     "config.middleware.RequestSizeLimitMiddleware",
@@ -188,6 +190,9 @@ if REDIS_URL:
                 # An unreachable Redis reads as a cache miss: callers fall back to
                 # the database (the source of truth) instead of failing the request.
                 "IGNORE_EXCEPTIONS": True,
+                # After one timeout the rest of the request, and the process for
+                # CACHE_OUTAGE_BACKOFF_SECONDS, skip Redis (config.cache_breaker).
+                "CONNECTION_POOL_KWARGS": {"connection_class": connection_class_for(REDIS_URL)},
             },
         }
     }
@@ -201,6 +206,9 @@ else:
     }
 
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# How long a process skips a Redis that timed out or refused a connection before
+# asking it again; the request that met the failure skips it for its whole length.
+CACHE_OUTAGE_BACKOFF_SECONDS = env.float("CACHE_OUTAGE_BACKOFF_SECONDS", default=5.0)
 # How long a process may answer the authentication cache keys (API key and login
 # session state, the cached user) from its own copy. Redis invalidates a copy the
 # moment its key changes (config.cache_mirror); this only bounds a copy's age.
@@ -429,7 +437,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.SafeJSONParser"],
+    "DEFAULT_METADATA_CLASS": "config.metadata.ViewMetadata",
     "DEFAULT_SCHEMA_CLASS": "config.openapi.EnvelopeAutoSchema",
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -60,3 +60,5 @@ urlpatterns = [
     path("redoc", SpectacularRedocView.as_view(url_name="openapi-schema"), name="redoc"),
     path("metrics", MetricsView.as_view(), name="prometheus-metrics"),
 ]
+
+handler500 = "config.middleware.server_error"

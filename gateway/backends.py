@@ -89,12 +89,21 @@ def _completion_from(body: dict, model: str) -> Completion:
     content = message.get("content") or ""
     if not isinstance(content, str):
         raise TypeError("the answer's content is not text")
+    answered_model = str(body.get("model") or model)
+    # A lone surrogate (a "\\udxxx" escape) decodes but cannot be written as UTF-8:
+    # the answer could not be sent, so it is a failed call, refunded like any other.
+    _encodable(content)
+    _encodable(answered_model)
     return Completion(
         content=content,
-        model=str(body.get("model") or model),
+        model=answered_model,
         prompt_tokens=_count(usage.get("prompt_tokens")),
         completion_tokens=_count(usage.get("completion_tokens")),
     )
+
+
+def _encodable(text: str) -> None:
+    text.encode()  # UnicodeEncodeError is a ValueError
 
 
 # Token counts are logged in 32-bit columns; their sum must fit too.

@@ -61,11 +61,11 @@ def _metered(user: User, prompts: list[Prompt], ip_address: str | None, reason: 
     taken = consume(user=user, amount=len(prompts))
     try:
         answers = [_ask(user, prompt, ip_address) for prompt in prompts]
-    except Exception:
+        for answer in answers:
+            enqueue(answer.conversation)
+    except BaseException:  # whatever stops the answer, nothing was served
         refund(taken=taken, reason=reason)
         raise
-    for answer in answers:
-        enqueue(answer.conversation)
     return [answer.body for answer in answers]
 
 

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from config.errors import ServiceError
+from config.forms import BoundedJSONFormField
 from security.audit import audit_record, field_changes
 
 
@@ -45,6 +46,8 @@ class AllOrNothingModelAdmin(admin.ModelAdmin):
     """Every form, delete page, action (Django's own "Delete selected", which writes
     the admin's log before it deletes, included) and list edit is one transaction,
     and a refused one says "Nothing changed" (`unless_refused`)."""
+
+    formfield_overrides = {models.JSONField: {"form_class": BoundedJSONFormField}}
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return unless_refused(

@@ -5,8 +5,6 @@ from rest_framework import serializers
 
 from accounts.models import User, username_validator
 
-_PREFERENCES_MAX_KEYS = 100
-
 
 def password_field(**kwargs) -> serializers.CharField:
     """A password as typed: never trimmed, refused before hashing when absurdly long."""
@@ -151,14 +149,8 @@ class ProfileUpdateSerializer(serializers.Serializer):
     about_me = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     hobbies = serializers.CharField(max_length=1000, required=False, allow_blank=True)
     user_type = serializers.ChoiceField(choices=User.UserType.choices, required=False)
+    # Merged into the stored preferences; accounts.preferences limits the result.
     preferences = serializers.DictField(required=False)
-
-    def validate_preferences(self, value: dict) -> dict:
-        if len(value) > _PREFERENCES_MAX_KEYS:
-            raise serializers.ValidationError(
-                f"At most {_PREFERENCES_MAX_KEYS} preference keys are allowed."
-            )
-        return value
 
 
 class TokenPairSerializer(serializers.Serializer):

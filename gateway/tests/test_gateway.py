@@ -173,6 +173,8 @@ class _Upstream(BaseHTTPRequestHandler):
         payload = json.dumps(body).encode()
         if self.mode == "infinite-usage":
             payload = payload.replace(b'"prompt_tokens": 3', b'"prompt_tokens": 1e999')
+        if self.mode == "lone-surrogate":
+            payload = payload.replace(b"From upstream", b"From \\ud800 upstream")
         if self.mode == "deep":
             payload = b'{"choices": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
         self.send_response(200)
@@ -245,7 +247,7 @@ def test_an_answer_without_usage_counts_no_tokens(api_client, keyed, upstream):
     assert body["usage"] == {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
 
 
-@pytest.mark.parametrize("mode", ["odd-message", "infinite-usage", "deep"])
+@pytest.mark.parametrize("mode", ["odd-message", "infinite-usage", "deep", "lone-surrogate"])
 def test_an_answer_of_another_shape_is_502_and_refunded(api_client, keyed, upstream, mode):
     user, auth = keyed
     upstream.mode = mode
@@ -279,6 +281,20 @@ def test_an_answer_the_log_cannot_store_is_still_served(api_client, keyed, upstr
     assert response.status_code == 200
     assert response.json()["choices"][0]["message"]["content"] == "From\x00upstream"
     assert _limit(user) == 9
+
+
+@pytest.mark.parametrize("bad", ["\\u0000", "\\udfff"], ids=["nul", "lone-surrogate"])
+@pytest.mark.parametrize("url", [COMPLETIONS, BATCH])
+def test_a_prompt_no_text_can_hold_is_400_and_costs_nothing(api_client, keyed, url, bad):
+    user, auth = keyed
+    prompt = '{"messages": [{"role": "user", "content": "Hi %s there"}]}' % bad  # noqa: UP031
+    body = prompt if url == COMPLETIONS else '{"prompts": [%s]}' % prompt  # noqa: UP031
+
+    response = api_client.generic("POST", url, body, content_type="application/json", **auth)
+
+    assert_envelope(response, 400, "INVALID_CHARACTERS")
+    assert _limit(user) == 10
+    assert not CreditLedgerEntry.objects.exists()
 
 
 def test_batch_backend_failure_refunds_every_credit(api_client, keyed, upstream):

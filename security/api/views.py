@@ -24,6 +24,8 @@ TAG = "admin-panel security"
 class AdminPanelViewSet(viewsets.GenericViewSet):
     permission_classes = [IsPlatformAdmin]
     pagination_class = EnvelopePagination
+    # Rows are found by integer id: anything else is 404 at the router, not a query.
+    lookup_value_regex = r"\d+"
 
     def permission_denied(self, request: Request, message=None, code=None):
         if request.user and request.user.is_authenticated:
