@@ -151,6 +151,8 @@ class ProductProfileView(views.MeView):
         400,
         401,
         415,
+        423,
+        429,
     )
 )
 class ProductPasswordView(views.ChangePasswordView):

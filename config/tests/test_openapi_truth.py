@@ -51,6 +51,23 @@ def test_metered_operations_document_the_model_backend_failures(schema, path):
     assert {"502", "504"} <= set(schema["paths"][path]["post"]["responses"])
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", "/api/v1/auth/change-password"),
+        ("post", "/api/v1/users/me/change-password"),
+        ("put", "/v1/users/password"),
+        ("put", "/v1/users/email"),
+        ("delete", "/v1/users/account"),
+        ("post", "/api/v1/auth/mfa/totp/setup"),
+        ("post", "/api/v1/auth/mfa/disable"),
+        ("post", "/api/v1/auth/mfa/recovery-codes"),
+    ],
+)
+def test_operations_that_confirm_a_password_document_the_lockout(schema, method, path):
+    assert {"423", "429"} <= set(schema["paths"][path][method]["responses"])
+
+
 def test_every_operation_that_reads_a_credential_documents_401(schema):
     for path, method, operation in _operations(schema):
         if any(requirement for requirement in operation.get("security", [{}])):
