@@ -62,6 +62,25 @@ rm -rf "$RUNTIME_VENV"
 "$RUNTIME_VENV/bin/pip" install --quiet --disable-pip-version-check -r requirements.txt
 BIN="$RUNTIME_VENV/bin"
 
+# A database of the check's own beside DATABASE_URL's, made afresh: the production
+# install starts from an empty database, and the suite's data stays untouched.
+DATABASE_URL="$("$BIN/python" - <<'PY'
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+url = urlsplit(os.environ["DATABASE_URL"])
+name = f"{url.path.lstrip('/')}_runtime"
+with psycopg.connect(urlunsplit(url._replace(path="/postgres")), autocommit=True) as conn:
+    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+print(urlunsplit(url._replace(path=f"/{name}")))
+PY
+)"
+export DATABASE_URL
+
 "$BIN/python" manage.py migrate --noinput --verbosity 0
 "$BIN/python" manage.py createcachetable
 "$BIN/python" manage.py collectstatic --noinput --verbosity 0
