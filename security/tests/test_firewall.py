@@ -7,7 +7,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import ME_URL, REGISTER_URL, assert_envelope
-from security.client_ip import client_ip
+from security.client_ip import UNKNOWN_CLIENT, client_ip
 from security.models import AuditLog, IPBlock, SecurityEvent
 from security.tests.helpers import attempt, platform_admin_auth
 
@@ -257,7 +257,8 @@ def test_forwarded_for_from_trusted_proxy_names_the_client(api_client, db, setti
         (["127.0.0.1"], "127.0.0.1", "1.2.3.4", "1.2.3.4"),
         (["127.0.0.1"], "127.0.0.1", "1.2.3.4, 5.6.7.8", "5.6.7.8"),
         (["127.0.0.1", "5.6.7.0/24"], "127.0.0.1", "1.2.3.4, 5.6.7.8", "1.2.3.4"),
-        (["127.0.0.1"], "127.0.0.1", "not-an-ip", "127.0.0.1"),
+        (["127.0.0.1"], "127.0.0.1", "not-an-ip", UNKNOWN_CLIENT),
+        (["127.0.0.1"], "127.0.0.1", "1.2.3.4, 203.0.113.9:4711", UNKNOWN_CLIENT),
         (["127.0.0.1"], "127.0.0.1", "", "127.0.0.1"),
         (["10.0.0.0/8"], "192.0.2.1", "1.2.3.4", "192.0.2.1"),
     ],
