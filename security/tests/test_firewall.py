@@ -268,3 +268,20 @@ def test_client_ip_rules(rf, settings, trusted, remote, forwarded, expected):
     request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
 
     assert client_ip(request) == expected
+
+
+def test_a_staff_member_without_the_permission_cannot_lift_blocks_in_the_admin(client, db):
+    from security.firewall import ip_block
+
+    block = ip_block(ip="198.51.100.9", reason="test")
+    helper = UserFactory(is_staff=True)  # staff, but no permission on IP blocks
+    client.force_login(helper)
+
+    listed = client.get("/admin/security/ipblock/")
+    client.post(
+        "/admin/security/ipblock/", {"action": "lift_blocks", "_selected_action": [block.pk]}
+    )
+
+    assert listed.status_code == 403
+    block.refresh_from_db()
+    assert block.lifted_at is None
