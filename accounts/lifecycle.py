@@ -162,7 +162,8 @@ def account_delete(
     """Deactivate an account at once; its owner can recover it for ACCOUNT_RECOVERY_DAYS.
 
     The owner proves the password (through `password_confirm`, so `request` is needed);
-    staff give a reason instead, and an account staff deleted cannot recover itself.
+    staff give a reason instead, and an account staff deleted cannot recover itself,
+    also when its owner had deleted it first.
     """
     if actor.pk == user.pk:
         password_confirm(
@@ -172,6 +173,8 @@ def account_delete(
             purpose=PasswordPurpose.ACCOUNT_DELETE,
         )
     if user.status == User.Status.DELETED:
+        if actor.pk != user.pk:
+            _deletion_by_staff_confirm(user=user, actor=actor, reason=reason)
         return user
     with transaction.atomic():
         previous = user.status
@@ -183,6 +186,23 @@ def account_delete(
             changes={"status": {"before": previous, "after": user.status}, "reason": reason},
         )
     return user
+
+
+@transaction.atomic
+def _deletion_by_staff_confirm(*, user: User, actor: User, reason: str) -> None:
+    """Staff deleting an account its owner already deleted: the deletion becomes
+    theirs, so the owner's recovery link no longer brings it back."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.status != User.Status.DELETED or locked.deleted_by_id != locked.pk:
+        return
+    user.deleted_by = actor
+    user.save(update_fields=["deleted_by", "updated_at"])
+    audit_record(
+        action="user.deleted",
+        actor=actor,
+        target=user,
+        changes={"deleted_by": {"before": locked.pk, "after": actor.pk}, "reason": reason},
+    )
 
 
 def _recoverable(user: User) -> bool:

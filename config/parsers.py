@@ -65,11 +65,16 @@ def check_json_value(value: Any) -> None:
 def _may_be_unsafe(text: str) -> bool:
     """False when the text cannot decode to anything check_json_value refuses.
 
-    NUL and surrogates can only reach a decoded string through a `\\u` escape
-    (the decoder refuses a raw NUL; strict UTF-8 refuses a raw surrogate), and
-    nesting needs one bracket per level: most bodies skip the walk.
+    NUL and surrogates reach a decoded string through a `\\u` escape or, when the
+    body's charset can spell them (utf-7, unicode_escape), raw in the text (the
+    decoder refuses a raw NUL, not a raw surrogate); nesting needs one bracket per
+    level: most bodies skip the walk.
     """
-    return "\\u" in text or text.count("[") + text.count("{") > MAX_JSON_DEPTH
+    return (
+        "\\u" in text
+        or text.count("[") + text.count("{") > MAX_JSON_DEPTH
+        or has_bad_characters(text)
+    )
 
 
 class SafeJSONParser(JSONParser):

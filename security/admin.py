@@ -92,8 +92,9 @@ class IPBlockAdmin(ReadOnlyAdmin):
         self.message_user(request, "Blocks lifted.", messages.SUCCESS)
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        # Needed for the action; the change form itself shows nothing editable.
-        return request.user.is_staff
+        # Needed for the action, so it is the model's change permission (which
+        # ReadOnlyAdmin refuses to everyone); the change form shows nothing editable.
+        return admin.ModelAdmin.has_change_permission(self, request, obj)
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         return [field.name for field in self.model._meta.fields]

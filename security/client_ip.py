@@ -13,6 +13,9 @@ from functools import lru_cache
 from django.conf import settings
 from django.http import HttpRequest
 
+# Who sent a request whose client cannot be told: an address no allowlist names.
+UNKNOWN_CLIENT = "0.0.0.0"  # noqa: S104 - not a bind address
+
 
 @lru_cache(maxsize=8)
 def _trusted_networks(proxies: tuple[str, ...]) -> tuple:
@@ -51,7 +54,7 @@ def client_ip(request: HttpRequest) -> str:
     cached = getattr(request, "_client_ip", None)
     if cached:
         return cached
-    remote = request.META.get("REMOTE_ADDR") or "0.0.0.0"  # noqa: S104 - unknown peer
+    remote = request.META.get("REMOTE_ADDR") or UNKNOWN_CLIENT
     address = _address(remote)
     ip = str(address) if address is not None else remote
     if _is_trusted(ip):
@@ -59,6 +62,9 @@ def client_ip(request: HttpRequest) -> str:
         for hop in reversed([part.strip() for part in forwarded.split(",") if part.strip()]):
             address = _address(hop)
             if address is None:
+                # The proxy named a client we cannot read (`ip:port`, `unknown`): it is
+                # not the proxy, whose address may open monitoring or the allowlist.
+                ip = UNKNOWN_CLIENT
                 break
             ip = str(address)
             if not _is_trusted(ip):

@@ -426,3 +426,18 @@ def test_migration_takes_deleter_and_prior_status_from_the_audit_trail():
     owner_row, victim_row = (User.objects.get(pk=pk) for pk in (owner.pk, victim.pk))
     assert (owner_row.deleted_by_id, owner_row.status_before_deletion) == (owner.pk, "pending")
     assert victim_row.deleted_by_id == staff.pk
+
+
+def test_staff_deleting_a_self_deleted_account_takes_its_recovery_away(api_client, user):
+    auth = bearer(login(api_client, user.username)["access_token"])
+    api_client.delete("/v1/users/account", {"password": DEFAULT_PASSWORD}, format="json", **auth)
+    staff = platform_admin_auth(api_client)
+
+    deleted = api_client.delete(f"/api/v1/users/{user.pk}?reason=fraud", **staff)
+    user.refresh_from_db()
+
+    assert deleted.status_code == 200
+    assert user.deleted_by.username == "platformadmin"
+    assert_envelope(_recover(api_client, user), 400, "INVALID_TOKEN")
+    user.refresh_from_db()
+    assert user.status == User.Status.DELETED

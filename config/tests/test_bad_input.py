@@ -209,6 +209,18 @@ def test_a_nul_in_a_path_parameter_is_refused(api_client, admin_auth, route, met
 
 
 @pytest.mark.parametrize("url", ["/api/v1/auth/login", "/v1/users/login"])
+@pytest.mark.parametrize("charset", ["utf-7", "unicode_escape"])
+def test_a_lone_surrogate_spelled_raw_by_the_charset_is_refused(api_client, db, url, charset):
+    body = '{"email": "victim\ud800@example.com", "password": "Wrong-password-1"}'
+
+    response = api_client.generic(
+        "POST", url, body.encode(charset), content_type=f"application/json; charset={charset}"
+    )
+
+    assert_envelope(response, 400, "INVALID_CHARACTERS")
+
+
+@pytest.mark.parametrize("url", ["/api/v1/auth/login", "/v1/users/login"])
 def test_a_login_identifier_with_nul_is_refused_before_the_lockout_counts_it(api_client, db, url):
     from axes.models import AccessAttempt
 

@@ -72,3 +72,15 @@ def test_a_bad_network_in_the_setting_stops_the_start():
 
     assert result.returncode != 0
     assert "MONITORING_ALLOWED_IPS" in result.stderr
+
+
+@pytest.mark.parametrize("url", GUARDED)
+@pytest.mark.parametrize("forwarded", ["203.0.113.9:4711", "198.51.100.1, unknown"])
+def test_a_client_the_trusted_proxy_names_unreadably_is_not_the_proxy(
+    api_client, db, settings, url, forwarded
+):
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+
+    response = api_client.get(url, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert_envelope(response, 403, "MONITORING_NOT_ALLOWED")

@@ -7,7 +7,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import ME_URL, REGISTER_URL, assert_envelope
-from security.client_ip import client_ip
+from security.client_ip import UNKNOWN_CLIENT, client_ip
 from security.models import AuditLog, IPBlock, SecurityEvent
 from security.tests.helpers import attempt, platform_admin_auth
 
@@ -257,7 +257,8 @@ def test_forwarded_for_from_trusted_proxy_names_the_client(api_client, db, setti
         (["127.0.0.1"], "127.0.0.1", "1.2.3.4", "1.2.3.4"),
         (["127.0.0.1"], "127.0.0.1", "1.2.3.4, 5.6.7.8", "5.6.7.8"),
         (["127.0.0.1", "5.6.7.0/24"], "127.0.0.1", "1.2.3.4, 5.6.7.8", "1.2.3.4"),
-        (["127.0.0.1"], "127.0.0.1", "not-an-ip", "127.0.0.1"),
+        (["127.0.0.1"], "127.0.0.1", "not-an-ip", UNKNOWN_CLIENT),
+        (["127.0.0.1"], "127.0.0.1", "1.2.3.4, 203.0.113.9:4711", UNKNOWN_CLIENT),
         (["127.0.0.1"], "127.0.0.1", "", "127.0.0.1"),
         (["10.0.0.0/8"], "192.0.2.1", "1.2.3.4", "192.0.2.1"),
     ],
@@ -267,3 +268,20 @@ def test_client_ip_rules(rf, settings, trusted, remote, forwarded, expected):
     request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
 
     assert client_ip(request) == expected
+
+
+def test_a_staff_member_without_the_permission_cannot_lift_blocks_in_the_admin(client, db):
+    from security.firewall import ip_block
+
+    block = ip_block(ip="198.51.100.9", reason="test")
+    helper = UserFactory(is_staff=True)  # staff, but no permission on IP blocks
+    client.force_login(helper)
+
+    listed = client.get("/admin/security/ipblock/")
+    client.post(
+        "/admin/security/ipblock/", {"action": "lift_blocks", "_selected_action": [block.pk]}
+    )
+
+    assert listed.status_code == 403
+    block.refresh_from_db()
+    assert block.lifted_at is None
