@@ -45,7 +45,11 @@ PURGE_BATCH_SIZE = 500
 
 @transaction.atomic
 def email_verify(*, token: str) -> User:
-    """Mark the address in the token verified (and switch to it, for an email change)."""
+    """Mark the address in the token verified (and switch to it, for an email change).
+
+    An account that has never been verified and is pending (a registration into a
+    tenant that admits members by email domain) becomes active: its address is proven.
+    """
     user = email_tokens.email_verification_user(token)
     if user is None:
         raise ValidationFailed(
@@ -58,6 +62,7 @@ def email_verify(*, token: str) -> User:
             raise Conflict("That email address is taken.", code="USER_EXISTS")
         changes["email"] = {"before": user.email, "after": user.pending_email}
         user.email, user.pending_email = user.pending_email, ""
+    activates = not user.is_verified and user.status == User.Status.PENDING
     user.is_verified = True
     user.save(update_fields=["email", "pending_email", "is_verified", "updated_at"])
     audit_record(
@@ -67,6 +72,10 @@ def email_verify(*, token: str) -> User:
         target=user,
         changes=changes,
     )
+    if activates:
+        user_status_set(
+            user=user, status=User.Status.ACTIVE, actor=user, reason="email address verified"
+        )
     return user
 
 

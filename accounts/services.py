@@ -29,7 +29,12 @@ from security import ratelimits
 from security.audit import audit_record, field_changes, snapshot
 from security.lockout import locked_error, user_locked_until
 from security.models import ActorKind
-from tenants.selectors import registration_allowed, tenant_get_active, tenant_settings
+from tenants.selectors import (
+    membership_rests_on_email_domain,
+    registration_allowed,
+    tenant_get_active,
+    tenant_settings,
+)
 
 logger = structlog.get_logger(__name__)
 
@@ -122,11 +127,17 @@ def user_register(
     tenant_id: int | None = None,
 ) -> Registration:
     """Create an ordinary account through self-registration, with its primary API key
-    and its credit account."""
+    and its credit account.
+
+    A tenant that admits members by email domain gets them only once the address is
+    proven: the account starts `pending` and verifying the address activates it; with
+    EMAIL_VERIFICATION_ENABLED off nothing could prove it, so the registration is refused.
+    """
     if not settings.USER_REGISTRATION_ENABLED:
         raise Forbidden("Registration is closed.", code="REGISTRATION_DISABLED")
     email = email.strip().lower()
     tenant, role = None, _default_role()
+    status = User.Status.ACTIVE
     if tenant_id is not None:
         tenant = tenant_get_active(tenant_id=tenant_id)
         if tenant is None:
@@ -136,6 +147,14 @@ def user_register(
                 "This organisation does not take self-registration for this address.",
                 code="TENANT_REGISTRATION_CLOSED",
             )
+        if membership_rests_on_email_domain(tenant):
+            if not settings.EMAIL_VERIFICATION_ENABLED:
+                raise Forbidden(
+                    "This organisation admits members by email domain, which only a "
+                    "verified address proves; email verification is off here.",
+                    code="EMAIL_VERIFICATION_REQUIRED",
+                )
+            status = User.Status.PENDING
         default_role = tenant_settings(tenant)["default_role"]
         role = (
             Role.objects.filter(name=default_role, tenant=tenant).first()
@@ -153,6 +172,7 @@ def user_register(
         hobbies=hobbies,
         tenant=tenant,
         role=role,
+        status=status,
         is_verified=not settings.EMAIL_VERIFICATION_ENABLED,
     )
     password_check_policy(password, user=user)

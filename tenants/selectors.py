@@ -27,3 +27,9 @@ def registration_allowed(tenant: Tenant, email: str) -> bool:
         return False
     domains = options["allowed_email_domains"]
     return not domains or email.rsplit("@", 1)[-1].lower() in domains
+
+
+def membership_rests_on_email_domain(tenant: Tenant) -> bool:
+    """Whether this tenant admits self-registered members by their email domain, which
+    only a verified address proves."""
+    return bool(tenant_settings(tenant)["allowed_email_domains"])

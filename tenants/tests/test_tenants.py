@@ -296,15 +296,57 @@ def test_registration_into_a_closed_tenant_is_403(api_client, world):
     assert_envelope(_register(api_client, world.tenant_a), 403, "TENANT_REGISTRATION_CLOSED")
 
 
-def test_registration_checks_allowed_email_domains(api_client, world):
-    world.tenant_a.settings = {"self_registration": True, "allowed_email_domains": ["acme.example"]}
-    world.tenant_a.save()
+def _open_to_domain(tenant) -> None:
+    tenant.settings = {"self_registration": True, "allowed_email_domains": ["acme.example"]}
+    tenant.save()
+
+
+def test_registration_checks_allowed_email_domains(api_client, world, settings):
+    settings.EMAIL_VERIFICATION_ENABLED = True
+    _open_to_domain(world.tenant_a)
 
     refused = _register(api_client, world.tenant_a, "joiner@gmail.example")
     accepted = _register(api_client, world.tenant_a, "joiner@acme.example")
 
     assert_envelope(refused, 403, "TENANT_REGISTRATION_CLOSED")
     assert accepted.status_code == 201
+
+
+def test_a_domain_member_is_pending_until_the_address_is_verified(
+    api_client, world, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_VERIFICATION_ENABLED = True
+    _open_to_domain(world.tenant_a)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        registered = _register(api_client, world.tenant_a, "ceo@acme.example")
+    joined = User.objects.get(username="joiner")
+    key = {"HTTP_X_API_KEY": apikey_regenerate_primary(user=joined).clear}
+    before = api_client.post(
+        LOGIN_URL, {"email": "ceo@acme.example", "password": "SecurePass123"}, format="json"
+    )
+    key_before = api_client.get("/api/v1/users/me/credits", **key)
+    token = max((line for line in mailoutbox[0].body.splitlines() if " " not in line), key=len)
+    verified = api_client.post("/api/v1/auth/verify-email", {"token": token}, format="json")
+
+    assert registered.status_code == 201
+    assert_envelope(before, 403, "ACCOUNT_PENDING")
+    assert key_before.status_code == 401
+    assert verified.status_code == 200
+    joined.refresh_from_db()
+    assert (joined.status, joined.tenant_id) == ("active", world.tenant_a.pk)
+    assert login(api_client, "joiner")["access_token"]
+    assert api_client.get("/api/v1/users/me/credits", **key).status_code == 200
+    assert AuditLog.objects.filter(action="user.status_change", target_id=str(joined.pk)).exists()
+
+
+def test_a_domain_tenant_takes_no_registration_that_cannot_be_verified(api_client, world):
+    _open_to_domain(world.tenant_a)
+
+    response = _register(api_client, world.tenant_a, "ceo@acme.example")
+
+    assert_envelope(response, 403, "EMAIL_VERIFICATION_REQUIRED")
+    assert not User.objects.filter(username="joiner").exists()
 
 
 def test_login_with_another_tenant_id_is_401(api_client, world):
