@@ -216,7 +216,11 @@ class LoginSessionAdmin(AllOrNothingModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    @admin.action(description="Revoke selected sessions")
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        # The page is read-only, so revoking needs the change permission it hides.
+        return request.user.has_perm("accounts.change_loginsession")
+
+    @admin.action(description="Revoke selected sessions", permissions=["revoke"])
     def revoke_sessions(self, request: HttpRequest, queryset: QuerySet) -> None:
         revoked = sessions_revoke_each(
             queryset.values_list("pk", flat=True),

@@ -133,7 +133,11 @@ class AccessAttemptAdmin(AxesAccessAttemptAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    @admin.action(description="Unlock the selected accounts")
+    def has_unlock_permission(self, request: HttpRequest) -> bool:
+        # Seeing failures (view) is not lifting them: unlocking needs the change permission.
+        return request.user.has_perm("axes.change_accessattempt")
+
+    @admin.action(description="Unlock the selected accounts", permissions=["unlock"])
     def unlock_accounts(self, request: HttpRequest, queryset: QuerySet) -> None:
         identifiers = set(queryset.values_list("username", flat=True))
         for identifier in identifiers:

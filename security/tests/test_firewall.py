@@ -2,6 +2,9 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
@@ -285,3 +288,43 @@ def test_a_staff_member_without_the_permission_cannot_lift_blocks_in_the_admin(c
     assert listed.status_code == 403
     block.refresh_from_db()
     assert block.lifted_at is None
+
+
+def test_staff_who_may_only_view_sessions_and_lockouts_cannot_revoke_or_unlock(client, db):
+    from django.contrib.auth.models import Permission as DjangoPermission
+
+    from accounts.models import LoginSession
+    from accounts.sessions import ClientInfo, session_start
+    from security.lockout import account_locked_until
+
+    victim = UserFactory()
+    session_id = session_start(user=victim, client=ClientInfo("198.51.100.1", "test")).session_id
+    for _ in range(settings.MAX_FAILED_LOGIN_ATTEMPTS):
+        # From another address than the staff member's, whom a block would stop.
+        Client(REMOTE_ADDR="203.0.113.50").post(
+            "/api/v1/auth/login",
+            {"username": victim.username, "password": "wrong-password"},
+            content_type="application/json",
+        )
+    assert account_locked_until(victim.username) is not None
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(
+        *DjangoPermission.objects.filter(codename__in=["view_loginsession", "view_accessattempt"])
+    )
+    client.force_login(viewer)
+
+    sessions_page = client.get("/admin/accounts/loginsession/")
+    client.post(
+        "/admin/accounts/loginsession/",
+        {"action": "revoke_sessions", "_selected_action": [session_id]},
+    )
+    attempts = AccessAttempt.objects.values_list("pk", flat=True)
+    client.post(
+        "/admin/axes/accessattempt/",
+        {"action": "unlock_accounts", "_selected_action": list(attempts)},
+    )
+
+    assert sessions_page.status_code == 200
+    assert "revoke_sessions" not in sessions_page.content.decode()
+    assert LoginSession.objects.get(pk=session_id).revoked_at is None
+    assert account_locked_until(victim.username) is not None
