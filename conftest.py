@@ -99,6 +99,17 @@ def _service_baseline(request: pytest.FixtureRequest, settings) -> Iterator[None
 
 
 @pytest.fixture
+def send_mail_now(django_capture_on_commit_callbacks):
+    """Run on-commit callbacks (the email tasks) as a committing request would."""
+
+    def run(action):
+        with django_capture_on_commit_callbacks(execute=True):
+            return action()
+
+    return run
+
+
+@pytest.fixture
 def api_client():
     from rest_framework.test import APIClient
 

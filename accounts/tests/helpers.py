@@ -47,3 +47,8 @@ def assert_envelope(response, status: int, code: str | None = None) -> dict:
     if code is not None:
         assert body["error_code"] == code, body
     return body
+
+
+def token_in(mail) -> str:
+    """The token line of an account email (one long word on a line of its own)."""
+    return max((line for line in mail.body.splitlines() if " " not in line), key=len)

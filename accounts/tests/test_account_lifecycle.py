@@ -8,27 +8,19 @@ from django.utils import timezone
 from accounts.models import LoginSession, User
 from accounts.tasks import purge_deleted_accounts, purge_login_sessions
 from accounts.tests.factories import UserFactory
-from accounts.tests.helpers import LOGIN_URL, ME_URL, REGISTER_URL, assert_envelope, bearer, login
+from accounts.tests.helpers import (
+    LOGIN_URL,
+    ME_URL,
+    REGISTER_URL,
+    assert_envelope,
+    bearer,
+    login,
+    token_in,
+)
 from messagelog.models import MessageLog
 from security.models import AuditLog
 
 PASSWORD = "SecurePass123"
-
-
-def token_in(mail) -> str:
-    """The token line of an account email (one long word on a line of its own)."""
-    return max((line for line in mail.body.splitlines() if " " not in line), key=len)
-
-
-@pytest.fixture
-def send_mail_now(django_capture_on_commit_callbacks):
-    """Run on-commit callbacks (the email tasks) as a committing request would."""
-
-    def run(action):
-        with django_capture_on_commit_callbacks(execute=True):
-            return action()
-
-    return run
 
 
 # ----- sessions API -------------------------------------------------------------------

@@ -25,15 +25,6 @@ CREDITS_URL = "/api/v1/users/me/credits"
 
 
 @pytest.fixture
-def send_mail_now(django_capture_on_commit_callbacks):
-    def run(action):
-        with django_capture_on_commit_callbacks(execute=True):
-            return action()
-
-    return run
-
-
-@pytest.fixture
 def admin_client(client, db):
     admin = User.objects.create_superuser(
         username="boss", email="boss@example.com", password="BossPass12345"
