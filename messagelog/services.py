@@ -50,6 +50,15 @@ class Conversation:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _storable(message: dict[str, Any]) -> dict[str, Any]:
+    """The message as the log stores it: PostgreSQL's jsonb holds no NUL, so an answer
+    that carried one (prompts never do: the parser refuses them) keeps U+FFFD there."""
+    return {
+        name: value.replace("\x00", "\ufffd") if isinstance(value, str) else value
+        for name, value in message.items()
+    }
+
+
 def _entry(conversation: Conversation) -> dict[str, Any]:
     return {
         "id": uuid.uuid4().hex,
@@ -60,7 +69,7 @@ def _entry(conversation: Conversation) -> dict[str, Any]:
         "model": conversation.model[: MessageLog._meta.get_field("model").max_length],
         "messages": {
             "request": conversation.request_messages,
-            "response": conversation.response_message,
+            "response": _storable(conversation.response_message),
         },
         "research_enabled": conversation.research_enabled,
         "r_type": conversation.r_type,

@@ -271,16 +271,22 @@ def test_an_unexpected_failure_still_refunds_the_credit(keyed, monkeypatch):
     assert not logged().exists()
 
 
-def test_an_answer_the_log_cannot_store_is_still_served(api_client, keyed, upstream, monkeypatch):
+@pytest.mark.parametrize("direct", [True, False], ids=["written-directly", "queued"])
+def test_an_answer_holding_nul_is_served_and_logged(
+    api_client, keyed, upstream, monkeypatch, direct
+):
     user, auth = keyed
     upstream.mode = "nul"
-    monkeypatch.setattr("messagelog.services.message_queue", lambda: None)  # written directly
+    if direct:
+        monkeypatch.setattr("messagelog.services.message_queue", lambda: None)
 
     response = api_client.post(COMPLETIONS, PROMPT, format="json", **auth)
 
     assert response.status_code == 200
     assert response.json()["choices"][0]["message"]["content"] == "From\x00upstream"
     assert _limit(user) == 9
+    entry = logged().get()
+    assert entry.messages["response"]["content"] == "From\ufffdupstream"
 
 
 @pytest.mark.parametrize("bad", ["\\u0000", "\\udfff"], ids=["nul", "lone-surrogate"])
