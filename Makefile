@@ -31,7 +31,7 @@ run: $(RUNTIME_STAMP) migrate
 
 ## Without SECRET_KEY: make random signing keys once, kept in var/secret-keys.env (0600)
 keys: $(RUNTIME_STAMP)
-	$(BIN)/python -m config.signing_keys
+	$(BIN)/python -m core.signing_keys
 
 migrate: $(RUNTIME_STAMP) keys
 	$(BIN)/python manage.py migrate --noinput
@@ -44,6 +44,7 @@ test: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 format: $(DEV_STAMP)

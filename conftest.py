@@ -91,7 +91,7 @@ def _service_baseline(request: pytest.FixtureRequest, settings) -> Iterator[None
     request.getfixturevalue(database_fixture)
     from accounts.models import Role
     from accounts.roles import ensure_builtin_roles
-    from config.tests.cache import clear_cache
+    from core.tests.cache import clear_cache
 
     ensure_builtin_roles(Role)
     clear_cache()

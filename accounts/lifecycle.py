@@ -30,7 +30,7 @@ from accounts.services import (
     user_status_set,
 )
 from accounts.sessions import forget_cached_users, sessions_revoke_each
-from config.errors import Conflict, ValidationFailed
+from core.errors import Conflict, ValidationFailed
 from messagelog import services as message_log
 from security.audit import audit_record
 from security.models import ActorKind, AuditLog

@@ -17,7 +17,7 @@ from accounts import mfa
 from accounts.models import User
 from accounts.sessions import ClientInfo, account_status_error, session_start
 from accounts.tokens import TokenPair
-from config.errors import AuthenticationError, Forbidden
+from core.errors import AuthenticationError, Forbidden
 from security.lockout import account_locked_until, locked_error, lockout_error_for
 
 logger = structlog.get_logger(__name__)

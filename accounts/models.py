@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.managers import UserManager
 from accounts.preferences import validate_preferences
 from accounts.roles import BuiltinRole
-from config.models import TimeStampedModel
+from core.models import TimeStampedModel
 
 username_validator = RegexValidator(
     regex=r"^[A-Za-z0-9_-]{3,50}$",

@@ -8,7 +8,7 @@ import json
 
 from django.core.exceptions import ValidationError
 
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 MAX_DEPTH = 5  # the object itself is level 1
 MAX_BYTES = 16 * 1024  # serialised as compact UTF-8 JSON

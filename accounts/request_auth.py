@@ -5,7 +5,7 @@ the token names: the cached state of a live session carries its owner's id, and
 the database fallback reads the row's owner. For a token's session id and user id
 it reads, in one `get_many`, the session's cached state, its "seen recently" marker
 and the cached user, from this process's copies of those cache keys
-(config.cache_mirror: Redis invalidates a copy the moment its key changes) or,
+(core.cache_mirror: Redis invalidates a copy the moment its key changes) or,
 without copies, from the cache in one round trip. Misses fall back to the database
 and refill the cache with `add`, which never overwrites a revocation tombstone.
 Saving or deleting a user drops its cached copy (`accounts.signals`).
@@ -24,7 +24,7 @@ from accounts.sessions import (
     user_cache_key,
 )
 from accounts.tokens import user_id_from_claim
-from config import cache_mirror
+from core import cache_mirror
 
 SESSION_STATE_CACHE_SECONDS = 300
 USER_CACHE_SECONDS = 60

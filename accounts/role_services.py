@@ -7,7 +7,7 @@ from django.db import transaction
 from accounts import authz
 from accounts.models import Role, User
 from accounts.roles import Permission
-from config.errors import Conflict, Forbidden, ValidationFailed
+from core.errors import Conflict, Forbidden, ValidationFailed
 from security.audit import audit_record, field_changes
 
 PERMISSION_PATTERN = re.compile(r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_*]*$")

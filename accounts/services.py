@@ -1,7 +1,7 @@
 """Writes to accounts: registration, profile, password, status.
 
 Every function validates, writes in one transaction and raises a domain error
-from `config.errors` that the API renders; views, admin and commands call these.
+from `core.errors` that the API renders; views, admin and commands call these.
 """
 
 from dataclasses import dataclass
@@ -23,7 +23,7 @@ from accounts.selectors import user_email_taken, user_username_taken
 from accounts.sessions import ClientInfo, session_start, sessions_revoke_for_user
 from accounts.tokens import TokenPair
 from apikeys.services import apikey_regenerate_primary, revoke_all_for_user
-from config.errors import Conflict, Forbidden, ValidationFailed
+from core.errors import Conflict, Forbidden, ValidationFailed
 from credits.services import account_for
 from security import ratelimits
 from security.audit import audit_record, field_changes, snapshot

@@ -25,8 +25,8 @@ from accounts.tokens import (
     token_pair_for_session,
     user_id_from_claim,
 )
-from config.cache_writes import delete_many_or_fail, set_many_or_fail
-from config.errors import AuthenticationError, Forbidden
+from core.cache_writes import delete_many_or_fail, set_many_or_fail
+from core.errors import AuthenticationError, Forbidden
 from security.audit import audit_record
 from security.models import ActorKind
 

@@ -13,7 +13,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.models import LoginSession, User
-from config.errors import AuthenticationError
+from core.errors import AuthenticationError
 
 SESSION_CLAIM = "sid"
 MFA_CLAIM = "mfa"

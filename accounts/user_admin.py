@@ -19,7 +19,7 @@ from accounts.services import (
     password_check_policy,
     user_status_set,
 )
-from config.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from security.audit import audit_record, field_changes, snapshot
 from tenants.models import Tenant
 

@@ -12,7 +12,7 @@ from accounts import authz
 from accounts.roles import Permission
 from apikeys import services
 from apikeys.models import APIKey
-from config.openapi import error_responses, results_list
+from core.openapi import error_responses, results_list
 from security import ratelimits
 
 CLEAR_KEY_NOTE = (

@@ -21,9 +21,9 @@ from accounts.models import User
 from accounts.request_auth import user_load
 from accounts.sessions import user_cache_key
 from apikeys.models import APIKey
-from config import cache_mirror
-from config.cache_writes import set_many_or_fail
-from config.errors import Conflict, NotFound, ValidationFailed
+from core import cache_mirror
+from core.cache_writes import set_many_or_fail
+from core.errors import Conflict, NotFound, ValidationFailed
 from security.audit import audit_record
 
 KEY_PREFIX = "pe-"
@@ -265,7 +265,7 @@ _OWNER_MEMO_SIZE = 10_000
 def apikey_authenticate(clear: str) -> tuple[KeyIdentity, User] | None:
     """The identity and owner of a presented key, or None when it is unknown, revoked
     or expired. Warm, it costs no round trip: key state, "used recently" marker and
-    owner are read in one `get_many` from this process's copies (config.cache_mirror),
+    owner are read in one `get_many` from this process's copies (core.cache_mirror),
     or from the cache in one round trip when there are none."""
     if not clear.startswith(KEY_PREFIX) or len(clear) != 35:
         return None

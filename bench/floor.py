@@ -2,7 +2,7 @@
 
 A warm metered completion waits on one PostgreSQL round trip (the credit
 `UPDATE`, committed). Its key check reads the process's copies of the cache keys
-(config.cache_mirror), so the Redis `MGET` it would otherwise make is timed for
+(core.cache_mirror), so the Redis `MGET` it would otherwise make is timed for
 reference and counted zero times; its message-log entry is pushed by the relay
 thread, one push for all the entries gathered meanwhile, so it is not a round trip
 of its own. Timing each one from Python, with the CPU it costs the client and the

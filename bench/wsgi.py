@@ -16,6 +16,6 @@ settings.ROOT_URLCONF = "bench.urls"
 
 application = get_wsgi_application()
 
-from config.warmup import warm_up_and_freeze  # noqa: E402 - needs the app loaded
+from core.warmup import warm_up_and_freeze  # noqa: E402 - needs the app loaded
 
 warm_up_and_freeze()

@@ -15,9 +15,9 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from config import signing_keys
-from config.cache_breaker import connection_class_for
-from config.env_urls import database_url_from_env, redis_url_from_env
+from core import signing_keys
+from core.cache_breaker import connection_class_for
+from core.env_urls import database_url_from_env, redis_url_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -35,7 +35,7 @@ IS_PRODUCTION = ENVIRONMENT == "production"
 DEBUG = env.bool("DEBUG", default=False)
 
 # Signing keys: from the environment, else from the install's local key file
-# (config.signing_keys), made with random keys on first need except in production,
+# (core.signing_keys), made with random keys on first need except in production,
 # where `make run` or the operator provides it. An empty value counts as unset.
 SECRET_KEYS_FILE = signing_keys.keys_file_path(env)
 _configured_secret = env.str("SECRET_KEY", default="")
@@ -77,13 +77,14 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[]) or (
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "config.apps.ServiceAdminConfig",
+    "support.apps.ServiceAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_filters",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -94,6 +95,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "corsheaders",
     "axes",
+    "core",
     "tenants",
     "accounts",
     "apikeys",
@@ -106,13 +108,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    "config.middleware.RequestIDMiddleware",
-    "config.cache_headers.NoStoreApiMiddleware",
-    "config.middleware.ApiErrorEnvelopeMiddleware",
-    "config.middleware.RequestCharactersMiddleware",
+    "core.middleware.RequestIDMiddleware",
+    "core.cache_headers.NoStoreApiMiddleware",
+    "core.middleware.ApiErrorEnvelopeMiddleware",
+    "core.middleware.RequestCharactersMiddleware",
     "security.middleware.RequestContextMiddleware",
     "security.middleware.FirewallMiddleware",
-    "config.middleware.RequestSizeLimitMiddleware",
+    "core.middleware.RequestSizeLimitMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -124,7 +126,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
-    "config.middleware.AccessLogMiddleware",
+    "core.middleware.AccessLogMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -191,7 +193,7 @@ if REDIS_URL:
                 # the database (the source of truth) instead of failing the request.
                 "IGNORE_EXCEPTIONS": True,
                 # After one timeout the rest of the request, and the process for
-                # CACHE_OUTAGE_BACKOFF_SECONDS, skip Redis (config.cache_breaker).
+                # CACHE_OUTAGE_BACKOFF_SECONDS, skip Redis (core.cache_breaker).
                 "CONNECTION_POOL_KWARGS": {"connection_class": connection_class_for(REDIS_URL)},
             },
         }
@@ -211,7 +213,7 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 CACHE_OUTAGE_BACKOFF_SECONDS = env.float("CACHE_OUTAGE_BACKOFF_SECONDS", default=5.0)
 # How long a process may answer the authentication cache keys (API key and login
 # session state, the cached user) from its own copy. Redis invalidates a copy the
-# moment its key changes (config.cache_mirror); this only bounds a copy's age.
+# moment its key changes (core.cache_mirror); this only bounds a copy's age.
 # 0 turns the copies off: every request reads Redis.
 CACHE_MIRROR_SECONDS = env.float("CACHE_MIRROR_SECONDS", default=5.0)
 
@@ -377,7 +379,7 @@ RATELIMIT_API_KEY_CREATE = env.str("RATELIMIT_API_KEY_CREATE", default="20/h")
 
 IP_WHITELIST_ENABLED = env.bool("IP_WHITELIST_ENABLED", default=False)
 # Who may read /api/v1/health/detailed and /metrics without a platform admin's token
-# (config.monitoring): addresses or CIDR networks, e.g. a Prometheus network.
+# (support.monitoring): addresses or CIDR networks, e.g. a Prometheus network.
 MONITORING_ALLOWED_IPS = env.list("MONITORING_ALLOWED_IPS", default=["127.0.0.1", "::1"])
 try:
     for _network in MONITORING_ALLOWED_IPS:
@@ -437,10 +439,10 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["config.parsers.SafeJSONParser"],
-    "DEFAULT_METADATA_CLASS": "config.metadata.ViewMetadata",
-    "DEFAULT_SCHEMA_CLASS": "config.openapi.EnvelopeAutoSchema",
-    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.SafeJSONParser"],
+    "DEFAULT_METADATA_CLASS": "core.metadata.ViewMetadata",
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.EnvelopeAutoSchema",
+    "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -458,7 +460,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "PREPROCESSING_HOOKS": ["config.openapi.strip_optional_trailing_slash"],
+    "PREPROCESSING_HOOKS": ["core.openapi.strip_optional_trailing_slash"],
     "ENUM_NAME_OVERRIDES": {
         "UserStatusEnum": "accounts.models.User.Status",
         "ManageableStatusEnum": "accounts.api.serializers.MANAGEABLE_STATUS_CHOICES",
@@ -481,8 +483,8 @@ if SMTP_HOST:
     EMAIL_HOST_PASSWORD = env.str("SMTP_PASSWORD", default="")
     EMAIL_USE_TLS = env.bool("SMTP_USE_TLS", default=True)
 else:
-    # The emails carry tokens: kept in a private directory, never printed (config.mail).
-    EMAIL_BACKEND = "config.mail.LocalMailboxBackend"
+    # The emails carry tokens: kept in a private directory, never printed (core.mail).
+    EMAIL_BACKEND = "core.mail.LocalMailboxBackend"
     EMAIL_FILE_PATH = str(BASE_DIR / (env.str("EMAIL_FILE_PATH", default="") or "var/mail"))
 DEFAULT_FROM_EMAIL = env.str("FROM_EMAIL", default="noreply@example.com")
 
@@ -529,7 +531,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "structured": {
-            "()": "config.logging.build_formatter",
+            "()": "core.logging.build_formatter",
             "log_format": LOG_FORMAT,
         },
     },

@@ -10,10 +10,10 @@ from rest_framework.routers import SimpleRouter
 from accounts.api import admin_panel_views
 from accounts.api.admin_views import RoleViewSet, UserAdminViewSet
 from apikeys.api import APIKeyViewSet, ProductAPIKeyRegenerateView, ProductAPIKeyView
-from config import health
-from config.monitoring import MetricsView
 from credits.api import MyCreditsView, UserCreditsView
 from gateway.api import BatchView, CompletionView
+from support import health
+from support.monitoring import MetricsView
 from tenants.api.views import TenantViewSet
 
 router = SimpleRouter()
@@ -61,4 +61,4 @@ urlpatterns = [
     path("metrics", MetricsView.as_view(), name="prometheus-metrics"),
 ]
 
-handler500 = "config.middleware.server_error"
+handler500 = "core.middleware.server_error"

@@ -6,6 +6,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 application = get_wsgi_application()
 
-from config.warmup import warm_up_and_freeze  # noqa: E402 - needs the app loaded
+from core.warmup import warm_up_and_freeze  # noqa: E402 - needs the app loaded
 
 warm_up_and_freeze()

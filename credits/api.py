@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from accounts import authz
 from accounts.roles import Permission
 from apikeys.permissions import key_allows
-from config.openapi import error_responses
+from core.openapi import error_responses
 from credits import services
 
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts import authz
 from accounts.models import User
 from accounts.roles import Permission
-from config.errors import Forbidden, ServiceError, ValidationFailed
+from core.errors import Forbidden, ServiceError, ValidationFailed
 from credits.models import CreditAccount, CreditLedgerEntry, CreditResetRun
 from security.audit import audit_record
 from tenants.selectors import tenant_settings

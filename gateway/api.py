@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from accounts import authz
 from accounts.roles import Permission
 from apikeys.permissions import key_allows
-from config.openapi import error_responses
+from core.openapi import error_responses
 from gateway import services
 from gateway.prompts import prompt_from, prompts_from
 from gateway.schema import BatchRequestSerializer, CompletionRequestSerializer

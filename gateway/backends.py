@@ -8,7 +8,7 @@ from typing import Protocol
 import httpx
 from django.conf import settings
 
-from config.errors import ServiceError
+from core.errors import ServiceError
 
 
 class BackendFailed(ServiceError):

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 ROLES = ("assistant", "system", "user")
 MAX_MESSAGES = 100

@@ -8,9 +8,10 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
-from config.errors import ServiceError
-from config.forms import BoundedJSONFormField
+from core.errors import ServiceError
+from core.forms import BoundedJSONFormField
 from security.audit import audit_record, field_changes
+from security.models import admin_page_action
 
 
 def _say_nothing_changed(model_admin, request: HttpRequest, error: ServiceError) -> None:
@@ -79,7 +80,7 @@ class AuditedModelAdmin(AllOrNothingModelAdmin):
     """Writes an audit row, in the admin's transaction, for every add, change and delete."""
 
     def _action(self, verb: str) -> str:
-        return f"admin.{self.model._meta.model_name}.{verb}"
+        return admin_page_action(self.model._meta.model_name, verb)
 
     def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
         fields = list(form.changed_data)

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from config.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from security.audit import audit_record
 from security.models import IPAllowlistEntry
 

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from config.errors import NotFound
+from core.errors import NotFound
 from security.audit import audit_record
 from security.client_ip import ip_limit_key
 from security.events import security_event_record

@@ -18,8 +18,8 @@ from django.db.models import Max, Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
-from config.envelope import error_body
-from config.errors import Locked
+from core.envelope import error_body
+from core.errors import Locked
 from security.audit import audit_record
 from security.events import security_event_record
 from security.models import SecurityEvent, Severity

@@ -6,18 +6,15 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from config.envelope import error_response
-from config.errors import ServiceError
-from config.middleware import is_api_path
+from core.envelope import error_response
+from core.errors import ServiceError
+from core.middleware import UNMETERED_PATH_PREFIXES, is_api_path
 from security.client_ip import client_ip
 from security.context import RequestContext, reset_context, set_context
 from security.firewall import REQUEST_BUDGET, ip_blocked_until
 from security.ratelimits import enforce
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
-
-# Probes and scrapers are not clients: they are never throttled.
-UNMETERED_PATH_PREFIXES = ("/health", "/api/v1/health", "/metrics")
 
 
 class RequestContextMiddleware:

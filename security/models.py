@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from config.models import TimeStampedModel
+from core.models import TimeStampedModel
 
 
 class ActorKind(models.TextChoices):
@@ -15,6 +15,66 @@ class ActorKind(models.TextChoices):
     API_KEY = "api_key", "API key"
     SYSTEM = "system", "System"
     ANONYMOUS = "anonymous", "Anonymous"
+
+
+class AuditAction(models.TextChoices):
+    """Every action the audit trail records; the value is what the row stores.
+
+    Changes made through the Django admin's own forms are recorded as
+    `admin.<model>.<create|update|delete|change>` (see `admin_page_action`).
+    """
+
+    ACCOUNT_UNLOCK = "account.unlock", "Account: unlock"
+    API_KEY_CREATE = "api_key.create", "API key: create"
+    API_KEY_REGENERATE = "api_key.regenerate", "API key: regenerate"
+    API_KEY_REVOKE = "api_key.revoke", "API key: revoke"
+    API_KEY_ROTATE = "api_key.rotate", "API key: rotate"
+    CREDITS_CHANGE = "credits.change", "Credits: change"
+    IP_BLOCK = "ip.block", "IP: block"
+    IP_UNBLOCK = "ip.unblock", "IP: unblock"
+    IP_ALLOWLIST_CREATE = "ip_allowlist.create", "IP allowlist: create"
+    IP_ALLOWLIST_DELETE = "ip_allowlist.delete", "IP allowlist: delete"
+    MFA_DISABLED = "mfa.disabled", "MFA: disabled"
+    MFA_ENABLED = "mfa.enabled", "MFA: enabled"
+    MFA_RECOVERY_CODES_REGENERATED = (
+        "mfa.recovery_codes_regenerated",
+        "MFA: recovery codes regenerated",
+    )
+    MFA_RESET_BY_STAFF = "mfa.reset_by_staff", "MFA: reset by staff"
+    MFA_SETUP_STARTED = "mfa.setup_started", "MFA: setup started"
+    MFA_VERIFIED = "mfa.verified", "MFA: verified"
+    ROLE_CREATE = "role.create", "Role: create"
+    ROLE_DELETE = "role.delete", "Role: delete"
+    ROLE_UPDATE = "role.update", "Role: update"
+    SESSION_REFRESH = "session.refresh", "Session: refresh"
+    SESSION_REVOKE = "session.revoke", "Session: revoke"
+    SESSION_REVOKE_ALL = "session.revoke_all", "Session: revoke all"
+    SESSION_START = "session.start", "Session: start"
+    TENANT_ACTIVATE = "tenant.activate", "Tenant: activate"
+    TENANT_CREATE = "tenant.create", "Tenant: create"
+    TENANT_DEACTIVATE = "tenant.deactivate", "Tenant: deactivate"
+    TENANT_UPDATE = "tenant.update", "Tenant: update"
+    USER_CREATE = "user.create", "User: create"
+    USER_DELETED = "user.deleted", "User: deleted"
+    USER_EMAIL_CHANGE_REQUESTED = "user.email_change_requested", "User: email change requested"
+    USER_EMAIL_CHANGED = "user.email_changed", "User: email changed"
+    USER_EMAIL_VERIFIED = "user.email_verified", "User: email verified"
+    USER_IMPORT = "user.import", "User: import"
+    USER_PASSWORD_CHANGE = "user.password_change", "User: password change"
+    USER_PASSWORD_RESET = "user.password_reset", "User: password reset"
+    USER_PASSWORD_SET_BY_STAFF = "user.password_set_by_staff", "User: password set by staff"
+    USER_PROFILE_UPDATE = "user.profile_update", "User: profile update"
+    USER_PURGED = "user.purged", "User: purged"
+    USER_RECOVERED = "user.recovered", "User: recovered"
+    USER_REGISTER = "user.register", "User: register"
+    USER_ROLE_ASSIGN = "user.role_assign", "User: role assign"
+    USER_STATUS_CHANGE = "user.status_change", "User: status change"
+    USER_UPDATE = "user.update", "User: update"
+
+
+def admin_page_action(model_name: str, verb: str) -> str:
+    """The action of a change made on an admin page, e.g. `admin.tenant.update`."""
+    return f"admin.{model_name}.{verb}"
 
 
 class AuditLog(models.Model):

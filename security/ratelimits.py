@@ -14,7 +14,7 @@ import structlog
 from django.conf import settings
 from django_ratelimit.core import get_usage
 
-from config.errors import ServiceUnavailable, TooManyRequests
+from core.errors import ServiceUnavailable, TooManyRequests
 from security.client_ip import client_ip, ip_limit_key
 from security.events import security_event_record
 from security.models import SecurityEvent, Severity

@@ -7,7 +7,7 @@
   key carries no platform-admin power.
 
 `accounts.authz.is_platform_admin` asks them for every API view and service, the
-admin site for every page (`config.admin_site`). A request that breaks one is
+admin site for every page (`support.admin_site`). A request that breaks one is
 refused with 403 and the rule's code, and a security event; it is never quietly
 treated as an ordinary user's. Without a request (management commands, Celery
 tasks) nothing is asked: those are the operators' own paths.
@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from django.conf import settings
 
-from config.errors import ServiceError
+from core.errors import ServiceError
 from security.allowlist import ip_is_allowlisted
 from security.context import current_context
 from security.events import security_event_record

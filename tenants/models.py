@@ -1,6 +1,6 @@
 from django.db import models
 
-from config.models import TimeStampedModel
+from core.models import TimeStampedModel
 
 
 class Tenant(TimeStampedModel):

@@ -17,7 +17,7 @@ from accounts.models import LoginSession
 from accounts.selectors import login_sessions_active_for_user
 from accounts.sessions import session_revoke, sessions_revoke_each
 from accounts.tokens import SESSION_CLAIM
-from config.openapi import error_responses, results_list
+from core.openapi import error_responses, results_list
 from security import ratelimits
 
 GENERIC_LINK_ANSWER = "If an account matches, an email is on its way."

@@ -18,8 +18,8 @@ from rest_framework.response import Response
 from accounts import user_admin
 from accounts.api import serializers as s
 from accounts.api.admin_views import UserAdminViewSet
-from config.errors import ValidationFailed
-from config.openapi import error_responses
+from core.errors import ValidationFailed
+from core.openapi import error_responses
 from credits.api import CreditChangeSerializer, balance_body
 from credits.services import credits_set
 from security.api.views import AdminPanelViewSet

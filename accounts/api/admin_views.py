@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from accounts import authz, lifecycle, role_services, user_admin
 from accounts.api import serializers as s
 from accounts.selectors import user_statistics
-from config.openapi import error_responses, results_list
-from config.pagination import EnvelopePagination
+from core.openapi import error_responses, results_list
+from core.pagination import EnvelopePagination
 
 _READ_ERRORS = error_responses(400, 401, 404)
 _WRITE_ERRORS = error_responses(400, 401, 403, 404, 409)

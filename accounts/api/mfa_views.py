@@ -12,7 +12,7 @@ from accounts.client import client_info
 from accounts.login import complete_mfa_login
 from accounts.models import User
 from accounts.tokens import TokenPair
-from config.openapi import error_responses
+from core.openapi import error_responses
 from security import ratelimits
 
 TAG = "mfa"

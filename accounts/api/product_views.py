@@ -10,7 +10,7 @@ from accounts.api.mfa_views import MfaVerifyView
 from accounts.login import password_is_expired
 from accounts.models import User
 from accounts.tokens import TokenPair
-from config.openapi import error_responses
+from core.openapi import error_responses
 
 TAG = "v1 users"
 

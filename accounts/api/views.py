@@ -19,7 +19,7 @@ from accounts.login import login_with_password, password_is_expired
 from accounts.models import LoginSession, User
 from accounts.sessions import session_refresh, session_revoke
 from accounts.tokens import SESSION_CLAIM, TokenPair
-from config.openapi import error_responses
+from core.openapi import error_responses
 from security import ratelimits
 
 

@@ -18,7 +18,7 @@ from accounts.request_auth import user_for_access_token
 from accounts.sessions import session_revoke
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import LOGOUT_URL, ME_URL, REFRESH_URL, assert_envelope, bearer, login
-from config.tests.cache import clear_cache
+from core.tests.cache import clear_cache
 
 
 @pytest.fixture

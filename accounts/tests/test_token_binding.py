@@ -11,7 +11,7 @@ from django.conf import settings
 
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import ME_URL, REFRESH_URL, assert_envelope, bearer, login
-from config.tests.cache import clear_cache
+from core.tests.cache import clear_cache
 
 PROFILE_URLS = [ME_URL, "/v1/users/profile"]
 

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(scope="module")
 def schema(django_db_setup, django_db_blocker):
-    from config.tests.cache import clear_cache
+    from core.tests.cache import clear_cache
 
     with django_db_blocker.unblock():
         clear_cache()

@@ -1,8 +1,8 @@
 import environ
 import pytest
 
-from config.env_urls import database_url_from_env, redis_url_from_env
 from config.tests.settings_probe import run_django, setting_values
+from core.env_urls import database_url_from_env, redis_url_from_env
 
 STRONG = "k" * 30 + "Q7!x" * 10
 

@@ -13,7 +13,7 @@ from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import assert_envelope, bearer, login
 from accounts.tests.world import build_world
 from apikeys.services import apikey_regenerate_primary
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 from credits.models import CreditAccount, CreditLedgerEntry, CreditResetRun
 from credits.services import (
     CreditsExhausted,

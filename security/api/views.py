@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.permissions import IsPlatformAdmin
-from config.openapi import error_responses, results_list
-from config.pagination import EnvelopePagination
+from core.openapi import error_responses, results_list
+from core.pagination import EnvelopePagination
 from security import allowlist, firewall, lockout, selectors
 from security.api import serializers as s
 from security.events import security_event_record

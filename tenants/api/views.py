@@ -9,8 +9,8 @@ from rest_framework.response import Response
 
 from accounts import authz
 from accounts.api.serializers import UserSerializer, password_field
-from config.openapi import error_responses
-from config.pagination import EnvelopePagination
+from core.openapi import error_responses
+from core.pagination import EnvelopePagination
 from tenants import services
 from tenants.models import Tenant
 from tenants.selectors import tenant_settings

@@ -2,7 +2,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 from credits.services import daily_reset
 
 

@@ -9,8 +9,8 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from config.envelope import error_body
-from config.errors import ServiceError, outage_error
+from core.envelope import error_body
+from core.errors import ServiceError, outage_error
 
 logger = structlog.get_logger(__name__)
 

@@ -7,7 +7,7 @@ its owner only. The file is written in full under a temporary name and then link
 into place, which fails when the file already exists: processes starting at once
 all end up with the keys of whichever came first.
 
-`python -m config.signing_keys` creates the file unless the environment (or `.env`)
+`python -m core.signing_keys` creates the file unless the environment (or `.env`)
 sets SECRET_KEY; `make run` calls it first, whatever ENVIRONMENT says.
 """
 

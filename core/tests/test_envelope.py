@@ -61,7 +61,7 @@ def test_ten_megabyte_body_is_413_envelope(api_client, db):
 
 
 def test_unhandled_api_error_is_500_envelope_without_details(api_client, db, settings):
-    settings.ROOT_URLCONF = "config.tests.crash_urls"
+    settings.ROOT_URLCONF = "core.tests.crash_urls"
     api_client.raise_request_exception = False
 
     response = api_client.get("/api/v1/_crash")
@@ -72,7 +72,7 @@ def test_unhandled_api_error_is_500_envelope_without_details(api_client, db, set
 
 
 def test_unhandled_plain_view_error_is_500_envelope(api_client, db, settings):
-    settings.ROOT_URLCONF = "config.tests.crash_urls"
+    settings.ROOT_URLCONF = "core.tests.crash_urls"
     api_client.raise_request_exception = False
 
     assert_envelope(api_client.get("/v1/_crash_plain"), 500)

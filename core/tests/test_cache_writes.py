@@ -20,7 +20,7 @@ from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import ME_URL, REFRESH_URL, assert_envelope, bearer, login
 from apikeys.models import APIKey
 from apikeys.services import apikey_regenerate_primary, apikey_revoke
-from config.cache_writes import CacheWriteFailed
+from core.cache_writes import CacheWriteFailed
 from tenants.models import Tenant
 
 COMPLETIONS = "/v1/prompt/completions"

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.forms.fields import InvalidJSONInput
 from rest_framework.exceptions import ParseError
 
-from config.parsers import check_json_value, too_deep
+from core.parsers import check_json_value, too_deep
 
 
 class BoundedJSONFormField(forms.JSONField):

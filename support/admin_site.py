@@ -13,7 +13,7 @@ from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
-from config.envelope import error_response
+from core.envelope import error_response
 from security.client_ip import client_ip
 from security.context import credential_publish
 from security.staff import StaffRule, staff_address_refused, staff_refusal_record, staff_rule_broken

@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
-from security.middleware import UNMETERED_PATH_PREFIXES
+from core.middleware import UNMETERED_PATH_PREFIXES
 
 _DESCRIPTIONS = {
     400: "Validation failed or malformed body",

@@ -9,10 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.views import defaults
 from rest_framework.response import Response as DRFResponse
 
-from config.envelope import error_response
-from config.errors import outage_error
-from config.parsers import INVALID_CHARACTERS, has_bad_characters
-from config.request_id import HEADER, META_KEY, request_id_from_header
+from core.envelope import error_response
+from core.errors import outage_error
+from core.parsers import INVALID_CHARACTERS, has_bad_characters
+from core.request_id import HEADER, META_KEY, request_id_from_header
 
 logger = structlog.get_logger("access")
 error_logger = structlog.get_logger("errors")
@@ -43,6 +43,9 @@ _STATUS_CODES = {
     415: "UNSUPPORTED_MEDIA_TYPE",
     500: "INTERNAL_ERROR",
 }
+
+# Probes and scrapers are not clients: they are never throttled or metered.
+UNMETERED_PATH_PREFIXES = ("/health", "/api/v1/health", "/metrics")
 
 
 def is_api_path(path: str) -> bool:

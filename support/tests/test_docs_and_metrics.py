@@ -69,7 +69,7 @@ DOCUMENTED_OPERATIONS = [
 def schema(django_db_blocker):
     from rest_framework.test import APIClient
 
-    from config.tests.cache import clear_cache
+    from core.tests.cache import clear_cache
 
     with django_db_blocker.unblock():
         clear_cache()

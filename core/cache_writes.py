@@ -16,7 +16,7 @@ from django.db import transaction
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
-from config.errors import ServiceUnavailable
+from core.errors import ServiceUnavailable
 
 logger = structlog.get_logger(__name__)
 

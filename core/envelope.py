@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
-from config.request_id import current_request_id
+from core.request_id import current_request_id
 
 
 def error_body(

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 
 import django
+from celery import current_app as celery_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
@@ -23,10 +24,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config import cache_mirror
-from config.celery import app as celery_app
-from config.monitoring import MonitoringView
+from core import cache_mirror
 from messagelog.selectors import pipeline_state
+from support.monitoring import MonitoringView
 
 _STARTED = time.monotonic()
 
@@ -157,7 +157,7 @@ class LivenessView(HealthView):
 
 
 class DetailedHealthView(MonitoringView):
-    """Every dependency with its latency, plus version and uptime (config.monitoring)."""
+    """Every dependency with its latency, plus version and uptime (support.monitoring)."""
 
     @extend_schema(tags=["health"], responses={200: dict, 503: dict})
     def get(self, request: Request) -> Response:

@@ -12,7 +12,7 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 
-from config import cache_mirror
+from core import cache_mirror
 
 WAIT_SECONDS = 10
 

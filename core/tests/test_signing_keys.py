@@ -74,7 +74,7 @@ def test_production_runs_on_the_file_that_make_run_prepares(tmp_path):
     keys_file = tmp_path / "secret-keys.env"
     env = {"PATH": "/usr/bin:/bin", "SECRET_KEYS_FILE": str(keys_file)}
     prepared = subprocess.run(
-        [sys.executable, "-m", "config.signing_keys"],
+        [sys.executable, "-m", "core.signing_keys"],
         cwd=BASE_DIR,
         env={**env, "ENVIRONMENT": "production"},
         capture_output=True,

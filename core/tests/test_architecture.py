@@ -1,0 +1,145 @@
+"""The layout rules of docs/architecture.md, checked on the source itself.
+
+The import ladder is checked by `lint-imports` (pyproject.toml); these tests
+check what an import graph cannot see.
+"""
+
+import ast
+import inspect
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from core.error_catalog import DOCS_END, DOCS_START, duplicate_codes, error_codes, markdown_table
+from security.models import AuditAction
+
+ROOT = Path(settings.BASE_DIR)
+APPS = ("core", "security", "accounts", "tenants", "apikeys", "credits", "messagelog")
+APPS += ("gateway", "support", "config")
+
+
+def _source_files(*, only_api: bool = False) -> list[Path]:
+    files = []
+    for app in APPS:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            parts = path.relative_to(ROOT).parts
+            if "tests" in parts or "migrations" in parts:
+                continue
+            if only_api and "api" not in parts:
+                continue
+            files.append(path)
+    return files
+
+
+def _string_constants(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
+
+
+def _where(path: Path, line: int) -> str:
+    return f"{path.relative_to(ROOT)}:{line}"
+
+
+def test_error_code_table_in_docs_is_generated_from_the_enums():
+    text = (ROOT / "docs" / "api.md").read_text()
+    assert DOCS_START in text and DOCS_END in text
+    documented = text.split(DOCS_START, 1)[1].split(DOCS_END, 1)[0].strip()
+    assert documented == markdown_table(), "run `manage.py error_codes --write`"
+
+
+def test_error_codes_each_have_one_owner():
+    assert error_codes()
+    assert duplicate_codes() == []
+
+
+def test_error_codes_and_audit_actions_are_named_not_spelt_out():
+    declared = {member.value for member in error_codes()} | {action.value for action in AuditAction}
+    spelt_out = [
+        f"{_where(path, line)} {value!r}"
+        for path in _source_files()
+        if path.name != "errors.py" and path.relative_to(ROOT).as_posix() != "security/models.py"
+        for line, value in _string_constants(path)
+        if value in declared or (value.upper() in declared and value.islower() and "_" in value)
+    ]
+    assert spelt_out == []
+
+
+def _calls(path: Path) -> list[tuple[int, str]]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            found.append((node.lineno, name))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("call", "why"),
+    [
+        ("atomic", "a view opens no transaction: the service owns it"),
+        ("filter", "a view builds no queryset filter: a selector or FilterSet does"),
+        ("exclude", "a view builds no queryset filter: a selector or FilterSet does"),
+        ("has_perm", "a view checks no permission string: the authz function does"),
+    ],
+)
+def test_api_layer_leaves_the_work_to_services_and_selectors(call, why):
+    offenders = [
+        _where(path, line)
+        for path in _source_files(only_api=True)
+        for line, name in _calls(path)
+        if name == call
+    ]
+    assert offenders == [], why
+
+
+def _service_modules():
+    import importlib
+
+    for path in _source_files():
+        relative = path.relative_to(ROOT).with_suffix("")
+        parts = relative.parts
+        if "services" in parts or parts[-1] == "services":
+            yield importlib.import_module(".".join(p for p in parts if p != "__init__"))
+
+
+def test_services_take_the_actor_as_a_required_keyword():
+    loose = []
+    for module in _service_modules():
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if function.__module__ != module.__name__ or name.startswith("_"):
+                continue
+            parameter = inspect.signature(function).parameters.get("actor")
+            if parameter is None:
+                continue
+            if (
+                parameter.kind is not parameter.KEYWORD_ONLY
+                or parameter.default is not parameter.empty
+            ):
+                loose.append(f"{module.__name__}.{name}")
+    assert loose == []
+
+
+def test_domain_code_never_imports_the_api_layer():
+    offenders = []
+    for path in _source_files():
+        parts = path.relative_to(ROOT).parts
+        if "api" in parts or parts[0] == "config":
+            continue
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            offenders += [
+                f"{_where(path, node.lineno)} {name}" for name in names if ".api" in f".{name}."
+            ]
+    assert offenders == []
