@@ -33,7 +33,9 @@ run: $(RUNTIME_STAMP) migrate
 keys: $(RUNTIME_STAMP)
 	$(BIN)/python -m core.signing_keys
 
+## The embedded SQLite file lives in var/ (settings never make folders)
 migrate: $(RUNTIME_STAMP) keys
+	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
 
@@ -52,10 +54,10 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 
 ## Celery processes for the production set-up (needs CELERY_BROKER_URL)
-worker: $(RUNTIME_STAMP)
+worker: $(RUNTIME_STAMP) keys
 	$(BIN)/celery -A config worker --loglevel INFO
 
-beat: $(RUNTIME_STAMP)
+beat: $(RUNTIME_STAMP) keys
 	$(BIN)/celery -A config beat --loglevel INFO
 
 ## Throughput benchmarks on PostgreSQL + Redis; writes docs/BENCHMARKS.md
@@ -66,7 +68,7 @@ bench: $(DEV_STAMP)
 fuzz: $(DEV_STAMP)
 	$(BIN)/python fuzz/run.py
 
-schema: $(RUNTIME_STAMP)
+schema: $(RUNTIME_STAMP) keys
 	$(BIN)/python manage.py spectacular --validate --file var/openapi.yaml
 
 clean:

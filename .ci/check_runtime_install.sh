@@ -81,6 +81,7 @@ PY
 )"
 export DATABASE_URL
 
+"$BIN/python" -m core.signing_keys
 "$BIN/python" manage.py migrate --noinput --verbosity 0
 "$BIN/python" manage.py createcachetable
 "$BIN/python" manage.py collectstatic --noinput --verbosity 0

@@ -165,6 +165,7 @@ def prepare_state(args: argparse.Namespace, env: dict[str, str]) -> None:
     """A fresh, migrated database and an empty cache, so every run starts alike."""
     infra.recreate_database(args.database_url)
     infra.flush_redis(args.redis_url)
+    run_python(env, "-m", "core.signing_keys")
     run_python(env, "manage.py", "migrate", "--noinput", "--verbosity", "0")
 
 

@@ -1,7 +1,7 @@
 """Settings for the user-management service, read from the environment.
 
-Every variable the product documents name is read here with its documented
-default; `.env.example` lists them all. Two ways to run share this one module:
+Every documented variable is read here with its documented default;
+`.env.example` lists them all. Two ways to run share this one module:
 the embedded default (SQLite, database cache, inline Celery) and production
 (PostgreSQL via DATABASE_URL, Redis via REDIS_URL, a Celery broker).
 """
@@ -34,9 +34,9 @@ ENVIRONMENT = env.str("ENVIRONMENT", default="development")
 IS_PRODUCTION = ENVIRONMENT == "production"
 DEBUG = env.bool("DEBUG", default=False)
 
-# Signing keys: from the environment, else from the install's local key file
-# (core.signing_keys), made with random keys on first need except in production,
-# where `make run` or the operator provides it. An empty value counts as unset.
+# Signing keys: from the environment, else from the install's local key file, which
+# `make keys` (run by `make run`) fills with random keys once. Settings only read
+# it. An empty value counts as unset.
 SECRET_KEYS_FILE = signing_keys.keys_file_path(env)
 _configured_secret = env.str("SECRET_KEY", default="")
 _configured_jwt_secret = env.str("JWT_SECRET_KEY", default="")
@@ -55,7 +55,12 @@ elif IS_PRODUCTION:
             f"or the local key file {SECRET_KEYS_FILE} made by `make run` must exist."
         )
 else:
-    _local_keys = signing_keys.ensure_keys(SECRET_KEYS_FILE)
+    _local_keys = signing_keys.read_keys(SECRET_KEYS_FILE)
+    if _local_keys is None:
+        raise ImproperlyConfigured(
+            f"No signing keys: set SECRET_KEY and JWT_SECRET_KEY, or run `make keys` to make "
+            f"random ones in the local key file {SECRET_KEYS_FILE}."
+        )
 SECRET_KEY = _configured_secret or _local_keys["SECRET_KEY"]
 JWT_SECRET_KEY = _configured_jwt_secret or _local_keys["JWT_SECRET_KEY"]
 # Values published in documentation and examples: anyone can sign with them.
@@ -318,9 +323,6 @@ ACCOUNT_RECOVERY_DAYS = env.int("ACCOUNT_RECOVERY_DAYS", default=30)
 LOGIN_SESSION_RETENTION_DAYS = env.int("LOGIN_SESSION_RETENTION_DAYS", default=30)
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 
-SESSION_DURATION_HOURS = env.int("SESSION_DURATION_HOURS", default=24)
-ADMIN_SESSION_DURATION_HOURS = env.int("ADMIN_SESSION_DURATION_HOURS", default=24)
-SUPPORT_SESSION_DURATION_HOURS = env.int("SUPPORT_SESSION_DURATION_HOURS", default=12)
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=JWT_ACCESS_TOKEN_EXPIRE_MINUTES),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=JWT_REFRESH_TOKEN_EXPIRE_DAYS),
@@ -496,8 +498,8 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
+# Filled by `collectstatic` (`make run` and the image build run it).
 STATIC_ROOT = BASE_DIR / "var" / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -1,7 +1,7 @@
-"""Build connection URLs from the variables the product documents name.
+"""Build connection URLs from the documented variables.
 
-The documents describe the same connection three ways (a DATABASE_URL, POSTGRES_*
-parts, DATABASE_* parts); all three are accepted, the URL winning.
+The same connection can be given three ways (a DATABASE_URL, POSTGRES_* parts,
+DATABASE_* parts); all three are accepted, the URL winning.
 """
 
 import re
@@ -16,7 +16,10 @@ _DRIVER_SUFFIX = re.compile(r"^(?P<scheme>[a-z0-9]+)\+[a-z0-9_]+://")
 
 
 def database_url_from_env(env: environ.Env, *, default_sqlite_path: Path) -> str:
-    """Return one database URL from DATABASE_URL, the part variables, or SQLite."""
+    """Return one database URL from DATABASE_URL, the part variables, or SQLite.
+
+    The SQLite file's folder is made by `make migrate`, not here: settings only read.
+    """
     url = env.str("DATABASE_URL", default="")
     if url:
         return _DRIVER_SUFFIX.sub(lambda m: f"{m['scheme']}://", url)
@@ -29,7 +32,6 @@ def database_url_from_env(env: environ.Env, *, default_sqlite_path: Path) -> str
             port = env.int(f"{prefix}_PORT", default=5432)
             name = env.str(name_var, default="user_management")
             return f"postgres://{credentials}{host}:{port}/{name}"
-    default_sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{default_sqlite_path}"
 
 

@@ -118,7 +118,7 @@ class EnvelopeAutoSchema(AutoSchema):
 
 
 def strip_optional_trailing_slash(endpoints: list, **kwargs) -> list:
-    """Document every path without its trailing slash, the form the product documents use.
+    """Document every path without its trailing slash, the documented form.
 
     Every API route of this service matches with or without the slash.
     """

@@ -122,6 +122,8 @@ def server_environment(database_url: str) -> dict[str, str]:
         USER_REGISTRATION_ENABLED="true",
         EMAIL_VERIFICATION_ENABLED="false",
         CELERY_BROKER_URL="",
+        # Signing keys of the fuzz run's own, made by `python -m core.signing_keys`.
+        SECRET_KEYS_FILE=str(WORK_DIR / "secret-keys.env"),
         # Cheap hashes: the fuzzer logs in and sends passwords thousands of times.
         BCRYPT_ROUNDS="4",
         LOG_LEVEL="WARNING",
@@ -334,6 +336,9 @@ def main() -> int:
     shutil.rmtree(WORK_DIR, ignore_errors=True)
     WORK_DIR.mkdir(parents=True)
     environment = server_environment(fresh_database_url())
+    subprocess.run(
+        [sys.executable, "-m", "core.signing_keys"], cwd=ROOT, env=environment, check=True
+    )
     manage(environment, "migrate", "--noinput", "--verbosity", "0")
     manage(environment, "createcachetable")
     passed: list[str] = []

@@ -6,6 +6,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from core import signing_keys
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
@@ -14,14 +16,16 @@ def run_django(
 ) -> subprocess.CompletedProcess:
     """Run Python code after django.setup() in a child process with only `env` set.
 
-    Unless `env` names one, the child's local key file is in a directory of its
-    own, so neither this install's key file nor another probe's is seen.
+    Unless `env` names one, the child's local key file is made in a directory of
+    its own, so neither this install's key file nor another probe's is seen.
     """
     script = (
         "import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings';"
         f"django.setup();\n{code}"
     )
     with tempfile.TemporaryDirectory() as keys_dir:
+        if "SECRET_KEYS_FILE" not in env:
+            signing_keys.ensure_keys(Path(keys_dir) / "secret-keys.env")
         return subprocess.run(
             [sys.executable, "-c", script],
             cwd=BASE_DIR,

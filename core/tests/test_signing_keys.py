@@ -1,4 +1,5 @@
-"""An install given no signing keys makes random ones once and keeps them privately."""
+"""An install given no signing keys gets random ones from `make keys`, kept privately;
+settings only read them."""
 
 import json
 import os
@@ -19,8 +20,22 @@ def _keys_of_a_start(keys_file, **env) -> list[str]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_a_start_without_keys_makes_a_private_file_that_the_next_start_uses(tmp_path):
+def _make_keys(keys_file, **env) -> subprocess.CompletedProcess:
+    """What `make keys` runs."""
+    return subprocess.run(
+        [sys.executable, "-m", "core.signing_keys"],
+        cwd=BASE_DIR,
+        env={"PATH": "/usr/bin:/bin", "SECRET_KEYS_FILE": str(keys_file), **env},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+
+
+def test_make_keys_makes_a_private_file_that_every_start_uses(tmp_path):
     keys_file = tmp_path / "var" / "secret-keys.env"
+    _make_keys(keys_file)
 
     first = _keys_of_a_start(keys_file)
     second = _keys_of_a_start(keys_file)
@@ -34,18 +49,30 @@ def test_a_start_without_keys_makes_a_private_file_that_the_next_start_uses(tmp_
     assert [path.name for path in keys_file.parent.iterdir()] == ["secret-keys.env"]
 
 
+def test_a_start_without_keys_refuses_and_writes_nothing(tmp_path):
+    keys_file = tmp_path / "var" / "secret-keys.env"
+
+    result = run_django("", {"SECRET_KEYS_FILE": str(keys_file)}, check=False)
+
+    assert result.returncode != 0
+    assert "run `make keys`" in result.stderr
+    assert not (tmp_path / "var").exists()
+
+
 def test_two_installs_never_share_a_key(tmp_path):
+    _make_keys(tmp_path / "one.env")
+    _make_keys(tmp_path / "other.env")
     one = _keys_of_a_start(tmp_path / "one.env")
     other = _keys_of_a_start(tmp_path / "other.env")
 
     assert not set(one) & set(other)
 
 
-def test_processes_starting_at_once_agree_on_the_keys(tmp_path):
+def test_key_makers_running_at_once_agree_on_the_keys(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "SECRET_KEYS_FILE": str(tmp_path / "secret-keys.env")}
     script = (
-        "import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings';"
-        f"django.setup();\n{PRINT_KEYS}"
+        "import json, os; from pathlib import Path; from core import signing_keys;"
+        "print(json.dumps(signing_keys.ensure_keys(Path(os.environ['SECRET_KEYS_FILE']))))"
     )
     starts = [
         subprocess.Popen(
@@ -100,7 +127,7 @@ def test_production_without_keys_or_key_file_refuses_to_start(tmp_path):
 
 def test_a_key_file_others_can_read_is_refused(tmp_path):
     keys_file = tmp_path / "secret-keys.env"
-    _keys_of_a_start(keys_file)
+    _make_keys(keys_file)
     os.chmod(keys_file, 0o644)
 
     result = run_django("", {"SECRET_KEYS_FILE": str(keys_file)}, check=False)
