@@ -140,6 +140,6 @@ def test_domain_code_never_imports_the_api_layer():
             elif isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             offenders += [
-                f"{_where(path, node.lineno)} {name}" for name in names if ".api" in f".{name}."
+                f"{_where(path, node.lineno)} {name}" for name in names if ".api." in f".{name}."
             ]
     assert offenders == []
