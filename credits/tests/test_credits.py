@@ -63,7 +63,7 @@ def test_tenant_default_credits_apply_to_its_members(db):
 
 def test_exhaustion_answers_the_documented_429(api_client, db):
     user = UserFactory()
-    key = apikey_regenerate_primary(user=user).clear
+    key = apikey_regenerate_primary(user=user, actor=user).clear
     account = account_for(user)
     CreditAccount.objects.filter(pk=account.pk).update(conversation_limit=1)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
@@ -91,7 +91,7 @@ def test_exhaustion_says_when_the_daily_reset_gives_credits_back(
 ):
     settings.DAILY_USAGE_RESET_HOUR = reset_hour
     user = UserFactory()
-    key = apikey_regenerate_primary(user=user).clear
+    key = apikey_regenerate_primary(user=user, actor=user).clear
     CreditAccount.objects.filter(pk=account_for(user).pk).update(
         conversation_limit=0, last_reset_on=last_reset_on
     )
@@ -118,7 +118,7 @@ def test_a_batch_larger_than_the_daily_amount_names_no_retry_time(db):
 def test_without_daily_resets_exhaustion_names_no_retry_time(api_client, db, settings):
     settings.AUTO_CREDIT_RESET_ENABLED = False
     user = UserFactory()
-    key = apikey_regenerate_primary(user=user).clear
+    key = apikey_regenerate_primary(user=user, actor=user).clear
     CreditAccount.objects.filter(pk=account_for(user).pk).update(conversation_limit=0)
 
     response = api_client.post(
@@ -149,7 +149,7 @@ def test_the_database_refuses_a_negative_balance(db):
 
 def test_my_credits_shows_balance_and_use(api_client, db):
     user = UserFactory()
-    key = apikey_regenerate_primary(user=user).clear
+    key = apikey_regenerate_primary(user=user, actor=user).clear
     api_client.post(COMPLETIONS, PROMPT, format="json", HTTP_AUTHORIZATION=f"Bearer {key}")
     auth = bearer(login(api_client, user.email)["access_token"])
 
@@ -162,7 +162,7 @@ def test_my_credits_shows_balance_and_use(api_client, db):
 
 def test_use_today_is_counted_not_derived_from_the_balance(api_client, db):
     world = build_world()
-    key = apikey_regenerate_primary(user=world.member).clear
+    key = apikey_regenerate_primary(user=world.member, actor=world.member).clear
     for _ in range(3):
         api_client.post(COMPLETIONS, PROMPT, format="json", HTTP_AUTHORIZATION=f"Bearer {key}")
     auth = bearer(login(api_client, world.member.email)["access_token"])

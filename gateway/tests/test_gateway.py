@@ -33,7 +33,7 @@ def logged():
 def keyed(db):
     user = UserFactory(username="caller", email="caller@example.com")
     account_for(user)
-    key = apikey_regenerate_primary(user=user).clear
+    key = apikey_regenerate_primary(user=user, actor=user).clear
     return user, {"HTTP_AUTHORIZATION": f"Bearer {key}"}
 
 

@@ -22,7 +22,9 @@ HELLO = [{"role": "user", "content": "Hello"}]
 def auth(db):
     user = UserFactory()
     account_for(user)
-    return {"HTTP_AUTHORIZATION": f"Bearer {apikey_regenerate_primary(user=user).clear}"}
+    return {
+        "HTTP_AUTHORIZATION": f"Bearer {apikey_regenerate_primary(user=user, actor=user).clear}"
+    }
 
 
 def _limit() -> int:
