@@ -10,7 +10,7 @@ from rest_framework.routers import SimpleRouter
 from accounts.api import admin_panel_views
 from accounts.api.admin_views import RoleViewSet, UserAdminViewSet
 from apikeys.api import urls as apikey_urls
-from credits.api import MyCreditsView, UserCreditsView
+from credits.api import urls as credit_urls
 from gateway.api import BatchView, CompletionView
 from support import health
 from support.monitoring import MetricsView
@@ -27,8 +27,7 @@ api_v1_patterns = [
     re_path(r"^health/ready/?$", health.ReadinessView.as_view(), name="health-ready"),
     re_path(r"^health/live/?$", health.LivenessView.as_view(), name="health-live"),
     re_path(r"^health/detailed/?$", health.DetailedHealthView.as_view(), name="health-detailed"),
-    re_path(r"^users/me/credits/?$", MyCreditsView.as_view(), name="my-credits"),
-    re_path(r"^users/(?P<user_id>\d+)/credits/?$", UserCreditsView.as_view(), name="user-credits"),
+    path("", include(credit_urls.rest_urlpatterns)),
     path("", include("accounts.api.urls")),
     path("", include(router.urls)),
     path("", include(tenant_urls.rest_urlpatterns)),

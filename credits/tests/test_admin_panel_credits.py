@@ -1,4 +1,4 @@
-"""Seed 003's admin-panel user routes, where staff change a user's plan and balance."""
+"""The /v1/admin-panel user routes, where staff change a user's plan and balance."""
 
 import pytest
 
@@ -7,7 +7,8 @@ from accounts.tests.helpers import ME_URL, assert_envelope, bearer, login
 from accounts.tests.world import build_world
 from credits.models import CreditLedgerEntry
 from credits.services import account_for
-from security.models import AuditLog, SecurityEvent
+from security.models import AuditAction, SecurityEvent
+from security.tests.helpers import audit_row
 
 SEED_UPDATE = {
     "subscription_plan": "premium",
@@ -25,7 +26,7 @@ def user_url(user) -> str:
     return f"/v1/admin-panel/users/{user.pk}"
 
 
-def test_the_seed_update_changes_plan_and_balance_with_a_ledger_row(api_client, world):
+def test_the_admin_panel_update_changes_plan_and_balance_with_a_ledger_row(api_client, world):
     response = api_client.put(
         user_url(world.member), SEED_UPDATE, format="json", **world.auth("platform_admin")
     )
@@ -39,7 +40,7 @@ def test_the_seed_update_changes_plan_and_balance_with_a_ledger_row(api_client, 
     assert account_for(world.member).limits() == {"conversation_limit": 100, "reset": 100}
     entry = CreditLedgerEntry.objects.get(kind="staff_change")
     assert entry.actor_id == world.users["platform_admin"].pk
-    assert AuditLog.objects.filter(action="credits.change", target_id=str(world.member.pk)).exists()
+    audit_row(action=AuditAction.CREDITS_CHANGE, target_id=str(world.member.pk))
 
 
 def test_a_refused_balance_leaves_the_plan_as_it_was(api_client, world):
