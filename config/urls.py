@@ -11,7 +11,7 @@ from accounts.api import admin_panel_views
 from accounts.api.admin_views import RoleViewSet, UserAdminViewSet
 from apikeys.api import urls as apikey_urls
 from credits.api import urls as credit_urls
-from gateway.api import BatchView, CompletionView
+from gateway.api import urls as gateway_urls
 from support import health
 from support.monitoring import MetricsView
 from tenants.api import urls as tenant_urls
@@ -40,8 +40,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1_patterns)),
     path("v1/", include(apikey_urls.v1_urlpatterns)),
     path("v1/users/", include("accounts.api.product_urls")),
-    re_path(r"^v1/prompt/completions/?$", CompletionView.as_view(), name="v1-completions"),
-    re_path(r"^v1/batch/process/?$", BatchView.as_view(), name="v1-batch"),
+    path("v1/", include(gateway_urls.v1_urlpatterns)),
     re_path(r"^v1/admin-panel/users/?$", admin_panel_views.users_view, name="v1-admin-users"),
     re_path(
         r"^v1/admin-panel/users/(?P<pk>\d+)/?$",
