@@ -10,7 +10,7 @@ from credits.services import account_for
 from security.models import AuditAction, SecurityEvent
 from security.tests.helpers import audit_row
 
-SEED_UPDATE = {
+PLAN_UPDATE = {
     "subscription_plan": "premium",
     "credits": {"main": 100, "reset": 100},
     "limits": {"conversation_limit": 100, "reset": 100},
@@ -28,7 +28,7 @@ def user_url(user) -> str:
 
 def test_the_admin_panel_update_changes_plan_and_balance_with_a_ledger_row(api_client, world):
     response = api_client.put(
-        user_url(world.member), SEED_UPDATE, format="json", **world.auth("platform_admin")
+        user_url(world.member), PLAN_UPDATE, format="json", **world.auth("platform_admin")
     )
 
     assert response.status_code == 200, response.content
@@ -48,7 +48,7 @@ def test_a_refused_balance_leaves_the_plan_as_it_was(api_client, world):
 
     response = api_client.put(
         user_url(world.member),
-        {**SEED_UPDATE, "credits": {"main": "100"}},
+        {**PLAN_UPDATE, "credits": {"main": "100"}},
         format="json",
         **world.auth("platform_admin"),
     )

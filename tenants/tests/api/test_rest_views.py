@@ -15,7 +15,7 @@ from security.models import AuditAction
 from security.tests.helpers import audit_row
 from tenants.models import Tenant
 
-SEED_BODY = {
+TENANT_BODY = {
     "name": "Company Name",
     "description": "Company description",
     "domain": "company.com",
@@ -29,7 +29,7 @@ SEED_BODY = {
 
 def test_create_tenant_with_its_first_admin(api_client, world):
     response = api_client.post(
-        "/api/v1/tenants", SEED_BODY, format="json", **world.auth("platform_admin")
+        "/api/v1/tenants", TENANT_BODY, format="json", **world.auth("platform_admin")
     )
 
     assert response.status_code == 201
@@ -53,7 +53,7 @@ def test_create_tenant_with_its_first_admin(api_client, world):
 )
 def test_tenant_and_admin_are_created_both_or_neither(api_client, world, change, status):
     response = api_client.post(
-        "/api/v1/tenants", {**SEED_BODY, **change}, format="json", **world.auth("platform_admin")
+        "/api/v1/tenants", {**TENANT_BODY, **change}, format="json", **world.auth("platform_admin")
     )
 
     assert_envelope(response, status)
@@ -65,7 +65,7 @@ def test_admin_username_clash_rolls_the_tenant_back(api_client, world):
     UserFactory(username="admin")
 
     response = api_client.post(
-        "/api/v1/tenants", SEED_BODY, format="json", **world.auth("platform_admin")
+        "/api/v1/tenants", TENANT_BODY, format="json", **world.auth("platform_admin")
     )
 
     assert_envelope(response, 409, "USER_EXISTS")
@@ -74,11 +74,11 @@ def test_admin_username_clash_rolls_the_tenant_back(api_client, world):
 
 def test_duplicate_tenant_is_409(api_client, world):
     auth = world.auth("platform_admin")
-    api_client.post("/api/v1/tenants", SEED_BODY, format="json", **auth)
+    api_client.post("/api/v1/tenants", TENANT_BODY, format="json", **auth)
 
     response = api_client.post(
         "/api/v1/tenants",
-        {**SEED_BODY, "admin_username": "admin2", "admin_email": "x2@company.com"},
+        {**TENANT_BODY, "admin_username": "admin2", "admin_email": "x2@company.com"},
         format="json",
         **auth,
     )
