@@ -189,7 +189,7 @@ def user_register(
                 target=user,
                 changes={"username": user.username, "email": user.email},
             )
-            api_key = apikey_regenerate_primary(user=user).clear
+            api_key = apikey_regenerate_primary(user=user, actor=user).clear
             account_for(user)
     except IntegrityError as exc:
         # Two registrations raced past the check above; the unique index decided.

@@ -2,6 +2,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from accounts.authentication import refuse_unusable_account
+from apikeys.errors import APIKeyErrorCode
 from apikeys.services import KEY_PREFIX, apikey_authenticate
 from security.client_ip import client_ip
 from security.events import security_event_record
@@ -48,7 +49,7 @@ class APIKeyAuthentication(BaseAuthentication):
             raise AuthenticationFailed(
                 "API keys open only the metered API and the credit balance; "
                 "this endpoint needs a session token from login.",
-                code="api_key_not_accepted",
+                code=APIKeyErrorCode.API_KEY_NOT_ACCEPTED,
             )
         checked = apikey_authenticate(clear)
         if checked is None:
@@ -59,7 +60,7 @@ class APIKeyAuthentication(BaseAuthentication):
             )
             failed_authentication_register(ip=client_ip(request))
             raise AuthenticationFailed(
-                "Invalid, revoked or expired API key.", code="invalid_api_key"
+                "Invalid, revoked or expired API key.", code=APIKeyErrorCode.INVALID_API_KEY
             )
         identity, user = checked
         refuse_unusable_account(user)

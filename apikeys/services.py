@@ -17,14 +17,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from accounts import authz
 from accounts.models import User
 from accounts.request_auth import user_load
+from accounts.roles import Permission
 from accounts.sessions import user_cache_key
+from apikeys.errors import APIKeyErrorCode
 from apikeys.models import APIKey
 from core import cache_mirror
 from core.cache_writes import set_many_or_fail
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import CommonErrorCode, Conflict, Forbidden, NotFound, ValidationFailed
 from security.audit import audit_record
+from security.models import AuditAction
 
 KEY_PREFIX = "pe-"
 BASE_SCOPES = {"read", "write"}
@@ -79,14 +83,14 @@ def validate_scopes(scopes: list[str] | None) -> list[str]:
         raise ValidationFailed(
             "Name at least one scope, or leave scopes out for read and write.",
             errors=["scopes: an empty list grants nothing"],
-            code="INVALID_SCOPE",
+            code=APIKeyErrorCode.INVALID_SCOPE,
         )
     bad = [scope for scope in scopes if scope not in BASE_SCOPES and not _SCOPE.match(str(scope))]
     if bad:
         raise ValidationFailed(
             "Scopes are read, write, or permission strings such as read:models.",
             errors=[f"scopes: {scope!r} is not a scope" for scope in bad],
-            code="INVALID_SCOPE",
+            code=APIKeyErrorCode.INVALID_SCOPE,
         )
     return sorted(set(scopes))
 
@@ -100,7 +104,9 @@ def parse_expiry(value: str | None) -> datetime | None:
     if match:
         amount, unit = int(match[1]), match[2]
         if amount == 0:
-            raise ValidationFailed("The expiry must be in the future.", code="INVALID_EXPIRY")
+            raise ValidationFailed(
+                "The expiry must be in the future.", code=CommonErrorCode.INVALID_EXPIRY
+            )
         span = timedelta(**{{"d": "days", "h": "hours", "m": "minutes"}[unit]: amount})
         return _within_reach(now + span, now)
     try:
@@ -111,11 +117,15 @@ def parse_expiry(value: str | None) -> datetime | None:
     if day is not None:
         moment = datetime.combine(day, datetime.min.time())
     if moment is None:
-        raise ValidationFailed("expires_in is like 30d, 12h, or a date.", code="INVALID_EXPIRY")
+        raise ValidationFailed(
+            "expires_in is like 30d, 12h, or a date.", code=CommonErrorCode.INVALID_EXPIRY
+        )
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, UTC)
     if moment <= now:
-        raise ValidationFailed("The expiry must be in the future.", code="INVALID_EXPIRY")
+        raise ValidationFailed(
+            "The expiry must be in the future.", code=CommonErrorCode.INVALID_EXPIRY
+        )
     return _within_reach(moment, now)
 
 
@@ -125,7 +135,7 @@ def _within_reach(moment: datetime, now: datetime) -> datetime:
     if moment - now > MAX_EXPIRY:
         raise ValidationFailed(
             "The expiry must be within 100 years; leave expires_in out for no expiry.",
-            code="INVALID_EXPIRY",
+            code=CommonErrorCode.INVALID_EXPIRY,
         )
     return moment.astimezone(UTC)
 
@@ -156,8 +166,9 @@ def apikey_create(
     name: str,
     scopes: list[str] | None = None,
     expires_in: str | None = None,
-    actor: User | None = None,
+    actor: User,
 ) -> IssuedKey:
+    """A new key of `user`'s, shown in clear once; `actor` is who asked (the owner)."""
     issued = _issue(
         user=user,
         name=name,
@@ -166,8 +177,8 @@ def apikey_create(
         is_primary=False,
     )
     audit_record(
-        action="api_key.create",
-        actor=actor or user,
+        action=AuditAction.API_KEY_CREATE,
+        actor=actor,
         target=issued.key,
         tenant_id=user.tenant_id,
         changes={"name": name, "scopes": issued.key.scopes, "key": issued.key.masked},
@@ -182,19 +193,20 @@ def _lock_keys_of(user: User) -> None:
 
 
 @transaction.atomic
-def apikey_regenerate_primary(*, user: User, actor: User | None = None) -> IssuedKey:
-    """The account's primary key, new; the old one dies at once."""
+def apikey_regenerate_primary(*, user: User, actor: User) -> IssuedKey:
+    """The account's primary key, new; the old one dies at once. `actor` is who asked:
+    the owner, who also stands for the account being registered."""
     _lock_keys_of(user)
     for old in APIKey.objects.select_for_update().filter(
         user=user, is_primary=True, revoked_at__isnull=True
     ):
-        _revoke(old, actor=actor or user, action="api_key.regenerate")
+        _revoke(old, actor=actor, action=AuditAction.API_KEY_REGENERATE)
     issued = _issue(
         user=user, name="primary", scopes=list(DEFAULT_SCOPES), expires_at=None, is_primary=True
     )
     audit_record(
-        action="api_key.create",
-        actor=actor or user,
+        action=AuditAction.API_KEY_CREATE,
+        actor=actor,
         target=issued.key,
         tenant_id=user.tenant_id,
         changes={"name": "primary", "key": issued.key.masked},
@@ -217,9 +229,12 @@ def _revoke(key: APIKey, *, actor, action: str) -> None:
 
 @transaction.atomic
 def apikey_revoke(*, key: APIKey, actor: User) -> APIKey:
+    """Its owner may revoke a key; so may staff with the right to change the owner."""
+    if key.user_id != actor.pk and not authz.can(actor, Permission.WRITE_USERS, key.user):
+        raise Forbidden(code=CommonErrorCode.PERMISSION_DENIED)
     key = APIKey.objects.select_for_update().select_related("user").get(pk=key.pk)
     if key.revoked_at is None:
-        _revoke(key, actor=actor, action="api_key.revoke")
+        _revoke(key, actor=actor, action=AuditAction.API_KEY_REVOKE)
     return key
 
 
@@ -228,17 +243,21 @@ def apikey_rotate(*, key: APIKey, actor: User) -> IssuedKey:
     """A new key with the same name, scopes and expiry; the old one dies at once.
 
     Only a live key can be rotated, once: a second rotation of the same key (a retry)
-    finds it revoked and is refused, so no second replacement exists unseen.
+    finds it revoked and is refused, so no second replacement exists unseen. Only
+    its owner rotates a key.
     """
+    if key.user_id != actor.pk:
+        raise Forbidden(code=CommonErrorCode.PERMISSION_DENIED)
     _lock_keys_of(key.user)
     key = APIKey.objects.select_related("user").get(pk=key.pk)
     if key.revoked_at is not None:
         raise NotFound("No such API key.")
     if key.expires_at is not None and key.expires_at <= timezone.now():
         raise Conflict(
-            "An expired key cannot be rotated; create a new one.", code="API_KEY_EXPIRED"
+            "An expired key cannot be rotated; create a new one.",
+            code=APIKeyErrorCode.API_KEY_EXPIRED,
         )
-    _revoke(key, actor=actor, action="api_key.rotate")
+    _revoke(key, actor=actor, action=AuditAction.API_KEY_ROTATE)
     issued = _issue(
         user=key.user,
         name=key.name,
@@ -247,7 +266,7 @@ def apikey_rotate(*, key: APIKey, actor: User) -> IssuedKey:
         is_primary=key.is_primary,
     )
     audit_record(
-        action="api_key.create",
+        action=AuditAction.API_KEY_CREATE,
         actor=actor,
         target=issued.key,
         tenant_id=key.user.tenant_id,
@@ -306,9 +325,5 @@ def revoke_all_for_user(*, user: User, actor) -> int:
     """Used when an account stops being active: every key dies with it."""
     keys = list(APIKey.objects.filter(user=user, revoked_at__isnull=True))
     for key in keys:
-        _revoke(key, actor=actor, action="api_key.revoke")
+        _revoke(key, actor=actor, action=AuditAction.API_KEY_REVOKE)
     return len(keys)
-
-
-def masked_primary(user: User) -> APIKey | None:
-    return APIKey.objects.filter(user=user, is_primary=True).usable().first()

@@ -9,19 +9,17 @@ from rest_framework.routers import SimpleRouter
 
 from accounts.api import admin_panel_views
 from accounts.api.admin_views import RoleViewSet, UserAdminViewSet
-from apikeys.api import APIKeyViewSet, ProductAPIKeyRegenerateView, ProductAPIKeyView
-from credits.api import MyCreditsView, UserCreditsView
-from gateway.api import BatchView, CompletionView
+from apikeys.api import urls as apikey_urls
+from credits.api import urls as credit_urls
+from gateway.api import urls as gateway_urls
 from support import health
 from support.monitoring import MetricsView
-from tenants.api.views import TenantViewSet
+from tenants.api import urls as tenant_urls
 
 router = SimpleRouter()
 router.trailing_slash = "/?"  # match with or without the slash, never redirect
 router.register("users", UserAdminViewSet, basename="users")
 router.register("roles", RoleViewSet, basename="roles")
-router.register("tenants", TenantViewSet, basename="tenants")
-router.register("api-keys", APIKeyViewSet, basename="api-keys")
 
 # Every API route matches with or without a trailing slash, so clients never meet a redirect.
 api_v1_patterns = [
@@ -29,25 +27,20 @@ api_v1_patterns = [
     re_path(r"^health/ready/?$", health.ReadinessView.as_view(), name="health-ready"),
     re_path(r"^health/live/?$", health.LivenessView.as_view(), name="health-live"),
     re_path(r"^health/detailed/?$", health.DetailedHealthView.as_view(), name="health-detailed"),
-    re_path(r"^users/me/credits/?$", MyCreditsView.as_view(), name="my-credits"),
-    re_path(r"^users/(?P<user_id>\d+)/credits/?$", UserCreditsView.as_view(), name="user-credits"),
+    path("", include(credit_urls.rest_urlpatterns)),
     path("", include("accounts.api.urls")),
     path("", include(router.urls)),
+    path("", include(tenant_urls.rest_urlpatterns)),
+    path("", include(apikey_urls.rest_urlpatterns)),
 ]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     re_path(r"^health/?$", health.HealthView.as_view(), name="health"),
     path("api/v1/", include(api_v1_patterns)),
-    re_path(r"^v1/users/api-key/?$", ProductAPIKeyView.as_view(), name="v1-api-key"),
-    re_path(
-        r"^v1/users/api-key/regenerate/?$",
-        ProductAPIKeyRegenerateView.as_view(),
-        name="v1-api-key-regenerate",
-    ),
+    path("v1/", include(apikey_urls.v1_urlpatterns)),
     path("v1/users/", include("accounts.api.product_urls")),
-    re_path(r"^v1/prompt/completions/?$", CompletionView.as_view(), name="v1-completions"),
-    re_path(r"^v1/batch/process/?$", BatchView.as_view(), name="v1-batch"),
+    path("v1/", include(gateway_urls.v1_urlpatterns)),
     re_path(r"^v1/admin-panel/users/?$", admin_panel_views.users_view, name="v1-admin-users"),
     re_path(
         r"^v1/admin-panel/users/(?P<pk>\d+)/?$",

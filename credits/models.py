@@ -44,8 +44,13 @@ class CreditLedgerEntry(models.Model):
     """Every change of a balance other than use: staff changes, refunds."""
 
     account = models.ForeignKey(CreditAccount, on_delete=models.CASCADE, related_name="ledger")
+
+    class Kind(models.TextChoices):
+        REFUND = "refund", "Refund of a failed call"
+        STAFF_CHANGE = "staff_change", "Staff change"
+
     actor_id = models.BigIntegerField(null=True, blank=True)
-    kind = models.CharField(max_length=32)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
     reason = models.CharField(max_length=500, blank=True)
     before = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
     after = models.JSONField(default=dict, encoder=DjangoJSONEncoder)

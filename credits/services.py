@@ -18,9 +18,11 @@ from django.utils import timezone
 from accounts import authz
 from accounts.models import User
 from accounts.roles import Permission
-from core.errors import Forbidden, ServiceError, ValidationFailed
+from core.errors import CommonErrorCode, Forbidden, ServiceError, ValidationFailed
+from credits.errors import CreditErrorCode
 from credits.models import CreditAccount, CreditLedgerEntry, CreditResetRun
 from security.audit import audit_record
+from security.models import AuditAction
 from tenants.selectors import tenant_settings
 
 logger = structlog.get_logger(__name__)
@@ -31,7 +33,7 @@ MAX_BALANCE = 2**31 - 1
 
 class CreditsExhausted(ServiceError):
     status_code = 429
-    code = "CREDITS_EXHAUSTED"
+    code = CreditErrorCode.CREDITS_EXHAUSTED
     default_message = "Insufficient conversation credits"
 
 
@@ -39,8 +41,9 @@ _GROUPS = {"credits": ("main", "reset"), "limits": ("conversation_limit", "reset
 
 
 def default_credits_cleaned(value: object) -> dict | None:
-    """A tenant's `default_credits` setting, checked: null, or seed 003's `credits`
-    and `limits` objects (each optional) holding whole numbers in range."""
+    """A tenant's `default_credits` setting, checked: null, or the `credits` and
+    `limits` objects of the `/v1/admin-panel` update (each optional) holding whole
+    numbers in range."""
     if value is None:
         return None
     shape = (
@@ -48,7 +51,7 @@ def default_credits_cleaned(value: object) -> dict | None:
         '{"conversation_limit", "reset"}}.'
     )
     if not isinstance(value, dict) or not set(value) <= set(_GROUPS):
-        raise ValidationFailed(shape, code="INVALID_SETTINGS")
+        raise ValidationFailed(shape, code=CommonErrorCode.INVALID_SETTINGS)
     return {
         group: _group_cleaned(value[group], group, f"default_credits.{group}")
         for group in _GROUPS
@@ -57,11 +60,12 @@ def default_credits_cleaned(value: object) -> dict | None:
 
 
 def _group_cleaned(value: object, group: str, label: str) -> dict:
-    """Seed 003's `credits` or `limits` object: only its own names, whole numbers."""
+    """A `credits` or `limits` object: only its own names, whole numbers."""
     names = _GROUPS[group]
     if not isinstance(value, dict) or not set(value) <= set(names):
         raise ValidationFailed(
-            f"{label} is an object with {' and/or '.join(names)}.", code="INVALID_CREDITS"
+            f"{label} is an object with {' and/or '.join(names)}.",
+            code=CreditErrorCode.INVALID_CREDITS,
         )
     for name, amount in value.items():
         if (
@@ -71,7 +75,7 @@ def _group_cleaned(value: object, group: str, label: str) -> dict:
         ):
             raise ValidationFailed(
                 f"{label}.{name} must be a whole number from 0 to {MAX_BALANCE}.",
-                code="INVALID_CREDITS",
+                code=CreditErrorCode.INVALID_CREDITS,
             )
     return dict(value)
 
@@ -197,8 +201,9 @@ def _as_date(value) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def refund(*, taken: Taken, reason: str) -> bool:
-    """Give back what a failed call took (the backend failed, nothing was served).
+def refund(*, taken: Taken, reason: str, actor: User | None) -> bool:
+    """Give back what a failed call took (the backend failed, nothing was served);
+    `actor` None is the service itself, as for every refund of a failed call.
 
     Only to the allowance it came from: when the daily reset ran in between, the
     reset already gave the full amount back, and a refund on top would exceed it.
@@ -217,7 +222,8 @@ def refund(*, taken: Taken, reason: str) -> bool:
         account = CreditAccount.objects.get(user_id=taken.user_id)
         CreditLedgerEntry.objects.create(
             account=account,
-            kind="refund",
+            actor_id=actor.pk if actor is not None else None,
+            kind=CreditLedgerEntry.Kind.REFUND,
             reason=reason,
             before={"conversation_limit": account.conversation_limit - taken.amount},
             after={"conversation_limit": account.conversation_limit},
@@ -248,16 +254,20 @@ def credits_change_allowed(*, actor: User, user: User) -> None:
     the user, and never one's own balance unless a platform admin. Asked before a
     request body is read, so a refusal does not depend on what was sent."""
     if user.pk == actor.pk and not authz.is_platform_admin(actor):
-        raise Forbidden("You may not change your own credits.", code="PERMISSION_DENIED")
+        raise Forbidden(
+            "You may not change your own credits.", code=CommonErrorCode.PERMISSION_DENIED
+        )
     if not authz.can(actor, Permission.WRITE_USERS, user):
-        raise Forbidden("You may not change this user's credits.", code="PERMISSION_DENIED")
+        raise Forbidden(
+            "You may not change this user's credits.", code=CommonErrorCode.PERMISSION_DENIED
+        )
 
 
 @transaction.atomic
 def credits_set(
     *, user: User, actor: User, credits: dict | None, limits: dict | None, reason: str = ""
 ) -> CreditAccount:
-    """A staff change (seed 003's `credits` and `limits` objects), with a ledger row.
+    """A staff change of the `credits` and `limits` objects, with a ledger row.
 
     It writes only to the database, so a caller's transaction undoes all of it."""
     credits_change_allowed(actor=actor, user=user)
@@ -265,7 +275,7 @@ def credits_set(
     limits = {} if limits is None else _group_cleaned(limits, "limits", "limits")
     if not credits and not limits:
         raise ValidationFailed(
-            "Nothing to change: send credits and/or limits.", code="NOTHING_TO_CHANGE"
+            "Nothing to change: send credits and/or limits.", code=CommonErrorCode.NOTHING_TO_CHANGE
         )
     account = CreditAccount.objects.select_for_update().get(pk=account_for(user).pk)
     before = {"credits": account.credits(), "limits": account.limits()}
@@ -284,13 +294,13 @@ def credits_set(
     CreditLedgerEntry.objects.create(
         account=account,
         actor_id=actor.pk,
-        kind="staff_change",
+        kind=CreditLedgerEntry.Kind.STAFF_CHANGE,
         reason=reason,
         before=before,
         after=after,
     )
     audit_record(
-        action="credits.change",
+        action=AuditAction.CREDITS_CHANGE,
         actor=actor,
         target=user,
         changes={"before": before, "after": after, "reason": reason},
@@ -298,8 +308,9 @@ def credits_set(
     return account
 
 
-def daily_reset(*, day=None) -> int:
-    """Reset every account not yet reset on `day`, with set-based updates.
+def daily_reset(*, actor: User | None, day: date | None = None) -> int:
+    """Reset every account not yet reset on `day`, with set-based updates; a system
+    job (`actor` None for beat and the command), so it leaves no audit row.
 
     Runs once per day however often it is called: accounts already reset that day
     are skipped, and the run is recorded once (unique day). Safe to re-run after a
@@ -311,7 +322,7 @@ def daily_reset(*, day=None) -> int:
     if day > today:
         raise ValidationFailed(
             f"{day} is after today ({today}): a reset can only be for today or an earlier day.",
-            code="RESET_DAY_IN_FUTURE",
+            code=CreditErrorCode.RESET_DAY_IN_FUTURE,
         )
     run, _ = CreditResetRun.objects.get_or_create(day=day)
     reset = CreditAccount.objects.filter(

@@ -12,4 +12,4 @@ def reset_daily_credits() -> int:
         return 0
     if timezone.now().hour < settings.DAILY_USAGE_RESET_HOUR:
         return 0
-    return services.daily_reset()
+    return services.daily_reset(actor=None)  # a system job

@@ -9,17 +9,18 @@ import httpx
 from django.conf import settings
 
 from core.errors import ServiceError
+from gateway.errors import GatewayErrorCode
 
 
 class BackendFailed(ServiceError):
     status_code = 502
-    code = "LLM_BACKEND_ERROR"
+    code = GatewayErrorCode.LLM_BACKEND_ERROR
     default_message = "The model backend failed; no credit was used."
 
 
 class BackendTimedOut(ServiceError):
     status_code = 504
-    code = "LLM_BACKEND_TIMEOUT"
+    code = GatewayErrorCode.LLM_BACKEND_TIMEOUT
     default_message = "The model backend did not answer in time; no credit was used."
 
 

@@ -2,7 +2,7 @@
 
 Plain checks rather than a DRF serializer: the metered endpoints are the
 service's hottest path, and building and running a serializer costs more than
-authenticating the key and taking the credit together. `gateway.schema` declares
+authenticating the key and taking the credit together. `gateway.api.serializers` declares
 the same body for the OpenAPI document.
 """
 
@@ -99,7 +99,7 @@ def _checked(data: Any, errors: Errors) -> Prompt | None:
 
 
 def prompt_from(data: Any) -> Prompt:
-    """One completion body (seed 003: level, messages, r_type, optional model), or 400."""
+    """One completion body (level, messages, r_type, optional model), or 400."""
     errors: Errors = {}
     prompt = _checked(data, errors)
     if prompt is None:

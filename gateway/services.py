@@ -64,7 +64,7 @@ def _metered(user: User, prompts: list[Prompt], ip_address: str | None, reason: 
         for answer in answers:
             enqueue(answer.conversation)
     except BaseException:  # whatever stops the answer, nothing was served
-        refund(taken=taken, reason=reason)
+        refund(taken=taken, reason=reason, actor=None)  # the service gives it back
         raise
     return [answer.body for answer in answers]
 

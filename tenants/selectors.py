@@ -1,3 +1,7 @@
+from django.db.models import QuerySet
+
+from accounts import authz
+from accounts.models import User
 from tenants.models import Tenant
 
 DEFAULT_SETTINGS = {
@@ -8,6 +12,18 @@ DEFAULT_SETTINGS = {
     "self_registration": False,
     "allowed_email_domains": [],
 }
+
+
+def tenants_visible_to(actor: User) -> QuerySet[Tenant]:
+    """Every tenant for a platform admin; one's own tenant (if any) for anyone else."""
+    if authz.is_platform_admin(actor):
+        return Tenant.objects.order_by("id")
+    return Tenant.objects.filter(pk=actor.tenant_id or 0)
+
+
+def member_ids(tenant: Tenant) -> QuerySet:
+    """The ids of the tenant's members."""
+    return User.objects.filter(tenant=tenant).values_list("pk", flat=True)
 
 
 def tenant_get_active(*, tenant_id: int) -> Tenant | None:

@@ -10,11 +10,13 @@ from accounts.models import LoginSession, User
 from accounts.roles import BuiltinRole, Permission
 from accounts.sessions import forget_cached_users, sessions_revoke_for_tenant
 from accounts.user_admin import user_create_by_admin
-from core.errors import Conflict, Forbidden, ValidationFailed
+from core.errors import CommonErrorCode, Conflict, Forbidden, ValidationFailed
 from credits.services import default_credits_cleaned
 from security.audit import audit_record, field_changes, snapshot
+from security.models import AuditAction
+from tenants.errors import TenantErrorCode
 from tenants.models import Tenant
-from tenants.selectors import DEFAULT_SETTINGS
+from tenants.selectors import DEFAULT_SETTINGS, member_ids
 
 EDITABLE = ("name", "description", "domain")
 
@@ -23,12 +25,13 @@ def _clean_settings(settings: dict) -> dict:
     unknown = set(settings) - set(DEFAULT_SETTINGS)
     if unknown:
         raise ValidationFailed(
-            f"Unknown tenant settings: {', '.join(sorted(unknown))}.", code="INVALID_SETTINGS"
+            f"Unknown tenant settings: {', '.join(sorted(unknown))}.",
+            code=CommonErrorCode.INVALID_SETTINGS,
         )
     domains = settings.get("allowed_email_domains", [])
     if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
         raise ValidationFailed(
-            "allowed_email_domains is a list of domains.", code="INVALID_SETTINGS"
+            "allowed_email_domains is a list of domains.", code=CommonErrorCode.INVALID_SETTINGS
         )
     cleaned = {**settings, "allowed_email_domains": [d.lower().lstrip("@") for d in domains]}
     if "default_credits" in settings:
@@ -38,7 +41,9 @@ def _clean_settings(settings: dict) -> dict:
 
 def _require_platform_admin(actor: User) -> None:
     if not authz.is_platform_admin(actor):
-        raise Forbidden("Only platform administrators may do this.", code="PERMISSION_DENIED")
+        raise Forbidden(
+            "Only platform administrators may do this.", code=CommonErrorCode.PERMISSION_DENIED
+        )
 
 
 @transaction.atomic
@@ -47,9 +52,11 @@ def tenant_create(*, actor: User, data: dict[str, Any]) -> tuple[Tenant, User]:
     _require_platform_admin(actor)
     slug = data.get("slug") or slugify(data["name"])[:100]
     if not slug:
-        raise ValidationFailed("The name needs letters or digits.", code="INVALID_NAME")
+        raise ValidationFailed(
+            "The name needs letters or digits.", code=TenantErrorCode.INVALID_NAME
+        )
     if Tenant.objects.filter(slug=slug).exists():
-        raise Conflict("A tenant with this name exists.", code="TENANT_EXISTS")
+        raise Conflict("A tenant with this name exists.", code=TenantErrorCode.TENANT_EXISTS)
     try:
         with transaction.atomic():
             tenant = Tenant.objects.create(
@@ -60,9 +67,11 @@ def tenant_create(*, actor: User, data: dict[str, Any]) -> tuple[Tenant, User]:
                 settings=_clean_settings(data.get("settings") or {}),
             )
     except IntegrityError as exc:
-        raise Conflict("A tenant with this name exists.", code="TENANT_EXISTS") from exc
+        raise Conflict(
+            "A tenant with this name exists.", code=TenantErrorCode.TENANT_EXISTS
+        ) from exc
     audit_record(
-        action="tenant.create",
+        action=AuditAction.TENANT_CREATE,
         actor=actor,
         target=tenant,
         tenant_id=tenant.pk,
@@ -87,7 +96,7 @@ def tenant_create(*, actor: User, data: dict[str, Any]) -> tuple[Tenant, User]:
 @transaction.atomic
 def tenant_update(*, actor: User, tenant: Tenant, data: dict[str, Any]) -> Tenant:
     if not authz.can(actor, Permission.MANAGE_TENANT, tenant):
-        raise Forbidden("You may not change this tenant.", code="PERMISSION_DENIED")
+        raise Forbidden("You may not change this tenant.", code=CommonErrorCode.PERMISSION_DENIED)
     fields = [name for name in EDITABLE if name in data]
     before = snapshot(tenant, [*fields, "settings"])
     for name in fields:
@@ -96,7 +105,7 @@ def tenant_update(*, actor: User, tenant: Tenant, data: dict[str, Any]) -> Tenan
         tenant.settings = {**tenant.settings, **_clean_settings(data["settings"])}
     tenant.save()
     audit_record(
-        action="tenant.update",
+        action=AuditAction.TENANT_UPDATE,
         actor=actor,
         target=tenant,
         tenant_id=tenant.pk,
@@ -112,7 +121,7 @@ def tenant_set_active(*, actor: User, tenant: Tenant, active: bool) -> Tenant:
     tenant.is_active = active
     tenant.save(update_fields=["is_active", "updated_at"])
     audit_record(
-        action="tenant.activate" if active else "tenant.deactivate",
+        action=AuditAction.TENANT_ACTIVATE if active else AuditAction.TENANT_DEACTIVATE,
         actor=actor,
         target=tenant,
         tenant_id=tenant.pk,
@@ -125,7 +134,7 @@ def tenant_activity_applied(*, tenant: Tenant, actor: User) -> None:
     """What follows a change of `is_active`, wherever it was made (the API, the admin
     site): every member's cached row is dropped so the change holds at once, and a
     deactivation ends every member's session."""
-    forget_cached_users(User.objects.filter(tenant=tenant).values_list("pk", flat=True))
+    forget_cached_users(member_ids(tenant))
     if not tenant.is_active:
         sessions_revoke_for_tenant(
             tenant=tenant, reason=LoginSession.RevokeReason.STATUS_CHANGE, actor=actor

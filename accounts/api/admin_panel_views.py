@@ -20,7 +20,7 @@ from accounts.api import serializers as s
 from accounts.api.admin_views import UserAdminViewSet
 from core.errors import ValidationFailed
 from core.openapi import error_responses
-from credits.api import CreditChangeSerializer, balance_body
+from credits.api.serializers import CreditChangeSerializer, balance_body
 from credits.services import credits_set
 from security.api.views import AdminPanelViewSet
 

@@ -254,7 +254,7 @@ def test_access_matrix(api_client, db, settings, method, path, body, actor, expe
         "{other_member}": world.other_member.pk,
         "{tenant_admin}": world.users["tenant_admin"].pk,
         "{tenant_a}": world.tenant_a.pk,
-        "{member_key}": apikey_create(user=world.member, name="member").key.pk,
+        "{member_key}": apikey_create(user=world.member, name="member", actor=world.member).key.pk,
     }
 
     response = getattr(api_client, method)(

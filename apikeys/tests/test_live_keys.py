@@ -51,7 +51,7 @@ def world(transactional_db):
 
 
 def test_revoking_through_the_api_stops_the_key_in_every_worker(live_service_unmetered, world):
-    issued = apikey_create(user=world.member, name="revoked live")
+    issued = apikey_create(user=world.member, name="revoked live", actor=world.member)
     warm = statuses(live_service_unmetered, issued.clear)
 
     with live_service_unmetered.client() as client:
@@ -65,7 +65,7 @@ def test_revoking_through_the_api_stops_the_key_in_every_worker(live_service_unm
 
 
 def test_suspending_the_owner_stops_the_key_in_every_worker(live_service_unmetered, world):
-    key = apikey_regenerate_primary(user=world.member).clear
+    key = apikey_regenerate_primary(user=world.member, actor=world.member).clear
     warm = statuses(live_service_unmetered, key)
 
     with live_service_unmetered.client() as client:
@@ -81,8 +81,10 @@ def test_suspending_the_owner_stops_the_key_in_every_worker(live_service_unmeter
 
 
 def test_deactivating_the_tenant_stops_its_keys_in_every_worker(live_service_unmetered, world):
-    key = apikey_regenerate_primary(user=world.member).clear
-    other_tenant_key = apikey_regenerate_primary(user=world.other_member).clear
+    key = apikey_regenerate_primary(user=world.member, actor=world.member).clear
+    other_tenant_key = apikey_regenerate_primary(
+        user=world.other_member, actor=world.other_member
+    ).clear
     warm = statuses(live_service_unmetered, key)
 
     with live_service_unmetered.client() as client:

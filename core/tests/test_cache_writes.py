@@ -52,7 +52,7 @@ def test_a_revocation_the_cache_cannot_take_is_refused_and_the_key_stays_as_it_w
     api_client, writes_refused
 ):
     owner = UserFactory()
-    clear = apikey_regenerate_primary(user=owner).clear
+    clear = apikey_regenerate_primary(user=owner, actor=owner).clear
     assert use_key(api_client, clear).status_code == 200  # its validity is cached now
     key = APIKey.objects.get(user=owner)
 
@@ -65,7 +65,7 @@ def test_a_revocation_the_cache_cannot_take_is_refused_and_the_key_stays_as_it_w
 
 def test_a_suspension_the_cache_cannot_take_is_refused(api_client, writes_refused):
     user = UserFactory()
-    clear = apikey_regenerate_primary(user=user).clear
+    clear = apikey_regenerate_primary(user=user, actor=user).clear
     assert use_key(api_client, clear).status_code == 200  # the owner is cached now
 
     writes_refused()
@@ -90,7 +90,7 @@ def test_a_session_revocation_the_cache_cannot_take_is_refused(api_client, write
 
 def test_the_refusal_reaches_the_client_as_a_503_in_the_envelope(api_client, writes_refused):
     owner = UserFactory()
-    apikey_regenerate_primary(user=owner)
+    apikey_regenerate_primary(user=owner, actor=owner)
     auth = bearer(login(api_client, owner.email)["access_token"])
     key_id = APIKey.objects.get(user=owner).pk
 
@@ -185,7 +185,7 @@ def test_a_suspension_in_the_admin_change_form_the_cache_refuses_says_nothing_ch
 ):
     staff = UserFactory(is_staff=True, is_superuser=True)
     user = UserFactory()
-    clear = apikey_regenerate_primary(user=user).clear
+    clear = apikey_regenerate_primary(user=user, actor=user).clear
     assert use_key(api_client, clear).status_code == 200  # the owner is cached now
     client.force_login(staff)
     url = f"/admin/accounts/user/{user.pk}/change/"

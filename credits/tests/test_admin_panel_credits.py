@@ -1,4 +1,4 @@
-"""Seed 003's admin-panel user routes, where staff change a user's plan and balance."""
+"""The /v1/admin-panel user routes, where staff change a user's plan and balance."""
 
 import pytest
 
@@ -7,9 +7,10 @@ from accounts.tests.helpers import ME_URL, assert_envelope, bearer, login
 from accounts.tests.world import build_world
 from credits.models import CreditLedgerEntry
 from credits.services import account_for
-from security.models import AuditLog, SecurityEvent
+from security.models import AuditAction, SecurityEvent
+from security.tests.helpers import audit_row
 
-SEED_UPDATE = {
+PLAN_UPDATE = {
     "subscription_plan": "premium",
     "credits": {"main": 100, "reset": 100},
     "limits": {"conversation_limit": 100, "reset": 100},
@@ -25,9 +26,9 @@ def user_url(user) -> str:
     return f"/v1/admin-panel/users/{user.pk}"
 
 
-def test_the_seed_update_changes_plan_and_balance_with_a_ledger_row(api_client, world):
+def test_the_admin_panel_update_changes_plan_and_balance_with_a_ledger_row(api_client, world):
     response = api_client.put(
-        user_url(world.member), SEED_UPDATE, format="json", **world.auth("platform_admin")
+        user_url(world.member), PLAN_UPDATE, format="json", **world.auth("platform_admin")
     )
 
     assert response.status_code == 200, response.content
@@ -39,7 +40,7 @@ def test_the_seed_update_changes_plan_and_balance_with_a_ledger_row(api_client, 
     assert account_for(world.member).limits() == {"conversation_limit": 100, "reset": 100}
     entry = CreditLedgerEntry.objects.get(kind="staff_change")
     assert entry.actor_id == world.users["platform_admin"].pk
-    assert AuditLog.objects.filter(action="credits.change", target_id=str(world.member.pk)).exists()
+    audit_row(action=AuditAction.CREDITS_CHANGE, target_id=str(world.member.pk))
 
 
 def test_a_refused_balance_leaves_the_plan_as_it_was(api_client, world):
@@ -47,7 +48,7 @@ def test_a_refused_balance_leaves_the_plan_as_it_was(api_client, world):
 
     response = api_client.put(
         user_url(world.member),
-        {**SEED_UPDATE, "credits": {"main": "100"}},
+        {**PLAN_UPDATE, "credits": {"main": "100"}},
         format="json",
         **world.auth("platform_admin"),
     )

@@ -35,4 +35,4 @@ def test_a_stopping_worker_pushes_what_its_relay_still_buffers(
     assert statuses == [200, 200, 200]
     assert queued_while_answering == 0  # answered before any entry reached Redis
     assert selectors.queue_depth()["queued"] == 3
-    assert services.flush() == 3
+    assert services.flush(actor=None) == 3

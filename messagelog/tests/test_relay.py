@@ -12,7 +12,7 @@ from messagelog import relay as relay_module
 from messagelog import selectors, services
 from messagelog.models import MessageLog
 from messagelog.relay import Relay, relay_for
-from messagelog.tests.test_pipeline import conversation
+from messagelog.tests.helpers import conversation
 
 WAIT = 10
 
@@ -145,7 +145,7 @@ def test_enqueue_buffers_and_the_relay_pushes_without_the_request(relayed):
     services.drain_relay()
 
     assert selectors.queue_depth()["queued"] == 1
-    assert services.flush() == 1
+    assert services.flush(actor=None) == 1
     assert MessageLog.objects.get().messages["request"][0]["content"] == "relayed"
 
 
@@ -154,7 +154,7 @@ def test_a_flush_first_takes_what_this_process_still_buffers(relayed):
     for index in range(3):
         services.enqueue(conversation(text=str(index)))
 
-    assert services.flush() == 3
+    assert services.flush(actor=None) == 3
     assert MessageLog.objects.count() == 3
 
 
@@ -166,7 +166,7 @@ def test_when_the_buffer_is_full_the_entry_is_written_at_once(relayed):
         services.enqueue(conversation(text=str(index)))
 
     assert [row.messages["request"][0]["content"] for row in MessageLog.objects.all()] == ["2"]
-    services.flush()
+    services.flush(actor=None)
     assert MessageLog.objects.count() == 3
 
 

@@ -195,7 +195,7 @@ def test_api_key_of_a_platform_admin_carries_no_staff_power_when_mfa_is_required
     staff power; a key never passed MFA, so with ADMIN_REQUIRE_MFA it has none."""
     settings.ADMIN_REQUIRE_MFA = require_mfa
     root = UserFactory(username="root", is_staff=True, is_superuser=True, role=None)
-    key = apikey_create(user=root, name="ci").clear
+    key = apikey_create(user=root, name="ci", actor=root).clear
 
     response = api_client.post(COMPLETIONS, PROMPT, format="json", HTTP_X_API_KEY=key)
 
@@ -207,8 +207,8 @@ def test_api_key_of_a_platform_admin_carries_no_staff_power_when_mfa_is_required
 def test_admin_without_mfa_keeps_their_own_keys(api_client, staff_rules_on):
     admin = UserFactory(username="root", is_staff=True, is_superuser=True, role=builtin("admin"))
     auth = _session_auth(admin, mfa=False)
-    first = apikey_create(user=admin, name="first").key
-    second = apikey_create(user=admin, name="second").key
+    first = apikey_create(user=admin, name="first", actor=admin).key
+    second = apikey_create(user=admin, name="second", actor=admin).key
 
     shown = api_client.get(f"/api/v1/api-keys/{first.pk}", **auth)
     rotated = api_client.post(f"/api/v1/api-keys/{first.pk}/rotate", **auth)

@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, day: date | None, **options) -> None:
         try:
-            count = daily_reset(day=day)
+            count = daily_reset(actor=None, day=day)
         except ValidationFailed as refused:
             raise CommandError(refused.message) from refused
         self.stdout.write(self.style.SUCCESS(f"Reset {count} credit account(s)."))

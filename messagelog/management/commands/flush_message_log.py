@@ -15,7 +15,7 @@ class Command(BaseCommand):
         if depth is None:
             self.stdout.write("No queue on this set-up: conversations are written directly.")
             return
-        written = services.flush()
+        written = services.flush(actor=None)
         depth = selectors.queue_depth()
         self.stdout.write(
             self.style.SUCCESS(f"Flushed {written} conversation(s).")

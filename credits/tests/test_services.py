@@ -1,11 +1,11 @@
-import io
+"""Consume, refund, the defaults of a new account, and the daily reset."""
+
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
 import time_machine
-from django.core.management import CommandError, call_command
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -23,11 +23,9 @@ from credits.services import (
     daily_reset,
     refund,
 )
-from credits.tasks import reset_daily_credits
+from credits.tests.helpers import COMPLETIONS, PROMPT, drained_accounts
 
-COMPLETIONS = "/v1/prompt/completions"
 ASYNC_ASK = "set_config('synchronous_commit', 'off', true)"
-PROMPT = {"level": "medium", "messages": [{"role": "user", "content": "Hello"}], "r_type": "bpe"}
 
 
 def test_registration_creates_the_account_from_documented_defaults(api_client, db):
@@ -63,7 +61,7 @@ def test_tenant_default_credits_apply_to_its_members(db):
 
 def test_exhaustion_answers_the_documented_429(api_client, db):
     user = UserFactory()
-    key = apikey_regenerate_primary(user=user).clear
+    key = apikey_regenerate_primary(user=user, actor=user).clear
     account = account_for(user)
     CreditAccount.objects.filter(pk=account.pk).update(conversation_limit=1)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
@@ -91,7 +89,7 @@ def test_exhaustion_says_when_the_daily_reset_gives_credits_back(
 ):
     settings.DAILY_USAGE_RESET_HOUR = reset_hour
     user = UserFactory()
-    key = apikey_regenerate_primary(user=user).clear
+    key = apikey_regenerate_primary(user=user, actor=user).clear
     CreditAccount.objects.filter(pk=account_for(user).pk).update(
         conversation_limit=0, last_reset_on=last_reset_on
     )
@@ -118,7 +116,7 @@ def test_a_batch_larger_than_the_daily_amount_names_no_retry_time(db):
 def test_without_daily_resets_exhaustion_names_no_retry_time(api_client, db, settings):
     settings.AUTO_CREDIT_RESET_ENABLED = False
     user = UserFactory()
-    key = apikey_regenerate_primary(user=user).clear
+    key = apikey_regenerate_primary(user=user, actor=user).clear
     CreditAccount.objects.filter(pk=account_for(user).pk).update(conversation_limit=0)
 
     response = api_client.post(
@@ -140,29 +138,9 @@ def test_consume_never_goes_below_zero(db):
     assert CreditAccount.objects.get(user=user).conversation_limit == 0
 
 
-def test_the_database_refuses_a_negative_balance(db):
-    account = account_for(UserFactory())
-
-    with pytest.raises(IntegrityError), transaction.atomic():
-        CreditAccount.objects.filter(pk=account.pk).update(conversation_limit=-1)
-
-
-def test_my_credits_shows_balance_and_use(api_client, db):
-    user = UserFactory()
-    key = apikey_regenerate_primary(user=user).clear
-    api_client.post(COMPLETIONS, PROMPT, format="json", HTTP_AUTHORIZATION=f"Bearer {key}")
-    auth = bearer(login(api_client, user.email)["access_token"])
-
-    body = api_client.get("/api/v1/users/me/credits", **auth).json()
-
-    assert body["limits"] == {"conversation_limit": 9, "reset": 10}
-    assert body["credits"] == {"main": 5, "reset": 5}
-    assert body["used_today"] == 1
-
-
 def test_use_today_is_counted_not_derived_from_the_balance(api_client, db):
     world = build_world()
-    key = apikey_regenerate_primary(user=world.member).clear
+    key = apikey_regenerate_primary(user=world.member, actor=world.member).clear
     for _ in range(3):
         api_client.post(COMPLETIONS, PROMPT, format="json", HTTP_AUTHORIZATION=f"Bearer {key}")
     auth = bearer(login(api_client, world.member.email)["access_token"])
@@ -175,7 +153,7 @@ def test_use_today_is_counted_not_derived_from_the_balance(api_client, db):
 
     after_the_change = api_client.get("/api/v1/users/me/credits", **auth).json()
     CreditAccount.objects.update(last_reset_on=timezone.now().date() - timedelta(days=1))
-    daily_reset()
+    daily_reset(actor=None)
     after_the_reset = api_client.get("/api/v1/users/me/credits", **auth).json()
 
     assert (after_the_change["limits"]["conversation_limit"], after_the_change["used_today"]) == (
@@ -190,7 +168,7 @@ def test_a_refund_gives_back_what_was_taken_and_no_more(db):
     account_for(user)
 
     taken = consume(user=user, amount=2)
-    assert refund(taken=taken, reason="backend failed") is True
+    assert refund(taken=taken, reason="backend failed", actor=None) is True
 
     account = CreditAccount.objects.get(user=user)
     assert (account.conversation_limit, account.used_today) == (10, 0)
@@ -203,96 +181,13 @@ def test_a_refund_after_the_daily_reset_does_not_lift_the_balance_past_it(db):
     CreditAccount.objects.update(last_reset_on=date.today() - timedelta(days=1))
 
     taken = consume(user=user)  # from yesterday's allowance
-    daily_reset()  # today's gives the full amount back
-    refunded = refund(taken=taken, reason="backend failed")
+    daily_reset(actor=None)  # today's gives the full amount back
+    refunded = refund(taken=taken, reason="backend failed", actor=None)
 
     account = CreditAccount.objects.get(user=user)
     assert refunded is False
     assert (account.conversation_limit, account.conversation_reset) == (10, 10)
     assert not CreditLedgerEntry.objects.filter(kind="refund").exists()
-
-
-def test_staff_change_goes_through_one_service_with_a_ledger_row(api_client, db):
-    world = build_world()
-
-    response = api_client.put(
-        f"/api/v1/users/{world.member.pk}/credits",
-        {
-            "credits": {"main": 50, "reset": 50},
-            "limits": {"conversation_limit": 50, "reset": 50},
-            "reason": "goodwill",
-        },
-        format="json",
-        **world.auth("tenant_admin"),
-    )
-
-    assert response.status_code == 200
-    entry = CreditLedgerEntry.objects.get(kind="staff_change")
-    assert entry.actor_id == world.users["tenant_admin"].pk
-    assert entry.reason == "goodwill"
-    assert entry.before["limits"] == {"conversation_limit": 10, "reset": 10}
-    assert entry.after["limits"] == {"conversation_limit": 50, "reset": 50}
-
-
-@pytest.mark.parametrize(
-    ("actor", "status"), [("other_admin", 404), ("user", 404), ("moderator", 200)]
-)
-def test_staff_change_is_scoped(api_client, db, actor, status):
-    world = build_world()
-
-    response = api_client.put(
-        f"/api/v1/users/{world.member.pk}/credits",
-        {"limits": {"conversation_limit": 1}},
-        format="json",
-        **world.auth(actor),
-    )
-
-    assert response.status_code == status
-
-
-def test_staff_who_may_not_change_the_user_get_403_whatever_they_send(api_client, db):
-    world = build_world()
-
-    response = api_client.put(
-        f"/api/v1/users/{world.users['tenant_admin'].pk}/credits",
-        {"reason": "x" * 600},
-        format="json",
-        **world.auth("moderator"),
-    )
-
-    assert_envelope(response, 403)
-
-
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"limits": {"conversation_limit": -5}},
-        {"limits": {"reset": 2**31}},
-        {"credits": {"main": 10**12}},
-        {"credits": {"main": "5"}},
-        {"credits": {"main": 5.0}},
-        {"limits": {"conversation_limit": True}},
-        {"credits": {"bonus": 5}},
-        {"limits": [5]},
-        {},
-        {"bogus": 1},
-        {"credits": {}},
-    ],
-)
-def test_a_credit_change_not_in_seed_003s_shape_is_400_and_changes_nothing(api_client, db, change):
-    world = build_world()
-    before = account_for(world.member).limits()
-
-    response = api_client.put(
-        f"/api/v1/users/{world.member.pk}/credits",
-        change,
-        format="json",
-        **world.auth("platform_admin"),
-    )
-
-    assert_envelope(response, 400)
-    assert account_for(world.member).limits() == before
-    assert not CreditLedgerEntry.objects.exists()
 
 
 def test_the_service_refuses_a_balance_the_column_cannot_hold(db):
@@ -307,20 +202,12 @@ def test_the_service_refuses_a_balance_the_column_cannot_hold(db):
         )
 
 
-def _drained_accounts(count: int) -> list[CreditAccount]:
-    accounts = [account_for(UserFactory()) for _ in range(count)]
-    CreditAccount.objects.update(
-        conversation_limit=0, main_credits=0, last_reset_on=date.today() - timedelta(days=1)
-    )
-    return accounts
-
-
 def test_daily_reset_is_set_based_and_runs_once_a_day(db, django_assert_max_num_queries):
-    _drained_accounts(25)
+    drained_accounts(25)
 
     with django_assert_max_num_queries(6):
-        first = daily_reset()
-    second = daily_reset()
+        first = daily_reset(actor=None)
+    second = daily_reset(actor=None)
 
     assert (first, second) == (25, 0)
     assert set(CreditAccount.objects.values_list("conversation_limit", "main_credits")) == {(10, 5)}
@@ -328,45 +215,15 @@ def test_daily_reset_is_set_based_and_runs_once_a_day(db, django_assert_max_num_
 
 
 def test_reset_after_a_half_done_run_finishes_the_rest(db):
-    accounts = _drained_accounts(4)
+    accounts = drained_accounts(4)
     today = date.today()
     CreditAccount.objects.filter(pk__in=[a.pk for a in accounts[:2]]).update(
         conversation_limit=10, last_reset_on=today
     )
     CreditAccount.objects.filter(pk=accounts[0].pk).update(conversation_limit=3)  # used since
 
-    assert daily_reset(day=today) == 2
+    assert daily_reset(actor=None, day=today) == 2
     assert CreditAccount.objects.get(pk=accounts[0].pk).conversation_limit == 3
-
-
-def test_reset_command_and_task(db, settings):
-    _drained_accounts(3)
-    settings.DAILY_USAGE_RESET_HOUR = 0
-
-    call_command("reset_credits", stdout=io.StringIO())
-    assert reset_daily_credits.delay().get() == 0  # already done today
-
-    assert set(CreditAccount.objects.values_list("conversation_limit", flat=True)) == {10}
-
-
-def test_the_command_refuses_a_day_after_today_and_resets_nothing(db):
-    accounts = _drained_accounts(2)
-    tomorrow = date.today() + timedelta(days=1)
-
-    with pytest.raises(CommandError, match="after today"):
-        call_command("reset_credits", "--day", tomorrow.isoformat(), stdout=io.StringIO())
-
-    assert not CreditResetRun.objects.exists()
-    assert set(CreditAccount.objects.values_list("conversation_limit", flat=True)) == {0}
-    assert daily_reset() == len(accounts)  # today's reset still runs
-
-
-def test_auto_reset_can_be_turned_off(db, settings):
-    _drained_accounts(2)
-    settings.AUTO_CREDIT_RESET_ENABLED = False
-
-    assert reset_daily_credits.delay().get() == 0
-    assert set(CreditAccount.objects.values_list("conversation_limit", flat=True)) == {0}
 
 
 @pytest.mark.django_db(transaction=True)

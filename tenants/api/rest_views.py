@@ -1,62 +1,22 @@
 """Tenants: /api/v1/tenants/… (platform admins; a tenant admin sees and edits its own)."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import authz
-from accounts.api.serializers import UserSerializer, password_field
+from accounts.api.serializers import UserSerializer
 from core.openapi import error_responses
 from core.pagination import EnvelopePagination
 from tenants import services
-from tenants.models import Tenant
-from tenants.selectors import tenant_settings
-
-
-class TenantSerializer(serializers.ModelSerializer):
-    settings = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Tenant
-        fields = [
-            "id",
-            "name",
-            "slug",
-            "description",
-            "domain",
-            "is_active",
-            "settings",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
-
-    def get_settings(self, tenant: Tenant) -> dict:
-        return tenant_settings(tenant)
-
-
-class TenantCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    slug = serializers.SlugField(max_length=100, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
-    domain = serializers.CharField(max_length=253, required=False, allow_blank=True)
-    settings = serializers.DictField(required=False)
-    admin_email = serializers.EmailField()
-    admin_username = serializers.CharField(min_length=3, max_length=50)
-    admin_password = password_field()
-    admin_first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    admin_last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-
-
-class TenantUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
-    domain = serializers.CharField(max_length=253, required=False, allow_blank=True)
-    settings = serializers.DictField(required=False)
-
+from tenants.api.serializers import (
+    TenantCreateSerializer,
+    TenantSerializer,
+    TenantUpdateSerializer,
+)
+from tenants.selectors import tenants_visible_to
 
 _ERRORS = error_responses(400, 401, 403, 404, 409)
 
@@ -90,10 +50,7 @@ class TenantViewSet(viewsets.GenericViewSet):
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
-        user = self.request.user
-        if authz.is_platform_admin(user):
-            return Tenant.objects.order_by("id")
-        return Tenant.objects.filter(pk=user.tenant_id or 0)
+        return tenants_visible_to(self.request.user)
 
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())

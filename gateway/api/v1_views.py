@@ -11,8 +11,8 @@ from accounts.roles import Permission
 from apikeys.permissions import key_allows
 from core.openapi import error_responses
 from gateway import services
+from gateway.api.serializers import BatchRequestSerializer, CompletionRequestSerializer
 from gateway.prompts import prompt_from, prompts_from
-from gateway.schema import BatchRequestSerializer, CompletionRequestSerializer
 from security.client_ip import client_ip
 
 

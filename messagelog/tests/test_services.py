@@ -1,52 +1,21 @@
+"""The conversation log: enqueue without waiting, flush in batches, lose nothing."""
+
 import json
 import threading
 import uuid
-from io import StringIO
 
 import pytest
 import redis
 from django.core.cache import cache
-from django.core.management import call_command
 from django.db import connections
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from messagelog import selectors, services, store
 from messagelog.models import MessageLog
-from messagelog.queue import MessageQueue, message_queue
-
-
-def conversation(user_id: int = 1, text: str = "Hello", **overrides) -> services.Conversation:
-    fields = {
-        "user_id": user_id,
-        "username": f"user{user_id}",
-        "email": f"user{user_id}@example.com",
-        "model": "echo-1",
-        "request_messages": [{"role": "user", "content": text}],
-        "response_message": {"role": "assistant", "content": f"Echo: {text}"},
-        "research_enabled": False,
-        "r_type": "bpe",
-        "tokens_used": 4,
-        "processing_time_ms": 2,
-        "ip_address": "192.0.2.7",
-    }
-    return services.Conversation(**{**fields, **overrides})
-
-
-@pytest.fixture
-def queue(db) -> MessageQueue:
-    found = message_queue()
-    if found is None:
-        pytest.skip("the message queue lives in Redis: run with REDIS_URL (CI does)")
-    return found
-
-
-@pytest.fixture
-def batches(settings):
-    """Small batches so a handful of entries exercises the batch boundaries."""
-    settings.MESSAGE_BATCH_SIZE = 3
-    settings.MESSAGE_MAX_QUEUE_SIZE = 6
-    return settings
+from messagelog.queue import MessageQueue
+from messagelog.tests.factories import MessageLogFactory
+from messagelog.tests.helpers import conversation
 
 
 def test_enqueue_touches_no_table_until_the_flush(queue, django_assert_num_queries):
@@ -57,7 +26,7 @@ def test_enqueue_touches_no_table_until_the_flush(queue, django_assert_num_queri
     assert not MessageLog.objects.exists()
     assert selectors.queue_depth() == {"queued": 2, "inflight": 0, "dead": 0}
 
-    assert services.flush() == 2
+    assert services.flush(actor=None) == 2
 
     rows = list(MessageLog.objects.order_by("timestamp"))
     assert [row.messages["request"][0]["content"] for row in rows] == ["first", "second"]
@@ -73,7 +42,7 @@ def test_ids_and_timestamps_are_made_at_enqueue(queue):
     after = timezone.now()
     entry = json.loads(queue.claim(1)[0])
 
-    services.flush()
+    services.flush(actor=None)
 
     row = MessageLog.objects.get()
     assert row.pk == uuid.UUID(entry["id"])
@@ -96,9 +65,9 @@ def test_flush_writes_in_batches_of_the_configured_size(queue, batches):
         for index in range(5):
             services.enqueue(conversation(text=str(index)))
 
-    assert services.flush(max_rows=3) == 3
+    assert services.flush(actor=None, max_rows=3) == 3
     assert MessageLog.objects.count() == 3
-    assert services.flush() == 2
+    assert services.flush(actor=None) == 2
     assert MessageLog.objects.count() == 5
 
 
@@ -110,7 +79,7 @@ def test_a_batch_left_in_flight_by_a_dead_flusher_is_written_exactly_once(queue,
     claimed = queue.claim(3)
     MessageLog.objects.bulk_create(MessageLog(**store.decode(raw)) for raw in claimed)
 
-    assert services.flush() == 5
+    assert services.flush(actor=None) == 5
 
     contents = sorted(row.messages["request"][0]["content"] for row in MessageLog.objects.all())
     assert contents == ["0", "1", "2", "3", "4"]
@@ -122,10 +91,10 @@ def test_a_second_flusher_leaves_the_work_to_the_first(queue):
 
     with queue.exclusive() as lock:
         assert lock is not None
-        assert services.flush() == 0
+        assert services.flush(actor=None) == 0
 
     assert not MessageLog.objects.exists()
-    assert services.flush() == 1
+    assert services.flush(actor=None) == 1
 
 
 def test_a_full_queue_writes_directly_and_loses_nothing(queue, batches):
@@ -135,7 +104,7 @@ def test_a_full_queue_writes_directly_and_loses_nothing(queue, batches):
         assert selectors.queue_depth()["queued"] == 6
         assert MessageLog.objects.count() == 2  # the two that found the queue full
 
-    services.flush()
+    services.flush(actor=None)
 
     contents = [row.messages["request"][0]["content"] for row in MessageLog.objects.all()]
     assert sorted(map(int, contents)) == list(range(8))
@@ -159,7 +128,7 @@ def test_entries_that_can_never_be_written_are_set_aside_not_retried_forever(que
     queue.push([json.dumps(orphan).encode()], max_size=100)
     services.enqueue(conversation(text="also good"))
 
-    assert services.flush() == 4
+    assert services.flush(actor=None) == 4
 
     assert sorted(row.messages["request"][0]["content"] for row in MessageLog.objects.all()) == [
         "also good",
@@ -172,7 +141,7 @@ def test_conversations_of_an_account_erased_while_queued_stay_anonymous(queue):
     user = UserFactory(purged_at=timezone.now())
     services.enqueue(conversation(user_id=user.pk, text="my address is ..."))
 
-    services.flush()
+    services.flush(actor=None)
 
     row = MessageLog.objects.get(user_id=user.pk)
     assert (row.username, row.email, row.ip_address, row.messages) == (
@@ -193,7 +162,7 @@ def test_concurrent_enqueues_and_flushes_store_each_conversation_once(queue, bat
             for index in range(per_writer):
                 services.enqueue(conversation(user_id=writer, text=f"{writer}-{index}"))
                 if index % 7 == 0:
-                    services.flush()
+                    services.flush(actor=None)
         finally:
             connections.close_all()
 
@@ -202,50 +171,20 @@ def test_concurrent_enqueues_and_flushes_store_each_conversation_once(queue, bat
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    services.flush()
+    services.flush(actor=None)
 
     assert MessageLog.objects.count() == writers * per_writer
     assert MessageLog.objects.values("messages").distinct().count() == writers * per_writer
 
 
-def test_command_flushes_and_reports_what_is_left(queue):
-    services.enqueue(conversation())
-    out = StringIO()
+def test_erasure_strips_the_person_and_keeps_the_counts(db):
+    erased = MessageLogFactory(user_id=7, ip_address="192.0.2.7")
+    kept = MessageLogFactory(user_id=8)
 
-    call_command("flush_message_log", stdout=out)
+    assert services.redact_users([7]) == 1
 
-    assert "Flushed 1 conversation(s)" in out.getvalue()
-    assert "Still queued: 0" in out.getvalue()
-    assert MessageLog.objects.count() == 1
-
-
-def test_beat_flushes_on_the_configured_interval(settings):
-    entry = settings.CELERY_BEAT_SCHEDULE["flush-message-log"]
-
-    assert entry["task"] == "messagelog.tasks.flush_message_log"
-    assert entry["schedule"].total_seconds() == settings.MESSAGE_FLUSH_INTERVAL_SECONDS
-
-
-def test_the_flush_task_drains_the_queue(queue):
-    from messagelog.tasks import flush_message_log
-
-    services.enqueue(conversation())
-
-    assert flush_message_log.delay().get() == 1
-    assert MessageLog.objects.count() == 1
-
-
-def test_queue_depth_is_exported_to_metrics_and_health(queue, client):
-    services.enqueue(conversation())
-
-    metrics = client.get("/metrics").content.decode()
-    health = client.get("/api/v1/health/detailed").json()
-
-    assert 'message_log_queue_entries{list="queued"} 1.0' in metrics
-    assert health["message_log"] == {
-        "mode": "queued",
-        "status": "ok",
-        "queued": 1,
-        "inflight": 0,
-        "dead": 0,
-    }
+    erased.refresh_from_db()
+    kept.refresh_from_db()
+    assert (erased.username, erased.email, erased.ip_address) == ("", "", None)
+    assert erased.messages == {"redacted": True} and erased.tokens_used == 4
+    assert kept.username == "user8"

@@ -1,28 +1,19 @@
-"""Balances over HTTP: the caller's (/api/v1/users/me/credits) and staff changes."""
+"""Balances over HTTP: the caller's (/api/v1/users/me/credits) and staff changes
+(/api/v1/users/<id>/credits)."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import authz
 from accounts.roles import Permission
 from apikeys.permissions import key_allows
 from core.openapi import error_responses
 from credits import services
-
-
-def balance_body(user) -> dict:
-    balance = services.balance_of(user)
-    return {
-        "credits": balance.credits,
-        "limits": balance.limits,
-        "used_today": balance.used_today,
-        "last_reset_on": balance.last_reset_on,
-    }
+from credits.api.serializers import CreditChangeSerializer, balance_body
+from credits.selectors import credit_owners_visible_to
 
 
 class MyCreditsView(APIView):
@@ -38,20 +29,8 @@ class MyCreditsView(APIView):
         return Response(balance_body(request.user))
 
 
-class CreditChangeSerializer(serializers.Serializer):
-    # Checked by the service as they come: whole numbers only, never "5" or 5.0.
-    credits = serializers.JSONField(
-        required=False, help_text='{"main": int, "reset": int}, each optional, 0 to 2147483647'
-    )
-    limits = serializers.JSONField(
-        required=False,
-        help_text='{"conversation_limit": int, "reset": int}, each optional, 0 to 2147483647',
-    )
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
-
-
 class UserCreditsView(APIView):
-    """Staff change a user's balance (seed 003's `credits` and `limits` objects)."""
+    """Staff change a user's balance (the `credits` and `limits` objects)."""
 
     permission_classes = [IsAuthenticated]
 
@@ -61,7 +40,7 @@ class UserCreditsView(APIView):
         responses={200: dict, **error_responses(400, 401, 403, 404)},
     )
     def put(self, request: Request, user_id: int) -> Response:
-        user = get_object_or_404(authz.users_visible_to(request.user), pk=user_id)
+        user = get_object_or_404(credit_owners_visible_to(request.user), pk=user_id)
         services.credits_change_allowed(actor=request.user, user=user)
         serializer = CreditChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -1,0 +1,45 @@
+"""The tenant admin page: a deactivation there holds at once, like one through the API."""
+
+from accounts.tests.helpers import (
+    ME_URL,
+    assert_envelope,
+    bearer,
+    login,
+)
+from apikeys.services import apikey_regenerate_primary
+from tenants.models import Tenant
+
+
+def use_key(api_client, key: str):
+    return api_client.post(
+        "/v1/prompt/completions",
+        {"level": "medium", "messages": [{"role": "user", "content": "Hello"}]},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+
+
+def test_deactivating_a_tenant_in_the_admin_site_stops_its_keys_and_sessions_at_once(
+    api_client, client, world
+):
+    key = apikey_regenerate_primary(user=world.member, actor=world.member).clear
+    member_auth = bearer(login(api_client, world.member.email)["access_token"])
+    assert use_key(api_client, key).status_code == 200  # the member is cached now
+    tenant = world.tenant_a
+    client.force_login(world.users["platform_admin"])
+
+    response = client.post(
+        f"/admin/tenants/tenant/{tenant.pk}/change/",
+        {
+            "name": tenant.name,
+            "slug": tenant.slug,
+            "description": "",
+            "domain": "",
+            "settings": "{}",
+        },
+    )
+
+    assert response.status_code == 302, response.content[:500]
+    assert Tenant.objects.get(pk=tenant.pk).is_active is False
+    assert_envelope(use_key(api_client, key), 401)
+    assert_envelope(api_client.get(ME_URL, **member_auth), 401)
