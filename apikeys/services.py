@@ -24,7 +24,7 @@ from apikeys.models import APIKey
 from core import cache_mirror
 from core.cache_writes import set_many_or_fail
 from core.errors import Conflict, NotFound, ValidationFailed
-from security.audit import audit_record
+from security.services.audit import audit_record
 
 KEY_PREFIX = "pe-"
 BASE_SCOPES = {"read", "write"}

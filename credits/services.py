@@ -20,7 +20,7 @@ from accounts.models import User
 from accounts.roles import Permission
 from core.errors import Forbidden, ServiceError, ValidationFailed
 from credits.models import CreditAccount, CreditLedgerEntry, CreditResetRun
-from security.audit import audit_record
+from security.services.audit import audit_record
 from tenants.selectors import tenant_settings
 
 logger = structlog.get_logger(__name__)

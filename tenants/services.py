@@ -12,7 +12,7 @@ from accounts.sessions import forget_cached_users, sessions_revoke_for_tenant
 from accounts.user_admin import user_create_by_admin
 from core.errors import Conflict, Forbidden, ValidationFailed
 from credits.services import default_credits_cleaned
-from security.audit import audit_record, field_changes, snapshot
+from security.services.audit import audit_record, field_changes, snapshot
 from tenants.models import Tenant
 from tenants.selectors import DEFAULT_SETTINGS
 

@@ -7,8 +7,8 @@ from accounts import services
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import LOGIN_URL, ME_URL, REGISTER_URL, bearer, login
-from security.audit import audit_record
 from security.models import AuditLog, SecurityEvent
+from security.services.audit import audit_record
 
 
 def test_registration_writes_an_audit_row_with_request_details(api_client, db):
@@ -109,7 +109,7 @@ def test_failed_password_change_leaves_no_audit_row(api_client, db):
 
 
 def test_audit_rows_cannot_be_updated_in_the_database(db):
-    entry = audit_record(action="test.event")
+    entry = audit_record(action="test.event", actor=None)
 
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditLog.objects.filter(pk=entry.pk).update(action="tampered")
@@ -118,7 +118,7 @@ def test_audit_rows_cannot_be_updated_in_the_database(db):
 
 
 def test_audit_rows_cannot_be_deleted_on_postgresql(db):
-    entry = audit_record(action="test.event")
+    entry = audit_record(action="test.event", actor=None)
     if connection.vendor != "postgresql":
         pytest.skip("SQLite keeps DELETE open for Django's own flush; CI runs PostgreSQL")
 
@@ -132,7 +132,7 @@ def test_audit_trail_is_read_only_in_admin_and_api(client, api_client, db):
     admin = User.objects.create_superuser(
         username="boss", email="b@example.com", password="BossPass12345"
     )
-    entry = audit_record(action="test.event")
+    entry = audit_record(action="test.event", actor=None)
     client.force_login(admin)
     auth = bearer(login(api_client, "boss", "BossPass12345")["access_token"])
 

@@ -274,9 +274,9 @@ def test_client_ip_rules(rf, settings, trusted, remote, forwarded, expected):
 
 
 def test_a_staff_member_without_the_permission_cannot_lift_blocks_in_the_admin(client, db):
-    from security.firewall import ip_block
+    from security.services.firewall import ip_block
 
-    block = ip_block(ip="198.51.100.9", reason="test")
+    block = ip_block(ip="198.51.100.9", reason="test", actor=None)
     helper = UserFactory(is_staff=True)  # staff, but no permission on IP blocks
     client.force_login(helper)
 
