@@ -9,7 +9,7 @@ from accounts.models import LoginSession, Role, User
 from accounts.roles import BuiltinRole
 from accounts.sessions import sessions_revoke_each, sessions_revoke_for_user
 from security.admin_audit import AllOrNothingModelAdmin, AuditedModelAdmin, unless_refused
-from security.audit import audit_record
+from security.services.audit import audit_record
 
 
 class UserCreationForm(AdminUserCreationForm):

@@ -21,8 +21,8 @@ from django.utils import timezone
 from accounts.models import Role, User, username_validator
 from accounts.roles import BuiltinRole
 from accounts.selectors import user_email_taken, user_username_taken
-from security.audit import audit_record
 from security.models import ActorKind
+from security.services.audit import audit_record
 from tenants.models import Tenant
 
 EXPORT_FIELDS = [
@@ -173,6 +173,7 @@ def import_users(stream: IO[str], *, progress=lambda rows: rows) -> ImportReport
             report.created += 1
         audit_record(
             action="user.import",
+            actor=None,
             actor_kind=ActorKind.SYSTEM,
             target_type="accounts.user",
             changes={"created": report.created},

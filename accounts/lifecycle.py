@@ -32,8 +32,8 @@ from accounts.services import (
 from accounts.sessions import forget_cached_users, sessions_revoke_each
 from core.errors import Conflict, ValidationFailed
 from messagelog import services as message_log
-from security.audit import audit_record
 from security.models import ActorKind, AuditLog
+from security.services.audit import audit_record
 
 logger = structlog.get_logger(__name__)
 

@@ -29,9 +29,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import MfaChallenge, User
 from accounts.services import PasswordPurpose, password_confirm
 from core.errors import AuthenticationError, TooManyRequests, ValidationFailed
-from security.audit import audit_record
-from security.events import security_event_record
 from security.models import SecurityEvent, Severity
+from security.services.audit import audit_record
+from security.services.events import security_event_record
 
 logger = structlog.get_logger(__name__)
 

@@ -8,7 +8,7 @@ from accounts import authz
 from accounts.models import Role, User
 from accounts.roles import Permission
 from core.errors import Conflict, Forbidden, ValidationFailed
-from security.audit import audit_record, field_changes
+from security.services.audit import audit_record, field_changes
 
 PERMISSION_PATTERN = re.compile(r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_*]*$")
 ROLE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{1,49}$")

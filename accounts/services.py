@@ -26,9 +26,9 @@ from apikeys.services import apikey_regenerate_primary, revoke_all_for_user
 from core.errors import Conflict, Forbidden, ValidationFailed
 from credits.services import account_for
 from security import ratelimits
-from security.audit import audit_record, field_changes, snapshot
 from security.lockout import locked_error, user_locked_until
 from security.models import ActorKind
+from security.services.audit import audit_record, field_changes, snapshot
 from tenants.selectors import (
     membership_rests_on_email_domain,
     registration_allowed,

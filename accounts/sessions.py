@@ -27,8 +27,8 @@ from accounts.tokens import (
 )
 from core.cache_writes import delete_many_or_fail, set_many_or_fail
 from core.errors import AuthenticationError, Forbidden
-from security.audit import audit_record
 from security.models import ActorKind
+from security.services.audit import audit_record
 
 logger = structlog.get_logger(__name__)
 

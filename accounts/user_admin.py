@@ -20,7 +20,7 @@ from accounts.services import (
     user_status_set,
 )
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from security.audit import audit_record, field_changes, snapshot
+from security.services.audit import audit_record, field_changes, snapshot
 from tenants.models import Tenant
 
 # What people may change on their own record through this API (the profile).

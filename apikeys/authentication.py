@@ -5,9 +5,9 @@ from accounts.authentication import refuse_unusable_account
 from apikeys.errors import APIKeyErrorCode
 from apikeys.services import KEY_PREFIX, apikey_authenticate
 from security.client_ip import client_ip
-from security.events import security_event_record
-from security.firewall import failed_authentication_register
 from security.models import SecurityEvent, Severity
+from security.services.events import security_event_record
+from security.services.firewall import failed_authentication_register
 
 
 def _bearer(request) -> str:

@@ -27,8 +27,8 @@ from apikeys.models import APIKey
 from core import cache_mirror
 from core.cache_writes import set_many_or_fail
 from core.errors import CommonErrorCode, Conflict, Forbidden, NotFound, ValidationFailed
-from security.audit import audit_record
 from security.models import AuditAction
+from security.services.audit import audit_record
 
 KEY_PREFIX = "pe-"
 BASE_SCOPES = {"read", "write"}

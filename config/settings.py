@@ -350,6 +350,8 @@ AXES_FAILURE_LIMIT = MAX_FAILED_LOGIN_ATTEMPTS
 AXES_COOLOFF_TIME = timedelta(hours=ACCOUNT_LOCKOUT_DURATION_HOURS)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_USERNAME_CALLABLE = "security.lockout.lockout_username"
+# How security.lockout finds the account an identifier names (the login backend's lookup).
+LOCKOUT_ACCOUNT_LOOKUP = "accounts.selectors.user_get_by_identifier"
 AXES_CLIENT_IP_CALLABLE = "security.client_ip.axes_client_ip"
 AXES_RESET_ON_SUCCESS = True
 # A lockout ends at a known time: attempts during it do not push it further.
@@ -381,7 +383,7 @@ RATELIMIT_API_KEY_CREATE = env.str("RATELIMIT_API_KEY_CREATE", default="20/h")
 
 IP_WHITELIST_ENABLED = env.bool("IP_WHITELIST_ENABLED", default=False)
 # Who may read /api/v1/health/detailed and /metrics without a platform admin's token
-# (support.monitoring): addresses or CIDR networks, e.g. a Prometheus network.
+# (support.api.permissions): addresses or CIDR networks, e.g. a Prometheus network.
 MONITORING_ALLOWED_IPS = env.list("MONITORING_ALLOWED_IPS", default=["127.0.0.1", "::1"])
 try:
     for _network in MONITORING_ALLOWED_IPS:

@@ -7,13 +7,12 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import SimpleRouter
 
-from accounts.api import admin_panel_views
 from accounts.api.admin_views import RoleViewSet, UserAdminViewSet
 from apikeys.api import urls as apikey_urls
 from credits.api import urls as credit_urls
 from gateway.api import urls as gateway_urls
-from support import health
-from support.monitoring import MetricsView
+from support.api import urls as support_urls
+from support.api.rest_health_views import HealthView, MetricsView
 from tenants.api import urls as tenant_urls
 
 router = SimpleRouter()
@@ -23,10 +22,7 @@ router.register("roles", RoleViewSet, basename="roles")
 
 # Every API route matches with or without a trailing slash, so clients never meet a redirect.
 api_v1_patterns = [
-    re_path(r"^health/?$", health.HealthView.as_view(), name="health-basic"),
-    re_path(r"^health/ready/?$", health.ReadinessView.as_view(), name="health-ready"),
-    re_path(r"^health/live/?$", health.LivenessView.as_view(), name="health-live"),
-    re_path(r"^health/detailed/?$", health.DetailedHealthView.as_view(), name="health-detailed"),
+    path("", include(support_urls.rest_urlpatterns)),
     path("", include(credit_urls.rest_urlpatterns)),
     path("", include("accounts.api.urls")),
     path("", include(router.urls)),
@@ -36,18 +32,12 @@ api_v1_patterns = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    re_path(r"^health/?$", health.HealthView.as_view(), name="health"),
+    re_path(r"^health/?$", HealthView.as_view(), name="health"),
     path("api/v1/", include(api_v1_patterns)),
     path("v1/", include(apikey_urls.v1_urlpatterns)),
     path("v1/users/", include("accounts.api.product_urls")),
     path("v1/", include(gateway_urls.v1_urlpatterns)),
-    re_path(r"^v1/admin-panel/users/?$", admin_panel_views.users_view, name="v1-admin-users"),
-    re_path(
-        r"^v1/admin-panel/users/(?P<pk>\d+)/?$",
-        admin_panel_views.user_view,
-        name="v1-admin-user",
-    ),
-    path("v1/admin-panel/", include("security.api.urls")),
+    path("v1/", include(support_urls.v1_urlpatterns)),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="swagger-ui"),
     path("redoc", SpectacularRedocView.as_view(url_name="openapi-schema"), name="redoc"),

@@ -21,8 +21,8 @@ from accounts.roles import Permission
 from core.errors import CommonErrorCode, Forbidden, ServiceError, ValidationFailed
 from credits.errors import CreditErrorCode
 from credits.models import CreditAccount, CreditLedgerEntry, CreditResetRun
-from security.audit import audit_record
 from security.models import AuditAction
+from security.services.audit import audit_record
 from tenants.selectors import tenant_settings
 
 logger = structlog.get_logger(__name__)

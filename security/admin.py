@@ -6,10 +6,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from security.admin_audit import AuditedModelAdmin
-from security.allowlist import allowlist_cache_clear, normalize_network
-from security.firewall import ip_block_lift
-from security.lockout import account_of_key, account_unlock, lockout_key
+from security.lockout import account_of_key, lockout_key
 from security.models import AuditLog, IPAllowlistEntry, IPBlock, SecurityEvent
+from security.services.allowlist import allowlist_cache_clear, normalize_network
+from security.services.firewall import ip_block_lift
+from security.services.lockout import account_unlock
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -10,8 +10,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from core.errors import ServiceError
 from core.forms import BoundedJSONFormField
-from security.audit import audit_record, field_changes
 from security.models import admin_page_action
+from security.services.audit import audit_record, field_changes
 
 
 def _say_nothing_changed(model_admin, request: HttpRequest, error: ServiceError) -> None:

@@ -4,6 +4,11 @@ from core.errors import ErrorCode
 class SecurityErrorCode(ErrorCode):
     """Refusals of the defences: firewall, allowlist, staff rules, rate limiter."""
 
+    INVALID_NETWORK = (
+        "INVALID_NETWORK",
+        400,
+        "an IP allowlist entry that is not an IP address or CIDR network",
+    )
     IP_BLOCKED = "IP_BLOCKED", 403, "the client address is blocked by the firewall"
     IP_NOT_ALLOWLISTED = (
         "IP_NOT_ALLOWLISTED",

@@ -4,25 +4,28 @@ Axes keeps the failure counts (database handler, shared by every process) under 
 lockout key: `USER:<id>` when the identifier names an account (email or username,
 any case, looked up as the login backend does), else the identifier itself,
 normalised, so unknown names lock the same way. This module names that key, says
-until when an account is locked, answers the HTML admin's lockout, lists the
-locked accounts for operators and unlocks on a staff member's word.
+until when an account is locked and answers the HTML admin's lockout (the locked
+accounts are listed by `security.selectors.locked_accounts`, unlocked by
+`security.services.lockout.account_unlock`).
+
+Security sits below accounts: the account behind an identifier is found by the
+function LOCKOUT_ACCOUNT_LOOKUP names (the login backend's lookup), and the account
+behind a key through `get_user_model()`.
 """
 
 from datetime import datetime
+from functools import cache
 
 from axes.models import AccessAttempt
-from axes.utils import reset as axes_reset
 from django.conf import settings
-from django.db import transaction
+from django.contrib.auth import get_user_model
 from django.db.models import Max, Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from core.envelope import error_body
 from core.errors import Locked
-from security.audit import audit_record
-from security.events import security_event_record
-from security.models import SecurityEvent, Severity
 
 # Upper case, which a normalised (lower-cased) identifier never holds: nothing typed
 # at login can name an account's counter, so an account is locked only by its names.
@@ -38,27 +41,31 @@ def account_key(user) -> str:
     return f"{ACCOUNT_KEY_PREFIX}{user.pk}"
 
 
-def _account_id_of_key(key: str) -> int | None:
+def account_id_of_key(key: str) -> int | None:
+    """The account id a lockout key names, or None for an unknown identifier's key."""
     number = key.removeprefix(ACCOUNT_KEY_PREFIX)
     return int(number) if key != number and number.isdigit() else None
 
 
 def account_of_key(key: str | None):
     """The account a lockout key stands for, or None for an unknown identifier."""
-    from accounts.models import User
+    account_id = account_id_of_key(key or "")
+    if account_id is None:
+        return None
+    return get_user_model()._default_manager.filter(pk=account_id).first()
 
-    account_id = _account_id_of_key(key or "")
-    return None if account_id is None else User.objects.filter(pk=account_id).first()
+
+@cache
+def _account_lookup(path: str):
+    return import_string(path)
 
 
 def lockout_key(identifier: str | None) -> str | None:
     """Where failures of this identifier count: its account, else the identifier."""
-    from accounts.selectors import user_get_by_identifier
-
     normalized = normalize_identifier(identifier)
     if normalized is None:
         return None
-    user = user_get_by_identifier(normalized)
+    user = _account_lookup(settings.LOCKOUT_ACCOUNT_LOOKUP)(normalized)
     return account_key(user) if user is not None else normalized
 
 
@@ -112,67 +119,3 @@ def lockout_response(
     error = lockout_error_for((credentials or {}).get("username") or "")
     body = error_body(message=error.message, code=error.code, extra=error.extra, request=request)
     return JsonResponse(body, status=423, headers=error.headers)
-
-
-def locked_accounts() -> list[dict]:
-    """Accounts (and unknown identifiers) locked now, named so an operator knows them.
-
-    `identifier` is the account's username (or the unknown identifier as typed),
-    which the unlock endpoint takes back; `key` is the counter's own name.
-    """
-    from accounts.models import User
-
-    now = timezone.now()
-    rows = list(
-        AccessAttempt.objects.values("username")
-        .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
-        .filter(
-            failures__gte=settings.AXES_FAILURE_LIMIT, last__gt=now - settings.AXES_COOLOFF_TIME
-        )
-        .order_by("-last")
-    )
-    ids = [_account_id_of_key(row["username"]) for row in rows]
-    accounts = User.objects.in_bulk([pk for pk in ids if pk is not None])
-    result = []
-    for row, account_id in zip(rows, ids, strict=True):
-        key = row["username"]
-        user = accounts.get(account_id)
-        result.append(
-            {
-                "identifier": user.username if user else key,
-                "key": key,
-                "user_id": user.pk if user else None,
-                "email": user.email if user else None,
-                "failures": row["failures"],
-                "locked_until": row["last"] + settings.AXES_COOLOFF_TIME,
-            }
-        )
-    return result
-
-
-@transaction.atomic
-def account_unlock(*, identifier: str, actor) -> int:
-    """Clear the failures of an account, named by email, username or lockout key, any
-    case, or of an unknown identifier (staff action, audited)."""
-    given = (identifier or "").strip()
-    key = given if _account_id_of_key(given) is not None else lockout_key(identifier)
-    if key is None:
-        return 0
-    user = account_of_key(key)
-    cleared = axes_reset(username=key)
-    audit_record(
-        action="account.unlock",
-        actor=actor,
-        target=user,
-        target_type="" if user else "lockout",
-        target_id="" if user else key,
-        changes={"identifier": normalize_identifier(identifier), "failures_cleared": cleared},
-    )
-    security_event_record(
-        kind=SecurityEvent.Kind.ACCOUNT_UNLOCKED,
-        severity=Severity.INFO,
-        user=user,
-        username=user.username if user else key,
-        details={"by": getattr(actor, "username", None), "cleared": cleared},
-    )
-    return cleared

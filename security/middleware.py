@@ -11,8 +11,9 @@ from core.errors import ServiceError
 from core.middleware import UNMETERED_PATH_PREFIXES, is_api_path
 from security.client_ip import client_ip
 from security.context import RequestContext, reset_context, set_context
-from security.firewall import REQUEST_BUDGET, ip_blocked_until
-from security.ratelimits import enforce
+from security.errors import SecurityErrorCode
+from security.ratelimits import REQUEST_BUDGET, enforce
+from security.services.firewall import ip_blocked_until
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
 
@@ -81,7 +82,7 @@ class FirewallMiddleware:
         response = error_response(
             403,
             message="Too many failed attempts from this address; it is blocked for a while.",
-            code="IP_BLOCKED",
+            code=SecurityErrorCode.IP_BLOCKED,
             request=request,
         )
         response["Retry-After"] = str(seconds)

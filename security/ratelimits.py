@@ -16,8 +16,9 @@ from django_ratelimit.core import get_usage
 
 from core.errors import ServiceUnavailable, TooManyRequests
 from security.client_ip import client_ip, ip_limit_key
-from security.events import security_event_record
+from security.errors import SecurityErrorCode
 from security.models import SecurityEvent, Severity
+from security.services.events import security_event_record
 
 logger = structlog.get_logger(__name__)
 
@@ -71,7 +72,8 @@ def enforce(request, limit: Limit) -> None:
         if limit.fail_open:
             return
         raise ServiceUnavailable(
-            "Rate limiting is unavailable; try again shortly.", code="RATE_LIMITER_UNAVAILABLE"
+            "Rate limiting is unavailable; try again shortly.",
+            code=SecurityErrorCode.RATE_LIMITER_UNAVAILABLE,
         )
     if usage["should_limit"]:
         retry_after = max(1, usage["time_left"])
@@ -120,3 +122,5 @@ MFA_PER_USER = Limit("mfa", "RATELIMIT_MFA", user_or_ip_key, fail_open=False)
 API_KEY_CREATE_PER_USER = Limit(
     "api-key-create", "RATELIMIT_API_KEY_CREATE", user_or_ip_key, fail_open=True
 )
+# The firewall's per-IP request budget (FIREWALL_RATE_LIMIT), counted by FirewallMiddleware.
+REQUEST_BUDGET = Limit("firewall", "FIREWALL_RATE_LIMIT", ip_key, fail_open=True)

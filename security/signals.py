@@ -1,4 +1,10 @@
-"""Turn authentication and admin signals into firewall counts, events and audit rows."""
+"""Turn authentication and admin signals into firewall counts, events and audit rows.
+
+Receivers here only for what another package owns and offers no other hook for:
+Django's failed-login signal, axes' lockout and the admin's LogEntry of third-party
+models. A change this project makes writes its record (and drops any cache) in the
+service that makes it, never in a receiver.
+"""
 
 from axes.signals import user_locked_out
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
@@ -6,12 +12,12 @@ from django.contrib.auth.signals import user_login_failed
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from security.audit import audit_record
 from security.client_ip import client_ip
-from security.events import security_event_record
-from security.firewall import failed_authentication_register
 from security.lockout import account_of_key, normalize_identifier
-from security.models import SecurityEvent, Severity
+from security.models import SecurityEvent, Severity, admin_page_action
+from security.services.audit import audit_record
+from security.services.events import security_event_record
+from security.services.firewall import failed_authentication_register
 
 
 @receiver(user_login_failed, dispatch_uid="security_login_failed")
@@ -51,6 +57,9 @@ _APPS_WITH_DETAILED_ADMIN_AUDIT = frozenset({"accounts", "tenants", "security"})
 _LOG_ENTRY_VERBS = {ADDITION: "create", CHANGE: "update", DELETION: "delete"}
 
 
+# The admin's pages of third-party models (groups, schedules, tokens, devices) have no
+# service to write their audit row: the admin's own LogEntry is the only hook Django
+# offers for them, so this receiver stays a receiver.
 @receiver(post_save, sender=LogEntry, dispatch_uid="security_admin_log_entry")
 def admin_change_of_other_apps(sender, instance: LogEntry, created: bool, **kwargs) -> None:
     """Audit admin changes to third-party models (groups, schedules, tokens, devices)."""
@@ -62,7 +71,9 @@ def admin_change_of_other_apps(sender, instance: LogEntry, created: bool, **kwar
     ):
         return
     audit_record(
-        action=f"admin.{content_type.model}.{_LOG_ENTRY_VERBS.get(instance.action_flag, 'change')}",
+        action=admin_page_action(
+            content_type.model, _LOG_ENTRY_VERBS.get(instance.action_flag, "change")
+        ),
         actor=instance.user,
         target_type=f"{content_type.app_label}.{content_type.model}",
         target_id=instance.object_id or "",

@@ -18,17 +18,18 @@ from enum import StrEnum
 from django.conf import settings
 
 from core.errors import ServiceError
-from security.allowlist import ip_is_allowlisted
 from security.context import current_context
-from security.events import security_event_record
+from security.errors import SecurityErrorCode
 from security.models import SecurityEvent, Severity
+from security.services.allowlist import ip_is_allowlisted
+from security.services.events import security_event_record
 
 
 class StaffRule(StrEnum):
     """A broken staff rule, named by the error code its refusal carries."""
 
-    IP_NOT_ALLOWLISTED = "IP_NOT_ALLOWLISTED"
-    MFA_REQUIRED = "MFA_REQUIRED"
+    IP_NOT_ALLOWLISTED = SecurityErrorCode.IP_NOT_ALLOWLISTED.value
+    MFA_REQUIRED = SecurityErrorCode.MFA_REQUIRED.value
 
 
 _MESSAGES = {
@@ -85,7 +86,7 @@ class StaffRuleBroken(ServiceError):
     status_code = 403
 
     def __init__(self, rule: StaffRule, *, user) -> None:
-        super().__init__(_MESSAGES[rule], code=rule.value)
+        super().__init__(_MESSAGES[rule], code=SecurityErrorCode(rule.value))
         self.rule = rule
         self.user = user
 

@@ -12,8 +12,8 @@ from accounts.sessions import forget_cached_users, sessions_revoke_for_tenant
 from accounts.user_admin import user_create_by_admin
 from core.errors import CommonErrorCode, Conflict, Forbidden, ValidationFailed
 from credits.services import default_credits_cleaned
-from security.audit import audit_record, field_changes, snapshot
 from security.models import AuditAction
+from security.services.audit import audit_record, field_changes, snapshot
 from tenants.errors import TenantErrorCode
 from tenants.models import Tenant
 from tenants.selectors import DEFAULT_SETTINGS, member_ids

@@ -17,7 +17,8 @@ from accounts.tests.helpers import REFRESH_URL, assert_envelope, bearer
 from accounts.tests.world import FOREIGN_IP, build_world, builtin
 from apikeys.models import APIKey
 from apikeys.services import apikey_create
-from security.models import IPAllowlistEntry, SecurityEvent
+from security.models import SecurityEvent
+from security.tests.factories import IPAllowlistEntryFactory
 from tenants.models import Tenant
 from tenants.services import tenant_create
 
@@ -28,7 +29,7 @@ OFFICE = "10.1.2.3"
 def staff_rules_on(db, settings):
     settings.ADMIN_REQUIRE_MFA = True
     settings.IP_WHITELIST_ENABLED = True
-    IPAllowlistEntry.objects.create(network=OFFICE)
+    IPAllowlistEntryFactory(network=OFFICE)
 
 
 def _session_auth(user: User, *, mfa: bool) -> dict:

@@ -1,4 +1,9 @@
-"""Admin-panel API of the security records: /v1/admin-panel/…"""
+"""The admin panel, for platform admins only: /v1/admin-panel/users and the security
+records (security-logs, audit-logs, ip-whitelist, ip-blocks, lockouts).
+
+Views parse, call the domain's selector or service, and serialize; a refusal is
+also a security event.
+"""
 
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -10,15 +15,21 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api import serializers as account_serializers
+from accounts.api.admin_views import UserAdminViewSet
 from accounts.permissions import IsPlatformAdmin
 from core.openapi import error_responses, results_list
 from core.pagination import EnvelopePagination
-from security import allowlist, firewall, lockout, selectors
-from security.api import serializers as s
-from security.events import security_event_record
+from credits.api.serializers import balance_body
+from security import selectors
 from security.models import SecurityEvent, Severity
+from security.services import allowlist, firewall, lockout
+from security.services.events import security_event_record
+from support import services
+from support.api import serializers as s
 
 TAG = "admin-panel security"
+USERS_TAG = "admin panel"
 
 
 class AdminPanelViewSet(viewsets.GenericViewSet):
@@ -58,7 +69,9 @@ class SecurityLogViewSet(mixins.ListModelMixin, AdminPanelViewSet):
     serializer_class = s.SecurityEventSerializer
 
     def get_queryset(self):
-        return selectors.security_events_list(filters=self.filters(s.SecurityEventFilterSerializer))
+        return selectors.security_events_list(
+            actor=self.request.user, filters=self.filters(s.SecurityEventFilterSerializer)
+        )
 
 
 @extend_schema_view(
@@ -73,7 +86,9 @@ class AuditLogViewSet(mixins.ListModelMixin, AdminPanelViewSet):
     serializer_class = s.AuditLogSerializer
 
     def get_queryset(self):
-        return selectors.audit_logs_list(filters=self.filters(s.AuditLogFilterSerializer))
+        return selectors.audit_logs_list(
+            actor=self.request.user, filters=self.filters(s.AuditLogFilterSerializer)
+        )
 
 
 @extend_schema_view(
@@ -101,7 +116,9 @@ class AuditLogViewSet(mixins.ListModelMixin, AdminPanelViewSet):
 )
 class IPAllowlistViewSet(mixins.ListModelMixin, AdminPanelViewSet):
     serializer_class = s.IPAllowlistEntrySerializer
-    queryset = selectors.allowlist_entries_list()
+
+    def get_queryset(self):
+        return selectors.allowlist_entries_list(actor=self.request.user)
 
     def create(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
@@ -137,7 +154,7 @@ class IPBlockViewSet(mixins.ListModelMixin, AdminPanelViewSet):
 
     def get_queryset(self):
         include_inactive = self.request.query_params.get("all", "").lower() in {"1", "true", "yes"}
-        return selectors.ip_blocks_list(include_inactive=include_inactive)
+        return selectors.ip_blocks_list(actor=self.request.user, include_inactive=include_inactive)
 
     def destroy(self, request: Request, pk: str) -> Response:
         block = firewall.ip_block_lift(block_id=int(pk), actor=request.user)
@@ -175,9 +192,78 @@ class LockoutViewSet(AdminPanelViewSet):
     lookup_value_regex = "[^/]+"
 
     def list(self, request: Request) -> Response:
-        rows = lockout.locked_accounts()
+        rows = selectors.locked_accounts(actor=request.user)
         return Response({"success": True, "results": s.LockoutSerializer(rows, many=True).data})
 
     def destroy(self, request: Request, pk: str) -> Response:
         cleared = lockout.account_unlock(identifier=pk, actor=request.user)
         return Response({"success": True, "message": "Account unlocked.", "cleared": cleared})
+
+
+_USER_UPDATE = extend_schema(
+    tags=[USERS_TAG],
+    summary="Update a user: staff-editable fields and the credits and limits objects",
+    request=s.AdminPanelUserUpdateSerializer,
+    responses={200: dict, **error_responses(400, 401, 403, 404, 409)},
+)
+
+
+def _user_detail(user) -> dict:
+    return {**account_serializers.UserSerializer(user).data, **balance_body(user)}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=[USERS_TAG],
+        summary="Users, paged",
+        parameters=[account_serializers.UserFilterSerializer],
+        responses={
+            200: account_serializers.UserSerializer(many=True),
+            **error_responses(400, 401, 403),
+        },
+    ),
+    retrieve=extend_schema(
+        tags=[USERS_TAG],
+        summary="A user, with their balance",
+        responses={200: dict, **error_responses(401, 403, 404)},
+    ),
+    update=_USER_UPDATE,
+    partial_update=_USER_UPDATE,
+    destroy=extend_schema(
+        tags=[USERS_TAG],
+        summary="Delete a user (recoverable until purged); `reason` in the query",
+        responses={
+            200: account_serializers.MessageSerializer,
+            **error_responses(401, 403, 404),
+        },
+    ),
+)
+class AdminPanelUserViewSet(AdminPanelViewSet, UserAdminViewSet):
+    """The admin panel's access rule (and its record of refusals), the user admin's
+    views; a user's details carry their balance, and an update also takes the
+    `credits` and `limits` objects (`support.services.admin_panel_user_update`)."""
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(_user_detail(self.get_object()))
+
+    def update(self, request: Request, pk: str) -> Response:
+        serializer = s.AdminPanelUserUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        profile = dict(serializer.validated_data)
+        balance = {name: profile.pop(name) for name in s.CREDIT_FIELDS if name in profile}
+        user = services.admin_panel_user_update(
+            actor=request.user,
+            user=self.get_object(),
+            profile=profile,
+            credits=balance.get("credits"),
+            limits=balance.get("limits"),
+            reason=balance.get("reason", ""),
+        )
+        return Response(_user_detail(user))
+
+
+# Four operations only; the rest of the user admin API stays under /api/v1/users.
+users_view = AdminPanelUserViewSet.as_view({"get": "list"})
+user_view = AdminPanelUserViewSet.as_view(
+    {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
+)

@@ -8,8 +8,8 @@ from accounts.models import LoginSession
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import ME_URL, assert_envelope, login
 from security.client_ip import client_ip, ip_limit_key
-from security.firewall import ip_block
 from security.models import IPBlock, SecurityEvent
+from security.services.firewall import ip_block
 from security.tests.helpers import attempt, platform_admin_auth
 
 
@@ -116,7 +116,7 @@ def test_lifting_one_block_keeps_the_64_blocked_while_another_block_in_it_stands
     for number in range(5):
         attempt(api_client, f"nobody{number}", "WrongPass999", REMOTE_ADDR="2001:db8:7:7::1")
     first = IPBlock.objects.get()
-    ip_block(ip="2001:db8:7:7::2", reason="blocked by staff")
+    ip_block(ip="2001:db8:7:7::2", reason="blocked by staff", actor=None)
 
     lifted = api_client.delete(f"/v1/admin-panel/ip-blocks/{first.pk}", **auth)
 

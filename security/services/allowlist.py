@@ -7,9 +7,10 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import NotFound, ValidationFailed
-from security.audit import audit_record
-from security.models import IPAllowlistEntry
+from core.errors import CommonErrorCode, NotFound, ValidationFailed
+from security.errors import SecurityErrorCode
+from security.models import AuditAction, IPAllowlistEntry
+from security.services.audit import audit_record
 
 _CACHE_KEY = "ip-allowlist:entries"
 _CACHE_SECONDS = 30
@@ -48,7 +49,8 @@ def normalize_network(value: str) -> str:
         network = ipaddress.ip_network(value.strip(), strict=False)
     except ValueError as exc:
         raise ValidationFailed(
-            f"{value!r} is not an IP address or CIDR network.", code="INVALID_NETWORK"
+            f"{value!r} is not an IP address or CIDR network.",
+            code=SecurityErrorCode.INVALID_NETWORK,
         ) from exc
     return str(network.network_address) if network.num_addresses == 1 else str(network)
 
@@ -58,7 +60,9 @@ def allowlist_entry_create(
     *, network: str, description: str = "", expires_at: datetime | None, actor
 ) -> IPAllowlistEntry:
     if expires_at is not None and expires_at <= timezone.now():
-        raise ValidationFailed("expires_at must be in the future.", code="INVALID_EXPIRY")
+        raise ValidationFailed(
+            "expires_at must be in the future.", code=CommonErrorCode.INVALID_EXPIRY
+        )
     entry = IPAllowlistEntry.objects.create(
         network=normalize_network(network),
         description=description,
@@ -66,7 +70,7 @@ def allowlist_entry_create(
         created_by_id=actor.pk,
     )
     audit_record(
-        action="ip_allowlist.create",
+        action=AuditAction.IP_ALLOWLIST_CREATE,
         actor=actor,
         target=entry,
         changes={"network": entry.network, "expires_at": expires_at},
@@ -81,7 +85,10 @@ def allowlist_entry_delete(*, entry_id: int, actor) -> None:
     if entry is None:
         raise NotFound("No such allowlist entry.")
     audit_record(
-        action="ip_allowlist.delete", actor=actor, target=entry, changes={"network": entry.network}
+        action=AuditAction.IP_ALLOWLIST_DELETE,
+        actor=actor,
+        target=entry,
+        changes={"network": entry.network},
     )
     entry.delete()
     allowlist_cache_clear()

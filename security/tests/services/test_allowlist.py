@@ -7,7 +7,8 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import ME_URL, assert_envelope, bearer, login
 from security.models import AuditLog, IPAllowlistEntry, SecurityEvent
-from security.tests.helpers import platform_admin_auth
+from security.tests.factories import IPAllowlistEntryFactory
+from security.tests.helpers import audit_row, platform_admin_auth
 
 OFFICE = "192.168.1.100"
 
@@ -38,6 +39,8 @@ def test_create_list_delete_entry_with_documented_body(api_client, admin_auth):
     assert [entry["description"] for entry in listed["results"]] == ["Office network"]
     assert deleted.status_code == 200
     assert not IPAllowlistEntry.objects.exists()
+    assert audit_row(action="ip_allowlist.create")
+    assert audit_row(action="ip_allowlist.delete")
     actions = set(AuditLog.objects.values_list("action", flat=True))
     assert {"ip_allowlist.create", "ip_allowlist.delete"} <= actions
 
@@ -58,7 +61,7 @@ def test_invalid_entries_are_400(api_client, admin_auth, body, code):
 
 
 def _entry(network: str, **extra) -> IPAllowlistEntry:
-    return IPAllowlistEntry.objects.create(network=network, **extra)
+    return IPAllowlistEntryFactory(network=network, **extra)
 
 
 def test_enabled_allowlist_refuses_other_ips_on_staff_surfaces(

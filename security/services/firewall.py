@@ -13,15 +13,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import NotFound
-from security.audit import audit_record
 from security.client_ip import ip_limit_key
-from security.events import security_event_record
-from security.models import IPBlock, SecurityEvent, Severity
-from security.ratelimits import Limit, ip_key
+from security.models import AuditAction, IPBlock, SecurityEvent, Severity
+from security.services.audit import audit_record
+from security.services.events import security_event_record
 
 logger = structlog.get_logger(__name__)
-
-REQUEST_BUDGET = Limit("firewall", "FIREWALL_RATE_LIMIT", ip_key, fail_open=True)
 
 
 def _failures_key(ip: str) -> str:
@@ -59,14 +56,19 @@ def failed_authentication_register(*, ip: str, username: str | None = None) -> I
             failures = 1
     if failures is None or failures < settings.FIREWALL_FAILED_ATTEMPTS:
         return None
-    return ip_block(ip=ip, reason=f"{failures} failed authentications", username=username)
+    return ip_block(
+        ip=ip, reason=f"{failures} failed authentications", username=username, actor=None
+    )
 
 
-def ip_block(*, ip: str, reason: str, username: str | None = None, actor=None) -> IPBlock:
+def ip_block(*, ip: str, reason: str, username: str | None = None, actor) -> IPBlock:
+    """Block an IP for FIREWALL_BLOCK_MINUTES (`actor=None`: the firewall itself)."""
     until = timezone.now() + timedelta(minutes=settings.FIREWALL_BLOCK_MINUTES)
     with transaction.atomic():
         block = IPBlock.objects.create(ip_address=ip, reason=reason, blocked_until=until)
-        audit_record(action="ip.block", actor=actor, target=block, changes={"reason": reason})
+        audit_record(
+            action=AuditAction.IP_BLOCK, actor=actor, target=block, changes={"reason": reason}
+        )
     cache.set(_block_key(ip), until, _window_seconds())
     cache.delete(_failures_key(ip))
     security_event_record(
@@ -89,7 +91,7 @@ def ip_block_lift(*, block_id: int, actor) -> IPBlock:
         block.lifted_at = timezone.now()
         block.lifted_by_id = actor.pk
         block.save(update_fields=["lifted_at", "lifted_by_id"])
-        audit_record(action="ip.unblock", actor=actor, target=block)
+        audit_record(action=AuditAction.IP_UNBLOCK, actor=actor, target=block)
         network = ip_limit_key(block.ip_address)
         still_blocked = any(
             ip_limit_key(ip) == network

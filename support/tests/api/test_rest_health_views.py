@@ -81,3 +81,14 @@ def test_detailed_health_says_when_this_process_answers_from_cache_copies(api_cl
     while not api_client.get("/api/v1/health/detailed").json()["auth_cache_copies"]["live"]:
         assert time.monotonic() < deadline, "the invalidation connection never came up"
         time.sleep(0.05)
+
+
+def test_metrics_exposes_prometheus_counters(client, db):
+    client.get("/health")
+
+    response = client.get("/metrics")
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "django_http_requests_total_by_method_total" in text
+    assert "django_http_responses_total_by_status_total" in text

@@ -118,14 +118,3 @@ def test_documentation_pages_render_self_hosted(client, db, path):
     html = response.content.decode()
     assert "/openapi.json" in html
     assert "cdn.jsdelivr.net" not in html
-
-
-def test_metrics_exposes_prometheus_counters(client, db):
-    client.get("/health")
-
-    response = client.get("/metrics")
-
-    assert response.status_code == 200
-    text = response.content.decode()
-    assert "django_http_requests_total_by_method_total" in text
-    assert "django_http_responses_total_by_status_total" in text

@@ -21,7 +21,7 @@ SECRET_FIELDS = frozenset(
 )
 
 
-def actor_kind_for(actor) -> str:
+def _actor_kind_of(actor) -> str:
     if actor is None:
         return ActorKind.SYSTEM
     if getattr(actor, "is_staff", False) or getattr(actor, "is_superuser", False):
@@ -50,7 +50,7 @@ def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
 def audit_record(
     *,
     action: str,
-    actor=None,
+    actor,
     actor_kind: str | None = None,
     target: models.Model | None = None,
     target_type: str = "",
@@ -58,7 +58,10 @@ def audit_record(
     tenant_id: int | None = None,
     changes: dict[str, Any] | None = None,
 ) -> AuditLog:
-    """Write one audit row; call inside the transaction of the change it records."""
+    """Write one audit row; call inside the transaction of the change it records.
+
+    `actor=None` is the system (a job, the firewall), unless `actor_kind` says otherwise.
+    """
     context = current_context()
     if target is not None:
         target_type = target_type or target._meta.label_lower
@@ -70,7 +73,7 @@ def audit_record(
     }
     entry = AuditLog.objects.create(
         actor_id=getattr(actor, "pk", None),
-        actor_kind=actor_kind or actor_kind_for(actor),
+        actor_kind=actor_kind or _actor_kind_of(actor),
         actor_label=str(getattr(actor, "username", "") or "")[:254],
         action=action,
         target_type=target_type,

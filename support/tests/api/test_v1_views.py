@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from accounts.tests.helpers import assert_envelope
 from security.models import SecurityEvent, Severity
+from security.tests.factories import SecurityEventFactory
 from security.tests.helpers import platform_admin_auth
 
 URL = "/v1/admin-panel/security-logs"
@@ -20,7 +21,7 @@ def events(db):
         ("rate_limited", Severity.INFO, "203.0.113.3", "", now),
     ]
     return [
-        SecurityEvent.objects.create(
+        SecurityEventFactory(
             kind=kind, severity=severity, ip_address=ip, username=username, occurred_at=at
         )
         for kind, severity, ip, username, at in rows

@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import assert_envelope
-from security.models import AuditLog, SecurityEvent
-from security.tests.helpers import attempt, platform_admin_auth
+from security.models import SecurityEvent
+from security.tests.helpers import attempt, audit_row, audit_rows, platform_admin_auth
 
 RIGHT, WRONG = "SecurePass123", "WrongPass999"
 
@@ -125,7 +125,7 @@ def test_staff_unlock_through_api_is_audited(api_client, ada):
     assert [row["identifier"] for row in listed] == ["ada"]
     assert response.status_code == 200
     assert attempt(api_client, "ada", RIGHT, REMOTE_ADDR="198.51.100.8").status_code == 200
-    entry = AuditLog.objects.get(action="account.unlock")
+    [entry] = audit_rows(action="account.unlock")
     assert (entry.target_type, entry.target_id, entry.actor_label) == (
         "accounts.user",
         str(ada.pk),
@@ -235,7 +235,7 @@ def test_staff_unlock_through_admin_action(client, api_client, ada):
     )
 
     assert not AccessAttempt.objects.exists()
-    assert AuditLog.objects.filter(action="account.unlock", actor_label="boss").exists()
+    assert audit_row(action="account.unlock", actor_label="boss")
 
 
 def test_django_admin_login_locks_with_423(client, db):

@@ -13,16 +13,11 @@ import ipaddress
 from functools import lru_cache
 
 from django.conf import settings
-from django_prometheus.exports import ExportToDjangoView
-from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import PermissionDenied
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import BasePermission
-from rest_framework.request import Request
-from rest_framework.views import APIView
 
 from accounts.permissions import IsPlatformAdmin
 from security.client_ip import client_ip
+from support.errors import SupportErrorCode
 
 REFUSED_MESSAGE = (
     "Only monitoring addresses (MONITORING_ALLOWED_IPS) and platform administrators may read this."
@@ -44,34 +39,7 @@ def ip_may_monitor(ip: str) -> bool:
 
 class MonitoringAccess(BasePermission):
     message = REFUSED_MESSAGE
-    code = "MONITORING_NOT_ALLOWED"
+    code = SupportErrorCode.MONITORING_NOT_ALLOWED
 
     def has_permission(self, request, view) -> bool:
         return ip_may_monitor(client_ip(request)) or IsPlatformAdmin().has_permission(request, view)
-
-
-class MonitoringView(APIView):
-    """Refused is 403, with or without credentials: there is nothing to log in for."""
-
-    permission_classes = [MonitoringAccess]
-
-    def permission_denied(self, request, message=None, code=None):
-        raise PermissionDenied(detail=REFUSED_MESSAGE, code=MonitoringAccess.code)
-
-
-class _AnyAccept(BaseContentNegotiation):
-    """A scraper's Accept header does not matter: the metrics have one format."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0]
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
-class MetricsView(MonitoringView):
-    content_negotiation_class = _AnyAccept
-
-    @extend_schema(exclude=True)
-    def get(self, request: Request):
-        return ExportToDjangoView(request._request)

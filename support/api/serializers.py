@@ -1,6 +1,19 @@
+"""The admin panel's shapes: the security records, their list filters, and the
+user update that also takes the credits and limits objects."""
+
+from django.utils import timezone
 from rest_framework import serializers
 
+from accounts.api.serializers import AdminUserUpdateSerializer
+from credits.api.serializers import CreditChangeSerializer
 from security.models import AuditLog, IPAllowlistEntry, IPBlock, SecurityEvent, Severity
+
+# The fields of an admin-panel user update that change the balance, not the profile.
+CREDIT_FIELDS = ("credits", "limits", "reason")
+
+
+class AdminPanelUserUpdateSerializer(AdminUserUpdateSerializer, CreditChangeSerializer):
+    """The staff-editable profile fields plus the `credits` and `limits` objects."""
 
 
 class SecurityEventSerializer(serializers.ModelSerializer):
@@ -89,8 +102,6 @@ class IPBlockSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_active(self, block: IPBlock) -> bool:
-        from django.utils import timezone
-
         return block.lifted_at is None and block.blocked_until > timezone.now()
 
 

@@ -1,0 +1,34 @@
+"""Routes of the support app: health under /api/v1/ (`rest_urlpatterns`) and the
+admin panel under /v1/ (`v1_urlpatterns`). /health and /metrics are mounted at the
+root by config.urls."""
+
+from django.urls import include, path, re_path
+from rest_framework.routers import SimpleRouter
+
+from support.api import rest_health_views, v1_views
+
+# Every API route matches with or without a trailing slash, so clients never meet a redirect.
+rest_urlpatterns = [
+    re_path(r"^health/?$", rest_health_views.HealthView.as_view(), name="health-basic"),
+    re_path(r"^health/ready/?$", rest_health_views.ReadinessView.as_view(), name="health-ready"),
+    re_path(r"^health/live/?$", rest_health_views.LivenessView.as_view(), name="health-live"),
+    re_path(
+        r"^health/detailed/?$",
+        rest_health_views.DetailedHealthView.as_view(),
+        name="health-detailed",
+    ),
+]
+
+admin_panel_router = SimpleRouter()
+admin_panel_router.trailing_slash = "/?"  # match with or without the slash, never redirect
+admin_panel_router.register("security-logs", v1_views.SecurityLogViewSet, basename="security-logs")
+admin_panel_router.register("audit-logs", v1_views.AuditLogViewSet, basename="audit-logs")
+admin_panel_router.register("ip-whitelist", v1_views.IPAllowlistViewSet, basename="ip-whitelist")
+admin_panel_router.register("ip-blocks", v1_views.IPBlockViewSet, basename="ip-blocks")
+admin_panel_router.register("lockouts", v1_views.LockoutViewSet, basename="lockouts")
+
+v1_urlpatterns = [
+    re_path(r"^admin-panel/users/?$", v1_views.users_view, name="v1-admin-users"),
+    re_path(r"^admin-panel/users/(?P<pk>\d+)/?$", v1_views.user_view, name="v1-admin-user"),
+    path("admin-panel/", include(admin_panel_router.urls)),
+]

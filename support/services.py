@@ -1,0 +1,33 @@
+"""Staff changes that span domain apps, each in one transaction; the domain rules
+stay in the domain services they call."""
+
+from django.db import transaction
+
+from accounts import user_admin
+from core.errors import CommonErrorCode, ValidationFailed
+from credits.services import credits_set
+
+
+def admin_panel_user_update(
+    *,
+    actor,
+    user,
+    profile: dict,
+    credits: dict | None = None,
+    limits: dict | None = None,
+    reason: str = "",
+):
+    """The `/v1/admin-panel/users/{id}` update: the profile and the balance change in
+    one transaction, the balance first, through the credits service (its checks,
+    ledger row and audit record), which writes only to the database. So a refused
+    balance is refused before the profile change could end sessions or drop cached
+    rights, which no rollback takes back. Nothing to change is 400 NOTHING_TO_CHANGE."""
+    changes_balance = credits is not None or limits is not None
+    if not profile and not changes_balance:
+        raise ValidationFailed("Nothing to change.", code=CommonErrorCode.NOTHING_TO_CHANGE)
+    with transaction.atomic():
+        if changes_balance:
+            credits_set(user=user, actor=actor, credits=credits, limits=limits, reason=reason)
+        if profile:
+            user = user_admin.user_update_by_admin(actor=actor, user=user, data=profile)
+    return user
