@@ -1,9 +1,12 @@
-"""The account emails: what each one says, built when it is sent (tokens never queue)."""
+"""The account emails: queued when the change commits, built when sent (tokens never
+queue), and sent by a Celery task."""
 
+from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 
-from accounts import email_tokens
+from accounts.auth import email_tokens
 from accounts.models import User
 
 VERIFY = "verify_email"
@@ -58,3 +61,26 @@ def _compose(kind: str, user: User, details: dict) -> tuple[str, str, str]:
 def send_account_email(*, user: User, kind: str, details: dict | None = None) -> None:
     recipient, subject, body = _compose(kind, user, details or {})
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
+
+
+# The name queued messages carry: the task lived in accounts.tasks.
+@shared_task(
+    name="accounts.tasks.send_account_email",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def send_account_email_task(user_id: int, kind: str, details: dict | None = None) -> None:
+    user = User.objects.filter(pk=user_id).first()
+    if user is not None:
+        send_account_email(user=user, kind=kind, details=details)
+
+
+def send_on_commit(user: User, kind: str, **details) -> None:
+    """Queue an account email once the current transaction commits (never on rollback).
+
+    `details` are what the email says that the account row may no longer hold when
+    it is sent (an old address); never a token.
+    """
+    user_id = user.pk
+    transaction.on_commit(lambda: send_account_email_task.delay(user_id, kind, details or None))

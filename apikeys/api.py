@@ -8,8 +8,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import authz
-from accounts.roles import Permission
+from accounts.authz import rules as authz
+from accounts.authz.roles import Permission
+from accounts.selectors import users_visible_to
 from apikeys import services
 from apikeys.models import APIKey
 from core.openapi import error_responses, results_list
@@ -133,7 +134,7 @@ class APIKeyViewSet(viewsets.GenericViewSet):
         actor = self.request.user
         if self.action == "list" or not authz.can(actor, Permission.WRITE_USERS):
             return APIKey.objects.filter(user=actor)
-        return APIKey.objects.filter(user__in=authz.users_visible_to(actor)).select_related("user")
+        return APIKey.objects.filter(user__in=users_visible_to(actor)).select_related("user")
 
     def get_object(self) -> APIKey:
         """One's own key without asking for staff rights; someone else's through them."""

@@ -17,9 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from accounts.auth.request_auth import user_load
+from accounts.auth.request_cache import user_cache_key
 from accounts.models import User
-from accounts.request_auth import user_load
-from accounts.sessions import user_cache_key
 from apikeys.models import APIKey
 from core import cache_mirror
 from core.cache_writes import set_many_or_fail

@@ -8,7 +8,7 @@ from drf_spectacular.views import (
 from rest_framework.routers import SimpleRouter
 
 from accounts.api import admin_panel_views
-from accounts.api.admin_views import RoleViewSet, UserAdminViewSet
+from accounts.api import urls as accounts_urls
 from apikeys.api import APIKeyViewSet, ProductAPIKeyRegenerateView, ProductAPIKeyView
 from credits.api import MyCreditsView, UserCreditsView
 from gateway.api import BatchView, CompletionView
@@ -18,8 +18,6 @@ from tenants.api.views import TenantViewSet
 
 router = SimpleRouter()
 router.trailing_slash = "/?"  # match with or without the slash, never redirect
-router.register("users", UserAdminViewSet, basename="users")
-router.register("roles", RoleViewSet, basename="roles")
 router.register("tenants", TenantViewSet, basename="tenants")
 router.register("api-keys", APIKeyViewSet, basename="api-keys")
 
@@ -31,7 +29,7 @@ api_v1_patterns = [
     re_path(r"^health/detailed/?$", health.DetailedHealthView.as_view(), name="health-detailed"),
     re_path(r"^users/me/credits/?$", MyCreditsView.as_view(), name="my-credits"),
     re_path(r"^users/(?P<user_id>\d+)/credits/?$", UserCreditsView.as_view(), name="user-credits"),
-    path("", include("accounts.api.urls")),
+    path("", include(accounts_urls.rest_urlpatterns)),
     path("", include(router.urls)),
 ]
 
@@ -45,7 +43,7 @@ urlpatterns = [
         ProductAPIKeyRegenerateView.as_view(),
         name="v1-api-key-regenerate",
     ),
-    path("v1/users/", include("accounts.api.product_urls")),
+    path("v1/users/", include(accounts_urls.v1_urlpatterns)),
     re_path(r"^v1/prompt/completions/?$", CompletionView.as_view(), name="v1-completions"),
     re_path(r"^v1/batch/process/?$", BatchView.as_view(), name="v1-batch"),
     re_path(r"^v1/admin-panel/users/?$", admin_panel_views.users_view, name="v1-admin-users"),

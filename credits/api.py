@@ -8,8 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import authz
-from accounts.roles import Permission
+from accounts.authz.roles import Permission
+from accounts.selectors import users_visible_to
 from apikeys.permissions import key_allows
 from core.openapi import error_responses
 from credits import services
@@ -61,7 +61,7 @@ class UserCreditsView(APIView):
         responses={200: dict, **error_responses(400, 401, 403, 404)},
     )
     def put(self, request: Request, user_id: int) -> Response:
-        user = get_object_or_404(authz.users_visible_to(request.user), pk=user_id)
+        user = get_object_or_404(users_visible_to(request.user), pk=user_id)
         services.credits_change_allowed(actor=request.user, user=user)
         serializer = CreditChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -21,7 +21,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from accounts.permissions import IsPlatformAdmin
+from accounts.authz.permissions import IsPlatformAdmin
 from security.client_ip import client_ip
 
 REFUSED_MESSAGE = (

@@ -1,8 +1,8 @@
 import factory
 from django.utils import timezone
 
+from accounts.authz.roles import BuiltinRole
 from accounts.models import Role, User
-from accounts.roles import BuiltinRole
 
 DEFAULT_PASSWORD = "SecurePass123"
 

@@ -9,8 +9,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.auth.request_cache import user_cache_key
 from accounts.models import Role, User
-from accounts.sessions import user_cache_key
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import ME_URL, assert_envelope, bearer, login
 from accounts.tests.world import build_world

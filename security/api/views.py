@@ -10,7 +10,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.permissions import IsPlatformAdmin
+from accounts.authz.permissions import IsPlatformAdmin
 from core.openapi import error_responses, results_list
 from core.pagination import EnvelopePagination
 from security import allowlist, firewall, lockout, selectors

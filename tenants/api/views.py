@@ -7,8 +7,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import authz
 from accounts.api.serializers import UserSerializer, password_field
+from accounts.authz import rules as authz
 from core.openapi import error_responses
 from core.pagination import EnvelopePagination
 from tenants import services

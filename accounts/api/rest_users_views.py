@@ -1,0 +1,162 @@
+"""/api/v1/users/…: user administration by staff and tenant admins.
+
+Every lookup goes through `users_visible_to`, so another tenant's user is a 404, never
+a 403; every write goes through a service that asks `accounts.authz.rules`.
+"""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.api import serializers as s
+from accounts.authz import rules as authz
+from accounts.authz.roles import Permission
+from accounts.selectors import user_statistics, users_list, users_visible_to
+from accounts.services import lifecycle, users
+from core.openapi import error_responses
+from core.pagination import EnvelopePagination
+
+_READ_ERRORS = error_responses(400, 401, 404)
+_WRITE_ERRORS = error_responses(400, 401, 403, 404, 409)
+
+
+def _validated(serializer_class, data, **kwargs) -> dict:
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["user admin"],
+        summary="Users the caller may see",
+        parameters=[s.UserFilterSerializer],
+        responses={200: s.UserSerializer(many=True), **_READ_ERRORS},
+    ),
+    retrieve=extend_schema(tags=["user admin"], responses={200: s.UserSerializer, **_READ_ERRORS}),
+    create=extend_schema(
+        tags=["user admin"],
+        request=s.AdminUserCreateSerializer,
+        responses={201: s.UserSerializer, **_WRITE_ERRORS},
+    ),
+    update=extend_schema(
+        tags=["user admin"],
+        request=s.AdminUserUpdateSerializer,
+        responses={200: s.UserSerializer, **_WRITE_ERRORS},
+    ),
+    partial_update=extend_schema(
+        tags=["user admin"],
+        request=s.AdminUserUpdateSerializer,
+        responses={200: s.UserSerializer, **_WRITE_ERRORS},
+    ),
+    destroy=extend_schema(
+        tags=["user admin"],
+        summary="Delete (recoverable until purged)",
+        responses={200: s.MessageSerializer, **_WRITE_ERRORS},
+    ),
+)
+class UserAdminViewSet(viewsets.GenericViewSet):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.UserSerializer
+    pagination_class = EnvelopePagination
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        if self.action != "list":
+            return users_visible_to(self.request.user)
+        filters = _validated(s.UserFilterSerializer, self.request.query_params)
+        return users_list(actor=self.request.user, filters=filters)
+
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.UserSerializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(s.UserSerializer(self.get_object()).data)
+
+    def create(self, request: Request) -> Response:
+        data = _validated(s.AdminUserCreateSerializer, request.data)
+        user = users.user_create_by_admin(actor=request.user, data=data)
+        return Response(s.UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, pk: str) -> Response:
+        data = _validated(s.AdminUserUpdateSerializer, request.data, partial=True)
+        user = users.user_update_by_admin(actor=request.user, user=self.get_object(), data=data)
+        return Response(s.UserSerializer(user).data)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        return self.update(request, pk)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        user = self.get_object()
+        if user.pk != request.user.pk and not authz.can(
+            request.user, Permission.DELETE_USERS, user
+        ):
+            return self.permission_denied(request, message="You may not delete this user.")
+        lifecycle.account_delete(
+            request=request,
+            user=user,
+            actor=request.user,
+            password=request.data.get("password") if isinstance(request.data, dict) else None,
+            reason=request.query_params.get("reason", ""),
+        )
+        return Response({"message": "User deleted (recoverable until purged)."})
+
+    @extend_schema(
+        tags=["user admin"],
+        request=s.StatusChangeSerializer,
+        responses={200: s.UserSerializer, **_WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="status")
+    def change_status(self, request: Request, pk: str) -> Response:
+        data = _validated(s.StatusChangeSerializer, request.data)
+        user = users.user_change_status(
+            actor=request.user,
+            user=self.get_object(),
+            status=data["status"],
+            reason=data.get("reason", ""),
+        )
+        return Response(s.UserSerializer(user).data)
+
+    @extend_schema(
+        tags=["user admin"],
+        request=s.RoleAssignSerializer,
+        responses={200: s.UserSerializer, **_WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"], url_path="roles")
+    def assign_role(self, request: Request, pk: str) -> Response:
+        data = _validated(s.RoleAssignSerializer, request.data)
+        user = users.user_assign_role(
+            actor=request.user, user=self.get_object(), role_name=data["role"]
+        )
+        return Response(s.UserSerializer(user).data)
+
+    @extend_schema(
+        tags=["user admin"], request=s.BulkUserSerializer, responses={200: dict, **_WRITE_ERRORS}
+    )
+    @action(detail=False, methods=["post"], url_path="bulk")
+    def bulk(self, request: Request) -> Response:
+        data = _validated(s.BulkUserSerializer, request.data)
+        result = users.users_bulk_update(
+            actor=request.user,
+            user_ids=data["ids"],
+            status=data.get("status"),
+            role=data.get("role"),
+            reason=data.get("reason", ""),
+        )
+        return Response({"success": True, "updated": result.updated})
+
+    @extend_schema(
+        tags=["user admin"],
+        parameters=[s.StatisticsFilterSerializer],
+        responses={200: dict, **error_responses(400, 401, 403)},
+    )
+    @action(detail=False, methods=["get"], url_path="stats")
+    def stats(self, request: Request) -> Response:
+        if not authz.can(request.user, Permission.READ_USERS):
+            return self.permission_denied(request, message="You may not read user statistics.")
+        window = _validated(s.StatisticsFilterSerializer, request.query_params)
+        return Response(user_statistics(actor=request.user, **window))
