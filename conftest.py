@@ -89,8 +89,8 @@ def _service_baseline(request: pytest.FixtureRequest, settings) -> Iterator[None
         yield
         return
     request.getfixturevalue(database_fixture)
+    from accounts.authz.roles import ensure_builtin_roles
     from accounts.models import Role
-    from accounts.roles import ensure_builtin_roles
     from core.tests.cache import clear_cache
 
     ensure_builtin_roles(Role)

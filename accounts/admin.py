@@ -1,14 +1,19 @@
+"""The Django admin pages of accounts; their changes go through the services or drop
+the cached copies of the users they change."""
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts import lifecycle, mfa, services, user_admin
+from accounts.auth.request_cache import forget_cached_user, forget_cached_users, forget_role_members
+from accounts.authz.roles import BuiltinRole
 from accounts.models import LoginSession, Role, User
-from accounts.roles import BuiltinRole
-from accounts.sessions import sessions_revoke_each, sessions_revoke_for_user
+from accounts.services import lifecycle, mfa, users
+from accounts.services.sessions import sessions_revoke_each, sessions_revoke_for_user
 from security.admin_audit import AllOrNothingModelAdmin, AuditedModelAdmin, unless_refused
+from security.models import AuditAction
 from security.services.audit import audit_record
 
 
@@ -102,7 +107,7 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
     # transaction and says "Nothing changed" when one is refused (AllOrNothingModelAdmin).
     def _set_status(self, request: HttpRequest, queryset: QuerySet, status: str) -> None:
         for user in queryset:
-            services.user_status_set(
+            users.user_status_set(
                 user=user, status=status, actor=request.user, reason="admin action"
             )
         self.message_user(
@@ -117,8 +122,10 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
         if status_changed:
             obj.status = form.initial["status"]
         super().save_model(request, obj, form, change)
+        if change:  # the form may have changed the role, the tenant or the staff flags
+            forget_cached_user(obj.pk)
         if status_changed:
-            services.user_status_set(
+            users.user_status_set(
                 user=obj, status=new_status, actor=request.user, reason="admin form"
             )
 
@@ -135,8 +142,9 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
             for field in entry.get("changed", {}).get("fields", [])
         ]
         if "password" in changed or "Password" in changed:
+            forget_cached_user(obj.pk, must_succeed=False)
             audit_record(
-                action="user.password_set_by_staff",
+                action=AuditAction.USER_PASSWORD_SET_BY_STAFF,
                 actor=request.user,
                 target=obj,
                 changes={"password": {"changed": True}},
@@ -146,12 +154,22 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
             )
         return super().log_change(request, obj, message)
 
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        user_id = obj.pk
+        super().delete_model(request, obj)
+        forget_cached_user(user_id)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        user_ids = list(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        forget_cached_users(user_ids)
+
     @admin.action(description="Suspend selected accounts (ends their sessions)")
     def suspend_users(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._set_status(request, queryset, User.Status.SUSPENDED)
 
     def _assign_role(self, request: HttpRequest, queryset: QuerySet, role: str) -> None:
-        result = user_admin.users_bulk_update(
+        result = users.users_bulk_update(
             actor=request.user,
             user_ids=list(queryset.values_list("pk", flat=True)),
             status=None,
@@ -191,6 +209,23 @@ class RoleAdmin(AuditedModelAdmin):
     list_display = ("name", "tenant", "is_builtin", "description")
     list_filter = ("is_builtin", "tenant")
     search_fields = ("name",)
+
+    # A role's permissions are part of its holders' cached rights.
+    def save_model(self, request: HttpRequest, obj: Role, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change:
+            forget_role_members(obj.pk)
+
+    def delete_model(self, request: HttpRequest, obj: Role) -> None:
+        role_id = obj.pk
+        super().delete_model(request, obj)
+        forget_role_members(role_id)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        role_ids = list(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        for role_id in role_ids:
+            forget_role_members(role_id)
 
 
 @admin.register(LoginSession)

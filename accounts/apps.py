@@ -12,4 +12,4 @@ class AccountsConfig(AppConfig):
         # `email__lower=` / `username__lower=` lookups hit the LOWER() unique indexes.
         CharField.register_lookup(Lower)
 
-        from accounts import schema, signals  # noqa: F401  (registers the scheme and receivers)
+        from accounts.auth import openapi  # noqa: F401  (registers the OpenAPI scheme)

@@ -1,10 +1,12 @@
 from django.contrib.auth.base_user import BaseUserManager
 
+from accounts.authz.roles import BuiltinRole
+
 
 class UserManager(BaseUserManager):
     """Creates accounts for `createsuperuser`, the admin and data migrations.
 
-    The registration API goes through `accounts.services.user_register`, which adds
+    The registration API goes through `accounts.services.users.user_register`, which adds
     policy checks; this manager only normalises and saves.
     """
 
@@ -26,13 +28,13 @@ class UserManager(BaseUserManager):
         return self._create(username, email, password, **extra)
 
     def create_superuser(self, username: str, email: str, password: str | None = None, **extra):
-        from accounts.models import Role
-        from accounts.roles import BuiltinRole
-
+        role_model = self.model._meta.get_field("role").related_model
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
         extra.setdefault("is_verified", True)
-        extra.setdefault("role", Role.objects.filter(name=BuiltinRole.ADMIN, tenant=None).first())
+        extra.setdefault(
+            "role", role_model.objects.filter(name=BuiltinRole.ADMIN, tenant=None).first()
+        )
         if extra["is_staff"] is not True or extra["is_superuser"] is not True:
             raise ValueError("A superuser must have is_staff=True and is_superuser=True.")
         return self._create(username, email, password, **extra)

@@ -8,9 +8,9 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.authz.roles import BuiltinRole
 from accounts.managers import UserManager
 from accounts.preferences import validate_preferences
-from accounts.roles import BuiltinRole
 from core.models import TimeStampedModel
 
 username_validator = RegexValidator(

@@ -8,14 +8,15 @@ import json
 
 from django.core.exceptions import ValidationError
 
-from core.errors import ValidationFailed
+from accounts.errors import AccountErrorCode
+from core.errors import CommonErrorCode, ErrorCode, ValidationFailed
 
 MAX_DEPTH = 5  # the object itself is level 1
 MAX_BYTES = 16 * 1024  # serialised as compact UTF-8 JSON
 MAX_KEYS = 100  # at the top level
 
-TOO_DEEP = "PREFERENCES_TOO_DEEP"
-TOO_LARGE = "PREFERENCES_TOO_LARGE"
+TOO_DEEP = AccountErrorCode.PREFERENCES_TOO_DEEP
+TOO_LARGE = AccountErrorCode.PREFERENCES_TOO_LARGE
 
 
 def _depth_exceeds(value: object, limit: int) -> bool:
@@ -30,10 +31,10 @@ def _depth_exceeds(value: object, limit: int) -> bool:
     return False
 
 
-def preferences_problem(value: object) -> tuple[str, str] | None:
+def preferences_problem(value: object) -> tuple[ErrorCode, str] | None:
     """(code, message) when `value` may not be stored as preferences, else None."""
     if not isinstance(value, dict):
-        return "VALIDATION_ERROR", "Preferences must be a JSON object."
+        return CommonErrorCode.VALIDATION_ERROR, "Preferences must be a JSON object."
     if _depth_exceeds(value, MAX_DEPTH):
         return TOO_DEEP, f"Preferences may be nested at most {MAX_DEPTH} levels deep."
     if len(value) > MAX_KEYS:

@@ -1,8 +1,56 @@
-"""Reads of accounts and login sessions."""
+"""Reads of accounts, roles and login sessions, and what each actor may see of them."""
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncDate
 
-from accounts.models import LoginSession, User
+from accounts.authz.roles import Permission
+from accounts.authz.rules import is_platform_admin, permissions_of
+from accounts.filters import UserFilter
+from accounts.models import LoginSession, Role, User
+from core.errors import ValidationFailed
+
+
+def users_visible_to(actor) -> QuerySet[User]:
+    """The users an actor may see: all, their tenant's, or only themselves. Others are 404."""
+    users = User.objects.select_related("role", "tenant")
+    if is_platform_admin(actor):
+        return users
+    if Permission.READ_USERS in permissions_of(actor) and actor.tenant_id is not None:
+        return users.filter(tenant_id=actor.tenant_id)
+    return users.filter(pk=actor.pk)
+
+
+def users_list(*, actor, filters: dict) -> QuerySet[User]:
+    """The users an actor may see, filtered and ordered by the list's query parameters
+    (already validated by the API: see `accounts.filters.UserFilter`)."""
+    filterset = UserFilter(filters, queryset=users_visible_to(actor))
+    if not filterset.is_valid():
+        raise ValidationFailed(
+            errors=[
+                f"{name}: {message}"
+                for name, messages in filterset.errors.items()
+                for message in messages
+            ]
+        )
+    return filterset.qs
+
+
+def roles_visible_to(actor) -> QuerySet[Role]:
+    """The built-in roles and the actor's tenant's roles; every role for platform admins."""
+    roles = Role.objects.select_related("tenant")
+    if is_platform_admin(actor):
+        return roles
+    return roles.filter(tenant__isnull=True) | roles.filter(tenant_id=actor.tenant_id)
+
+
+def sessions_visible_to(actor) -> QuerySet[LoginSession]:
+    """The live login sessions an actor sees under /api/v1/users/me/sessions: their own."""
+    return login_sessions_active_for_user(user=actor)
+
+
+def other_sessions_of(actor, *, current_session_id: str) -> QuerySet[LoginSession]:
+    """The actor's live sessions but the one making the request."""
+    return sessions_visible_to(actor).exclude(pk=current_session_id)
 
 
 def user_get_by_identifier(identifier: str) -> User | None:
@@ -27,13 +75,13 @@ def login_sessions_active_for_user(*, user: User) -> QuerySet[LoginSession]:
     return LoginSession.objects.filter(user=user, revoked_at__isnull=True)
 
 
-def user_statistics(*, users: QuerySet[User], since=None, until=None) -> dict:
+def user_statistics(*, actor, since=None, until=None) -> dict:
     """Totals by status, role, tenant, plan and verification, and sign-ups per day.
 
-    Aggregates in the database (GROUP BY), so the cost does not grow with Python loops.
+    Of the users the actor may see; aggregates in the database (GROUP BY), so the cost
+    does not grow with Python loops.
     """
-    from django.db.models import Count
-    from django.db.models.functions import TruncDate
+    users = users_visible_to(actor)
 
     def grouped(field: str) -> dict:
         rows = users.order_by().values(field).annotate(count=Count("id"))

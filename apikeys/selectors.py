@@ -2,9 +2,9 @@
 
 from django.db.models import QuerySet
 
-from accounts import authz
+from accounts.authz import rules as authz
+from accounts.authz.roles import Permission
 from accounts.models import User
-from accounts.roles import Permission
 from apikeys.models import APIKey
 
 

@@ -17,11 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from accounts import authz
+from accounts.auth.request_auth import user_load
+from accounts.auth.request_cache import user_cache_key
+from accounts.authz import rules as authz
+from accounts.authz.roles import Permission
 from accounts.models import User
-from accounts.request_auth import user_load
-from accounts.roles import Permission
-from accounts.sessions import user_cache_key
 from apikeys.errors import APIKeyErrorCode
 from apikeys.models import APIKey
 from core import cache_mirror

@@ -256,11 +256,11 @@ CELERY_BEAT_SCHEDULE = {
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "accounts.backends.EmailOrUsernameBackend",
+    "accounts.auth.backends.EmailOrUsernameBackend",
 ]
 BCRYPT_ROUNDS = env.int("BCRYPT_ROUNDS", default=12)
 PASSWORD_HASHERS = [
-    "accounts.hashers.ConfiguredBCryptSHA256PasswordHasher",
+    "accounts.auth.hashers.ConfiguredBCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
@@ -271,12 +271,12 @@ PASSWORD_MAX_LENGTH = env.int("PASSWORD_MAX_LENGTH", default=1024)
 _SIMILARITY = {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"}
 _COMMON = {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"}
 _MAX_LENGTH = {
-    "NAME": "accounts.validators.MaximumLengthValidator",
+    "NAME": "accounts.auth.password_policy.MaximumLengthValidator",
     "OPTIONS": {"max_length": PASSWORD_MAX_LENGTH},
 }
 if PASSWORD_POLICY == "nist":  # noqa: S105 - a policy name, not a password
     AUTH_PASSWORD_VALIDATORS = [
-        {"NAME": "accounts.validators.NistLengthValidator"},
+        {"NAME": "accounts.auth.password_policy.NistLengthValidator"},
         _MAX_LENGTH,
         _SIMILARITY,
         _COMMON,
@@ -288,7 +288,7 @@ else:
             "OPTIONS": {"min_length": 8},
         },
         _MAX_LENGTH,
-        {"NAME": "accounts.validators.CompositionValidator"},
+        {"NAME": "accounts.auth.password_policy.CompositionValidator"},
         _SIMILARITY,
         _COMMON,
     ]
@@ -436,7 +436,7 @@ if not 0 <= DAILY_USAGE_RESET_HOUR <= 23:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apikeys.authentication.APIKeyAuthentication",
-        "accounts.authentication.SessionJWTAuthentication",
+        "accounts.auth.authentication.SessionJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [

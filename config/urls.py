@@ -5,9 +5,8 @@ from drf_spectacular.views import (
     SpectacularRedocView,
     SpectacularSwaggerView,
 )
-from rest_framework.routers import SimpleRouter
 
-from accounts.api.admin_views import RoleViewSet, UserAdminViewSet
+from accounts.api import urls as accounts_urls
 from apikeys.api import urls as apikey_urls
 from credits.api import urls as credit_urls
 from gateway.api import urls as gateway_urls
@@ -15,17 +14,11 @@ from support.api import urls as support_urls
 from support.api.rest_health_views import HealthView, MetricsView
 from tenants.api import urls as tenant_urls
 
-router = SimpleRouter()
-router.trailing_slash = "/?"  # match with or without the slash, never redirect
-router.register("users", UserAdminViewSet, basename="users")
-router.register("roles", RoleViewSet, basename="roles")
-
 # Every API route matches with or without a trailing slash, so clients never meet a redirect.
 api_v1_patterns = [
     path("", include(support_urls.rest_urlpatterns)),
     path("", include(credit_urls.rest_urlpatterns)),
-    path("", include("accounts.api.urls")),
-    path("", include(router.urls)),
+    path("", include(accounts_urls.rest_urlpatterns)),
     path("", include(tenant_urls.rest_urlpatterns)),
     path("", include(apikey_urls.rest_urlpatterns)),
 ]
@@ -35,7 +28,7 @@ urlpatterns = [
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
     path("api/v1/", include(api_v1_patterns)),
     path("v1/", include(apikey_urls.v1_urlpatterns)),
-    path("v1/users/", include("accounts.api.product_urls")),
+    path("v1/users/", include(accounts_urls.v1_urlpatterns)),
     path("v1/", include(gateway_urls.v1_urlpatterns)),
     path("v1/", include(support_urls.v1_urlpatterns)),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),

@@ -41,8 +41,8 @@ logger = structlog.get_logger(__name__)
 
 # The cache key prefixes that are mirrored (made into Redis key prefixes with the
 # cache's KEY_PREFIX and version). They must not overlap: Redis refuses that.
-# apikeys.services: "apikey:…" and "apikey-used:…"; accounts.request_auth and
-# accounts.sessions: "auth-user:…", "login-session:…" and "login-session-seen:…".
+# apikeys.services: "apikey:…" and "apikey-used:…"; accounts.auth.request_auth and
+# accounts.services.sessions: "auth-user:…", "login-session:…" and "login-session-seen:…".
 MIRRORED = ("apikey", "auth-user:", "login-session")
 
 _REDIS_CACHE = "django_redis.cache.RedisCache"

@@ -16,7 +16,7 @@ from django.db import transaction
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 
-from core.errors import ServiceUnavailable
+from core.errors import CommonErrorCode, ServiceUnavailable
 
 logger = structlog.get_logger(__name__)
 
@@ -24,7 +24,7 @@ _UNREACHABLE = (ConnectionInterrupted, RedisError, OSError)
 
 
 class CacheWriteFailed(ServiceUnavailable):
-    code = "CACHE_UNAVAILABLE"
+    code = CommonErrorCode.CACHE_UNAVAILABLE
     default_message = (
         "The change could not be made effective everywhere, so it was not made; try again."
     )

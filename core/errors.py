@@ -32,6 +32,7 @@ class CommonErrorCode(ErrorCode):
     """Codes any endpoint can answer, raised by the kernel or by DRF itself."""
 
     BAD_REQUEST = "BAD_REQUEST", 400, "the request could not be processed"
+    ERROR = "ERROR", 400, "a client error status that no more specific code names"
     VALIDATION_ERROR = "VALIDATION_ERROR", 400, "a field is missing or invalid"
     PARSE_ERROR = "PARSE_ERROR", 400, "malformed JSON"
     JSON_TOO_DEEP = "JSON_TOO_DEEP", 400, "JSON nested over 32 levels"

@@ -10,14 +10,12 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from core.envelope import error_body
-from core.errors import ServiceError, outage_error
+from core.errors import CommonErrorCode, ServiceError, outage_error
 
 logger = structlog.get_logger(__name__)
 
-_MESSAGES_BY_CODE = {
-    "invalid": "Validation failed.",
-    "parse_error": "Malformed request body.",
-}
+VALIDATION_MESSAGE = "Validation failed."
+PARSE_MESSAGE = "Malformed request body."
 
 
 def flatten_errors(detail: Any, field: str | None = None) -> list[str]:
@@ -43,15 +41,15 @@ def flatten_errors(detail: Any, field: str | None = None) -> list[str]:
 
 def _message_for(exc: exceptions.APIException, errors: list[str]) -> str:
     if isinstance(exc, exceptions.ValidationError):
-        return _MESSAGES_BY_CODE["invalid"]
+        return VALIDATION_MESSAGE
     if isinstance(exc, exceptions.ParseError):
-        return _MESSAGES_BY_CODE["parse_error"]
+        return PARSE_MESSAGE
     return errors[0] if errors else str(exc.default_detail)
 
 
 def _code_for(exc: exceptions.APIException) -> str:
     if isinstance(exc, exceptions.ValidationError):
-        return "VALIDATION_ERROR"
+        return CommonErrorCode.VALIDATION_ERROR
     detail = exc.detail
     code = detail.get("code") if isinstance(detail, dict) else getattr(detail, "code", None)
     return str(code or exc.default_code).upper()

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.forms.fields import InvalidJSONInput
 from rest_framework.exceptions import ParseError
 
+from core.errors import CommonErrorCode
 from core.parsers import check_json_value, too_deep
 
 
@@ -18,7 +19,9 @@ class BoundedJSONFormField(forms.JSONField):
             converted = super().to_python(value)
             check_json_value(converted)
         except RecursionError as exc:
-            raise ValidationError(str(too_deep().detail), code="json_too_deep") from exc
+            raise ValidationError(
+                str(too_deep().detail), code=CommonErrorCode.JSON_TOO_DEEP
+            ) from exc
         except ParseError as exc:
             raise ValidationError(str(exc.detail), code=str(exc.detail.code).lower()) from exc
         return converted

@@ -10,7 +10,7 @@ from django.views import defaults
 from rest_framework.response import Response as DRFResponse
 
 from core.envelope import error_response
-from core.errors import outage_error
+from core.errors import CommonErrorCode, outage_error
 from core.parsers import INVALID_CHARACTERS, has_bad_characters
 from core.request_id import HEADER, META_KEY, request_id_from_header
 
@@ -34,14 +34,14 @@ _STATUS_MESSAGES = {
 }
 # The codes DRF's own errors carry for the same statuses, so a client switches on one set.
 _STATUS_CODES = {
-    400: "BAD_REQUEST",
-    401: "NOT_AUTHENTICATED",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    413: "PAYLOAD_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-    500: "INTERNAL_ERROR",
+    400: CommonErrorCode.BAD_REQUEST,
+    401: CommonErrorCode.NOT_AUTHENTICATED,
+    403: CommonErrorCode.PERMISSION_DENIED,
+    404: CommonErrorCode.NOT_FOUND,
+    405: CommonErrorCode.METHOD_NOT_ALLOWED,
+    413: CommonErrorCode.PAYLOAD_TOO_LARGE,
+    415: CommonErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    500: CommonErrorCode.INTERNAL_ERROR,
 }
 
 # Probes and scrapers are not clients: they are never throttled or metered.
@@ -87,7 +87,7 @@ class RequestSizeLimitMiddleware:
             return error_response(
                 413,
                 message=f"Request body too large: the limit is {self.max_bytes} bytes.",
-                code="PAYLOAD_TOO_LARGE",
+                code=CommonErrorCode.PAYLOAD_TOO_LARGE,
                 request=request,
             )
         return self.get_response(request)
@@ -145,7 +145,9 @@ class ApiErrorEnvelopeMiddleware:
         ):
             status = response.status_code
             message = _STATUS_MESSAGES.get(status, response.reason_phrase or "Error.")
-            code = _STATUS_CODES.get(status, "ERROR" if status < 500 else "INTERNAL_ERROR")
+            code = _STATUS_CODES.get(
+                status, CommonErrorCode.ERROR if status < 500 else CommonErrorCode.INTERNAL_ERROR
+            )
             enveloped = error_response(status, message=message, code=code, request=request)
             for header in ("Allow", "Retry-After", "WWW-Authenticate"):
                 if header in response:
@@ -169,7 +171,7 @@ def unhandled_error_response(request: HttpRequest, exception: BaseException) -> 
         )
     error_logger.exception("unhandled_exception", path=request.path)
     return error_response(
-        500, message=_STATUS_MESSAGES[500], code="INTERNAL_ERROR", request=request
+        500, message=_STATUS_MESSAGES[500], code=CommonErrorCode.INTERNAL_ERROR, request=request
     )
 
 

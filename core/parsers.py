@@ -15,11 +15,13 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser, get_encoding
 from rest_framework.utils import json
 
+from core.errors import CommonErrorCode
+
 MAX_JSON_DEPTH = 32
 BAD_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 
-JSON_TOO_DEEP = "JSON_TOO_DEEP"
-INVALID_CHARACTERS = "INVALID_CHARACTERS"
+JSON_TOO_DEEP = CommonErrorCode.JSON_TOO_DEEP
+INVALID_CHARACTERS = CommonErrorCode.INVALID_CHARACTERS
 
 
 def too_deep() -> ParseError:

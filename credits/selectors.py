@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from accounts import authz
+from accounts.authz import rules as authz
 from accounts.models import User
 from credits.models import CreditAccount
 

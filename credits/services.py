@@ -15,9 +15,9 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from accounts import authz
+from accounts.authz import rules as authz
+from accounts.authz.roles import Permission
 from accounts.models import User
-from accounts.roles import Permission
 from core.errors import CommonErrorCode, Forbidden, ServiceError, ValidationFailed
 from credits.errors import CreditErrorCode
 from credits.models import CreditAccount, CreditLedgerEntry, CreditResetRun

@@ -3,7 +3,7 @@ stay in the domain services they call."""
 
 from django.db import transaction
 
-from accounts import user_admin
+from accounts.services import users as user_services
 from core.errors import CommonErrorCode, ValidationFailed
 from credits.services import credits_set
 
@@ -29,5 +29,5 @@ def admin_panel_user_update(
         if changes_balance:
             credits_set(user=user, actor=actor, credits=credits, limits=limits, reason=reason)
         if profile:
-            user = user_admin.user_update_by_admin(actor=actor, user=user, data=profile)
+            user = user_services.user_update_by_admin(actor=actor, user=user, data=profile)
     return user

@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from accounts import authz
+from accounts.authz import rules as authz
 from accounts.models import User
 from tenants.models import Tenant
 

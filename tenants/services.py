@@ -5,11 +5,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from accounts import authz
+from accounts.auth.request_cache import forget_cached_users
+from accounts.authz import rules as authz
+from accounts.authz.roles import BuiltinRole, Permission
 from accounts.models import LoginSession, User
-from accounts.roles import BuiltinRole, Permission
-from accounts.sessions import forget_cached_users, sessions_revoke_for_tenant
-from accounts.user_admin import user_create_by_admin
+from accounts.services.sessions import sessions_revoke_for_tenant
+from accounts.services.users import user_create_by_admin
 from core.errors import CommonErrorCode, Conflict, Forbidden, ValidationFailed
 from credits.services import default_credits_cleaned
 from security.models import AuditAction

@@ -1,9 +1,24 @@
+"""Routes of accounts: `rest_urlpatterns` under /api/v1/, `v1_urlpatterns` under /v1/users/.
+
+Paths match with or without a trailing slash, so clients never meet a redirect.
+"""
+
 from django.urls import re_path
+from rest_framework.routers import SimpleRouter
 
-from accounts.api import account_views, mfa_views, views
+from accounts.api import rest_account_views as account_views
+from accounts.api import rest_auth_views as views
+from accounts.api import rest_mfa_views as mfa_views
+from accounts.api import v1_views
+from accounts.api.rest_roles_views import RoleViewSet
+from accounts.api.rest_users_views import UserAdminViewSet
 
-# Paths match with or without a trailing slash, so clients never meet a redirect.
-urlpatterns = [
+router = SimpleRouter()
+router.trailing_slash = "/?"  # DRF's argument only takes a bool
+router.register("users", UserAdminViewSet, basename="users")
+router.register("roles", RoleViewSet, basename="roles")
+
+rest_urlpatterns = [
     re_path(r"^auth/register/?$", views.RegisterView.as_view(), name="auth-register"),
     re_path(r"^auth/login/?$", views.LoginView.as_view(), name="auth-login"),
     re_path(r"^auth/refresh/?$", views.RefreshView.as_view(), name="auth-refresh"),
@@ -39,4 +54,17 @@ urlpatterns = [
         views.ChangePasswordView.as_view(),
         name="users-me-change-password",
     ),
+    *router.urls,
+]
+
+v1_urlpatterns = [
+    re_path(r"^register/?$", v1_views.V1RegisterView.as_view(), name="v1-users-register"),
+    re_path(r"^login/?$", v1_views.V1LoginView.as_view(), name="v1-users-login"),
+    re_path(r"^refresh/?$", v1_views.V1RefreshView.as_view(), name="v1-users-refresh"),
+    re_path(r"^logout/?$", v1_views.V1LogoutView.as_view(), name="v1-users-logout"),
+    re_path(r"^profile/?$", v1_views.V1ProfileView.as_view(), name="v1-users-profile"),
+    re_path(r"^password/?$", v1_views.V1PasswordView.as_view(), name="v1-users-password"),
+    re_path(r"^login/mfa/?$", v1_views.V1MfaVerifyView.as_view(), name="v1-users-login-mfa"),
+    re_path(r"^email/?$", v1_views.EmailChangeView.as_view(), name="v1-users-email"),
+    re_path(r"^account/?$", v1_views.AccountDeleteView.as_view(), name="v1-users-account"),
 ]

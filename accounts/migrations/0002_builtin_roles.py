@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from accounts.roles import ensure_builtin_roles
+from accounts.authz.roles import ensure_builtin_roles
 
 
 def create_builtin_roles(apps, schema_editor):

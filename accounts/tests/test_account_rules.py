@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from accounts import email_tokens
+from accounts.auth import email_tokens
 from accounts.models import LoginSession, User
 from accounts.tests.factories import DEFAULT_PASSWORD
 from accounts.tests.helpers import LOGIN_URL, ME_URL, assert_envelope, bearer, login

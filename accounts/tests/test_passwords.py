@@ -3,7 +3,7 @@ from unittest import mock
 import pytest
 from django.contrib.auth.hashers import Argon2PasswordHasher, make_password
 
-from accounts.hashers import ConfiguredBCryptSHA256PasswordHasher
+from accounts.auth.hashers import ConfiguredBCryptSHA256PasswordHasher
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import LOGIN_URL, REGISTER_URL, assert_envelope
@@ -112,8 +112,8 @@ class TestNistPolicy:
     @pytest.fixture(autouse=True)
     def nist(self, settings):
         settings.AUTH_PASSWORD_VALIDATORS = [
-            {"NAME": "accounts.validators.NistLengthValidator"},
-            {"NAME": "accounts.validators.MaximumLengthValidator"},
+            {"NAME": "accounts.auth.password_policy.NistLengthValidator"},
+            {"NAME": "accounts.auth.password_policy.MaximumLengthValidator"},
             {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
             {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
         ]

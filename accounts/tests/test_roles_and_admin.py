@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from accounts.authz import can, role_rank
+from accounts.authz.rules import can, role_rank
 from accounts.models import Role, User
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import assert_envelope

@@ -12,10 +12,11 @@ from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import services
+from accounts.auth.request_auth import user_for_access_token
+from accounts.auth.request_cache import forget_changed_user
 from accounts.models import LoginSession, User
-from accounts.request_auth import user_for_access_token
-from accounts.sessions import session_revoke
+from accounts.services.sessions import session_revoke
+from accounts.services.users import user_status_set
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import LOGOUT_URL, ME_URL, REFRESH_URL, assert_envelope, bearer, login
 from core.tests.cache import clear_cache
@@ -163,7 +164,7 @@ def test_password_change_checks_policy(api_client, logged_in):
 def test_suspension_refuses_existing_tokens_at_once(api_client, logged_in):
     user, tokens = logged_in
 
-    services.user_status_set(user=user, status=User.Status.SUSPENDED, actor=None)
+    user_status_set(user=user, status=User.Status.SUSPENDED, actor=None)
 
     assert_envelope(api_client.get(ME_URL, **bearer(tokens["access_token"])), 401)
     assert_envelope(_refresh(api_client, tokens["refresh_token"]), 401)
@@ -186,7 +187,9 @@ def test_revocation_overrides_cached_active_state(logged_in):
     check = {"session_id": tokens["session_id"], "user_id": str(user.pk)}
     assert user_for_access_token(**check) == user
 
-    session_revoke(session_id=tokens["session_id"], reason=LoginSession.RevokeReason.REVOKED)
+    session_revoke(
+        session_id=tokens["session_id"], reason=LoginSession.RevokeReason.REVOKED, actor=None
+    )
 
     assert user_for_access_token(**check) is None
 
@@ -338,6 +341,7 @@ def test_token_of_user_suspended_by_a_plain_save_is_refused(api_client, logged_i
     user, tokens = logged_in
     api_client.get(ME_URL, **bearer(tokens["access_token"]))  # the user is now cached
     user.status = User.Status.SUSPENDED
-    user.save(update_fields=["status"])  # as the admin's change form does
+    user.save(update_fields=["status"])  # as the admin's change form does,
+    forget_changed_user(user, ["status"])  # and then drops the cached copy
 
     assert_envelope(api_client.get(ME_URL, **bearer(tokens["access_token"])), 401, "USER_INACTIVE")

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from accounts.models import Role, User
-from accounts.sessions import ClientInfo, session_start
+from accounts.services.sessions import ClientInfo, session_start
 from accounts.tests.factories import UserFactory
 from tenants.models import Tenant
 

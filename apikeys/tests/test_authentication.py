@@ -9,8 +9,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.auth.request_cache import forget_changed_user, user_cache_key
 from accounts.models import User
-from accounts.sessions import user_cache_key
 from accounts.tests.helpers import ME_URL, assert_envelope, bearer, login
 from accounts.tests.world import build_world
 from apikeys.models import APIKey
@@ -73,6 +73,7 @@ def test_owner_suspension_and_tenant_deactivation_stop_keys_at_once(api_client, 
 
     world.other_member.status = User.Status.SUSPENDED
     world.other_member.save()
+    forget_changed_user(world.other_member, None)  # as every service changing a user does
     api_client.delete(f"/api/v1/tenants/{world.tenant_a.pk}", **world.auth("platform_admin"))
 
     assert_envelope(use_key(api_client, member_key), 401)
@@ -141,6 +142,7 @@ def test_a_user_cached_again_before_the_suspension_commits_is_dropped_at_commit(
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         owner.status = User.Status.SUSPENDED
         owner.save()
+        forget_changed_user(owner, None)  # as every service changing a user does
         # A request in another process read the row before this commit and cached it.
         cache.add(user_cache_key(owner.pk), stale, 60)
 

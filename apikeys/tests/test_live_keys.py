@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.sessions import ClientInfo, session_start
+from accounts.services.sessions import ClientInfo, session_start
 from accounts.tests.world import build_world
 from apikeys.services import apikey_create, apikey_regenerate_primary
 

@@ -14,8 +14,8 @@ from django.conf import settings
 from django.contrib.admin.models import DELETION, LogEntry
 
 from accounts.models import LoginSession, User
-from accounts.services import user_status_set
-from accounts.sessions import session_revoke
+from accounts.services.sessions import session_revoke
+from accounts.services.users import user_status_set
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import ME_URL, REFRESH_URL, assert_envelope, bearer, login
 from apikeys.models import APIKey
@@ -83,7 +83,9 @@ def test_a_session_revocation_the_cache_cannot_take_is_refused(api_client, write
 
     writes_refused()
     with pytest.raises(CacheWriteFailed):
-        session_revoke(session_id=str(session.pk), reason=LoginSession.RevokeReason.LOGOUT)
+        session_revoke(
+            session_id=str(session.pk), reason=LoginSession.RevokeReason.LOGOUT, actor=None
+        )
 
     assert LoginSession.objects.get(pk=session.pk).revoked_at is None
 

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.roles import Permission
+from accounts.authz.roles import Permission
 from apikeys.permissions import key_allows
 from core.openapi import error_responses
 from credits import services

@@ -6,8 +6,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import authz
-from accounts.roles import Permission
+from accounts.authz import rules as authz
+from accounts.authz.roles import Permission
 from apikeys.permissions import key_allows
 from core.openapi import error_responses
 from gateway import services

@@ -9,9 +9,9 @@ import pytest
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.authz.roles import BuiltinRole
 from accounts.models import User
-from accounts.roles import BuiltinRole
-from accounts.sessions import ClientInfo, session_start
+from accounts.services.sessions import ClientInfo, session_start
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import REFRESH_URL, assert_envelope, bearer
 from accounts.tests.world import FOREIGN_IP, build_world, builtin

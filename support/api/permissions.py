@@ -15,7 +15,7 @@ from functools import lru_cache
 from django.conf import settings
 from rest_framework.permissions import BasePermission
 
-from accounts.permissions import IsPlatformAdmin
+from accounts.authz.permissions import IsPlatformAdmin
 from security.client_ip import client_ip
 from support.errors import SupportErrorCode
 

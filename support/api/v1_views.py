@@ -16,8 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import serializers as account_serializers
-from accounts.api.admin_views import UserAdminViewSet
-from accounts.permissions import IsPlatformAdmin
+from accounts.api.rest_users_views import UserAdminViewSet
+from accounts.authz.permissions import IsPlatformAdmin
 from core.openapi import error_responses, results_list
 from core.pagination import EnvelopePagination
 from credits.api.serializers import balance_body

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from accounts.csv_io import import_users
+from accounts.services.imports import import_users
 
 
 class Command(BaseCommand):

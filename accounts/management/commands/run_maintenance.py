@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from accounts import lifecycle
+from accounts.services import lifecycle
 
 
 class Command(BaseCommand):

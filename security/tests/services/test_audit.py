@@ -3,8 +3,8 @@ import json
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from accounts import services
 from accounts.models import User
+from accounts.services import users as user_services
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import LOGIN_URL, ME_URL, REGISTER_URL, bearer, login
 from security.models import AuditLog, SecurityEvent
@@ -76,7 +76,7 @@ def test_staff_status_change_is_audited_with_actor(db):
     admin = UserFactory(is_staff=True, is_superuser=True)
     user = UserFactory()
 
-    services.user_status_set(user=user, status=User.Status.SUSPENDED, actor=admin)
+    user_services.user_status_set(user=user, status=User.Status.SUSPENDED, actor=admin)
 
     [entry] = audit_rows(action="user.status_change")
     assert (entry.actor_id, entry.actor_kind) == (admin.pk, "admin")
@@ -87,7 +87,7 @@ def test_rolled_back_change_leaves_no_audit_row(db):
     user = UserFactory()
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.user_update_profile(user=user, data={"first_name": "Ghost"})
+        user_services.user_update_profile(user=user, data={"first_name": "Ghost"})
         raise RuntimeError("abort after the write")
 
     assert not AuditLog.objects.filter(action="user.profile_update").exists()

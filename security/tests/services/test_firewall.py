@@ -294,7 +294,7 @@ def test_staff_who_may_only_view_sessions_and_lockouts_cannot_revoke_or_unlock(c
     from django.contrib.auth.models import Permission as DjangoPermission
 
     from accounts.models import LoginSession
-    from accounts.sessions import ClientInfo, session_start
+    from accounts.services.sessions import ClientInfo, session_start
     from security.lockout import account_locked_until
 
     victim = UserFactory()

@@ -1,7 +1,37 @@
-"""Password rules beyond Django's own validators (AUTH_PASSWORD_VALIDATORS picks them)."""
+"""The password rules: the policy check, expiry (PASSWORD_EXPIRY_DAYS), and the
+validators beyond Django's own that AUTH_PASSWORD_VALIDATORS picks."""
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django_otp import user_has_device
+
+from accounts.errors import AccountErrorCode
+from accounts.models import User
+from core.errors import ValidationFailed
+
+
+def password_check_policy(password: str, *, user: User) -> None:
+    """Raise ValidationFailed listing every rule the password breaks."""
+    try:
+        password_validation.validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            "Password does not meet the password policy.",
+            errors=list(exc.messages),
+            code=AccountErrorCode.WEAK_PASSWORD,
+        ) from exc
+
+
+def password_is_expired(user: User) -> bool:
+    """PASSWORD_EXPIRY_DAYS (0 = never): an expired password may only be changed."""
+    days = settings.PASSWORD_EXPIRY_DAYS
+    if not days or user.password_changed_at is None:
+        return False
+    return user.password_changed_at + timedelta(days=days) <= timezone.now()
 
 
 class CompositionValidator:

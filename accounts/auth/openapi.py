@@ -4,5 +4,5 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 
 
 class SessionJWTScheme(SimpleJWTScheme):
-    target_class = "accounts.authentication.SessionJWTAuthentication"
+    target_class = "accounts.auth.authentication.SessionJWTAuthentication"
     name = "jwtAuth"

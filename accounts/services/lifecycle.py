@@ -18,21 +18,20 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import email_tokens, emails
+from accounts import emails
+from accounts.auth import email_tokens
+from accounts.auth.password_policy import password_check_policy
+from accounts.auth.request_cache import forget_cached_users, forget_changed_user
+from accounts.emails import send_on_commit
+from accounts.errors import AccountErrorCode
 from accounts.models import LoginSession, MfaChallenge, User
-from accounts.notify import send_on_commit
-from accounts.selectors import login_sessions_active_for_user, user_email_taken
-from accounts.services import (
-    PasswordPurpose,
-    password_check_policy,
-    password_confirm,
-    password_replace,
-    user_status_set,
-)
-from accounts.sessions import forget_cached_users, sessions_revoke_each
+from accounts.selectors import other_sessions_of, user_email_taken
+from accounts.services.passwords import PasswordPurpose, password_confirm, password_replace
+from accounts.services.sessions import sessions_revoke_each
+from accounts.services.users import user_status_set
 from core.errors import Conflict, ValidationFailed
 from messagelog import services as message_log
-from security.models import ActorKind, AuditLog
+from security.models import ActorKind, AuditAction, AuditLog
 from security.services.audit import audit_record
 
 logger = structlog.get_logger(__name__)
@@ -53,20 +52,21 @@ def email_verify(*, token: str) -> User:
     user = email_tokens.email_verification_user(token)
     if user is None:
         raise ValidationFailed(
-            "The verification token is invalid or expired.", code="INVALID_TOKEN"
+            "The verification token is invalid or expired.", code=AccountErrorCode.INVALID_TOKEN
         )
     user = User.objects.select_for_update().get(pk=user.pk)
     changes: dict = {"is_verified": {"before": user.is_verified, "after": True}}
     if user.pending_email:
         if user_email_taken(user.pending_email, exclude_id=user.pk):
-            raise Conflict("That email address is taken.", code="USER_EXISTS")
+            raise Conflict("That email address is taken.", code=AccountErrorCode.USER_EXISTS)
         changes["email"] = {"before": user.email, "after": user.pending_email}
         user.email, user.pending_email = user.pending_email, ""
     activates = not user.is_verified and user.status == User.Status.PENDING
     user.is_verified = True
     user.save(update_fields=["email", "pending_email", "is_verified", "updated_at"])
+    forget_changed_user(user, ["email", "pending_email", "is_verified"])
     audit_record(
-        action="user.email_verified",
+        action=AuditAction.USER_EMAIL_VERIFIED,
         actor=user,
         actor_kind=ActorKind.USER,
         target=user,
@@ -93,17 +93,20 @@ def email_change(
     )
     new_email = new_email.strip().lower()
     if new_email == user.email:
-        raise ValidationFailed("That is already your email address.", code="EMAIL_UNCHANGED")
+        raise ValidationFailed(
+            "That is already your email address.", code=AccountErrorCode.EMAIL_UNCHANGED
+        )
     if user_email_taken(new_email, exclude_id=user.pk):
-        raise Conflict("That email address is taken.", code="USER_EXISTS")
+        raise Conflict("That email address is taken.", code=AccountErrorCode.USER_EXISTS)
     previous = user.email
     pending = settings.EMAIL_VERIFICATION_ENABLED
     with transaction.atomic():
         if pending:
             user.pending_email = new_email
             user.save(update_fields=["pending_email", "updated_at"])
+            forget_changed_user(user, ["pending_email"])
             audit_record(
-                action="user.email_change_requested",
+                action=AuditAction.USER_EMAIL_CHANGE_REQUESTED,
                 actor=user,
                 actor_kind=ActorKind.USER,
                 target=user,
@@ -116,9 +119,12 @@ def email_change(
                 with transaction.atomic():
                     user.save(update_fields=["email", "updated_at"])
             except IntegrityError as exc:
-                raise Conflict("That email address is taken.", code="USER_EXISTS") from exc
+                raise Conflict(
+                    "That email address is taken.", code=AccountErrorCode.USER_EXISTS
+                ) from exc
+            forget_changed_user(user, ["email"])
             audit_record(
-                action="user.email_changed",
+                action=AuditAction.USER_EMAIL_CHANGED,
                 actor=user,
                 actor_kind=ActorKind.USER,
                 target=user,
@@ -131,7 +137,7 @@ def email_change(
             new_email=new_email,
             pending=pending,
         )
-        others = login_sessions_active_for_user(user=user).exclude(pk=current_session_id)
+        others = other_sessions_of(user, current_session_id=current_session_id)
         sessions_revoke_each(
             others.values_list("pk", flat=True),
             reason=LoginSession.RevokeReason.EMAIL_CHANGE,
@@ -156,9 +162,11 @@ def password_reset_request(*, email: str) -> None:
 def password_reset_confirm(*, token: str, new_password: str) -> User:
     user = email_tokens.password_reset_user(token)
     if user is None:
-        raise ValidationFailed("The reset token is invalid or expired.", code="INVALID_TOKEN")
+        raise ValidationFailed(
+            "The reset token is invalid or expired.", code=AccountErrorCode.INVALID_TOKEN
+        )
     password_check_policy(new_password, user=user)
-    password_replace(user=user, new_password=new_password, action="user.password_reset")
+    password_replace(user=user, new_password=new_password, action=AuditAction.USER_PASSWORD_RESET)
     return user
 
 
@@ -189,7 +197,7 @@ def account_delete(
         previous = user.status
         user_status_set(user=user, status=User.Status.DELETED, actor=actor, reason=reason)
         audit_record(
-            action="user.deleted",
+            action=AuditAction.USER_DELETED,
             actor=actor,
             target=user,
             changes={"status": {"before": previous, "after": user.status}, "reason": reason},
@@ -206,8 +214,9 @@ def _deletion_by_staff_confirm(*, user: User, actor: User, reason: str) -> None:
         return
     user.deleted_by = actor
     user.save(update_fields=["deleted_by", "updated_at"])
+    forget_changed_user(user, ["deleted_by"])
     audit_record(
-        action="user.deleted",
+        action=AuditAction.USER_DELETED,
         actor=actor,
         target=user,
         changes={"deleted_by": {"before": locked.pk, "after": actor.pk}, "reason": reason},
@@ -239,11 +248,13 @@ def account_recover(*, token: str) -> User:
     stays pending)."""
     user = email_tokens.account_recovery_user(token)
     if user is None or not _recoverable(user):
-        raise ValidationFailed("The recovery token is invalid or expired.", code="INVALID_TOKEN")
+        raise ValidationFailed(
+            "The recovery token is invalid or expired.", code=AccountErrorCode.INVALID_TOKEN
+        )
     restored = user.status_before_deletion or User.Status.ACTIVE
     user_status_set(user=user, status=restored, actor=user, reason="recovered by its owner")
     audit_record(
-        action="user.recovered",
+        action=AuditAction.USER_RECOVERED,
         actor=user,
         actor_kind=ActorKind.USER,
         target=user,
@@ -290,7 +301,7 @@ def deleted_accounts_purge(*, batch_size: int = PURGE_BATCH_SIZE) -> int:
             AuditLog.objects.bulk_create(
                 AuditLog(
                     actor_kind=ActorKind.SYSTEM,
-                    action="user.purged",
+                    action=AuditAction.USER_PURGED,
                     target_type="accounts.user",
                     target_id=str(pk),
                     occurred_at=now,

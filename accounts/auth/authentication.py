@@ -1,22 +1,27 @@
+"""DRF authentication by session-bound JWT access tokens."""
+
 from rest_framework.exceptions import PermissionDenied
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
-from accounts.login import password_is_expired
+from accounts.auth.jwt_tokens import MFA_CLAIM, SESSION_CLAIM
+from accounts.auth.password_policy import password_is_expired
+from accounts.auth.request_auth import user_for_access_token
+from accounts.errors import AccountErrorCode
 from accounts.models import User
-from accounts.request_auth import user_for_access_token
-from accounts.tokens import MFA_CLAIM, SESSION_CLAIM
 from security.context import credential_publish
 
 
 def refuse_unusable_account(user: User) -> None:
     """Inactive accounts and members of deactivated tenants authenticate with nothing."""
     if not user.is_active:
-        raise AuthenticationFailed("User is inactive", code="user_inactive")
+        raise AuthenticationFailed("User is inactive", code=AccountErrorCode.USER_INACTIVE)
     if user.tenant_id is not None and not user.tenant.is_active:
-        raise AuthenticationFailed("The organisation is deactivated.", code="tenant_inactive")
+        raise AuthenticationFailed(
+            "The organisation is deactivated.", code=AccountErrorCode.TENANT_INACTIVE
+        )
 
 
 class SessionJWTAuthentication(JWTAuthentication):
@@ -34,7 +39,8 @@ class SessionJWTAuthentication(JWTAuthentication):
         )
         if user is None:
             raise AuthenticationFailed(
-                "This session has been revoked or has expired.", code="session_revoked"
+                "This session has been revoked or has expired.",
+                code=AccountErrorCode.SESSION_REVOKED,
             )
         refuse_unusable_account(user)
         return user
@@ -47,7 +53,8 @@ class SessionJWTAuthentication(JWTAuthentication):
                 result[0]
             ):
                 raise PermissionDenied(
-                    "Your password has expired: change it to continue.", code="PASSWORD_EXPIRED"
+                    "Your password has expired: change it to continue.",
+                    code=AccountErrorCode.PASSWORD_EXPIRED,
                 )
             user, token = result
             credential_publish(user_id=user.pk, mfa_verified=bool(token.get(MFA_CLAIM)))

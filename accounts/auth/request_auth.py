@@ -8,7 +8,7 @@ and the cached user, from this process's copies of those cache keys
 (core.cache_mirror: Redis invalidates a copy the moment its key changes) or,
 without copies, from the cache in one round trip. Misses fall back to the database
 and refill the cache with `add`, which never overwrites a revocation tombstone.
-Saving or deleting a user drops its cached copy (`accounts.signals`).
+The services that change a user drop its cached copy (`accounts.auth.request_cache`).
 """
 
 from uuid import UUID
@@ -16,14 +16,14 @@ from uuid import UUID
 from django.core.cache import cache
 from django.utils import timezone
 
-from accounts.models import LoginSession, User
-from accounts.sessions import (
+from accounts.auth.jwt_tokens import user_id_from_claim
+from accounts.auth.request_cache import (
     SESSION_ACTIVE,
     session_active_state,
     session_state_key,
     user_cache_key,
 )
-from accounts.tokens import user_id_from_claim
+from accounts.models import LoginSession, User
 from core import cache_mirror
 
 SESSION_STATE_CACHE_SECONDS = 300

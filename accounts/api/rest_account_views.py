@@ -1,4 +1,5 @@
-"""The caller's sessions and data, and the lifecycle endpoints (verify, reset, delete, recover)."""
+"""/api/v1/users/me/sessions and /export, and /api/v1/auth's lifecycle endpoints
+(verify email, reset password, recover account)."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -8,15 +9,14 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import lifecycle
 from accounts.api import serializers as s
-from accounts.api.mfa_views import AuthenticatedView
-from accounts.api.views import PublicAPIView
-from accounts.export import personal_data_export
+from accounts.api.base_views import PublicAPIView
+from accounts.auth.jwt_tokens import SESSION_CLAIM
 from accounts.models import LoginSession
-from accounts.selectors import login_sessions_active_for_user
-from accounts.sessions import session_revoke, sessions_revoke_each
-from accounts.tokens import SESSION_CLAIM
+from accounts.selectors import other_sessions_of, sessions_visible_to
+from accounts.services import lifecycle
+from accounts.services.exports import personal_data_export
+from accounts.services.sessions import session_revoke, sessions_revoke_each
 from core.openapi import error_responses, results_list
 from security import ratelimits
 
@@ -36,7 +36,7 @@ class SessionListView(GenericAPIView):
         },
     )
     def get(self, request: Request) -> Response:
-        sessions = login_sessions_active_for_user(user=request.user)
+        sessions = sessions_visible_to(request.user)
         context = {"current_session_id": request.auth[SESSION_CLAIM]}
         return Response(
             {"results": s.LoginSessionSerializer(sessions, many=True, context=context).data}
@@ -53,9 +53,7 @@ class SessionDetailView(GenericAPIView):
         responses={200: s.MessageSerializer, **error_responses(401, 404)},
     )
     def delete(self, request: Request, session_id: str) -> Response:
-        session = get_object_or_404(
-            login_sessions_active_for_user(user=request.user), pk=session_id
-        )
+        session = get_object_or_404(sessions_visible_to(request.user), pk=session_id)
         session_revoke(
             session_id=str(session.pk), reason=LoginSession.RevokeReason.REVOKED, actor=request.user
         )
@@ -73,8 +71,7 @@ class RevokeOtherSessionsView(GenericAPIView):
         responses={200: s.MessageSerializer, **error_responses(401)},
     )
     def post(self, request: Request) -> Response:
-        current = request.auth[SESSION_CLAIM]
-        others = login_sessions_active_for_user(user=request.user).exclude(pk=current)
+        others = other_sessions_of(request.user, current_session_id=request.auth[SESSION_CLAIM])
         ended = sessions_revoke_each(
             others.values_list("pk", flat=True),
             reason=LoginSession.RevokeReason.OTHER_SESSION,
@@ -177,49 +174,3 @@ class RecoverAccountConfirmView(PublicAPIView):
     def post(self, request: Request) -> Response:
         lifecycle.account_recover(token=self.validated(request)["token"])
         return Response({"message": "Account restored; you can log in again."})
-
-
-class EmailChangeView(AuthenticatedView):
-    serializer_class = s.EmailChangeSerializer
-
-    @extend_schema(
-        tags=["v1 users"],
-        summary="Change the email address (needs the password)",
-        responses={200: dict, **error_responses(400, 401, 409, 423, 429)},
-    )
-    def put(self, request: Request) -> Response:
-        data = self.validated(request)
-        pending = lifecycle.email_change(
-            request=request,
-            user=request.user,
-            new_email=data["email"],
-            password=data["password"],
-            current_session_id=request.auth[SESSION_CLAIM],
-        )
-        message = "Check the new address for a verification email." if pending else "Email updated."
-        return Response({"success": True, "message": message, "verification_required": pending})
-
-
-class AccountDeleteView(AuthenticatedView):
-    serializer_class = s.AccountDeleteSerializer
-
-    @extend_schema(
-        tags=["v1 users"],
-        summary="Delete the account (recoverable for a while)",
-        responses={200: dict, **error_responses(400, 401, 423, 429)},
-    )
-    def delete(self, request: Request) -> Response:
-        data = self.validated(request)
-        lifecycle.account_delete(
-            request=request,
-            user=request.user,
-            actor=request.user,
-            password=data["password"],
-            reason=data.get("reason", ""),
-        )
-        return Response(
-            {
-                "success": True,
-                "message": "Account deleted. It can be recovered by email for a limited time.",
-            }
-        )

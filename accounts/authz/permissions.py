@@ -1,6 +1,8 @@
+"""DRF permission classes built on the authorization rules."""
+
 from rest_framework.permissions import BasePermission
 
-from accounts import authz
+from accounts.authz import rules as authz
 
 
 class IsPlatformAdmin(BasePermission):

@@ -1,15 +1,18 @@
-"""The /v1/users API: the REST views with the product documents' bodies and answers."""
+"""/v1/users: the REST views with the /v1 surface's bodies and answers, and the
+/v1-only email change and account deletion."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api import rest_auth_views as views
 from accounts.api import serializers as s
-from accounts.api import views
-from accounts.api.mfa_views import MfaVerifyView
-from accounts.login import password_is_expired
+from accounts.api.base_views import AuthenticatedView
+from accounts.api.rest_mfa_views import MfaVerifyView
+from accounts.auth.jwt_tokens import SESSION_CLAIM, TokenPair
+from accounts.auth.password_policy import password_is_expired
 from accounts.models import User
-from accounts.tokens import TokenPair
+from accounts.services import lifecycle
 from core.openapi import error_responses
 
 TAG = "v1 users"
@@ -25,13 +28,13 @@ def session_body(pair: TokenPair) -> dict:
 
 
 def session_answer(message: str, user: User, pair: TokenPair) -> dict:
-    return {
-        "success": True,
-        "message": message,
-        "user": s.ProductUserSerializer(user).data,
-        "session": session_body(pair),
-        "password_expired": password_is_expired(user),
-    }
+    return dict(
+        success=True,
+        message=message,
+        user=s.ProductUserSerializer(user).data,
+        session=session_body(pair),
+        password_expired=password_is_expired(user),
+    )
 
 
 def _schema(summary: str, response, *errors: int):
@@ -47,7 +50,7 @@ def _schema(summary: str, response, *errors: int):
         responses={201: s.ProductRegisteredSerializer, **error_responses(400, 403, 409, 415, 429)},
     )
 )
-class ProductRegisterView(views.RegisterView):
+class V1RegisterView(views.RegisterView):
     serializer_class = s.ProductRegisterSerializer
 
     def render(self, registration) -> dict:
@@ -68,7 +71,7 @@ class ProductRegisterView(views.RegisterView):
         "Log in and open a session", s.ProductLoginSerializer, 400, 401, 403, 415, 423, 429
     )
 )
-class ProductLoginView(views.LoginView):
+class V1LoginView(views.LoginView):
     def render(self, user: User, pair: TokenPair) -> dict:
         return session_answer("Login successful", user, pair)
 
@@ -91,7 +94,7 @@ class ProductLoginView(views.LoginView):
         429,
     )
 )
-class ProductMfaVerifyView(MfaVerifyView):
+class V1MfaVerifyView(MfaVerifyView):
     def render(self, user: User, pair: TokenPair) -> dict:
         return session_answer("Login successful", user, pair)
 
@@ -106,7 +109,7 @@ class ProductMfaVerifyView(MfaVerifyView):
         415,
     )
 )
-class ProductRefreshView(views.RefreshView):
+class V1RefreshView(views.RefreshView):
     def render(self, user: User, pair: TokenPair) -> dict:
         return session_answer("Session refreshed", user, pair)
 
@@ -119,7 +122,7 @@ class ProductRefreshView(views.RefreshView):
         responses={200: s.ProductMessageSerializer, **error_responses(401)},
     )
 )
-class ProductLogoutView(views.LogoutView):
+class V1LogoutView(views.LogoutView):
     def render(self) -> dict:
         return {"success": True, "message": "Logged out successfully"}
 
@@ -134,7 +137,7 @@ class ProductLogoutView(views.LogoutView):
         415,
     ),
 )
-class ProductProfileView(views.MeView):
+class V1ProfileView(views.MeView):
     http_method_names = ["get", "put", "options", "head"]
 
     def render(self, user: User, updated: bool = False) -> dict:
@@ -155,7 +158,7 @@ class ProductProfileView(views.MeView):
         429,
     )
 )
-class ProductPasswordView(views.ChangePasswordView):
+class V1PasswordView(views.ChangePasswordView):
     http_method_names = ["put", "options", "head"]
     serializer_class = s.ProductChangePasswordSerializer
 
@@ -168,3 +171,49 @@ class ProductPasswordView(views.ChangePasswordView):
             "message": "Password updated successfully",
             "session": session_body(pair),
         }
+
+
+class EmailChangeView(AuthenticatedView):
+    serializer_class = s.EmailChangeSerializer
+
+    @extend_schema(
+        tags=["v1 users"],
+        summary="Change the email address (needs the password)",
+        responses={200: dict, **error_responses(400, 401, 409, 423, 429)},
+    )
+    def put(self, request: Request) -> Response:
+        data = self.validated(request)
+        pending = lifecycle.email_change(
+            request=request,
+            user=request.user,
+            new_email=data["email"],
+            password=data["password"],
+            current_session_id=request.auth[SESSION_CLAIM],
+        )
+        message = "Check the new address for a verification email." if pending else "Email updated."
+        return Response({"success": True, "message": message, "verification_required": pending})
+
+
+class AccountDeleteView(AuthenticatedView):
+    serializer_class = s.AccountDeleteSerializer
+
+    @extend_schema(
+        tags=["v1 users"],
+        summary="Delete the account (recoverable for a while)",
+        responses={200: dict, **error_responses(400, 401, 423, 429)},
+    )
+    def delete(self, request: Request) -> Response:
+        data = self.validated(request)
+        lifecycle.account_delete(
+            request=request,
+            user=request.user,
+            actor=request.user,
+            password=data["password"],
+            reason=data.get("reason", ""),
+        )
+        return Response(
+            {
+                "success": True,
+                "message": "Account deleted. It can be recovered by email for a limited time.",
+            }
+        )

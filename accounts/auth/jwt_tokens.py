@@ -12,6 +12,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from accounts.errors import AccountErrorCode
 from accounts.models import LoginSession, User
 from core.errors import AuthenticationError
 
@@ -80,7 +81,9 @@ def token_pair_for_session(*, user: User, session: LoginSession) -> TokenPair:
 
 def refresh_token_claims(raw_token: str) -> dict[str, Any]:
     """Verify signature, expiry and type of a refresh token and return its claims."""
-    invalid = AuthenticationError("Refresh token is invalid or expired.", code="INVALID_TOKEN")
+    invalid = AuthenticationError(
+        "Refresh token is invalid or expired.", code=AccountErrorCode.INVALID_TOKEN
+    )
     if not isinstance(raw_token, str) or not raw_token:
         raise invalid
     try:

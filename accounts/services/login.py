@@ -5,19 +5,20 @@ single-purpose token for the code step (`complete_mfa_login`).
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 import structlog
-from django.conf import settings
 from django.contrib.auth import authenticate, user_logged_in
 from django.http import HttpRequest
-from django.utils import timezone
 
-from accounts import mfa
+from accounts.auth.jwt_tokens import TokenPair
+from accounts.auth.password_policy import password_is_expired
+from accounts.auth.request_cache import forget_cached_user
+from accounts.errors import AccountErrorCode
 from accounts.models import User
-from accounts.sessions import ClientInfo, account_status_error, session_start
-from accounts.tokens import TokenPair
+from accounts.services import mfa
+from accounts.services.sessions import ClientInfo, account_status_error, session_start
 from core.errors import AuthenticationError, Forbidden
+from security.errors import SecurityErrorCode
 from security.lockout import account_locked_until, locked_error, lockout_error_for
 
 logger = structlog.get_logger(__name__)
@@ -34,14 +35,6 @@ class LoginResult:
         return password_is_expired(self.user)
 
 
-def password_is_expired(user: User) -> bool:
-    """PASSWORD_EXPIRY_DAYS (0 = never): an expired password may only be changed."""
-    days = settings.PASSWORD_EXPIRY_DAYS
-    if not days or user.password_changed_at is None:
-        return False
-    return user.password_changed_at + timedelta(days=days) <= timezone.now()
-
-
 def _refuse_blocked_ip(request: HttpRequest, identifier: str) -> None:
     """A blocked IP is told of the account's lockout first (423), else of the block (403)."""
     if getattr(request, "ip_blocked_until", None) is None:
@@ -51,7 +44,7 @@ def _refuse_blocked_ip(request: HttpRequest, identifier: str) -> None:
         raise locked_error(locked_until)
     raise Forbidden(
         "Too many failed attempts from this address; it is blocked for a while.",
-        code="IP_BLOCKED",
+        code=SecurityErrorCode.IP_BLOCKED,
     )
 
 
@@ -77,7 +70,7 @@ def login_with_password(
         raise lockout_error_for(identifier)
     if user is None or (tenant_id is not None and user.tenant_id != tenant_id):
         logger.info("login_failed")
-        raise AuthenticationError("Invalid credentials.", code="INVALID_CREDENTIALS")
+        raise AuthenticationError("Invalid credentials.", code=AccountErrorCode.INVALID_CREDENTIALS)
     status_error = account_status_error(user)
     if status_error:
         logger.info("login_refused", user_id=user.pk, status=user.status)
@@ -115,6 +108,8 @@ def complete_mfa_login(*, request: HttpRequest, mfa_token: str, code: str, clien
 def _finish(request, user: User, client: ClientInfo, *, remember_me: bool, mfa_verified: bool):
     # Resets the lockout count (axes) and records last_login (Django).
     user_logged_in.send(sender=User, request=request, user=user)
+    # last_login (and a password re-hashed at a new cost) changed: nothing taken away.
+    forget_cached_user(user.pk, must_succeed=False)
     tokens = session_start(
         user=user, client=client, remember_me=remember_me, mfa_verified=mfa_verified
     )

@@ -1,54 +1,31 @@
-"""REST API of accounts under /api/v1 (auth and the caller's own account).
+"""/api/v1/auth (register, login, refresh, logout, change password) and /api/v1/users/me.
 
 Each view parses, calls one service and renders through `render()`; the /v1/users
-views in `product_views` subclass these and only change the rendering.
+views in `accounts.api.v1_views` subclass these and only change the rendering.
 """
 
 from django.conf import settings
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import lifecycle, services
 from accounts.api import serializers as s
-from accounts.client import client_info
-from accounts.login import login_with_password, password_is_expired
+from accounts.api.base_views import (
+    PublicAPIView,
+    ValidatingAPIView,
+    client_info,
+    token_pair_body,
+)
+from accounts.auth.jwt_tokens import SESSION_CLAIM, TokenPair
 from accounts.models import LoginSession, User
-from accounts.sessions import session_refresh, session_revoke
-from accounts.tokens import SESSION_CLAIM, TokenPair
+from accounts.services import lifecycle, passwords, users
+from accounts.services.login import login_with_password
+from accounts.services.sessions import session_refresh, session_revoke
 from core.openapi import error_responses
 from security import ratelimits
-
-
-def token_pair_body(user: User, pair: TokenPair) -> dict:
-    return {
-        "access_token": pair.access,
-        "refresh_token": pair.refresh,
-        "token_type": "bearer",
-        "expires_in": pair.access_expires_in,
-        "expires_at": pair.access_expires_at,
-        "refresh_expires_at": pair.refresh_expires_at,
-        "session_id": pair.session_id,
-        "password_expired": password_is_expired(user),
-        "user": s.UserSerializer(user).data,
-    }
-
-
-class ValidatingAPIView(GenericAPIView):
-    def validated(self, request: Request) -> dict:
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
-
-class PublicAPIView(ValidatingAPIView):
-    """Endpoints that take credentials in the body: a stale Authorization header is ignored."""
-
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
 
 
 class RegisterView(PublicAPIView):
@@ -61,10 +38,10 @@ class RegisterView(PublicAPIView):
     )
     @ratelimits.rate_limited(ratelimits.REGISTER_PER_IP)
     def post(self, request: Request) -> Response:
-        registration = services.user_register(**self.validated(request))
+        registration = users.user_register(**self.validated(request))
         return Response(self.render(registration), status=status.HTTP_201_CREATED)
 
-    def render(self, registration: services.Registration) -> dict:
+    def render(self, registration: users.Registration) -> dict:
         return s.UserSerializer(registration.user).data
 
 
@@ -103,11 +80,9 @@ class LoginView(PublicAPIView):
         return token_pair_body(user, pair)
 
     def render_mfa_required(self, mfa_token: str) -> dict:
-        return {
-            "mfa_required": True,
-            "mfa_token": mfa_token,
-            "expires_in": settings.MFA_CHALLENGE_SECONDS,
-        }
+        return dict(
+            mfa_required=True, mfa_token=mfa_token, expires_in=settings.MFA_CHALLENGE_SECONDS
+        )
 
 
 class RefreshView(PublicAPIView):
@@ -166,7 +141,7 @@ class ChangePasswordView(ValidatingAPIView):
     @ratelimits.rate_limited(ratelimits.PASSWORD_CHANGE_PER_USER)
     def change_password(self, request: Request) -> Response:
         data = self.validated(request)
-        pair = services.password_change(
+        pair = passwords.password_change(
             request=request,
             user=request.user,
             current_password=data["current_password"],
@@ -228,7 +203,7 @@ class MeView(GenericAPIView):
     def update_profile(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        user = services.user_update_profile(user=request.user, data=serializer.validated_data)
+        user = users.user_update_profile(user=request.user, data=serializer.validated_data)
         return Response(self.render(user, updated=True))
 
     def render(self, user: User, updated: bool = False) -> dict:

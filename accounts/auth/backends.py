@@ -1,3 +1,5 @@
+"""Django authentication backends."""
+
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 

@@ -4,10 +4,13 @@ import re
 
 from django.db import transaction
 
-from accounts import authz
+from accounts.auth.request_cache import forget_role_members
+from accounts.authz import rules as authz
+from accounts.authz.roles import Permission
+from accounts.errors import AccountErrorCode
 from accounts.models import Role, User
-from accounts.roles import Permission
-from core.errors import Conflict, Forbidden, ValidationFailed
+from core.errors import CommonErrorCode, Conflict, Forbidden, ValidationFailed
+from security.models import AuditAction
 from security.services.audit import audit_record, field_changes
 
 PERMISSION_PATTERN = re.compile(r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_*]*$")
@@ -24,7 +27,7 @@ def validate_permissions(permissions: list[str]) -> list[str]:
         raise ValidationFailed(
             "Permissions are written action:resource, e.g. read:models.",
             errors=[f"permissions: {item!r} is not action:resource" for item in bad],
-            code="INVALID_PERMISSION",
+            code=AccountErrorCode.INVALID_PERMISSION,
         )
     return sorted(set(permissions))
 
@@ -37,12 +40,12 @@ def _check_may_manage(actor: User, tenant_id: int | None) -> None:
         or tenant_id != actor.tenant_id
         or not authz.can(actor, Permission.MANAGE_ROLES)
     ):
-        raise Forbidden("You may not manage these roles.", code="PERMISSION_DENIED")
+        raise Forbidden("You may not manage these roles.", code=CommonErrorCode.PERMISSION_DENIED)
 
 
 def _check_not_above_actor(actor: User, role: Role) -> None:
     if not authz.can_grant_role(actor, role):
-        raise Forbidden("A role may not exceed your own.", code="ROLE_TOO_HIGH")
+        raise Forbidden("A role may not exceed your own.", code=AccountErrorCode.ROLE_TOO_HIGH)
 
 
 @transaction.atomic
@@ -59,12 +62,13 @@ def role_create(
     _check_may_manage(actor, tenant_id)
     if not ROLE_NAME_PATTERN.match(name):
         raise ValidationFailed(
-            "Role names are 2-50 lower-case letters, digits, '-' or '_'.", code="INVALID_ROLE_NAME"
+            "Role names are 2-50 lower-case letters, digits, '-' or '_'.",
+            code=AccountErrorCode.INVALID_ROLE_NAME,
         )
     if Role.objects.filter(name=name, tenant_id=tenant_id).exists() or (
         Role.objects.filter(name=name, tenant__isnull=True, is_builtin=True).exists()
     ):
-        raise Conflict("A role with this name exists.", code="ROLE_EXISTS")
+        raise Conflict("A role with this name exists.", code=AccountErrorCode.ROLE_EXISTS)
     role = Role(
         name=name,
         permissions=validate_permissions(permissions),
@@ -74,7 +78,7 @@ def role_create(
     _check_not_above_actor(actor, role)
     role.save()
     audit_record(
-        action="role.create",
+        action=AuditAction.ROLE_CREATE,
         actor=actor,
         target=role,
         changes={"name": name, "permissions": role.permissions},
@@ -85,7 +89,7 @@ def role_create(
 @transaction.atomic
 def role_update(*, actor: User, role: Role, data: dict) -> Role:
     if role.is_builtin:
-        raise Forbidden("Built-in roles cannot be changed.", code="BUILTIN_ROLE")
+        raise Forbidden("Built-in roles cannot be changed.", code=AccountErrorCode.BUILTIN_ROLE)
     _check_may_manage(actor, role.tenant_id)
     before = {"permissions": role.permissions, "description": role.description}
     if "permissions" in data:
@@ -94,8 +98,9 @@ def role_update(*, actor: User, role: Role, data: dict) -> Role:
         role.description = data["description"]
     _check_not_above_actor(actor, role)
     role.save()
+    forget_role_members(role.pk)
     audit_record(
-        action="role.update",
+        action=AuditAction.ROLE_UPDATE,
         actor=actor,
         target=role,
         changes=field_changes(
@@ -108,9 +113,13 @@ def role_update(*, actor: User, role: Role, data: dict) -> Role:
 @transaction.atomic
 def role_delete(*, actor: User, role: Role) -> None:
     if role.is_builtin:
-        raise Forbidden("Built-in roles cannot be deleted.", code="BUILTIN_ROLE")
+        raise Forbidden("Built-in roles cannot be deleted.", code=AccountErrorCode.BUILTIN_ROLE)
     _check_may_manage(actor, role.tenant_id)
     if role.users.exists():
-        raise Conflict("The role is still assigned to users.", code="ROLE_IN_USE")
-    audit_record(action="role.delete", actor=actor, target=role, changes={"name": role.name})
+        raise Conflict("The role is still assigned to users.", code=AccountErrorCode.ROLE_IN_USE)
+    audit_record(
+        action=AuditAction.ROLE_DELETE, actor=actor, target=role, changes={"name": role.name}
+    )
+    role_id = role.pk
     role.delete()
+    forget_role_members(role_id)

@@ -26,10 +26,11 @@ from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.errors import AccountErrorCode
 from accounts.models import MfaChallenge, User
-from accounts.services import PasswordPurpose, password_confirm
+from accounts.services.passwords import PasswordPurpose, password_confirm
 from core.errors import AuthenticationError, TooManyRequests, ValidationFailed
-from security.models import SecurityEvent, Severity
+from security.models import AuditAction, SecurityEvent, Severity
 from security.services.audit import audit_record
 from security.services.events import security_event_record
 
@@ -95,7 +96,7 @@ def _refuse_while_throttled(device) -> None:
         seconds = max(1, math.ceil((locked_until - timezone.now()).total_seconds()))
     raise TooManyRequests(
         f"Too many wrong codes: wait {seconds} s, then send the current code.",
-        code="MFA_THROTTLED",
+        code=AccountErrorCode.MFA_THROTTLED,
         extra={"retry_after_seconds": seconds},
         headers={"Retry-After": str(seconds)},
     )
@@ -134,13 +135,13 @@ def totp_setup(*, request, user: User, password: str) -> TotpEnrolment:
     with transaction.atomic():
         if user_has_mfa(user):
             raise ValidationFailed(
-                "MFA is already on; disable it first.", code="MFA_ALREADY_ENABLED"
+                "MFA is already on; disable it first.", code=AccountErrorCode.MFA_ALREADY_ENABLED
             )
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()
         device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
         uri = device.config_url
         secret = base64.b32encode(device.bin_key).decode().rstrip("=")
-        audit_record(action="mfa.setup_started", actor=user, target=user)
+        audit_record(action=AuditAction.MFA_SETUP_STARTED, actor=user, target=user)
     return TotpEnrolment(otpauth_uri=uri, secret=secret, qr_code=_qr_svg_data_uri(uri))
 
 
@@ -152,7 +153,7 @@ def _verify_totp_locked(device: TOTPDevice, code: str) -> bool:
 
 
 def _invalid_code() -> ValidationFailed:
-    return ValidationFailed("That code is not valid.", code="INVALID_MFA_CODE")
+    return ValidationFailed("That code is not valid.", code=AccountErrorCode.INVALID_MFA_CODE)
 
 
 def totp_confirm(*, user: User, code: str) -> list[str]:
@@ -163,7 +164,9 @@ def totp_confirm(*, user: User, code: str) -> list[str]:
     """
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
     if device is None:
-        raise ValidationFailed("Start enrolment first.", code="MFA_SETUP_NOT_STARTED")
+        raise ValidationFailed(
+            "Start enrolment first.", code=AccountErrorCode.MFA_SETUP_NOT_STARTED
+        )
     with transaction.atomic():
         verified = _verify_totp_locked(device, code)
     if not verified:
@@ -171,7 +174,7 @@ def totp_confirm(*, user: User, code: str) -> list[str]:
     with transaction.atomic():
         TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
         codes = recovery_codes_issue(user)
-        audit_record(action="mfa.enabled", actor=user, target=user)
+        audit_record(action=AuditAction.MFA_ENABLED, actor=user, target=user)
     return codes
 
 
@@ -192,7 +195,7 @@ def _second_factor_proven(*, user: User, code: str) -> None:
     """A current code of a user with MFA on, checked in a transaction of its own so that a
     wrong one stays counted by the device's throttling."""
     if not user_has_mfa(user):
-        raise ValidationFailed("MFA is not on.", code="MFA_NOT_ENABLED")
+        raise ValidationFailed("MFA is not on.", code=AccountErrorCode.MFA_NOT_ENABLED)
     with transaction.atomic():
         method = verify_second_factor(user=user, code=code)
     if method is None:
@@ -207,7 +210,7 @@ def recovery_codes_regenerate(*, request, user: User, password: str, code: str) 
     _second_factor_proven(user=user, code=code)
     with transaction.atomic():
         codes = recovery_codes_issue(user)
-        audit_record(action="mfa.recovery_codes_regenerated", actor=user, target=user)
+        audit_record(action=AuditAction.MFA_RECOVERY_CODES_REGENERATED, actor=user, target=user)
     return codes
 
 
@@ -218,7 +221,7 @@ def mfa_disable(*, request, user: User, password: str, code: str) -> None:
     _second_factor_proven(user=user, code=code)
     with transaction.atomic():
         _remove_devices(user)
-        audit_record(action="mfa.disabled", actor=user, target=user)
+        audit_record(action=AuditAction.MFA_DISABLED, actor=user, target=user)
 
 
 def _remove_devices(user: User) -> None:
@@ -230,7 +233,7 @@ def _remove_devices(user: User) -> None:
 def mfa_reset_by_staff(*, user: User, actor: User) -> None:
     """Remove a user's MFA devices (lost phone); audited."""
     _remove_devices(user)
-    audit_record(action="mfa.reset_by_staff", actor=actor, target=user)
+    audit_record(action=AuditAction.MFA_RESET_BY_STAFF, actor=actor, target=user)
 
 
 # ----- the two-step login ---------------------------------------------------------
@@ -264,7 +267,9 @@ def mfa_challenge_redeem(*, request, token: str, code: str) -> MfaChallenge:
 
     A wrong code counts as a failed login of the identifier (lockout, firewall).
     """
-    invalid = AuthenticationError("MFA token is invalid or expired.", code="INVALID_MFA_TOKEN")
+    invalid = AuthenticationError(
+        "MFA token is invalid or expired.", code=AccountErrorCode.INVALID_MFA_TOKEN
+    )
     with transaction.atomic():
         challenge = (
             MfaChallenge.objects.select_for_update()
@@ -279,7 +284,7 @@ def mfa_challenge_redeem(*, request, token: str, code: str) -> MfaChallenge:
             challenge.used_at = timezone.now()
             challenge.save(update_fields=["used_at"])
             audit_record(
-                action="mfa.verified",
+                action=AuditAction.MFA_VERIFIED,
                 actor=challenge.user,
                 target=challenge.user,
                 changes={"method": method},
@@ -291,7 +296,7 @@ def mfa_challenge_redeem(*, request, token: str, code: str) -> MfaChallenge:
     user_login_failed.send(
         sender=User, credentials={"username": challenge.identifier}, request=request
     )
-    raise AuthenticationError("That code is not valid.", code="INVALID_MFA_CODE")
+    raise AuthenticationError("That code is not valid.", code=AccountErrorCode.INVALID_MFA_CODE)
 
 
 def mfa_challenge_identifier(token: str) -> str | None:

@@ -1,3 +1,5 @@
+"""Password hashers (PASSWORD_HASHERS)."""
+
 from django.conf import settings
 from django.contrib.auth.hashers import BCryptSHA256PasswordHasher
 

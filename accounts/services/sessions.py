@@ -1,7 +1,7 @@
 """Login sessions: start, rotate, revoke, and the cheap per-request liveness check.
 
 A session row is the truth; the cache holds a short-lived copy of its state (read
-per request by `accounts.request_auth`). Revocation writes a tombstone that a
+per request by `accounts.auth.request_auth`). Revocation writes a tombstone that a
 concurrent reader cannot overwrite (readers only `add`), so a revoked session is
 refused at once by every process sharing the cache.
 """
@@ -12,12 +12,10 @@ from uuid import UUID
 
 import structlog
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import LoginSession, User
-from accounts.tokens import (
+from accounts.auth.jwt_tokens import (
     TokenPair,
     blacklist_jti,
     new_jti,
@@ -25,58 +23,21 @@ from accounts.tokens import (
     token_pair_for_session,
     user_id_from_claim,
 )
-from core.cache_writes import delete_many_or_fail, set_many_or_fail
+from accounts.auth.request_cache import SESSION_REVOKED, session_state_key
+from accounts.errors import AccountErrorCode
+from accounts.models import LoginSession, User
+from core.cache_writes import set_many_or_fail
 from core.errors import AuthenticationError, Forbidden
-from security.models import ActorKind
+from security.models import ActorKind, AuditAction
 from security.services.audit import audit_record
 
 logger = structlog.get_logger(__name__)
-
-SESSION_ACTIVE = "active"
-SESSION_REVOKED = "revoked"
 
 
 @dataclass(frozen=True)
 class ClientInfo:
     ip_address: str | None
     user_agent: str
-
-
-def session_state_key(session_id: str) -> str:
-    return f"login-session:{session_id}"
-
-
-def session_active_state(user_id: int) -> str:
-    """The cached state of a live session: it names its owner, so that a token naming
-    another user with this session id is refused without reading the row."""
-    return f"{SESSION_ACTIVE}:{user_id}"
-
-
-def user_cache_key(user_id: int | str) -> str:
-    return f"auth-user:{user_id}"
-
-
-def forget_cached_users(user_ids, *, must_succeed: bool = True) -> None:
-    """Drop cached copies of users so the next request reads their rows.
-
-    Inside a transaction the rows change only at commit: a request in between still
-    reads the old row and caches it again. So the copies are dropped now and once
-    more when the transaction commits. `must_succeed`: inside a transaction, a cache
-    that cannot be written fails the caller (CacheWriteFailed) rather than leave
-    every process trusting the old row; changes that take nothing away pass False.
-    """
-    keys = [user_cache_key(pk) for pk in user_ids]
-    if not keys:
-        return
-    delete_many_or_fail(keys, required=must_succeed)
-    if transaction.get_connection().in_atomic_block:
-        # After the commit the change stands: a lost second delete leaves at most a
-        # copy cached by a request that raced the commit, for USER_CACHE_SECONDS.
-        transaction.on_commit(lambda: cache.delete_many(keys))
-
-
-def forget_cached_user(user_id: int | str, *, must_succeed: bool = True) -> None:
-    forget_cached_users([user_id], must_succeed=must_succeed)
 
 
 def _revoked_ttl_seconds() -> int:
@@ -93,16 +54,20 @@ def session_lifetime(*, remember_me: bool) -> timedelta:
 def account_status_error(user: User) -> Forbidden | None:
     """Why this account may not hold a session, or None when it may."""
     if user.status == User.Status.SUSPENDED:
-        return Forbidden("This account is suspended.", code="ACCOUNT_SUSPENDED")
+        return Forbidden("This account is suspended.", code=AccountErrorCode.ACCOUNT_SUSPENDED)
     if user.status == User.Status.PENDING:
-        return Forbidden("This account is pending activation.", code="ACCOUNT_PENDING")
+        return Forbidden(
+            "This account is pending activation.", code=AccountErrorCode.ACCOUNT_PENDING
+        )
     if user.status == User.Status.DELETED:
         return Forbidden(
             "This account was deleted; it can be recovered through /api/v1/auth/recover-account.",
-            code="ACCOUNT_DELETED",
+            code=AccountErrorCode.ACCOUNT_DELETED,
         )
     if user.tenant_id is not None and not user.tenant.is_active:
-        return Forbidden("This account's organisation is deactivated.", code="TENANT_INACTIVE")
+        return Forbidden(
+            "This account's organisation is deactivated.", code=AccountErrorCode.TENANT_INACTIVE
+        )
     return None
 
 
@@ -124,7 +89,7 @@ def session_start(
         expires_at=now + session_lifetime(remember_me=remember_me),
     )
     audit_record(
-        action="session.start",
+        action=AuditAction.SESSION_START,
         actor=user,
         actor_kind=ActorKind.USER,
         target=session,
@@ -143,7 +108,9 @@ def session_refresh(*, raw_refresh_token: str) -> tuple[User, TokenPair]:
     that was already rotated is re-use: the whole session is revoked.
     """
     claims = refresh_token_claims(raw_refresh_token)
-    invalid = AuthenticationError("Refresh token is invalid or expired.", code="INVALID_TOKEN")
+    invalid = AuthenticationError(
+        "Refresh token is invalid or expired.", code=AccountErrorCode.INVALID_TOKEN
+    )
     try:
         session_id = UUID(str(claims["sid"]))
     except ValueError as exc:
@@ -184,7 +151,7 @@ def session_refresh(*, raw_refresh_token: str) -> tuple[User, TokenPair]:
             session.save(update_fields=["refresh_jti", "last_seen_at", "expires_at"])
             blacklist_jti(old_jti)
             audit_record(
-                action="session.refresh",
+                action=AuditAction.SESSION_REFRESH,
                 actor=session.user,
                 actor_kind=ActorKind.USER,
                 target=session,
@@ -195,7 +162,7 @@ def session_refresh(*, raw_refresh_token: str) -> tuple[User, TokenPair]:
         logger.warning("refresh_token_reuse", user_id=session.user_id, session_id=str(session.pk))
         raise AuthenticationError(
             "Refresh token was already used; the session has been revoked.",
-            code="REFRESH_TOKEN_REUSED",
+            code=AccountErrorCode.REFRESH_TOKEN_REUSED,
         )
     return session.user, pair
 
@@ -208,7 +175,7 @@ def _revoke_locked(
     session.save(update_fields=["revoked_at", "revoked_reason"])
     blacklist_jti(session.refresh_jti)
     audit_record(
-        action="session.revoke",
+        action=AuditAction.SESSION_REVOKE,
         actor=actor,
         target=session,
         tenant_id=session.user.tenant_id,
@@ -231,7 +198,7 @@ def _write_tombstones(session_ids: list[str], *, required: bool = True) -> None:
 
 
 @transaction.atomic
-def session_revoke(*, session_id: str, reason: str, actor=None) -> bool:
+def session_revoke(*, session_id: str, reason: str, actor) -> bool:
     """Revoke one session; its access and refresh tokens stop working at once."""
     session = (
         LoginSession.objects.select_for_update()
@@ -246,13 +213,13 @@ def session_revoke(*, session_id: str, reason: str, actor=None) -> bool:
     return True
 
 
-def sessions_revoke_each(session_ids, *, reason: str, actor=None) -> int:
+def sessions_revoke_each(session_ids, *, reason: str, actor) -> int:
     """Revoke these sessions one by one, each audited; how many of them were live."""
     return sum(session_revoke(session_id=str(pk), reason=reason, actor=actor) for pk in session_ids)
 
 
 @transaction.atomic
-def sessions_revoke_for_user(*, user: User, reason: str, actor=None) -> int:
+def sessions_revoke_for_user(*, user: User, reason: str, actor) -> int:
     """Revoke every live session of a user (password change, suspension)."""
     return _revoke_live(
         LoginSession.objects.filter(user=user), target=user, reason=reason, actor=actor
@@ -260,7 +227,7 @@ def sessions_revoke_for_user(*, user: User, reason: str, actor=None) -> int:
 
 
 @transaction.atomic
-def sessions_revoke_for_tenant(*, tenant, reason: str, actor=None) -> int:
+def sessions_revoke_for_tenant(*, tenant, reason: str, actor) -> int:
     """Revoke every live session of a tenant's members, with set-based writes."""
     return _revoke_live(
         LoginSession.objects.filter(user__tenant=tenant), target=tenant, reason=reason, actor=actor
@@ -275,7 +242,7 @@ def _revoke_live(sessions, *, target, reason: str, actor) -> int:
     live.update(revoked_at=timezone.now(), revoked_reason=reason)
     blacklist_jti(*(jti for _, jti in rows))
     audit_record(
-        action="session.revoke_all",
+        action=AuditAction.SESSION_REVOKE_ALL,
         actor=actor,
         target=target,
         changes={"reason": reason, "sessions": len(rows)},

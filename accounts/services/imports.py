@@ -1,14 +1,10 @@
-"""CSV import and export of users, validated in full before anything is written.
+"""CSV import of users (`import_users`), validated in full before anything is written.
 
-A spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage
-return as a formula, so an account name like `=HYPERLINK(…)` would run on the
-machine of whoever opens the export. Such cells are exported with a leading `'`
-(which spreadsheets show as plain text); the import takes that quote off again, so
-an exported file, given passwords, imports the same values.
+A cell that `accounts.services.exports` quoted against spreadsheet formulas is read
+back without its quote, so an exported file, given passwords, imports the same values.
 """
 
 import csv
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -18,45 +14,19 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.authz.roles import BuiltinRole
 from accounts.models import Role, User, username_validator
-from accounts.roles import BuiltinRole
 from accounts.selectors import user_email_taken, user_username_taken
-from security.models import ActorKind
+from accounts.services.exports import neutralised_cell
+from security.models import ActorKind, AuditAction
 from security.services.audit import audit_record
 from tenants.models import Tenant
 
-EXPORT_FIELDS = [
-    "id",
-    "username",
-    "email",
-    "name",
-    "first_name",
-    "last_name",
-    "status",
-    "user_type",
-    "subscription_plan",
-    "is_verified",
-    "role",
-    "tenant",
-    "created_at",
-]
 IMPORT_REQUIRED = ["username", "email", "password"]
 # A new account starts in one of these; deletion is a change of an existing account.
 IMPORT_STATUSES = (User.Status.ACTIVE, User.Status.SUSPENDED, User.Status.PENDING)
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # The import never changes these: a password is whatever was typed.
 VERBATIM_IMPORT_FIELDS = {"password"}
-
-
-def neutralised_cell(value):
-    """A text cell a spreadsheet will not run as a formula (other values unchanged)."""
-    if not isinstance(value, str):
-        return value
-    if value.startswith(FORMULA_TRIGGERS) or (
-        value.startswith("'") and value[1:].startswith((*FORMULA_TRIGGERS, "'"))
-    ):
-        return f"'{value}"
-    return value
 
 
 def restored_cell(value: str | None) -> str | None:
@@ -70,30 +40,6 @@ def restored_cell(value: str | None) -> str | None:
 class ImportReport:
     created: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
-
-
-def export_rows(users: Iterable[User]) -> Iterator[list]:
-    yield EXPORT_FIELDS
-    for user in users:
-        yield [neutralised_cell(value) for value in _user_values(user)]
-
-
-def _user_values(user: User) -> list:
-    return [
-        user.pk,
-        user.username,
-        user.email,
-        user.name,
-        user.first_name,
-        user.last_name,
-        user.status,
-        user.user_type,
-        user.subscription_plan,
-        user.is_verified,
-        user.role.name if user.role_id else "",
-        user.tenant.slug if user.tenant_id else "",
-        user.created_at.isoformat(),
-    ]
 
 
 def _row_errors(row: dict, seen: dict[str, set], roles: dict, tenants: dict) -> list[str]:
@@ -172,7 +118,7 @@ def import_users(stream: IO[str], *, progress=lambda rows: rows) -> ImportReport
             user.save()
             report.created += 1
         audit_record(
-            action="user.import",
+            action=AuditAction.USER_IMPORT,
             actor=None,
             actor_kind=ActorKind.SYSTEM,
             target_type="accounts.user",

@@ -1,25 +1,24 @@
-"""MFA endpoints: enrol a TOTP app, finish a two-step login, manage recovery codes."""
+"""/api/v1/auth/mfa: enrol a TOTP app, finish a two-step login, manage recovery codes."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import mfa
 from accounts.api import serializers as s
-from accounts.api.views import PublicAPIView, ValidatingAPIView, token_pair_body
-from accounts.client import client_info
-from accounts.login import complete_mfa_login
+from accounts.api.base_views import (
+    AuthenticatedView,
+    PublicAPIView,
+    client_info,
+    token_pair_body,
+)
+from accounts.auth.jwt_tokens import TokenPair
 from accounts.models import User
-from accounts.tokens import TokenPair
+from accounts.services import mfa
+from accounts.services.login import complete_mfa_login
 from core.openapi import error_responses
 from security import ratelimits
 
 TAG = "mfa"
-
-
-class AuthenticatedView(ValidatingAPIView):
-    permission_classes = [IsAuthenticated]
 
 
 class TotpSetupView(AuthenticatedView):

@@ -1,0 +1,420 @@
+"""Accounts as identities: registration, the profile, the status, and the user
+administration of staff and tenant admins (create, change, assign roles, bulk).
+
+Every function validates, writes in one transaction with its audit row, and raises a
+domain error that the API renders; views, the admin site and commands call these.
+Staff functions ask `accounts.authz.rules` before writing (403); objects outside the
+actor's reach never get this far (the views look them up through `users_visible_to`).
+"""
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.auth.password_policy import password_check_policy
+from accounts.auth.request_cache import forget_changed_user
+from accounts.authz import rules as authz
+from accounts.authz.roles import BuiltinRole, Permission
+from accounts.emails import VERIFY, send_on_commit
+from accounts.errors import AccountErrorCode
+from accounts.models import LoginSession, Role, User
+from accounts.preferences import check_preferences
+from accounts.selectors import user_email_taken, user_username_taken, users_visible_to
+from accounts.services.sessions import sessions_revoke_for_user
+from apikeys.services import apikey_regenerate_primary, revoke_all_for_user
+from core.errors import CommonErrorCode, Conflict, Forbidden, NotFound, ValidationFailed
+from credits.services import account_for
+from security.models import ActorKind, AuditAction
+from security.services.audit import audit_record, field_changes, snapshot
+from tenants.models import Tenant
+from tenants.selectors import (
+    membership_rests_on_email_domain,
+    registration_allowed,
+    tenant_get_active,
+    tenant_settings,
+)
+
+logger = structlog.get_logger(__name__)
+
+PROFILE_FIELDS = ("name", "first_name", "last_name", "about_me", "hobbies", "user_type")
+
+
+def ensure_identity_free(*, email: str, username: str, exclude_id: int | None = None) -> None:
+    clashes = []
+    if user_email_taken(email, exclude_id=exclude_id):
+        clashes.append("A user with this email already exists.")
+    if user_username_taken(username, exclude_id=exclude_id):
+        clashes.append("A user with this username already exists.")
+    if clashes:
+        raise Conflict(clashes[0], errors=clashes, code=AccountErrorCode.USER_EXISTS)
+
+
+def _default_role() -> Role | None:
+    return Role.objects.filter(name=BuiltinRole.USER, tenant__isnull=True).first()
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The new account and its primary API key, in clear this once."""
+
+    user: User
+    api_key: str
+
+
+def user_register(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    name: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    user_type: str = User.UserType.PERSONAL,
+    about_me: str = "",
+    hobbies: str = "",
+    tenant_id: int | None = None,
+) -> Registration:
+    """Create an ordinary account through self-registration, with its primary API key
+    and its credit account.
+
+    A tenant that admits members by email domain gets them only once the address is
+    proven: the account starts `pending` and verifying the address activates it; with
+    EMAIL_VERIFICATION_ENABLED off nothing could prove it, so the registration is refused.
+    """
+    if not settings.USER_REGISTRATION_ENABLED:
+        raise Forbidden("Registration is closed.", code=AccountErrorCode.REGISTRATION_DISABLED)
+    email = email.strip().lower()
+    tenant, role = None, _default_role()
+    status = User.Status.ACTIVE
+    if tenant_id is not None:
+        tenant = tenant_get_active(tenant_id=tenant_id)
+        if tenant is None:
+            raise ValidationFailed("Unknown tenant.", code=AccountErrorCode.UNKNOWN_TENANT)
+        if not registration_allowed(tenant, email):
+            raise Forbidden(
+                "This organisation does not take self-registration for this address.",
+                code=AccountErrorCode.TENANT_REGISTRATION_CLOSED,
+            )
+        if membership_rests_on_email_domain(tenant):
+            if not settings.EMAIL_VERIFICATION_ENABLED:
+                raise Forbidden(
+                    "This organisation admits members by email domain, which only a "
+                    "verified address proves; email verification is off here.",
+                    code=AccountErrorCode.EMAIL_VERIFICATION_REQUIRED,
+                )
+            status = User.Status.PENDING
+        default_role = tenant_settings(tenant)["default_role"]
+        role = (
+            Role.objects.filter(name=default_role, tenant=tenant).first()
+            or Role.objects.filter(name=default_role, tenant__isnull=True).first()
+            or role
+        )
+    user = User(
+        username=username,
+        email=email,
+        name=name or f"{first_name} {last_name}".strip(),
+        first_name=first_name,
+        last_name=last_name,
+        user_type=user_type,
+        about_me=about_me,
+        hobbies=hobbies,
+        tenant=tenant,
+        role=role,
+        status=status,
+        is_verified=not settings.EMAIL_VERIFICATION_ENABLED,
+    )
+    password_check_policy(password, user=user)
+    ensure_identity_free(email=email, username=username)
+    user.set_password(password)
+    user.password_changed_at = timezone.now()
+    try:
+        with transaction.atomic():
+            user.save()
+            audit_record(
+                action=AuditAction.USER_REGISTER,
+                actor=user,
+                actor_kind=ActorKind.USER,
+                target=user,
+                changes={"username": user.username, "email": user.email},
+            )
+            api_key = apikey_regenerate_primary(user=user, actor=user).clear
+            account_for(user)
+    except IntegrityError as exc:
+        # Two registrations raced past the check above; the unique index decided.
+        raise Conflict(
+            "A user with this email or username already exists.", code=AccountErrorCode.USER_EXISTS
+        ) from exc
+    if settings.EMAIL_VERIFICATION_ENABLED:
+        send_on_commit(user, VERIFY)
+    logger.info("user_registered", user_id=user.pk)
+    return Registration(user=user, api_key=api_key)
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
+    """Change the caller's own profile; only profile fields are ever written.
+
+    `preferences` is merged key by key into the stored preferences.
+    """
+    before = snapshot(user, [*PROFILE_FIELDS, "preferences"])
+    changed = []
+    for field in PROFILE_FIELDS:
+        if field in data and getattr(user, field) != data[field]:
+            setattr(user, field, data[field])
+            changed.append(field)
+    if "preferences" in data:
+        merged = {**user.preferences, **data["preferences"]}
+        check_preferences(merged)
+        if merged != user.preferences:
+            user.preferences = merged
+            changed.append("preferences")
+    if changed:
+        user.save(update_fields=[*changed, "updated_at"])
+        forget_changed_user(user, changed)
+        audit_record(
+            action=AuditAction.USER_PROFILE_UPDATE,
+            actor=user,
+            actor_kind=ActorKind.USER,
+            target=user,
+            changes=field_changes(
+                {field: before[field] for field in changed}, snapshot(user, changed)
+            ),
+        )
+        logger.info("user_profile_updated", user_id=user.pk, fields=changed)
+    return user
+
+
+def status_check_assignable(status: str) -> None:
+    """A status an account may be given; unknown values are refused."""
+    if status not in User.Status.values:
+        raise ValidationFailed(f"Unknown status {status!r}.", code=AccountErrorCode.INVALID_STATUS)
+
+
+@transaction.atomic
+def user_status_set(*, user: User, status: str, actor: User | None, reason: str = "") -> User:
+    """The one way an account's status changes (admin form and actions, API, bulk,
+    deletion, recovery).
+
+    Leaving `active` ends every login session and revokes every API key at once, so
+    re-activation revives no old token or key: the owner logs in again and makes new
+    keys. Deleting records who deleted it and the status it had, which recovery gives
+    back.
+    """
+    status_check_assignable(status)
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    previous = locked.status
+    if status == previous:
+        return user
+    fields = ["status", "updated_at"]
+    user.status = status
+    if status == User.Status.DELETED:
+        user.deleted_at = timezone.now()
+        user.deleted_by = actor if getattr(actor, "pk", None) else None
+        user.status_before_deletion = previous
+        fields += ["deleted_at", "deleted_by", "status_before_deletion"]
+    elif previous == User.Status.DELETED:
+        user.deleted_at, user.deleted_by, user.status_before_deletion = None, None, ""
+        fields += ["deleted_at", "deleted_by", "status_before_deletion"]
+    user.save(update_fields=fields)
+    forget_changed_user(user, fields)
+    changes = field_changes({"status": previous}, {"status": status})
+    audit_record(
+        action=AuditAction.USER_STATUS_CHANGE,
+        actor=actor,
+        actor_kind=ActorKind.USER if getattr(actor, "pk", None) == user.pk else None,
+        target=user,
+        changes={**changes, "reason": reason} if reason else changes,
+    )
+    if status != User.Status.ACTIVE:
+        sessions_revoke_for_user(
+            user=user, reason=LoginSession.RevokeReason.STATUS_CHANGE, actor=actor
+        )
+        revoke_all_for_user(user=user, actor=actor)
+    logger.info("user_status_changed", user_id=user.pk, status=status, previous=previous)
+    return user
+
+
+# What people may change on their own record through this API (the profile).
+SELF_EDITABLE = ("name", "first_name", "last_name", "about_me", "hobbies")
+STAFF_EDITABLE = (
+    "name",
+    "first_name",
+    "last_name",
+    "about_me",
+    "hobbies",
+    "user_type",
+    "subscription_plan",
+    "is_verified",
+)
+
+
+def _require(actor: User, permission: Permission, target=None) -> None:
+    if not authz.can(actor, permission, target):
+        raise Forbidden("You may not do that.", code=CommonErrorCode.PERMISSION_DENIED)
+
+
+def role_by_name(*, actor: User, name: str, tenant_id: int | None) -> Role:
+    """A role the target's tenant can use: its own custom role, else a built-in one."""
+    role = (
+        Role.objects.filter(name=name, tenant_id=tenant_id).first() if tenant_id else None
+    ) or Role.objects.filter(name=name, tenant__isnull=True).first()
+    if role is None:
+        raise ValidationFailed(f"Unknown role {name!r}.", code=AccountErrorCode.UNKNOWN_ROLE)
+    if not authz.can_grant_role(actor, role):
+        raise Forbidden(
+            "You may not grant a role above your own.", code=AccountErrorCode.ROLE_TOO_HIGH
+        )
+    return role
+
+
+@transaction.atomic
+def user_create_by_admin(*, actor: User, data: dict[str, Any]) -> User:
+    _require(actor, Permission.WRITE_USERS)
+    tenant_id = data.get("tenant_id")
+    if not authz.is_platform_admin(actor):
+        tenant_id = actor.tenant_id  # tenant admins create inside their own tenant only
+    elif tenant_id is not None and not Tenant.objects.filter(pk=tenant_id).exists():
+        raise ValidationFailed("Unknown tenant.", code=AccountErrorCode.UNKNOWN_TENANT)
+    role = role_by_name(actor=actor, name=data.get("role") or BuiltinRole.USER, tenant_id=tenant_id)
+    email = data["email"].strip().lower()
+    user = User(
+        username=data["username"],
+        email=email,
+        name=data.get("name", ""),
+        first_name=data.get("first_name", ""),
+        last_name=data.get("last_name", ""),
+        tenant_id=tenant_id,
+        role=role,
+        status=data.get("status") or User.Status.ACTIVE,
+        is_verified=data.get("is_verified", True),
+    )
+    password_check_policy(data["password"], user=user)
+    ensure_identity_free(email=email, username=user.username)
+    user.set_password(data["password"])
+    user.password_changed_at = timezone.now()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise Conflict(
+            "A user with this email or username already exists.", code=AccountErrorCode.USER_EXISTS
+        ) from exc
+    audit_record(
+        action=AuditAction.USER_CREATE,
+        actor=actor,
+        target=user,
+        changes={"username": user.username, "role": role.name, "tenant_id": tenant_id},
+    )
+    return user
+
+
+@transaction.atomic
+def user_update_by_admin(*, actor: User, user: User, data: dict[str, Any]) -> User:
+    _require(actor, Permission.WRITE_USERS if actor.pk != user.pk else Permission.WRITE_SELF, user)
+    staff_fields = set(data) - set(SELF_EDITABLE)
+    if actor.pk == user.pk and staff_fields and not authz.is_platform_admin(actor):
+        data = {key: value for key, value in data.items() if key in SELF_EDITABLE}
+    fields = [name for name in STAFF_EDITABLE if name in data]
+    before = snapshot(user, fields)
+    for name in fields:
+        setattr(user, name, data[name])
+    if fields:
+        user.save(update_fields=[*fields, "updated_at"])
+        forget_changed_user(user, fields)
+        audit_record(
+            action=AuditAction.USER_UPDATE,
+            actor=actor,
+            target=user,
+            changes=field_changes(before, snapshot(user, fields)),
+        )
+    if "role" in data and data["role"] and actor.pk != user.pk:
+        user_assign_role(actor=actor, user=user, role_name=data["role"])
+    if (
+        "status" in data
+        and data["status"]
+        and data["status"] != user.status
+        and actor.pk != user.pk
+    ):
+        user_change_status(actor=actor, user=user, status=data["status"])
+    return user
+
+
+@transaction.atomic
+def user_assign_role(*, actor: User, user: User, role_name: str) -> User:
+    _require(actor, Permission.WRITE_USERS, user)
+    role = role_by_name(actor=actor, name=role_name, tenant_id=user.tenant_id)
+    previous = user.role.name if user.role_id else None
+    user.role = role
+    user.save(update_fields=["role", "updated_at"])
+    forget_changed_user(user, ["role"])
+    audit_record(
+        action=AuditAction.USER_ROLE_ASSIGN,
+        actor=actor,
+        target=user,
+        changes={"role": {"before": previous, "after": role.name}},
+    )
+    return user
+
+
+@transaction.atomic
+def user_change_status(*, actor: User, user: User, status: str, reason: str = "") -> User:
+    _require(actor, Permission.WRITE_USERS, user)
+    if actor.pk == user.pk:
+        raise Forbidden(
+            "You may not change your own status.", code=CommonErrorCode.PERMISSION_DENIED
+        )
+    if status not in {User.Status.ACTIVE, User.Status.SUSPENDED, User.Status.PENDING}:
+        raise ValidationFailed(f"Unknown status {status!r}.", code=AccountErrorCode.INVALID_STATUS)
+    return user_status_set(user=user, status=status, actor=actor, reason=reason)
+
+
+@dataclass
+class BulkResult:
+    updated: list[int] = dataclasses.field(default_factory=list)
+    errors: list[dict] = dataclasses.field(default_factory=list)
+
+
+def users_bulk_update(
+    *, actor: User, user_ids: list[int], status: str | None, role: str | None, reason: str = ""
+) -> BulkResult:
+    """Change status and/or role of many users: all of them or none.
+
+    Every item is checked first; any refusal fails the whole request with the
+    per-item list, and nothing is written.
+    """
+    if not status and not role:
+        raise ValidationFailed(
+            "Give a status, a role, or both.", code=AccountErrorCode.NOTHING_TO_DO
+        )
+    visible = {user.pk: user for user in users_visible_to(actor).filter(pk__in=user_ids)}
+    result = BulkResult()
+    with transaction.atomic():
+        for user_id in user_ids:
+            user = visible.get(user_id)
+            if user is None:
+                result.errors.append({"id": user_id, "error": "Not found."})
+                continue
+            try:
+                with transaction.atomic():
+                    if role:
+                        user_assign_role(actor=actor, user=user, role_name=role)
+                    if status:
+                        user_change_status(actor=actor, user=user, status=status, reason=reason)
+                result.updated.append(user_id)
+            except (Forbidden, ValidationFailed, NotFound) as error:
+                result.errors.append({"id": user_id, "error": error.message, "code": error.code})
+        if result.errors:
+            transaction.set_rollback(True)
+    if result.errors:
+        raise ValidationFailed(
+            "Nothing was changed: some items were refused.",
+            errors=[f"{item['id']}: {item['error']}" for item in result.errors],
+            code=AccountErrorCode.BULK_REFUSED,
+            extra={"items": result.errors},
+        )
+    return result
