@@ -74,7 +74,7 @@ def _cache_key(digest: str) -> str:
 DEFAULT_SCOPES = ["read", "write"]
 
 
-def validate_scopes(scopes: list[str] | None) -> list[str]:
+def _validate_scopes(scopes: list[str] | None) -> list[str]:
     """The key's scopes; none given means the default, an empty list is refused (a
     key that can do nothing is a mistake, never a reason to grant everything)."""
     if scopes is None:
@@ -95,7 +95,7 @@ def validate_scopes(scopes: list[str] | None) -> list[str]:
     return sorted(set(scopes))
 
 
-def parse_expiry(value: str | None) -> datetime | None:
+def _parse_expiry(value: str | None) -> datetime | None:
     """`30d`, `12h`, `90m`, an ISO date or date-time, or nothing (never expires)."""
     if not value:
         return None
@@ -172,8 +172,8 @@ def apikey_create(
     issued = _issue(
         user=user,
         name=name,
-        scopes=validate_scopes(scopes),
-        expires_at=parse_expiry(expires_in),
+        scopes=_validate_scopes(scopes),
+        expires_at=_parse_expiry(expires_in),
         is_primary=False,
     )
     audit_record(

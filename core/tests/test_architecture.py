@@ -111,21 +111,52 @@ def _service_modules():
             yield importlib.import_module(".".join(p for p in parts if p != "__init__"))
 
 
+# Public functions of services modules that take no actor, and why. Everything else
+# in a services module changes state on someone's behalf and names who.
+SERVICES_WITHOUT_ACTOR = {
+    "security.services.allowlist.allowlist_cache_clear": "cache step of every entry change",
+    "security.services.allowlist.ip_is_allowlisted": "read of the cached entries it keeps",
+    "security.services.allowlist.normalize_network": "validator of an entry's network",
+    "security.services.audit.field_changes": "builds an audit row's changes",
+    "security.services.audit.snapshot": "builds an audit row's changes",
+    "security.services.events.security_event_record": "records what was seen, not an act",
+    "security.services.firewall.failed_authentication_register": "counts what was seen",
+    "security.services.firewall.ip_blocked_until": "read of the cached block it keeps",
+    "apikeys.services.apikey_authenticate": "credential flow: the key names its owner",
+    "apikeys.services.digest_of": "pure function: the stored digest of a key",
+    "credits.services.account_for": "makes the account on first use; changes are audited",
+    "credits.services.balance_of": "read through account_for",
+    "credits.services.consume": "metered path: the key's owner spends; the ledger records",
+    "credits.services.default_credits_cleaned": "validator of a tenant setting",
+    "messagelog.services.drain_relay": "system: moves queued records, no decision",
+    "messagelog.services.enqueue": "metered path: logs the owner's own conversation",
+    "messagelog.services.redact_users": "step of the account purge, which is audited",
+    "gateway.services.complete": "metered path: the key's owner asks",
+    "gateway.services.complete_batch": "metered path: the key's owner asks",
+}
+
+
 def test_services_take_the_actor_as_a_required_keyword():
-    loose = []
+    loose, missing = [], []
     for module in _service_modules():
         for name, function in inspect.getmembers(module, inspect.isfunction):
             if function.__module__ != module.__name__ or name.startswith("_"):
                 continue
+            qualified = f"{module.__name__}.{name}"
             parameter = inspect.signature(function).parameters.get("actor")
             if parameter is None:
+                if qualified not in SERVICES_WITHOUT_ACTOR and not qualified.startswith(
+                    "accounts."
+                ):
+                    missing.append(qualified)
                 continue
             if (
                 parameter.kind is not parameter.KEYWORD_ONLY
                 or parameter.default is not parameter.empty
             ):
-                loose.append(f"{module.__name__}.{name}")
+                loose.append(qualified)
     assert loose == []
+    assert missing == [], "take `actor`, or say in SERVICES_WITHOUT_ACTOR why not"
 
 
 def test_domain_code_never_imports_the_api_layer():
