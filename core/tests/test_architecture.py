@@ -176,3 +176,30 @@ def test_domain_code_never_imports_the_api_layer():
                 f"{_where(path, node.lineno)} {name}" for name in names if ".api." in f".{name}."
             ]
     assert offenders == []
+
+
+def test_every_model_has_a_factory_in_its_app():
+    import importlib
+
+    import factory
+    from django.apps import apps
+
+    without = []
+    for app in APPS:
+        try:
+            app_config = apps.get_app_config(app)
+        except LookupError:
+            continue
+        models = list(app_config.get_models())
+        if not models:
+            continue
+        module = importlib.import_module(f"{app}.tests.factories")
+        made = {
+            member._meta.model
+            for member in vars(module).values()
+            if isinstance(member, type)
+            and issubclass(member, factory.django.DjangoModelFactory)
+            and member._meta.model is not None
+        }
+        without += [model._meta.label for model in models if model not in made]
+    assert without == []
