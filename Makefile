@@ -43,7 +43,7 @@ migrate: $(RUNTIME_STAMP) keys
 test: $(DEV_STAMP)
 	CACHE_KEY_PREFIX=um-test $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(DEV_STAMP)
+lint: $(DEV_STAMP) keys
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports

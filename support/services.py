@@ -8,6 +8,18 @@ from core.errors import CommonErrorCode, ValidationFailed
 from credits.services import credits_set
 
 
+def admin_panel_update_names_a_change(
+    *, profile: dict, credits: dict | None, limits: dict | None
+) -> bool:
+    """Whether the update changes the balance; 400 NOTHING_TO_CHANGE when it changes
+    nothing at all. Asked before the user is looked up, so an empty update is a 400
+    whichever id it names."""
+    changes_balance = credits is not None or limits is not None
+    if not profile and not changes_balance:
+        raise ValidationFailed("Nothing to change.", code=CommonErrorCode.NOTHING_TO_CHANGE)
+    return changes_balance
+
+
 def admin_panel_user_update(
     *,
     actor,
@@ -22,9 +34,9 @@ def admin_panel_user_update(
     ledger row and audit record), which writes only to the database. So a refused
     balance is refused before the profile change could end sessions or drop cached
     rights, which no rollback takes back. Nothing to change is 400 NOTHING_TO_CHANGE."""
-    changes_balance = credits is not None or limits is not None
-    if not profile and not changes_balance:
-        raise ValidationFailed("Nothing to change.", code=CommonErrorCode.NOTHING_TO_CHANGE)
+    changes_balance = admin_panel_update_names_a_change(
+        profile=profile, credits=credits, limits=limits
+    )
     with transaction.atomic():
         if changes_balance:
             credits_set(user=user, actor=actor, credits=credits, limits=limits, reason=reason)

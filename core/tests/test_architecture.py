@@ -115,6 +115,7 @@ def _service_modules():
 # in a services module changes state on someone's behalf and names who.
 SERVICES_WITHOUT_ACTOR = {
     "security.services.allowlist.allowlist_cache_clear": "cache step of every entry change",
+    "support.services.admin_panel_update_names_a_change": "validator, asked before the lookup",
     "security.services.allowlist.ip_is_allowlisted": "read of the cached entries it keeps",
     "security.services.allowlist.normalize_network": "validator of an entry's network",
     "security.services.audit.field_changes": "builds an audit row's changes",

@@ -83,6 +83,15 @@ def test_an_update_that_changes_nothing_is_400(api_client, world, body):
     assert response.json()["error_code"] == "NOTHING_TO_CHANGE"
 
 
+def test_an_update_that_changes_nothing_is_400_whichever_id_it_names(api_client, world):
+    response = api_client.patch(
+        "/v1/admin-panel/users/99999999", {}, format="json", **world.auth("platform_admin")
+    )
+
+    assert_envelope(response, 400)
+    assert response.json()["error_code"] == "NOTHING_TO_CHANGE"
+
+
 @pytest.mark.parametrize("actor", ["tenant_admin", "moderator", "user"])
 def test_the_admin_panel_is_for_platform_admins_only(api_client, world, actor):
     before = account_for(world.users[actor]).limits()

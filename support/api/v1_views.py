@@ -251,6 +251,9 @@ class AdminPanelUserViewSet(AdminPanelViewSet, UserAdminViewSet):
         serializer.is_valid(raise_exception=True)
         profile = dict(serializer.validated_data)
         balance = {name: profile.pop(name) for name in s.CREDIT_FIELDS if name in profile}
+        services.admin_panel_update_names_a_change(
+            profile=profile, credits=balance.get("credits"), limits=balance.get("limits")
+        )
         user = services.admin_panel_user_update(
             actor=request.user,
             user=self.get_object(),
