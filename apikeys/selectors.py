@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from accounts.authz import rules as authz
 from accounts.authz.roles import Permission
 from accounts.models import User
+from accounts.selectors import users_visible_to
 from apikeys.models import APIKey
 
 
@@ -17,7 +18,7 @@ def api_keys_visible_to(actor: User) -> QuerySet[APIKey]:
     """One's own keys; with the right to change users, the keys of every user one sees."""
     if not authz.can(actor, Permission.WRITE_USERS):
         return api_keys_of(actor)
-    return APIKey.objects.filter(user__in=authz.users_visible_to(actor)).select_related("user")
+    return APIKey.objects.filter(user__in=users_visible_to(actor)).select_related("user")
 
 
 def api_key_own(*, user: User, pk: int | str) -> APIKey | None:

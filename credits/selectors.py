@@ -2,14 +2,14 @@
 
 from django.db.models import QuerySet
 
-from accounts.authz import rules as authz
 from accounts.models import User
+from accounts.selectors import users_visible_to
 from credits.models import CreditAccount
 
 
 def credit_owners_visible_to(actor: User) -> QuerySet[User]:
     """The users whose balance the actor may look up (and ask to change): those they see."""
-    return authz.users_visible_to(actor)
+    return users_visible_to(actor)
 
 
 def credit_accounts_visible_to(actor: User) -> QuerySet[CreditAccount]:
