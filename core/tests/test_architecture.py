@@ -111,21 +111,76 @@ def _service_modules():
             yield importlib.import_module(".".join(p for p in parts if p != "__init__"))
 
 
+# Services of accounts that run before anyone is proven: what they carry names the account.
+ACTORLESS_ACCOUNT_SERVICES = {
+    "accounts.services.lifecycle.account_recover": "credential flow: the token names the account",
+    "accounts.services.lifecycle.account_recovery_request": (
+        "credential flow: the email names the account"
+    ),
+    "accounts.services.lifecycle.email_verification_resend": (
+        "credential flow: the email names the account"
+    ),
+    "accounts.services.lifecycle.email_verify": "credential flow: the token names the account",
+    "accounts.services.lifecycle.password_reset_confirm": (
+        "credential flow: the token names the account"
+    ),
+    "accounts.services.lifecycle.password_reset_request": (
+        "credential flow: the email names the account"
+    ),
+    "accounts.services.login.complete_mfa_login": "credential flow: the token names the account",
+    "accounts.services.login.login_with_password": (
+        "credential flow: the password names the account"
+    ),
+    "accounts.services.mfa.mfa_challenge_create": (
+        "credential flow: the password names the account"
+    ),
+    "accounts.services.mfa.mfa_challenge_redeem": "credential flow: the token names the account",
+    "accounts.services.passwords.password_confirm": (
+        "credential flow: the password names the account (a guard: it changes only the "
+        "lockout count)"
+    ),
+    "accounts.services.sessions.session_refresh": "credential flow: the token names the account",
+    "accounts.services.sessions.session_start": ("credential flow: the password names the account"),
+    "accounts.services.users.user_register": "credential flow: the email names the account",
+}
+
+
 def test_services_take_the_actor_as_a_required_keyword():
+    """A service taking `actor` takes it as a required keyword; in accounts every public
+    service takes it, but the credential flows of ACTORLESS_ACCOUNT_SERVICES."""
     loose = []
     for module in _service_modules():
         for name, function in inspect.getmembers(module, inspect.isfunction):
             if function.__module__ != module.__name__ or name.startswith("_"):
                 continue
+            qualified = f"{module.__name__}.{name}"
             parameter = inspect.signature(function).parameters.get("actor")
             if parameter is None:
+                if (
+                    qualified.startswith("accounts.")
+                    and qualified not in ACTORLESS_ACCOUNT_SERVICES
+                ):
+                    loose.append(qualified)
                 continue
             if (
                 parameter.kind is not parameter.KEYWORD_ONLY
                 or parameter.default is not parameter.empty
             ):
-                loose.append(f"{module.__name__}.{name}")
+                loose.append(qualified)
     assert loose == []
+
+
+def test_actorless_account_services_exist_and_take_no_actor():
+    """The exemptions stay true: each names a public service that has no `actor`."""
+    services = {
+        f"{module.__name__}.{name}": function
+        for module in _service_modules()
+        for name, function in inspect.getmembers(module, inspect.isfunction)
+        if function.__module__ == module.__name__
+    }
+    for qualified in ACTORLESS_ACCOUNT_SERVICES:
+        assert qualified in services, qualified
+        assert "actor" not in inspect.signature(services[qualified]).parameters, qualified
 
 
 def test_domain_code_never_imports_the_api_layer():
