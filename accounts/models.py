@@ -1,3 +1,4 @@
+import hashlib
 import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -187,3 +188,8 @@ class MfaChallenge(models.Model):
 
     def __str__(self) -> str:
         return f"mfa challenge of {self.user_id}"
+
+    @staticmethod
+    def digest_of(token: str) -> str:
+        """The stored form of a challenge token."""
+        return hashlib.sha256(token.encode()).hexdigest()

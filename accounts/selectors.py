@@ -2,12 +2,18 @@
 
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncDate
+from django.forms.models import model_to_dict
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.authz.roles import Permission
 from accounts.authz.rules import is_platform_admin, permissions_of
+from accounts.errors import AccountErrorCode
+from accounts.exports import profile_row
 from accounts.filters import UserFilter
-from accounts.models import LoginSession, Role, User
-from core.errors import ValidationFailed
+from accounts.models import LoginSession, MfaChallenge, Role, User
+from core.errors import Forbidden, ValidationFailed
+from security.models import AuditLog, SecurityEvent
 
 
 def users_visible_to(actor) -> QuerySet[User]:
@@ -117,3 +123,93 @@ def purged_user_ids(user_ids) -> set[int]:
             "pk", flat=True
         )
     )
+
+
+def account_status_error(user: User) -> Forbidden | None:
+    """Why this account may not hold a session, or None when it may."""
+    if user.status == User.Status.SUSPENDED:
+        return Forbidden("This account is suspended.", code=AccountErrorCode.ACCOUNT_SUSPENDED)
+    if user.status == User.Status.PENDING:
+        return Forbidden(
+            "This account is pending activation.", code=AccountErrorCode.ACCOUNT_PENDING
+        )
+    if user.status == User.Status.DELETED:
+        return Forbidden(
+            "This account was deleted; it can be recovered through /api/v1/auth/recover-account.",
+            code=AccountErrorCode.ACCOUNT_DELETED,
+        )
+    if user.tenant_id is not None and not user.tenant.is_active:
+        return Forbidden(
+            "This account's organisation is deactivated.", code=AccountErrorCode.TENANT_INACTIVE
+        )
+    return None
+
+
+def confirmed_totp_device(user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def user_has_mfa(user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def mfa_challenge_identifier(token: str) -> str | None:
+    """The identifier typed at the password step of a live challenge, or None."""
+    return (
+        MfaChallenge.objects.filter(
+            token_digest=MfaChallenge.digest_of(token or ""),
+            used_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .values_list("identifier", flat=True)
+        .first()
+    )
+
+
+_SESSION_FIELDS = (
+    "id",
+    "ip_address",
+    "user_agent",
+    "remember_me",
+    "mfa_verified",
+    "created_at",
+    "last_seen_at",
+    "expires_at",
+    "revoked_at",
+    "revoked_reason",
+)
+_AUDIT_FIELDS = (
+    "occurred_at",
+    "actor_kind",
+    "action",
+    "target_type",
+    "target_id",
+    "changes",
+    "ip_address",
+    "user_agent",
+)
+
+
+def personal_data_export(*, user: User) -> dict:
+    """Profile, preferences, sessions, MFA status, API-key metadata, credits and audit
+    records about the person; later features add their sections here."""
+    about_user = AuditLog.objects.filter(target_type=User._meta.label_lower, target_id=str(user.pk))
+    by_user = AuditLog.objects.filter(actor_id=user.pk)
+    return {
+        "exported_at": timezone.now(),
+        "profile": profile_row(user),
+        "preferences": user.preferences,
+        "mfa": {"totp_enabled": user_has_mfa(user)},
+        "login_sessions": [
+            model_to_dict(session, fields=_SESSION_FIELDS) | {"id": str(session.pk)}
+            for session in user.login_sessions.order_by("-created_at")
+        ],
+        "api_keys": [],
+        "credit_history": [],
+        "audit_records": list((about_user | by_user).distinct().values(*_AUDIT_FIELDS)),
+        "security_events": list(
+            SecurityEvent.objects.filter(user_id=user.pk).values(
+                "occurred_at", "kind", "severity", "ip_address", "path"
+            )
+        ),
+    }

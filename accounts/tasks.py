@@ -11,9 +11,9 @@ from accounts.services import lifecycle
 
 @shared_task
 def purge_login_sessions() -> int:
-    return lifecycle.login_sessions_purge()
+    return lifecycle.login_sessions_purge(actor=None)
 
 
 @shared_task
 def purge_deleted_accounts() -> int:
-    return lifecycle.deleted_accounts_purge()
+    return lifecycle.deleted_accounts_purge(actor=None)

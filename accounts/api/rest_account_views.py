@@ -13,9 +13,8 @@ from accounts.api import serializers as s
 from accounts.api.base_views import PublicAPIView
 from accounts.auth.jwt_tokens import SESSION_CLAIM
 from accounts.models import LoginSession
-from accounts.selectors import other_sessions_of, sessions_visible_to
+from accounts.selectors import other_sessions_of, personal_data_export, sessions_visible_to
 from accounts.services import lifecycle
-from accounts.services.exports import personal_data_export
 from accounts.services.sessions import session_revoke, sessions_revoke_each
 from core.openapi import error_responses, results_list
 from security import ratelimits

@@ -144,6 +144,7 @@ class ChangePasswordView(ValidatingAPIView):
         pair = passwords.password_change(
             request=request,
             user=request.user,
+            actor=request.user,
             current_password=data["current_password"],
             new_password=data["new_password"],
             client=client_info(request),
@@ -203,7 +204,9 @@ class MeView(GenericAPIView):
     def update_profile(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        user = users.user_update_profile(user=request.user, data=serializer.validated_data)
+        user = users.user_update_profile(
+            user=request.user, actor=request.user, data=serializer.validated_data
+        )
         return Response(self.render(user, updated=True))
 
     def render(self, user: User, updated: bool = False) -> dict:

@@ -32,7 +32,10 @@ class TotpSetupView(AuthenticatedView):
     @ratelimits.rate_limited(ratelimits.MFA_PER_USER)
     def post(self, request: Request) -> Response:
         enrolment = mfa.totp_setup(
-            request=request, user=request.user, password=self.validated(request)["password"]
+            request=request,
+            user=request.user,
+            actor=request.user,
+            password=self.validated(request)["password"],
         )
         return Response(
             {
@@ -53,7 +56,9 @@ class TotpConfirmView(AuthenticatedView):
     )
     @ratelimits.rate_limited(ratelimits.MFA_PER_USER)
     def post(self, request: Request) -> Response:
-        codes = mfa.totp_confirm(user=request.user, code=self.validated(request)["code"])
+        codes = mfa.totp_confirm(
+            user=request.user, actor=request.user, code=self.validated(request)["code"]
+        )
         return Response(
             {"message": "MFA is on. Keep these recovery codes safe.", "recovery_codes": codes}
         )
@@ -97,7 +102,11 @@ class RecoveryCodesView(AuthenticatedView):
     def post(self, request: Request) -> Response:
         data = self.validated(request)
         codes = mfa.recovery_codes_regenerate(
-            request=request, user=request.user, password=data["password"], code=data["code"]
+            request=request,
+            user=request.user,
+            actor=request.user,
+            password=data["password"],
+            code=data["code"],
         )
         return Response(
             {"message": "New recovery codes; the old ones no longer work.", "recovery_codes": codes}
@@ -116,6 +125,10 @@ class MfaDisableView(AuthenticatedView):
     def post(self, request: Request) -> Response:
         data = self.validated(request)
         mfa.mfa_disable(
-            request=request, user=request.user, password=data["password"], code=data["code"]
+            request=request,
+            user=request.user,
+            actor=request.user,
+            password=data["password"],
+            code=data["code"],
         )
         return Response({"message": "MFA is off."})

@@ -186,6 +186,7 @@ class EmailChangeView(AuthenticatedView):
         pending = lifecycle.email_change(
             request=request,
             user=request.user,
+            actor=request.user,
             new_email=data["email"],
             password=data["password"],
             current_session_id=request.auth[SESSION_CLAIM],

@@ -1,6 +1,6 @@
 """CSV import of users (`import_users`), validated in full before anything is written.
 
-A cell that `accounts.services.exports` quoted against spreadsheet formulas is read
+A cell that `accounts.exports` quoted against spreadsheet formulas is read
 back without its quote, so an exported file, given passwords, imports the same values.
 """
 
@@ -15,9 +15,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.authz.roles import BuiltinRole
+from accounts.exports import restored_cell
 from accounts.models import Role, User, username_validator
 from accounts.selectors import user_email_taken, user_username_taken
-from accounts.services.exports import neutralised_cell
 from security.models import ActorKind, AuditAction
 from security.services.audit import audit_record
 from tenants.models import Tenant
@@ -27,13 +27,6 @@ IMPORT_REQUIRED = ["username", "email", "password"]
 IMPORT_STATUSES = (User.Status.ACTIVE, User.Status.SUSPENDED, User.Status.PENDING)
 # The import never changes these: a password is whatever was typed.
 VERBATIM_IMPORT_FIELDS = {"password"}
-
-
-def restored_cell(value: str | None) -> str | None:
-    """The value an exported cell stood for: the inverse of `neutralised_cell`."""
-    if value and value.startswith("'") and neutralised_cell(value[1:]) == value:
-        return value[1:]
-    return value
 
 
 @dataclass
@@ -79,11 +72,13 @@ def _row_errors(row: dict, seen: dict[str, set], roles: dict, tenants: dict) -> 
     return errors
 
 
-def import_users(stream: IO[str], *, progress=lambda rows: rows) -> ImportReport:
+def import_users(
+    stream: IO[str], *, actor: User | None, progress=lambda rows: rows
+) -> ImportReport:
     """Create the users of a CSV (username, email, password[, name, role, tenant, status]).
 
     Every row is validated first; if any row is bad nothing is written and the report
-    lists the bad rows by line number.
+    lists the bad rows by line number. The command imports as the system (`actor=None`).
     """
     rows = [
         {
@@ -119,8 +114,8 @@ def import_users(stream: IO[str], *, progress=lambda rows: rows) -> ImportReport
             report.created += 1
         audit_record(
             action=AuditAction.USER_IMPORT,
-            actor=None,
-            actor_kind=ActorKind.SYSTEM,
+            actor=actor,
+            actor_kind=ActorKind.SYSTEM if actor is None else None,
             target_type="accounts.user",
             changes={"created": report.created},
         )

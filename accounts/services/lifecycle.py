@@ -80,7 +80,7 @@ def email_verify(*, token: str) -> User:
 
 
 def email_change(
-    *, request, user: User, new_email: str, password: str, current_session_id: str
+    *, request, user: User, actor: User, new_email: str, password: str, current_session_id: str
 ) -> bool:
     """Change the address after proving the password.
 
@@ -100,6 +100,7 @@ def email_change(
         raise Conflict("That email address is taken.", code=AccountErrorCode.USER_EXISTS)
     previous = user.email
     pending = settings.EMAIL_VERIFICATION_ENABLED
+    actor_kind = ActorKind.USER if actor.pk == user.pk else None
     with transaction.atomic():
         if pending:
             user.pending_email = new_email
@@ -107,8 +108,8 @@ def email_change(
             forget_changed_user(user, ["pending_email"])
             audit_record(
                 action=AuditAction.USER_EMAIL_CHANGE_REQUESTED,
-                actor=user,
-                actor_kind=ActorKind.USER,
+                actor=actor,
+                actor_kind=actor_kind,
                 target=user,
                 changes={"pending_email": new_email},
             )
@@ -125,8 +126,8 @@ def email_change(
             forget_changed_user(user, ["email"])
             audit_record(
                 action=AuditAction.USER_EMAIL_CHANGED,
-                actor=user,
-                actor_kind=ActorKind.USER,
+                actor=actor,
+                actor_kind=actor_kind,
                 target=user,
                 changes={"email": {"before": previous, "after": new_email}},
             )
@@ -141,7 +142,7 @@ def email_change(
         sessions_revoke_each(
             others.values_list("pk", flat=True),
             reason=LoginSession.RevokeReason.EMAIL_CHANGE,
-            actor=user,
+            actor=actor,
         )
     return pending
 
@@ -166,7 +167,9 @@ def password_reset_confirm(*, token: str, new_password: str) -> User:
             "The reset token is invalid or expired.", code=AccountErrorCode.INVALID_TOKEN
         )
     password_check_policy(new_password, user=user)
-    password_replace(user=user, new_password=new_password, action=AuditAction.USER_PASSWORD_RESET)
+    password_replace(
+        user=user, actor=user, new_password=new_password, action=AuditAction.USER_PASSWORD_RESET
+    )
     return user
 
 
@@ -263,10 +266,11 @@ def account_recover(*, token: str) -> User:
     return user
 
 
-def deleted_accounts_purge(*, batch_size: int = PURGE_BATCH_SIZE) -> int:
+def deleted_accounts_purge(*, actor: User | None, batch_size: int = PURGE_BATCH_SIZE) -> int:
     """Erase the personal data of accounts deleted longer ago than the recovery window.
 
     Runs in batches with set-based updates; safe to re-run (purged rows are skipped).
+    A scheduled run is the system's (`actor=None`).
     """
     cutoff = timezone.now() - timedelta(days=settings.ACCOUNT_RECOVERY_DAYS)
     due = User.objects.filter(
@@ -300,7 +304,9 @@ def deleted_accounts_purge(*, batch_size: int = PURGE_BATCH_SIZE) -> int:
             message_log.redact_users(ids)
             AuditLog.objects.bulk_create(
                 AuditLog(
-                    actor_kind=ActorKind.SYSTEM,
+                    actor_id=getattr(actor, "pk", None),
+                    actor_kind=ActorKind.SYSTEM if actor is None else ActorKind.ADMIN,
+                    actor_label=actor.username if actor is not None else "",
                     action=AuditAction.USER_PURGED,
                     target_type="accounts.user",
                     target_id=str(pk),
@@ -313,8 +319,11 @@ def deleted_accounts_purge(*, batch_size: int = PURGE_BATCH_SIZE) -> int:
         logger.info("accounts_purged", count=len(ids))
 
 
-def login_sessions_purge() -> int:
-    """Delete sessions revoked or expired longer ago than LOGIN_SESSION_RETENTION_DAYS."""
+def login_sessions_purge(*, actor: User | None) -> int:
+    """Delete sessions revoked or expired longer ago than LOGIN_SESSION_RETENTION_DAYS.
+
+    Housekeeping without an audit row; a scheduled run is the system's (`actor=None`).
+    """
     cutoff = timezone.now() - timedelta(days=settings.LOGIN_SESSION_RETENTION_DAYS)
     deleted, _ = LoginSession.objects.filter(
         Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff)

@@ -15,8 +15,9 @@ from accounts.auth.password_policy import password_is_expired
 from accounts.auth.request_cache import forget_cached_user
 from accounts.errors import AccountErrorCode
 from accounts.models import User
+from accounts.selectors import account_status_error, mfa_challenge_identifier, user_has_mfa
 from accounts.services import mfa
-from accounts.services.sessions import ClientInfo, account_status_error, session_start
+from accounts.services.sessions import ClientInfo, session_start
 from core.errors import AuthenticationError, Forbidden
 from security.errors import SecurityErrorCode
 from security.lockout import account_locked_until, locked_error, lockout_error_for
@@ -75,7 +76,7 @@ def login_with_password(
     if status_error:
         logger.info("login_refused", user_id=user.pk, status=user.status)
         raise status_error
-    if mfa.user_has_mfa(user):
+    if user_has_mfa(user):
         token = mfa.mfa_challenge_create(
             user=user,
             identifier=identifier,
@@ -90,7 +91,7 @@ def login_with_password(
 
 def complete_mfa_login(*, request: HttpRequest, mfa_token: str, code: str, client: ClientInfo):
     """The code step: a valid TOTP or recovery code turns the challenge into a session."""
-    identifier = mfa.mfa_challenge_identifier(mfa_token)
+    identifier = mfa_challenge_identifier(mfa_token)
     _refuse_blocked_ip(request, identifier or "")
     if identifier is not None:
         locked_until = account_locked_until(identifier)

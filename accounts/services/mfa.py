@@ -28,6 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.errors import AccountErrorCode
 from accounts.models import MfaChallenge, User
+from accounts.selectors import confirmed_totp_device, user_has_mfa
 from accounts.services.passwords import PasswordPurpose, password_confirm
 from core.errors import AuthenticationError, TooManyRequests, ValidationFailed
 from security.models import AuditAction, SecurityEvent, Severity
@@ -56,8 +57,11 @@ def _new_recovery_code() -> str:
     return f"{raw[:5]}-{raw[5:]}"
 
 
-def recovery_codes_issue(user: User) -> list[str]:
-    """Replace the user's recovery codes with ten new ones; return them in clear, once."""
+def recovery_codes_issue(*, user: User, actor: User) -> list[str]:
+    """Replace the user's recovery codes with ten new ones; return them in clear, once.
+
+    The calling service audits the change in its transaction, as done by `actor`.
+    """
     device, _ = StaticDevice.objects.get_or_create(
         user=user, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
     )
@@ -105,14 +109,6 @@ def _refuse_while_throttled(device) -> None:
 # ----- TOTP ----------------------------------------------------------------------
 
 
-def confirmed_totp_device(user: User) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
-
-
-def user_has_mfa(user: User) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
-
-
 def _qr_svg_data_uri(text: str) -> str:
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
     buffer = BytesIO()
@@ -127,7 +123,7 @@ class TotpEnrolment:
     qr_code: str
 
 
-def totp_setup(*, request, user: User, password: str) -> TotpEnrolment:
+def totp_setup(*, request, user: User, actor: User, password: str) -> TotpEnrolment:
     """Start enrolment: an unconfirmed device whose secret the user's app scans."""
     password_confirm(
         request=request, user=user, password=password, purpose=PasswordPurpose.MFA_SETUP
@@ -141,7 +137,7 @@ def totp_setup(*, request, user: User, password: str) -> TotpEnrolment:
         device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
         uri = device.config_url
         secret = base64.b32encode(device.bin_key).decode().rstrip("=")
-        audit_record(action=AuditAction.MFA_SETUP_STARTED, actor=user, target=user)
+        audit_record(action=AuditAction.MFA_SETUP_STARTED, actor=actor, target=user)
     return TotpEnrolment(otpauth_uri=uri, secret=secret, qr_code=_qr_svg_data_uri(uri))
 
 
@@ -156,7 +152,7 @@ def _invalid_code() -> ValidationFailed:
     return ValidationFailed("That code is not valid.", code=AccountErrorCode.INVALID_MFA_CODE)
 
 
-def totp_confirm(*, user: User, code: str) -> list[str]:
+def totp_confirm(*, user: User, actor: User, code: str) -> list[str]:
     """Finish enrolment with a first code; returns the recovery codes (shown once).
 
     The code is checked in a transaction of its own, so a wrong one stays counted by
@@ -173,12 +169,12 @@ def totp_confirm(*, user: User, code: str) -> list[str]:
         raise _invalid_code()
     with transaction.atomic():
         TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
-        codes = recovery_codes_issue(user)
-        audit_record(action=AuditAction.MFA_ENABLED, actor=user, target=user)
+        codes = recovery_codes_issue(user=user, actor=actor)
+        audit_record(action=AuditAction.MFA_ENABLED, actor=actor, target=user)
     return codes
 
 
-def verify_second_factor(*, user: User, code: str) -> str | None:
+def _verify_second_factor(*, user: User, code: str) -> str | None:
     """'totp' or 'recovery' when the code is good, else None. Call inside a transaction.
 
     Raises 429 MFA_THROTTLED while a wrong code makes the device wait.
@@ -197,31 +193,33 @@ def _second_factor_proven(*, user: User, code: str) -> None:
     if not user_has_mfa(user):
         raise ValidationFailed("MFA is not on.", code=AccountErrorCode.MFA_NOT_ENABLED)
     with transaction.atomic():
-        method = verify_second_factor(user=user, code=code)
+        method = _verify_second_factor(user=user, code=code)
     if method is None:
         raise _invalid_code()
 
 
-def recovery_codes_regenerate(*, request, user: User, password: str, code: str) -> list[str]:
+def recovery_codes_regenerate(
+    *, request, user: User, actor: User, password: str, code: str
+) -> list[str]:
     """New recovery codes (the old ones die); needs the password and a current code."""
     password_confirm(
         request=request, user=user, password=password, purpose=PasswordPurpose.MFA_RECOVERY_CODES
     )
     _second_factor_proven(user=user, code=code)
     with transaction.atomic():
-        codes = recovery_codes_issue(user)
-        audit_record(action=AuditAction.MFA_RECOVERY_CODES_REGENERATED, actor=user, target=user)
+        codes = recovery_codes_issue(user=user, actor=actor)
+        audit_record(action=AuditAction.MFA_RECOVERY_CODES_REGENERATED, actor=actor, target=user)
     return codes
 
 
-def mfa_disable(*, request, user: User, password: str, code: str) -> None:
+def mfa_disable(*, request, user: User, actor: User, password: str, code: str) -> None:
     password_confirm(
         request=request, user=user, password=password, purpose=PasswordPurpose.MFA_DISABLE
     )
     _second_factor_proven(user=user, code=code)
     with transaction.atomic():
         _remove_devices(user)
-        audit_record(action=AuditAction.MFA_DISABLED, actor=user, target=user)
+        audit_record(action=AuditAction.MFA_DISABLED, actor=actor, target=user)
 
 
 def _remove_devices(user: User) -> None:
@@ -239,10 +237,6 @@ def mfa_reset_by_staff(*, user: User, actor: User) -> None:
 # ----- the two-step login ---------------------------------------------------------
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def mfa_challenge_create(
     *, user: User, identifier: str, remember_me: bool, ip_address: str | None, user_agent: str
 ) -> str:
@@ -250,7 +244,7 @@ def mfa_challenge_create(
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     MfaChallenge.objects.create(
-        token_digest=_digest(token),
+        token_digest=MfaChallenge.digest_of(token),
         user=user,
         identifier=identifier,
         remember_me=remember_me,
@@ -274,12 +268,12 @@ def mfa_challenge_redeem(*, request, token: str, code: str) -> MfaChallenge:
         challenge = (
             MfaChallenge.objects.select_for_update()
             .select_related("user")
-            .filter(token_digest=_digest(token or ""))
+            .filter(token_digest=MfaChallenge.digest_of(token or ""))
             .first()
         )
         if challenge is None or challenge.used_at or challenge.expires_at <= timezone.now():
             raise invalid
-        method = verify_second_factor(user=challenge.user, code=code)
+        method = _verify_second_factor(user=challenge.user, code=code)
         if method is not None:
             challenge.used_at = timezone.now()
             challenge.save(update_fields=["used_at"])
@@ -297,14 +291,3 @@ def mfa_challenge_redeem(*, request, token: str, code: str) -> MfaChallenge:
         sender=User, credentials={"username": challenge.identifier}, request=request
     )
     raise AuthenticationError("That code is not valid.", code=AccountErrorCode.INVALID_MFA_CODE)
-
-
-def mfa_challenge_identifier(token: str) -> str | None:
-    """The identifier typed at the password step of a live challenge, or None."""
-    return (
-        MfaChallenge.objects.filter(
-            token_digest=_digest(token or ""), used_at__isnull=True, expires_at__gt=timezone.now()
-        )
-        .values_list("identifier", flat=True)
-        .first()
-    )

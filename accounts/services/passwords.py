@@ -61,8 +61,9 @@ def password_confirm(*, request, user: User, password: str, purpose: str) -> Non
     )
 
 
-def password_replace(*, user: User, new_password: str, action: AuditAction) -> None:
-    """Store a policy-checked password, audit it, and end every session of the account."""
+def password_replace(*, user: User, actor: User, new_password: str, action: AuditAction) -> None:
+    """Store a policy-checked password, audit it as done by `actor`, and end every session
+    of the account."""
     user.set_password(new_password)
     user.password_changed_at = timezone.now()
     fields = ["password", "password_changed_at", "updated_at"]
@@ -72,18 +73,24 @@ def password_replace(*, user: User, new_password: str, action: AuditAction) -> N
     forget_cached_user(user.pk, must_succeed=False)
     audit_record(
         action=action,
-        actor=user,
-        actor_kind=ActorKind.USER,
+        actor=actor,
+        actor_kind=ActorKind.USER if actor.pk == user.pk else None,
         target=user,
         changes={"password": {"changed": True}},
     )
     sessions_revoke_for_user(
-        user=user, reason=LoginSession.RevokeReason.PASSWORD_CHANGE, actor=user
+        user=user, reason=LoginSession.RevokeReason.PASSWORD_CHANGE, actor=actor
     )
 
 
 def password_change(
-    *, request, user: User, current_password: str, new_password: str, client: ClientInfo
+    *,
+    request,
+    user: User,
+    actor: User,
+    current_password: str,
+    new_password: str,
+    client: ClientInfo,
 ) -> TokenPair:
     """Set a new password after proving the current one.
 
@@ -104,7 +111,10 @@ def password_change(
     password_check_policy(new_password, user=user)
     with transaction.atomic():
         password_replace(
-            user=user, new_password=new_password, action=AuditAction.USER_PASSWORD_CHANGE
+            user=user,
+            actor=actor,
+            new_password=new_password,
+            action=AuditAction.USER_PASSWORD_CHANGE,
         )
         pair = session_start(user=user, client=client)
     logger.info("password_changed", user_id=user.pk)

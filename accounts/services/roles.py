@@ -17,7 +17,7 @@ PERMISSION_PATTERN = re.compile(r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_*]*$")
 ROLE_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{1,49}$")
 
 
-def validate_permissions(permissions: list[str]) -> list[str]:
+def _validate_permissions(permissions: list[str]) -> list[str]:
     bad = [
         item
         for item in permissions
@@ -71,7 +71,7 @@ def role_create(
         raise Conflict("A role with this name exists.", code=AccountErrorCode.ROLE_EXISTS)
     role = Role(
         name=name,
-        permissions=validate_permissions(permissions),
+        permissions=_validate_permissions(permissions),
         description=description,
         tenant_id=tenant_id,
     )
@@ -93,7 +93,7 @@ def role_update(*, actor: User, role: Role, data: dict) -> Role:
     _check_may_manage(actor, role.tenant_id)
     before = {"permissions": role.permissions, "description": role.description}
     if "permissions" in data:
-        role.permissions = validate_permissions(data["permissions"])
+        role.permissions = _validate_permissions(data["permissions"])
     if "description" in data:
         role.description = data["description"]
     _check_not_above_actor(actor, role)

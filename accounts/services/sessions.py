@@ -26,8 +26,9 @@ from accounts.auth.jwt_tokens import (
 from accounts.auth.request_cache import SESSION_REVOKED, session_state_key
 from accounts.errors import AccountErrorCode
 from accounts.models import LoginSession, User
+from accounts.selectors import account_status_error
 from core.cache_writes import set_many_or_fail
-from core.errors import AuthenticationError, Forbidden
+from core.errors import AuthenticationError
 from security.models import ActorKind, AuditAction
 from security.services.audit import audit_record
 
@@ -45,30 +46,10 @@ def _revoked_ttl_seconds() -> int:
     return int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()) + 60
 
 
-def session_lifetime(*, remember_me: bool) -> timedelta:
+def _session_lifetime(*, remember_me: bool) -> timedelta:
     if remember_me:
         return timedelta(days=settings.REFRESH_TOKEN_DURATION_DAYS)
     return settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
-
-
-def account_status_error(user: User) -> Forbidden | None:
-    """Why this account may not hold a session, or None when it may."""
-    if user.status == User.Status.SUSPENDED:
-        return Forbidden("This account is suspended.", code=AccountErrorCode.ACCOUNT_SUSPENDED)
-    if user.status == User.Status.PENDING:
-        return Forbidden(
-            "This account is pending activation.", code=AccountErrorCode.ACCOUNT_PENDING
-        )
-    if user.status == User.Status.DELETED:
-        return Forbidden(
-            "This account was deleted; it can be recovered through /api/v1/auth/recover-account.",
-            code=AccountErrorCode.ACCOUNT_DELETED,
-        )
-    if user.tenant_id is not None and not user.tenant.is_active:
-        return Forbidden(
-            "This account's organisation is deactivated.", code=AccountErrorCode.TENANT_INACTIVE
-        )
-    return None
 
 
 @transaction.atomic
@@ -86,7 +67,7 @@ def session_start(
         refresh_jti=new_jti(),
         created_at=now,
         last_seen_at=now,
-        expires_at=now + session_lifetime(remember_me=remember_me),
+        expires_at=now + _session_lifetime(remember_me=remember_me),
     )
     audit_record(
         action=AuditAction.SESSION_START,
@@ -147,7 +128,7 @@ def session_refresh(*, raw_refresh_token: str) -> tuple[User, TokenPair]:
             old_jti = session.refresh_jti
             session.refresh_jti = new_jti()
             session.last_seen_at = now
-            session.expires_at = now + session_lifetime(remember_me=session.remember_me)
+            session.expires_at = now + _session_lifetime(remember_me=session.remember_me)
             session.save(update_fields=["refresh_jti", "last_seen_at", "expires_at"])
             blacklist_jti(old_jti)
             audit_record(

@@ -44,7 +44,7 @@ logger = structlog.get_logger(__name__)
 PROFILE_FIELDS = ("name", "first_name", "last_name", "about_me", "hobbies", "user_type")
 
 
-def ensure_identity_free(*, email: str, username: str, exclude_id: int | None = None) -> None:
+def _ensure_identity_free(*, email: str, username: str, exclude_id: int | None = None) -> None:
     clashes = []
     if user_email_taken(email, exclude_id=exclude_id):
         clashes.append("A user with this email already exists.")
@@ -129,7 +129,7 @@ def user_register(
         is_verified=not settings.EMAIL_VERIFICATION_ENABLED,
     )
     password_check_policy(password, user=user)
-    ensure_identity_free(email=email, username=username)
+    _ensure_identity_free(email=email, username=username)
     user.set_password(password)
     user.password_changed_at = timezone.now()
     try:
@@ -156,8 +156,8 @@ def user_register(
 
 
 @transaction.atomic
-def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
-    """Change the caller's own profile; only profile fields are ever written.
+def user_update_profile(*, user: User, actor: User, data: dict[str, Any]) -> User:
+    """Change a profile (the caller's own, `actor=user`); only profile fields are ever written.
 
     `preferences` is merged key by key into the stored preferences.
     """
@@ -178,8 +178,8 @@ def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
         forget_changed_user(user, changed)
         audit_record(
             action=AuditAction.USER_PROFILE_UPDATE,
-            actor=user,
-            actor_kind=ActorKind.USER,
+            actor=actor,
+            actor_kind=ActorKind.USER if actor.pk == user.pk else None,
             target=user,
             changes=field_changes(
                 {field: before[field] for field in changed}, snapshot(user, changed)
@@ -189,7 +189,7 @@ def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
     return user
 
 
-def status_check_assignable(status: str) -> None:
+def _status_check_assignable(status: str) -> None:
     """A status an account may be given; unknown values are refused."""
     if status not in User.Status.values:
         raise ValidationFailed(f"Unknown status {status!r}.", code=AccountErrorCode.INVALID_STATUS)
@@ -205,7 +205,7 @@ def user_status_set(*, user: User, status: str, actor: User | None, reason: str 
     keys. Deleting records who deleted it and the status it had, which recovery gives
     back.
     """
-    status_check_assignable(status)
+    _status_check_assignable(status)
     locked = User.objects.select_for_update().get(pk=user.pk)
     previous = locked.status
     if status == previous:
@@ -294,7 +294,7 @@ def user_create_by_admin(*, actor: User, data: dict[str, Any]) -> User:
         is_verified=data.get("is_verified", True),
     )
     password_check_policy(data["password"], user=user)
-    ensure_identity_free(email=email, username=user.username)
+    _ensure_identity_free(email=email, username=user.username)
     user.set_password(data["password"])
     user.password_changed_at = timezone.now()
     try:

@@ -1,7 +1,7 @@
 import pytest
 
 from accounts.api.serializers import UserSerializer
-from accounts.services.exports import profile_row
+from accounts.exports import profile_row
 from accounts.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

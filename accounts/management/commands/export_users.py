@@ -5,8 +5,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
+from accounts.exports import export_rows
 from accounts.models import User
-from accounts.services.exports import export_rows
 
 
 class Command(BaseCommand):

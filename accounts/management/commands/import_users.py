@@ -21,7 +21,9 @@ class Command(BaseCommand):
             raise CommandError(f"No such file: {path}")
         with path.open(newline="", encoding="utf-8") as stream:
             report = import_users(
-                stream, progress=lambda rows: tqdm(rows, desc="validating", file=self.stderr)
+                stream,
+                actor=None,
+                progress=lambda rows: tqdm(rows, desc="validating", file=self.stderr),
             )
         if report.errors:
             for line, message in report.errors:

@@ -11,6 +11,6 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options) -> None:
-        sessions = lifecycle.login_sessions_purge()
-        accounts = lifecycle.deleted_accounts_purge()
+        sessions = lifecycle.login_sessions_purge(actor=None)
+        accounts = lifecycle.deleted_accounts_purge(actor=None)
         self.stdout.write(f"Purged {sessions} login session(s) and {accounts} deleted account(s).")

@@ -87,7 +87,7 @@ def test_rolled_back_change_leaves_no_audit_row(db):
     user = UserFactory()
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        user_services.user_update_profile(user=user, data={"first_name": "Ghost"})
+        user_services.user_update_profile(user=user, actor=user, data={"first_name": "Ghost"})
         raise RuntimeError("abort after the write")
 
     assert not AuditLog.objects.filter(action="user.profile_update").exists()

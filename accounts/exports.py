@@ -1,5 +1,6 @@
-"""Exports of users: everything held about one person as JSON (the right of access,
-GET /api/v1/users/me/export), and every user as CSV (`export_users`).
+"""The shapes of user exports: the profile section of the JSON one person gets at
+GET /api/v1/users/me/export (`accounts.selectors.personal_data_export`), and the CSV
+rows of every user (`export_users`), read back by `import_users`.
 
 A spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage
 return as a formula, so an account name like `=HYPERLINK(…)` would run on the
@@ -11,12 +12,9 @@ an exported file, given passwords, imports the same values.
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from django.forms.models import model_to_dict
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
-from security.models import AuditLog, SecurityEvent
 
 # The profile section: the account as its owner sees it at GET /api/v1/users/me
 # (name in the export, attribute of the user).
@@ -42,55 +40,6 @@ PROFILE_FIELDS = (
     ("created_at", "created_at"),
     ("updated_at", "updated_at"),
 )
-
-
-_SESSION_FIELDS = (
-    "id",
-    "ip_address",
-    "user_agent",
-    "remember_me",
-    "mfa_verified",
-    "created_at",
-    "last_seen_at",
-    "expires_at",
-    "revoked_at",
-    "revoked_reason",
-)
-_AUDIT_FIELDS = (
-    "occurred_at",
-    "actor_kind",
-    "action",
-    "target_type",
-    "target_id",
-    "changes",
-    "ip_address",
-    "user_agent",
-)
-
-
-def personal_data_export(*, user: User) -> dict:
-    """Profile, preferences, sessions, MFA status, API-key metadata, credits and audit
-    records about the person; later features add their sections here."""
-    about_user = AuditLog.objects.filter(target_type=User._meta.label_lower, target_id=str(user.pk))
-    by_user = AuditLog.objects.filter(actor_id=user.pk)
-    return {
-        "exported_at": timezone.now(),
-        "profile": profile_row(user),
-        "preferences": user.preferences,
-        "mfa": {"totp_enabled": TOTPDevice.objects.filter(user=user, confirmed=True).exists()},
-        "login_sessions": [
-            model_to_dict(session, fields=_SESSION_FIELDS) | {"id": str(session.pk)}
-            for session in user.login_sessions.order_by("-created_at")
-        ],
-        "api_keys": [],
-        "credit_history": [],
-        "audit_records": list((about_user | by_user).distinct().values(*_AUDIT_FIELDS)),
-        "security_events": list(
-            SecurityEvent.objects.filter(user_id=user.pk).values(
-                "occurred_at", "kind", "severity", "ip_address", "path"
-            )
-        ),
-    }
 
 
 def profile_row(user: User) -> dict:
@@ -132,6 +81,13 @@ def neutralised_cell(value):
         value.startswith("'") and value[1:].startswith((*FORMULA_TRIGGERS, "'"))
     ):
         return f"'{value}"
+    return value
+
+
+def restored_cell(value: str | None) -> str | None:
+    """The value an exported cell stood for: the inverse of `neutralised_cell`."""
+    if value and value.startswith("'") and neutralised_cell(value[1:]) == value:
+        return value[1:]
     return value
 
 
