@@ -36,6 +36,13 @@ def token_pair_body(user: User, pair: TokenPair) -> dict:
     )
 
 
+def validated_data(serializer_class, data, **kwargs) -> dict:
+    """The serializer's validated data; a 400 in the envelope when it is invalid."""
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
 class ValidatingAPIView(GenericAPIView):
     def validated(self, request: Request) -> dict:
         serializer = self.get_serializer(data=request.data)

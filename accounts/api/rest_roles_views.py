@@ -11,18 +11,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import serializers as s
+from accounts.api.base_views import validated_data
 from accounts.selectors import roles_visible_to
 from accounts.services import roles
 from core.openapi import error_responses, results_list
 
 _READ_ERRORS = error_responses(400, 401, 404)
 _WRITE_ERRORS = error_responses(400, 401, 403, 404, 409)
-
-
-def _validated(serializer_class, data, **kwargs) -> dict:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 @extend_schema_view(
@@ -58,7 +53,7 @@ class RoleViewSet(viewsets.GenericViewSet):
         return Response(s.RoleSerializer(self.get_object()).data)
 
     def create(self, request: Request) -> Response:
-        data = _validated(s.RoleSerializer, request.data)
+        data = validated_data(s.RoleSerializer, request.data)
         role = roles.role_create(
             actor=request.user,
             name=data["name"],
@@ -69,7 +64,7 @@ class RoleViewSet(viewsets.GenericViewSet):
         return Response(s.RoleSerializer(role).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, pk: str) -> Response:
-        data = _validated(s.RoleSerializer, request.data, partial=True)
+        data = validated_data(s.RoleSerializer, request.data, partial=True)
         role = roles.role_update(actor=request.user, role=self.get_object(), data=data)
         return Response(s.RoleSerializer(role).data)
 

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import serializers as s
+from accounts.api.base_views import validated_data
 from accounts.authz import rules as authz
 from accounts.authz.roles import Permission
 from accounts.selectors import user_statistics, users_list, users_visible_to
@@ -21,12 +22,6 @@ from core.pagination import EnvelopePagination
 
 _READ_ERRORS = error_responses(400, 401, 404)
 _WRITE_ERRORS = error_responses(400, 401, 403, 404, 409)
-
-
-def _validated(serializer_class, data, **kwargs) -> dict:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 @extend_schema_view(
@@ -67,7 +62,7 @@ class UserAdminViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         if self.action != "list":
             return users_visible_to(self.request.user)
-        filters = _validated(s.UserFilterSerializer, self.request.query_params)
+        filters = validated_data(s.UserFilterSerializer, self.request.query_params)
         return users_list(actor=self.request.user, filters=filters)
 
     def list(self, request: Request) -> Response:
@@ -78,12 +73,12 @@ class UserAdminViewSet(viewsets.GenericViewSet):
         return Response(s.UserSerializer(self.get_object()).data)
 
     def create(self, request: Request) -> Response:
-        data = _validated(s.AdminUserCreateSerializer, request.data)
+        data = validated_data(s.AdminUserCreateSerializer, request.data)
         user = users.user_create_by_admin(actor=request.user, data=data)
         return Response(s.UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, pk: str) -> Response:
-        data = _validated(s.AdminUserUpdateSerializer, request.data, partial=True)
+        data = validated_data(s.AdminUserUpdateSerializer, request.data, partial=True)
         user = users.user_update_by_admin(actor=request.user, user=self.get_object(), data=data)
         return Response(s.UserSerializer(user).data)
 
@@ -112,7 +107,7 @@ class UserAdminViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"], url_path="status")
     def change_status(self, request: Request, pk: str) -> Response:
-        data = _validated(s.StatusChangeSerializer, request.data)
+        data = validated_data(s.StatusChangeSerializer, request.data)
         user = users.user_change_status(
             actor=request.user,
             user=self.get_object(),
@@ -128,7 +123,7 @@ class UserAdminViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"], url_path="roles")
     def assign_role(self, request: Request, pk: str) -> Response:
-        data = _validated(s.RoleAssignSerializer, request.data)
+        data = validated_data(s.RoleAssignSerializer, request.data)
         user = users.user_assign_role(
             actor=request.user, user=self.get_object(), role_name=data["role"]
         )
@@ -139,7 +134,7 @@ class UserAdminViewSet(viewsets.GenericViewSet):
     )
     @action(detail=False, methods=["post"], url_path="bulk")
     def bulk(self, request: Request) -> Response:
-        data = _validated(s.BulkUserSerializer, request.data)
+        data = validated_data(s.BulkUserSerializer, request.data)
         result = users.users_bulk_update(
             actor=request.user,
             user_ids=data["ids"],
@@ -158,5 +153,5 @@ class UserAdminViewSet(viewsets.GenericViewSet):
     def stats(self, request: Request) -> Response:
         if not authz.can(request.user, Permission.READ_USERS):
             return self.permission_denied(request, message="You may not read user statistics.")
-        window = _validated(s.StatisticsFilterSerializer, request.query_params)
+        window = validated_data(s.StatisticsFilterSerializer, request.query_params)
         return Response(user_statistics(actor=request.user, **window))
