@@ -18,7 +18,7 @@ from accounts.tests.helpers import (
     token_in,
 )
 from messagelog.models import MessageLog
-from security.models import AuditLog
+from security.tests.helpers import audit_row
 
 
 def test_sessions_list_marks_the_current_one(api_client, user):
@@ -152,7 +152,7 @@ def test_reset_sets_password_revokes_sessions_and_works_once(
     assert_envelope(second, 400, "INVALID_TOKEN")
     assert_envelope(api_client.get(ME_URL, **bearer(session["access_token"])), 401)
     assert login(api_client, user.email, "BrandNewPass456")
-    assert AuditLog.objects.filter(action="user.password_reset").exists()
+    assert audit_row(action="user.password_reset")
 
 
 def test_reset_token_expires(api_client, user, mailoutbox, send_mail_now):
@@ -234,7 +234,7 @@ def test_recovery_after_the_window_fails_and_purge_erases(
     assert (user.name, user.about_me, user.preferences) == ("", "", {})
     assert not user.has_usable_password()
     assert user.purged_at is not None
-    assert AuditLog.objects.filter(action="user.purged", target_id=str(user.pk)).exists()
+    assert audit_row(action="user.purged", target_id=str(user.pk))
     log = MessageLog.objects.get(user_id=user.pk)
     assert (log.username, log.email, log.ip_address, log.messages) == (
         "",

@@ -29,7 +29,8 @@ from accounts.tests.helpers import (
     password_step,
     totp_secret_from,
 )
-from security.models import AuditLog, SecurityEvent
+from security.models import SecurityEvent
+from security.tests.helpers import audit_row
 
 
 def test_setup_answers_otpauth_uri_secret_and_svg_qr_code(api_client, user):
@@ -69,7 +70,7 @@ def test_confirmation_returns_ten_hashed_single_use_recovery_codes(api_client, u
     stored = set(StaticToken.objects.values_list("token", flat=True))
     assert not stored & set(codes)
     assert not stored & {code.replace("-", "") for code in codes}
-    assert AuditLog.objects.filter(action="mfa.enabled").exists()
+    assert audit_row(action="mfa.enabled")
 
 
 @pytest.mark.parametrize("url", [LOGIN_URL, "/v1/users/login"])

@@ -9,7 +9,7 @@ from accounts.authz.rules import can
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import assert_envelope
-from security.models import AuditLog
+from security.tests.helpers import audit_row, audit_rows
 
 
 def test_guest_cannot_write_even_itself(api_client, world):
@@ -129,8 +129,9 @@ def test_status_change_with_reason_is_audited(api_client, world):
         **world.auth("moderator"),
     )
 
-    assert AuditLog.objects.get(action="user.status_change").changes["reason"] == "spam"
-    assert AuditLog.objects.filter(action="user.status_change", actor_label="mod_a").exists()
+    [entry] = audit_rows(action="user.status_change")
+    assert entry.changes["reason"] == "spam"
+    assert audit_row(action="user.status_change", actor_label="mod_a")
 
 
 def test_statistics_are_scoped_and_complete(api_client, world):

@@ -3,8 +3,7 @@
 from accounts.models import LoginSession, User
 from accounts.tests.helpers import ME_URL, assert_envelope, bearer, login, recover_account
 from apikeys.models import APIKey
-from security.models import AuditLog
-from security.tests.helpers import platform_admin_auth
+from security.tests.helpers import audit_rows, platform_admin_auth
 
 CREDITS_URL = "/api/v1/users/me/credits"
 
@@ -39,7 +38,7 @@ def test_admin_form_suspension_ends_sessions_and_keys_and_reactivation_revives_n
     assert_envelope(api_client.get(ME_URL, **auth), 401)
     assert api_client.get(CREDITS_URL, **key).status_code == 401
     assert LoginSession.objects.get(pk=tokens["session_id"]).revoked_reason == "status_change"
-    entry = AuditLog.objects.get(action="user.status_change")
+    [entry] = audit_rows(action="user.status_change")
     assert entry.changes["status"] == {"before": "active", "after": "suspended"}
 
     user.refresh_from_db()
@@ -80,4 +79,4 @@ def test_admin_panel_suspension_then_activation_revives_no_token(api_client, use
         assert response.status_code == 200, response.json()
 
     assert_envelope(api_client.get(ME_URL, **bearer(tokens["access_token"])), 401)
-    assert AuditLog.objects.filter(action="user.status_change").count() == 2
+    assert len(audit_rows(action="user.status_change")) == 2
