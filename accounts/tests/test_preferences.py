@@ -5,14 +5,9 @@ import json
 import pytest
 
 from accounts.preferences import MAX_BYTES, MAX_DEPTH, MAX_KEYS
-from accounts.tests.helpers import ME_URL, assert_envelope, bearer, login
+from accounts.tests.helpers import ME_URL, assert_envelope
 
 PROFILE_URL = "/v1/users/profile"
-
-
-@pytest.fixture
-def auth(api_client, user) -> dict:
-    return bearer(login(api_client, user.email)["access_token"])
 
 
 def _nested(depth: int) -> dict:

@@ -6,8 +6,16 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from accounts.tests.helpers import LOGIN_URL, REFRESH_URL, bearer, login
-from accounts.tests.test_mfa import PASSWORD, SETUP, enrol, password_step
+from accounts.tests.helpers import (
+    LOGIN_URL,
+    PASSWORD,
+    REFRESH_URL,
+    SETUP,
+    bearer,
+    enrol,
+    login,
+    password_step,
+)
 
 
 def assert_not_stored(response) -> None:

@@ -1,67 +1,54 @@
-from io import StringIO
+"""The Django admin site of accounts: login, pages, actions and forms."""
 
 import pytest
-from django.core.management import call_command
 
 from accounts.models import LoginSession, User
 from accounts.tests.factories import UserFactory
-from accounts.tests.helpers import ME_URL, bearer, login
-from security.models import AuditLog
+from accounts.tests.helpers import (
+    ME_URL,
+    assert_envelope,
+    bearer,
+    login,
+    password_step,
+)
+from security.tests.helpers import audit_row
 
 
-def test_createsuperuser_command_makes_platform_admin(db, monkeypatch):
-    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "RootPass12345")
-
-    call_command(
-        "createsuperuser",
-        "--noinput",
-        "--username",
-        "root",
-        "--email",
-        "Root@Example.com",
-        stdout=StringIO(),
-    )
-
-    root = User.objects.get(username="root")
-    assert (root.is_superuser, root.is_staff, root.status) == (True, True, "active")
-    assert root.email == "root@example.com"
-    assert root.role.name == "admin"
-    assert root.is_platform_admin
-    assert root.check_password("RootPass12345")
-
-
-def test_ensure_demo_admin_creates_once_and_prints_login(db):
-    first, second = StringIO(), StringIO()
-
-    call_command("ensure_demo_admin", stdout=first)
-    call_command("ensure_demo_admin", stdout=second)
-
-    assert User.objects.filter(is_superuser=True).count() == 1
-    output = first.getvalue()
-    password = output.split("password: ")[1].split()[0]
-    assert User.objects.get(username="admin").check_password(password)
-    assert "/api/v1/auth/login" in output
-    assert "Admin account: admin" in second.getvalue()
-    assert password not in second.getvalue()
-
-
-def test_ensure_demo_admin_says_where_the_emails_are_without_smtp(db, settings, tmp_path):
-    settings.SMTP_HOST = ""
-    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
-    output = StringIO()
-
-    call_command("ensure_demo_admin", stdout=output)
-
-    assert f"each is a file in {tmp_path / 'mail'}/" in output.getvalue()
-
-
-@pytest.fixture
-def admin_client(client, db):
+def test_staff_deletion_follows_the_same_path(client, api_client, user):
     admin = User.objects.create_superuser(
         username="boss", email="boss@example.com", password="BossPass12345"
     )
     client.force_login(admin)
-    return client
+    tokens = login(api_client, user.email)
+
+    client.post(
+        "/admin/accounts/user/", {"action": "delete_recoverably", "_selected_action": [user.pk]}
+    )
+
+    user.refresh_from_db()
+    assert user.status == User.Status.DELETED and user.deleted_at is not None
+    assert_envelope(api_client.get(ME_URL, **bearer(tokens["access_token"])), 401)
+    assert audit_row(action="user.deleted", actor_label="boss")
+
+
+def test_admin_require_mfa_refuses_staff_admin_without_otp(client, db, settings):
+    settings.ADMIN_REQUIRE_MFA = True
+    User.objects.create_superuser(
+        username="boss", email="boss@example.com", password="BossPass12345"
+    )
+
+    page = client.get("/admin/login/")
+    password_only = client.post("/admin/login/", {"username": "boss", "password": "BossPass12345"})
+    client.force_login(User.objects.get(username="boss"))
+    index = client.get("/admin/")
+
+    assert "otp_token" in page.content.decode()
+    assert password_only.status_code == 200  # the form is shown again, no login
+    assert index.status_code == 302 and "/admin/login/" in index["Location"]
+
+
+def test_admin_without_mfa_requirement_uses_password_login(client, db):
+    assert "otp_token" not in client.get("/admin/login/").content.decode()
 
 
 def test_admin_login_page_accepts_superuser(client, db):
@@ -168,4 +155,34 @@ def test_staff_setting_a_password_in_the_admin_site_ends_sessions_and_is_audited
     assert User.objects.get(pk=user.pk).check_password("Fresh-Pass-4821")
     assert not LoginSession.objects.filter(user=user, revoked_at__isnull=True).exists()
     assert api_client.get(ME_URL, **auth).status_code == 401
-    assert AuditLog.objects.filter(action="user.password_set_by_staff").exists()
+    assert audit_row(action="user.password_set_by_staff")
+
+
+def test_staff_reset_of_mfa_is_audited(client, api_client, enrolled):
+    from accounts.models import User
+
+    user, _, _ = enrolled
+    admin = User.objects.create_superuser(
+        username="boss", email="boss@example.com", password="BossPass12345"
+    )
+    client.force_login(admin)
+
+    client.post(
+        "/admin/accounts/user/",
+        {"action": "reset_mfa", "_selected_action": [user.pk]},
+        REMOTE_ADDR="10.3.3.3",
+    )
+
+    assert "access_token" in password_step(api_client, user)
+    assert audit_row(action="mfa.reset_by_staff", actor_label="boss")
+
+
+def test_admin_bulk_role_action(client, world):
+    client.force_login(world.users["platform_admin"])
+
+    client.post(
+        "/admin/accounts/user/",
+        {"action": "make_moderators", "_selected_action": [world.member.pk]},
+    )
+
+    assert User.objects.get(pk=world.member.pk).role.name == "moderator"

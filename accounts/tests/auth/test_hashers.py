@@ -1,3 +1,5 @@
+"""Password hashing (PASSWORD_HASHERS) and the round trip of passwords through login."""
+
 from unittest import mock
 
 import pytest
@@ -6,14 +8,12 @@ from django.contrib.auth.hashers import Argon2PasswordHasher, make_password
 from accounts.auth.hashers import ConfiguredBCryptSHA256PasswordHasher
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from accounts.tests.helpers import LOGIN_URL, REGISTER_URL, assert_envelope
+from accounts.tests.helpers import (
+    LOGIN_URL,
+    assert_envelope,
+    register_with_password,
+)
 from config.tests.settings_probe import setting_values
-
-VALID = {"email": "pw@example.com", "username": "pwuser", "first_name": "Pat"}
-
-
-def _register(api_client, password: str):
-    return api_client.post(REGISTER_URL, {**VALID, "password": password}, format="json")
 
 
 def test_hash_is_bcrypt_sha256_at_configured_rounds(db, settings):
@@ -63,7 +63,7 @@ def test_argon2_hash_is_accepted_and_upgraded_to_bcrypt(api_client, db):
     ],
 )
 def test_long_and_unicode_passwords_round_trip_exactly(api_client, db, password):
-    assert _register(api_client, password).status_code == 201
+    assert register_with_password(api_client, password).status_code == 201
 
     ok = api_client.post(LOGIN_URL, {"username": "pwuser", "password": password}, format="json")
     near = api_client.post(
@@ -76,7 +76,7 @@ def test_long_and_unicode_passwords_round_trip_exactly(api_client, db, password)
 
 def test_passwords_sharing_first_72_bytes_are_different(api_client, db):
     prefix = "Aa1" + "z" * 69
-    assert _register(api_client, prefix + "tail-one").status_code == 201
+    assert register_with_password(api_client, prefix + "tail-one").status_code == 201
 
     response = api_client.post(
         LOGIN_URL, {"username": "pwuser", "password": prefix + "tail-two"}, format="json"
@@ -88,7 +88,7 @@ def test_passwords_sharing_first_72_bytes_are_different(api_client, db):
 def test_absurdly_long_password_is_refused_before_hashing(api_client, db):
     huge = "Aa1" + "x" * 1_000_000
     with mock.patch.object(ConfiguredBCryptSHA256PasswordHasher, "encode", autospec=True) as encode:
-        register = _register(api_client, huge)
+        register = register_with_password(api_client, huge)
         login = api_client.post(LOGIN_URL, {"username": "pwuser", "password": huge}, format="json")
 
     body = assert_envelope(register, 400, "VALIDATION_ERROR")
@@ -99,50 +99,10 @@ def test_absurdly_long_password_is_refused_before_hashing(api_client, db):
 
 
 def test_password_is_not_trimmed(api_client, db):
-    assert _register(api_client, "  SecurePass123  ").status_code == 201
+    assert register_with_password(api_client, "  SecurePass123  ").status_code == 201
 
     trimmed = api_client.post(
         LOGIN_URL, {"username": "pwuser", "password": "SecurePass123"}, format="json"
     )
 
     assert trimmed.status_code == 401
-
-
-class TestNistPolicy:
-    @pytest.fixture(autouse=True)
-    def nist(self, settings):
-        settings.AUTH_PASSWORD_VALIDATORS = [
-            {"NAME": "accounts.auth.password_policy.NistLengthValidator"},
-            {"NAME": "accounts.auth.password_policy.MaximumLengthValidator"},
-            {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-            {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-        ]
-
-    def test_nist_needs_fifteen_characters_without_mfa(self, api_client, db):
-        body = assert_envelope(_register(api_client, "Abcdefgh12345x"), 400, "WEAK_PASSWORD")
-
-        assert any("at least 15" in error for error in body["errors"])
-
-    def test_nist_has_no_composition_rules(self, api_client, db):
-        assert _register(api_client, "correct horse battery staple").status_code == 201
-
-    def test_nist_still_blocks_common_passwords(self, api_client, db):
-        body = assert_envelope(_register(api_client, "1q2w3e4r5t6y7u8i9o0p"), 400)
-
-        assert any("too common" in error for error in body["errors"])
-
-
-@pytest.mark.parametrize(
-    ("policy", "present", "absent"),
-    [
-        ("nist", "NistLengthValidator", "CompositionValidator"),
-        ("default", "CompositionValidator", "NistLengthValidator"),
-    ],
-)
-def test_password_policy_setting_selects_validators(policy, present, absent):
-    values = setting_values({"PASSWORD_POLICY": policy}, "AUTH_PASSWORD_VALIDATORS")
-
-    names = [entry["NAME"].rsplit(".", 1)[-1] for entry in values["AUTH_PASSWORD_VALIDATORS"]]
-    assert present in names
-    assert absent not in names
-    assert "CommonPasswordValidator" in names
