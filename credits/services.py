@@ -116,20 +116,40 @@ def account_for(user: User) -> CreditAccount:
         return CreditAccount.objects.get(user=user)
 
 
+_TABLE = CreditAccount._meta.db_table
+# An account whose last reset is older than the latest reset day gets its daily
+# allowance back in the same statement that takes from it, so a consume never waits
+# on beat; the row lock makes that happen once however many consumes race.
+_STALE = "(last_reset_on IS NULL OR last_reset_on < %(reset_day)s)"
 _TAKE = (
-    f"UPDATE {CreditAccount._meta.db_table} "  # noqa: S608 - the model's own table; values are parameters
-    "SET conversation_limit = conversation_limit - %s, used_today = used_today + %s "
-    "WHERE user_id = %s AND conversation_limit >= %s"
+    f"UPDATE {_TABLE} "  # noqa: S608 - the model's own table; values are parameters
+    "SET conversation_limit = conversation_limit - %(amount)s, "
+    "used_today = used_today + %(amount)s "
+    "WHERE user_id = %(user_id)s AND conversation_limit >= %(amount)s"
 )
-_CONSUME_SQL = f"{_TAKE} RETURNING last_reset_on"
-
-# The same UPDATE, asking PostgreSQL to answer before the decrement's WAL reaches the
-# disk (`set_config(…, true)` lasts until the statement's own commit); one statement,
-# so it works with either parameter binding and behind any pooler. CREDITS_ASYNC_COMMIT
+_RESET_AND_TAKE = (
+    f"UPDATE {_TABLE} SET "  # noqa: S608 - the model's own table; values are parameters
+    f"conversation_limit = (CASE WHEN {_STALE} THEN conversation_reset "
+    "ELSE conversation_limit END) - %(amount)s, "
+    f"main_credits = CASE WHEN {_STALE} THEN main_reset ELSE main_credits END, "
+    f"used_today = (CASE WHEN {_STALE} THEN 0 ELSE used_today END) + %(amount)s, "
+    f"last_reset_on = CASE WHEN {_STALE} THEN %(reset_day)s ELSE last_reset_on END "
+    "WHERE user_id = %(user_id)s "
+    f"AND (CASE WHEN {_STALE} THEN conversation_reset ELSE conversation_limit END) >= %(amount)s"
+)
+# Asking PostgreSQL to answer before the decrement's WAL reaches the disk
+# (`set_config(…, true)` lasts until the statement's own commit); one statement, so
+# it works with either parameter binding and behind any pooler. CREDITS_ASYNC_COMMIT
 # in docs/api-keys-and-credits.md.
-_CONSUME_WITHOUT_WAITING_FOR_THE_DISK_SQL = (
-    f"{_TAKE} AND set_config('synchronous_commit', 'off', true) IS NOT NULL RETURNING last_reset_on"
-)
+_WITHOUT_WAITING_FOR_THE_DISK = " AND set_config('synchronous_commit', 'off', true) IS NOT NULL"
+_CONSUME_SQL = {
+    (resets, asynchronous): (
+        f"{_RESET_AND_TAKE if resets else _TAKE}"
+        f"{_WITHOUT_WAITING_FOR_THE_DISK if asynchronous else ''} RETURNING last_reset_on"
+    )
+    for resets in (True, False)
+    for asynchronous in (True, False)
+}
 
 
 @dataclass(frozen=True)
@@ -144,12 +164,24 @@ class Taken:
 _NOT_TAKEN = object()
 
 
+def _latest_reset_day(now: datetime) -> date | None:
+    """The day of the latest daily reset that is due: today from DAILY_USAGE_RESET_HOUR
+    (UTC) on, else yesterday; None when resets are off."""
+    if not settings.AUTO_CREDIT_RESET_ENABLED:
+        return None
+    now = now.astimezone(UTC)
+    today = now.date()
+    return today if now.hour >= settings.DAILY_USAGE_RESET_HOUR else today - timedelta(days=1)
+
+
 def _take(user_id: int, amount: int):
     # The hottest statement of the service: written out once instead of rebuilt by
     # the ORM on every call. One conditional UPDATE is the whole atomicity story.
-    sql = _CONSUME_WITHOUT_WAITING_FOR_THE_DISK_SQL if _commits_asynchronously() else _CONSUME_SQL
+    reset_day = _latest_reset_day(timezone.now())
+    sql = _CONSUME_SQL[reset_day is not None, _commits_asynchronously()]
+    params = {"amount": amount, "user_id": user_id, "reset_day": reset_day}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [amount, amount, user_id, amount])
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     return _NOT_TAKEN if row is None else row[0]
 

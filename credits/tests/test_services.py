@@ -81,7 +81,6 @@ def test_exhaustion_answers_the_documented_429(api_client, db):
         ("2026-12-01T10:00:00Z", date(2026, 12, 1), 0, 14 * 3600),  # tomorrow at 00:00
         ("2026-12-01T10:00:00Z", date(2026, 12, 1), 12, 26 * 3600),  # tomorrow at 12:00
         ("2026-12-01T10:00:00Z", date(2026, 11, 30), 12, 2 * 3600),  # today at 12:00
-        ("2026-12-01T13:00:00Z", date(2026, 11, 30), 12, 60),  # due: the next beat
     ],
 )
 def test_exhaustion_says_when_the_daily_reset_gives_credits_back(
@@ -101,6 +100,81 @@ def test_exhaustion_says_when_the_daily_reset_gives_credits_back(
 
     assert_envelope(response, 429, "CREDITS_EXHAUSTED")
     assert response["Retry-After"] == str(retry_after)
+
+
+def test_a_consume_after_the_reset_hour_takes_the_due_reset_itself(api_client, db, settings):
+    """No beat process (the embedded `make run`) never leaves a user at 429 for good."""
+    settings.DAILY_USAGE_RESET_HOUR = 12
+    user = UserFactory()
+    key = apikey_regenerate_primary(user=user, actor=user).clear
+    CreditAccount.objects.filter(pk=account_for(user).pk).update(
+        conversation_limit=0, main_credits=0, used_today=10, last_reset_on=date(2026, 11, 30)
+    )
+
+    with time_machine.travel("2026-12-01T13:00:00Z", tick=False):
+        response = api_client.post(
+            COMPLETIONS, PROMPT, format="json", HTTP_AUTHORIZATION=f"Bearer {key}"
+        )
+
+    assert response.status_code == 200
+    account = CreditAccount.objects.get(user=user)
+    assert (account.conversation_limit, account.used_today) == (account.conversation_reset - 1, 1)
+    assert account.main_credits == account.main_reset
+    assert account.last_reset_on == date(2026, 12, 1)
+
+
+def test_before_the_reset_hour_yesterdays_allowance_still_holds(db, settings):
+    settings.DAILY_USAGE_RESET_HOUR = 12
+    user = UserFactory()
+    CreditAccount.objects.filter(pk=account_for(user).pk).update(
+        conversation_limit=0, last_reset_on=date(2026, 11, 30)
+    )
+
+    with time_machine.travel("2026-12-01T11:59:00Z", tick=False), pytest.raises(CreditsExhausted):
+        consume(user=user)
+
+    account = CreditAccount.objects.get(user=user)
+    assert (account.conversation_limit, account.last_reset_on) == (0, date(2026, 11, 30))
+
+
+def test_without_daily_resets_a_consume_resets_nothing(db, settings):
+    settings.AUTO_CREDIT_RESET_ENABLED = False
+    user = UserFactory()
+    CreditAccount.objects.filter(pk=account_for(user).pk).update(
+        conversation_limit=0, last_reset_on=date.today() - timedelta(days=30)
+    )
+
+    with pytest.raises(CreditsExhausted):
+        consume(user=user)
+
+    assert CreditAccount.objects.get(user=user).conversation_limit == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_consumes_take_the_due_reset_exactly_once(settings):
+    settings.DAILY_USAGE_RESET_HOUR = 0
+    user = UserFactory()
+    CreditAccount.objects.filter(pk=account_for(user).pk).update(
+        conversation_limit=0, used_today=10, last_reset_on=timezone.now().date() - timedelta(days=1)
+    )
+    outcomes: list[bool] = []
+
+    def take() -> None:
+        try:
+            consume(user=user)
+            outcomes.append(True)
+        except CreditsExhausted:
+            outcomes.append(False)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _: take(), range(40)))
+
+    account = CreditAccount.objects.get(user=user)
+    assert outcomes.count(True) == account.conversation_reset == 10
+    assert (account.conversation_limit, account.used_today) == (0, 10)
+    assert account.last_reset_on == timezone.now().date()
 
 
 def test_a_batch_larger_than_the_daily_amount_names_no_retry_time(db):
@@ -178,9 +252,11 @@ def test_a_refund_gives_back_what_was_taken_and_no_more(db):
 def test_a_refund_after_the_daily_reset_does_not_lift_the_balance_past_it(db):
     user = UserFactory()
     account_for(user)
-    CreditAccount.objects.update(last_reset_on=date.today() - timedelta(days=1))
+    yesterday = timezone.now() - timedelta(days=1)
+    CreditAccount.objects.update(last_reset_on=yesterday.date())
 
-    taken = consume(user=user)  # from yesterday's allowance
+    with time_machine.travel(yesterday, tick=False):
+        taken = consume(user=user)  # from yesterday's allowance
     daily_reset(actor=None)  # today's gives the full amount back
     refunded = refund(taken=taken, reason="backend failed", actor=None)
 
