@@ -6,6 +6,7 @@ check what an import graph cannot see.
 
 import ast
 import inspect
+import re
 from pathlib import Path
 
 import pytest
@@ -246,3 +247,20 @@ def test_every_model_has_a_factory_in_its_app():
         }
         without += [model._meta.label for model in models if model not in made]
     assert without == []
+
+
+def test_audit_rows_are_read_in_tests_only_through_helpers_that_assert_they_exist():
+    """`.first()` or `.last()` of an empty queryset is None, and a test reading a
+    field of None fails with an unrelated error; `audit_row` says the row is missing."""
+    reading = re.compile(
+        r"AuditLog\.objects\.(get|first|last|latest|filter\([^)]*\)\.(first|last|get))"
+    )
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for app in APPS
+        for path in sorted((ROOT / app).rglob("tests/**/*.py"))
+        if path.name != "helpers.py"
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if reading.search(line)
+    ]
+    assert offenders == [], "use security.tests.helpers.audit_row / audit_rows"
