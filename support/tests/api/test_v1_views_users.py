@@ -1,4 +1,5 @@
-"""The /v1/admin-panel user routes, where staff change a user's plan and balance."""
+"""The /v1/admin-panel user routes (support.api.v1_views), where staff change a user's
+plan and balance."""
 
 import pytest
 
