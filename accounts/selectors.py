@@ -13,6 +13,7 @@ from accounts.exports import profile_row
 from accounts.filters import UserFilter
 from accounts.models import LoginSession, MfaChallenge, Role, User
 from core.errors import Forbidden, ValidationFailed
+from messagelog.selectors import messages_visible_to
 from security.models import AuditLog, SecurityEvent
 
 
@@ -190,9 +191,22 @@ _AUDIT_FIELDS = (
 )
 
 
+_CONVERSATION_FIELDS = (
+    "id",
+    "timestamp",
+    "model",
+    "messages",
+    "research_enabled",
+    "r_type",
+    "tokens_used",
+    "processing_time_ms",
+    "ip_address",
+)
+
+
 def personal_data_export(*, user: User) -> dict:
-    """Profile, preferences, sessions, MFA status, API-key metadata, credits and audit
-    records about the person; later features add their sections here."""
+    """Profile, preferences, sessions, MFA status, API-key metadata, credits, audit
+    records and conversations of the person; later features add their sections here."""
     about_user = AuditLog.objects.filter(target_type=User._meta.label_lower, target_id=str(user.pk))
     by_user = AuditLog.objects.filter(actor_id=user.pk)
     return {
@@ -212,4 +226,5 @@ def personal_data_export(*, user: User) -> dict:
                 "occurred_at", "kind", "severity", "ip_address", "path"
             )
         ),
+        "conversations": list(messages_visible_to(user).values(*_CONVERSATION_FIELDS)),
     }

@@ -10,6 +10,7 @@ from accounts.api import urls as accounts_urls
 from apikeys.api import urls as apikey_urls
 from credits.api import urls as credit_urls
 from gateway.api import urls as gateway_urls
+from messagelog.api import urls as messagelog_urls
 from support.api import urls as support_urls
 from support.api.rest_health_views import HealthView, MetricsView
 from tenants.api import urls as tenant_urls
@@ -18,6 +19,7 @@ from tenants.api import urls as tenant_urls
 api_v1_patterns = [
     path("", include(support_urls.rest_urlpatterns)),
     path("", include(credit_urls.rest_urlpatterns)),
+    path("", include(messagelog_urls.rest_urlpatterns)),
     path("", include(accounts_urls.rest_urlpatterns)),
     path("", include(tenant_urls.rest_urlpatterns)),
     path("", include(apikey_urls.rest_urlpatterns)),

@@ -1,5 +1,9 @@
+import django_filters
+from django.db.models import QuerySet
 from redis.exceptions import RedisError
 
+from core.errors import ValidationFailed
+from messagelog.models import MessageLog
 from messagelog.queue import message_queue
 
 
@@ -18,3 +22,34 @@ def pipeline_state() -> dict:
     if depth is None:
         return {"mode": "direct"}
     return {"mode": "queued", "status": "ok", **depth}
+
+
+class MessageFilter(django_filters.FilterSet):
+    since = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
+    model = django_filters.CharFilter(field_name="model")
+
+    class Meta:
+        model = MessageLog
+        fields = ["since", "until", "model"]
+
+
+def messages_visible_to(actor) -> QuerySet[MessageLog]:
+    """The conversations of the actor's own account."""
+    return MessageLog.objects.filter(user_id=actor.pk)
+
+
+def messages_list(*, actor, filters) -> QuerySet[MessageLog]:
+    """The actor's conversations, newest first, filtered by `since`, `until` (ISO
+    times, `until` excluded) and `model`; 400 VALIDATION_ERROR for a bad filter.
+    Served by messagelog_user_time_idx."""
+    filterset = MessageFilter(filters, queryset=messages_visible_to(actor))
+    if not filterset.is_valid():
+        raise ValidationFailed(
+            errors=[
+                f"{field}: {message}"
+                for field, messages in filterset.errors.items()
+                for message in messages
+            ]
+        )
+    return filterset.qs
