@@ -33,6 +33,15 @@ def _schema_of(schema, response: dict) -> dict:
     return found
 
 
+def test_every_operation_documents_its_success(schema):
+    undocumented = [
+        (method, path)
+        for path, method, operation in _operations(schema)
+        if not any(status.startswith("2") for status in operation["responses"])
+    ]
+    assert undocumented == []
+
+
 def test_every_operation_documents_the_statuses_of_the_request_path(schema):
     for path, method, operation in _operations(schema):
         documented = set(operation["responses"])

@@ -29,7 +29,7 @@ class MyMessagesView(ListAPIView):
             OpenApiParameter("until", OpenApiTypes.DATETIME, description="before this time"),
             OpenApiParameter("model", OpenApiTypes.STR, description="only this model"),
         ],
-        responses={**error_responses(400, 401, 404)},
+        responses={200: MessageLogSerializer(many=True), **error_responses(400, 401, 404)},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
