@@ -28,6 +28,22 @@ from credits.tests.helpers import COMPLETIONS, PROMPT, drained_accounts
 ASYNC_ASK = "set_config('synchronous_commit', 'off', true)"
 
 
+def consumed_at_once(user, *, attempts: int) -> list[bool]:
+    """Whether each of `attempts` consumes racing on eight threads was served."""
+
+    def take(_) -> bool:
+        try:
+            consume(user=user)
+            return True
+        except CreditsExhausted:
+            return False
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(take, range(attempts)))
+
+
 def test_registration_creates_the_account_from_documented_defaults(api_client, db):
     api_client.post(
         "/v1/users/register",
@@ -157,19 +173,7 @@ def test_racing_consumes_take_the_due_reset_exactly_once(settings):
     CreditAccount.objects.filter(pk=account_for(user).pk).update(
         conversation_limit=0, used_today=10, last_reset_on=timezone.now().date() - timedelta(days=1)
     )
-    outcomes: list[bool] = []
-
-    def take() -> None:
-        try:
-            consume(user=user)
-            outcomes.append(True)
-        except CreditsExhausted:
-            outcomes.append(False)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(lambda _: take(), range(40)))
+    outcomes = consumed_at_once(user, attempts=40)
 
     account = CreditAccount.objects.get(user=user)
     assert outcomes.count(True) == account.conversation_reset == 10
@@ -308,19 +312,7 @@ def test_asynchronous_commits_still_never_overspend(settings):
     settings.CREDITS_ASYNC_COMMIT = True
     user = UserFactory()
     CreditAccount.objects.filter(pk=account_for(user).pk).update(conversation_limit=5)
-    outcomes: list[bool] = []
-
-    def take() -> None:
-        try:
-            consume(user=user)
-            outcomes.append(True)
-        except CreditsExhausted:
-            outcomes.append(False)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(lambda _: take(), range(40)))
+    outcomes = consumed_at_once(user, attempts=40)
 
     assert outcomes.count(True) == 5
     assert CreditAccount.objects.get(user=user).conversation_limit == 0
