@@ -57,6 +57,13 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
         PERSONAL = "Personal", "Personal"
         BUSINESS = "Business", "Business"
 
+    class SupportLevel(models.TextChoices):
+        """Support staff tiers; what each may do is `support.levels.LEVEL_RIGHTS`."""
+
+        NEW = "new", "New (read-only)"
+        SUPPORT = "support", "Support"
+        ADVANCED = "advanced", "Advanced"
+
     username = models.CharField(max_length=50, validators=[username_validator])
     email = models.EmailField(max_length=254)
     name = models.CharField(max_length=100, blank=True)
@@ -71,6 +78,12 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
     is_verified = models.BooleanField(default=False)
     is_staff = models.BooleanField(
         default=False, help_text="Whether the user can log into the admin site."
+    )
+    support_level = models.CharField(
+        max_length=16,
+        choices=SupportLevel.choices,
+        blank=True,
+        help_text="Support staff tier; blank for everyone else.",
     )
     tenant = models.ForeignKey(
         "tenants.Tenant", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
@@ -123,6 +136,10 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
             self.is_staff and self.tenant_id is None and self.role_name == BuiltinRole.ADMIN
         )
 
+    @property
+    def is_support_staff(self) -> bool:
+        return bool(self.support_level)
+
     def get_full_name(self) -> str:
         return self.name or f"{self.first_name} {self.last_name}".strip() or self.username
 
@@ -142,11 +159,20 @@ class LoginSession(models.Model):
         REFRESH_REUSE = "refresh_reuse", "Rotated refresh token re-used"
         REVOKED = "revoked", "Revoked by the user or staff"
 
+    class Surface(models.TextChoices):
+        """The login that opened the session; it decides how long its tokens live."""
+
+        API = "api", "/api/v1/auth/login"
+        USERS = "users", "/v1/users/login"
+        ADMIN_PANEL = "admin-panel", "/v1/admin-panel/login"
+        SUPPORT = "support", "/v1/support/login"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
     remember_me = models.BooleanField(default=False)
+    surface = models.CharField(max_length=16, choices=Surface.choices, default=Surface.API)
     refresh_jti = models.CharField(max_length=64, validators=[MinLengthValidator(16)])
     created_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
@@ -180,6 +206,9 @@ class MfaChallenge(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mfa_challenges")
     identifier = models.CharField(max_length=254)
     remember_me = models.BooleanField(default=False)
+    surface = models.CharField(
+        max_length=16, choices=LoginSession.Surface.choices, default=LoginSession.Surface.API
+    )
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

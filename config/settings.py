@@ -310,6 +310,12 @@ CREDITS_ASYNC_COMMIT = env.bool("CREDITS_ASYNC_COMMIT", default=False)
 JWT_ACCESS_TOKEN_EXPIRE_MINUTES = env.int("JWT_ACCESS_TOKEN_EXPIRE_MINUTES", default=30)
 JWT_REFRESH_TOKEN_EXPIRE_DAYS = env.int("JWT_REFRESH_TOKEN_EXPIRE_DAYS", default=7)
 REFRESH_TOKEN_DURATION_DAYS = env.int("REFRESH_TOKEN_DURATION_DAYS", default=30)
+# The /v1 logins: the session token lives SESSION_DURATION_HOURS, its refresh token
+# REFRESH_TOKEN_DURATION_DAYS. Staff sessions end after ADMIN_ / SUPPORT_SESSION_DURATION_HOURS
+# whichever login opened them (refreshing does not extend them).
+SESSION_DURATION_HOURS = env.int("SESSION_DURATION_HOURS", default=24)
+ADMIN_SESSION_DURATION_HOURS = env.int("ADMIN_SESSION_DURATION_HOURS", default=24)
+SUPPORT_SESSION_DURATION_HOURS = env.int("SUPPORT_SESSION_DURATION_HOURS", default=12)
 # Multi-factor authentication, verification, reset, expiry, deletion.
 OTP_TOTP_ISSUER = APP_NAME
 MFA_CHALLENGE_SECONDS = env.int("MFA_CHALLENGE_SECONDS", default=300)

@@ -48,6 +48,7 @@ class RegisterView(PublicAPIView):
 class LoginView(PublicAPIView):
     serializer_class = s.LoginSerializer
     defers_ip_block = True
+    session_surface = LoginSession.Surface.API
 
     @extend_schema(
         tags=["auth"],
@@ -71,10 +72,16 @@ class LoginView(PublicAPIView):
             client=client_info(request),
             tenant_id=data.get("tenant_id"),
             remember_me=data["remember_me"],
+            surface=self.session_surface,
+            admits=self.admits,
         )
         if result.mfa_token:
             return Response(self.render_mfa_required(result.mfa_token))
         return Response(self.render(result.user, result.tokens))
+
+    def admits(self, user: User) -> bool:
+        """Who may open a session here (the staff logins narrow it)."""
+        return True
 
     def render(self, user: User, pair: TokenPair) -> dict:
         return token_pair_body(user, pair)
@@ -129,6 +136,7 @@ class ChangePasswordView(ValidatingAPIView):
     permission_classes = [IsAuthenticated]
     allows_expired_password = True
     serializer_class = s.ChangePasswordSerializer
+    session_surface = LoginSession.Surface.API
 
     @extend_schema(
         tags=["auth"],
@@ -148,6 +156,7 @@ class ChangePasswordView(ValidatingAPIView):
             current_password=data["current_password"],
             new_password=data["new_password"],
             client=client_info(request),
+            surface=self.session_surface,
         )
         return Response(self.render(request.user, pair))
 

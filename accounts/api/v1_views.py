@@ -11,7 +11,7 @@ from accounts.api.base_views import AuthenticatedView
 from accounts.api.rest_mfa_views import MfaVerifyView
 from accounts.auth.jwt_tokens import SESSION_CLAIM, TokenPair
 from accounts.auth.password_policy import password_is_expired
-from accounts.models import User
+from accounts.models import LoginSession, User
 from accounts.services import lifecycle
 from core.openapi import error_responses
 
@@ -72,6 +72,8 @@ class V1RegisterView(views.RegisterView):
     )
 )
 class V1LoginView(views.LoginView):
+    session_surface = LoginSession.Surface.USERS
+
     def render(self, user: User, pair: TokenPair) -> dict:
         return session_answer("Login successful", user, pair)
 
@@ -161,6 +163,7 @@ class V1ProfileView(views.MeView):
 class V1PasswordView(views.ChangePasswordView):
     http_method_names = ["put", "options", "head"]
     serializer_class = s.ProductChangePasswordSerializer
+    session_surface = LoginSession.Surface.USERS
 
     def put(self, request: Request) -> Response:
         return self.change_password(request)

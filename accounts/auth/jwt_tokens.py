@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from rest_framework_simplejwt.exceptions import TokenBackendError
@@ -27,10 +27,7 @@ class TokenPair:
     access_expires_at: datetime
     refresh_expires_at: datetime
     session_id: str
-
-    @property
-    def access_expires_in(self) -> int:
-        return int(api_settings.ACCESS_TOKEN_LIFETIME.total_seconds())
+    access_expires_in: int
 
 
 def user_id_from_claim(claim) -> int | None:
@@ -46,11 +43,13 @@ def new_jti() -> str:
     return uuid.uuid4().hex
 
 
-def token_pair_for_session(*, user: User, session: LoginSession) -> TokenPair:
+def token_pair_for_session(
+    *, user: User, session: LoginSession, access_lifetime: timedelta
+) -> TokenPair:
     """Sign a refresh token carrying the session's current jti, and its access token.
 
-    The refresh token expires with the session; the outstanding-token row lets staff
-    see it in the admin and lets rotation blacklist it.
+    The refresh token expires with the session, and the access token no later; the
+    outstanding-token row lets staff see it in the admin and lets rotation blacklist it.
     """
     refresh = RefreshToken()
     refresh[api_settings.USER_ID_CLAIM] = str(user.pk)
@@ -70,12 +69,15 @@ def token_pair_for_session(*, user: User, session: LoginSession) -> TokenPair:
         expires_at=refresh_expires_at,
     )
     access = refresh.access_token
+    access_lifetime = min(access_lifetime, session.expires_at - refresh.current_time)
+    access.set_exp(from_time=refresh.current_time, lifetime=access_lifetime)
     return TokenPair(
         access=str(access),
         refresh=encoded_refresh,
         access_expires_at=datetime_from_epoch(access["exp"]),
         refresh_expires_at=refresh_expires_at,
         session_id=str(session.pk),
+        access_expires_in=int(access_lifetime.total_seconds()),
     )
 
 

@@ -37,6 +37,12 @@ def role_rank(role) -> int:
     return 1 if permissions - {Permission.READ_SELF, Permission.READ_MODELS} else 0
 
 
+def target_rank(user) -> int:
+    """Support staff rank with admins: only their tenant's admins or a platform admin
+    may act on a staff account."""
+    return _BUILTIN_RANK[BuiltinRole.ADMIN] if user.support_level else role_rank(user.role)
+
+
 def permissions_of(user) -> frozenset[str]:
     return frozenset(user.role.permissions) if user.role_id else frozenset()
 
@@ -72,7 +78,7 @@ def _role_allows(actor, permission: str, target) -> bool:
         return (
             actor.tenant_id is not None
             and target.tenant_id == actor.tenant_id
-            and role_rank(target.role) <= role_rank(actor.role)
+            and target_rank(target) <= role_rank(actor.role)
         )
     target_tenant_id = target.pk if target._meta.label == "tenants.Tenant" else target.tenant_id
     return actor.tenant_id is not None and target_tenant_id == actor.tenant_id

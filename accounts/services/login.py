@@ -4,17 +4,18 @@ An account with MFA gets no session from the password step: it gets a short-live
 single-purpose token for the code step (`complete_mfa_login`).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
-from django.contrib.auth import authenticate, user_logged_in
+from django.contrib.auth import authenticate, user_logged_in, user_login_failed
 from django.http import HttpRequest
 
 from accounts.auth.jwt_tokens import TokenPair
 from accounts.auth.password_policy import password_is_expired
 from accounts.auth.request_cache import forget_cached_user
 from accounts.errors import AccountErrorCode
-from accounts.models import User
+from accounts.models import LoginSession, User
 from accounts.selectors import account_status_error, mfa_challenge_identifier, user_has_mfa
 from accounts.services import mfa
 from accounts.services.sessions import ClientInfo, session_start
@@ -57,11 +58,15 @@ def login_with_password(
     client: ClientInfo,
     tenant_id: int | None = None,
     remember_me: bool = False,
+    surface: str = LoginSession.Surface.API,
+    admits: Callable[[User], bool] | None = None,
 ) -> LoginResult:
     """Log in by email or username.
 
-    Wrong password, unknown account and wrong tenant give the same 401, so the
-    answer reveals nothing; a locked identifier gets 423 (even with the right
+    Wrong password, unknown account, wrong tenant and an account the surface does
+    not `admits` (the staff logins) give the same 401, so the answer reveals
+    nothing; the last counts as a failed login (lockout, firewall) although the
+    password was right. A locked identifier gets 423 (even with the right
     password); a suspended or pending account hears why (403) only after its
     password was proven.
     """
@@ -69,6 +74,12 @@ def login_with_password(
     user = authenticate(request, username=identifier, password=password)
     if getattr(request, "axes_locked_out", False):
         raise lockout_error_for(identifier)
+    if user is not None and admits is not None and not admits(user):
+        logger.info("login_refused_by_surface", user_id=user.pk, surface=surface)
+        user_login_failed.send(sender=User, credentials={"username": identifier}, request=request)
+        if getattr(request, "axes_locked_out", False):
+            raise lockout_error_for(identifier)
+        user = None
     if user is None or (tenant_id is not None and user.tenant_id != tenant_id):
         logger.info("login_failed")
         raise AuthenticationError("Invalid credentials.", code=AccountErrorCode.INVALID_CREDENTIALS)
@@ -81,12 +92,15 @@ def login_with_password(
             user=user,
             identifier=identifier,
             remember_me=remember_me,
+            surface=surface,
             ip_address=client.ip_address,
             user_agent=client.user_agent,
         )
         logger.info("login_needs_mfa", user_id=user.pk)
         return LoginResult(user=user, mfa_token=token)
-    return _finish(request, user, client, remember_me=remember_me, mfa_verified=False)
+    return _finish(
+        request, user, client, surface=surface, remember_me=remember_me, mfa_verified=False
+    )
 
 
 def complete_mfa_login(*, request: HttpRequest, mfa_token: str, code: str, client: ClientInfo):
@@ -102,17 +116,34 @@ def complete_mfa_login(*, request: HttpRequest, mfa_token: str, code: str, clien
     if status_error:
         raise status_error
     return _finish(
-        request, challenge.user, client, remember_me=challenge.remember_me, mfa_verified=True
+        request,
+        challenge.user,
+        client,
+        surface=challenge.surface,
+        remember_me=challenge.remember_me,
+        mfa_verified=True,
     )
 
 
-def _finish(request, user: User, client: ClientInfo, *, remember_me: bool, mfa_verified: bool):
+def _finish(
+    request,
+    user: User,
+    client: ClientInfo,
+    *,
+    surface: str,
+    remember_me: bool,
+    mfa_verified: bool,
+):
     # Resets the lockout count (axes) and records last_login (Django).
     user_logged_in.send(sender=User, request=request, user=user)
     # last_login (and a password re-hashed at a new cost) changed: nothing taken away.
     forget_cached_user(user.pk, must_succeed=False)
     tokens = session_start(
-        user=user, client=client, remember_me=remember_me, mfa_verified=mfa_verified
+        user=user,
+        client=client,
+        surface=surface,
+        remember_me=remember_me,
+        mfa_verified=mfa_verified,
     )
     logger.info("login_succeeded", user_id=user.pk, mfa=mfa_verified)
     return LoginResult(user=user, tokens=tokens)

@@ -238,7 +238,13 @@ def mfa_reset_by_staff(*, user: User, actor: User) -> None:
 
 
 def mfa_challenge_create(
-    *, user: User, identifier: str, remember_me: bool, ip_address: str | None, user_agent: str
+    *,
+    user: User,
+    identifier: str,
+    remember_me: bool,
+    surface: str,
+    ip_address: str | None,
+    user_agent: str,
 ) -> str:
     """After a correct password for an MFA account: a token for the code step only."""
     token = secrets.token_urlsafe(32)
@@ -248,6 +254,7 @@ def mfa_challenge_create(
         user=user,
         identifier=identifier,
         remember_me=remember_me,
+        surface=surface,
         ip_address=ip_address,
         user_agent=user_agent[:512],
         created_at=now,

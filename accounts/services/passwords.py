@@ -91,11 +91,13 @@ def password_change(
     current_password: str,
     new_password: str,
     client: ClientInfo,
+    surface: str = LoginSession.Surface.API,
 ) -> TokenPair:
     """Set a new password after proving the current one.
 
     Every login session of the account is revoked, the caller's included, and a
-    fresh session is returned so the caller stays logged in.
+    fresh session (of the caller's login surface) is returned so the caller stays
+    logged in.
     """
     password_confirm(
         request=request,
@@ -116,6 +118,6 @@ def password_change(
             new_password=new_password,
             action=AuditAction.USER_PASSWORD_CHANGE,
         )
-        pair = session_start(user=user, client=client)
+        pair = session_start(user=user, client=client, surface=surface)
     logger.info("password_changed", user_id=user.pk)
     return pair

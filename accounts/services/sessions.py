@@ -7,7 +7,7 @@ refused at once by every process sharing the cache.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import structlog
@@ -41,44 +41,82 @@ class ClientInfo:
     user_agent: str
 
 
+def access_lifetime(surface: str) -> timedelta:
+    """/api/v1 keeps the short JWT_* access tokens; the /v1 logins hand out a session
+    token of SESSION_DURATION_HOURS. Revocation is immediate either way: every request
+    checks the session."""
+    if surface == LoginSession.Surface.API:
+        return settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"]
+    return timedelta(hours=settings.SESSION_DURATION_HOURS)
+
+
 def _revoked_ttl_seconds() -> int:
     # After this no access token of the session can still be inside its lifetime.
-    return int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()) + 60
+    longest = max(access_lifetime(surface) for surface in LoginSession.Surface.values)
+    return int(longest.total_seconds()) + 60
 
 
-def _session_lifetime(*, remember_me: bool) -> timedelta:
-    if remember_me:
-        return timedelta(days=settings.REFRESH_TOKEN_DURATION_DAYS)
-    return settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
+def staff_session_cap(user: User) -> timedelta | None:
+    """Staff sessions end this long after the login, whichever login opened them."""
+    if user.is_superuser or user.is_staff:
+        return timedelta(hours=settings.ADMIN_SESSION_DURATION_HOURS)
+    if user.support_level:
+        return timedelta(hours=settings.SUPPORT_SESSION_DURATION_HOURS)
+    return None
+
+
+def _session_expiry(session: LoginSession, *, now) -> datetime:
+    """A refresh moves the end forward, except past a staff session's cap."""
+    if session.surface == LoginSession.Surface.API and not session.remember_me:
+        lifetime = settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
+    else:
+        lifetime = timedelta(days=settings.REFRESH_TOKEN_DURATION_DAYS)
+    cap = staff_session_cap(session.user)
+    if cap is None:
+        return now + lifetime
+    return min(now + lifetime, session.created_at + cap)
+
+
+def _token_pair(session: LoginSession) -> TokenPair:
+    return token_pair_for_session(
+        user=session.user, session=session, access_lifetime=access_lifetime(session.surface)
+    )
 
 
 @transaction.atomic
 def session_start(
-    *, user: User, client: ClientInfo, remember_me: bool = False, mfa_verified: bool = False
+    *,
+    user: User,
+    client: ClientInfo,
+    surface: str = LoginSession.Surface.API,
+    remember_me: bool = False,
+    mfa_verified: bool = False,
 ) -> TokenPair:
     """Open a login session for a user whose credentials were proven."""
     now = timezone.now()
-    session = LoginSession.objects.create(
+    session = LoginSession(
         user=user,
         ip_address=client.ip_address,
         user_agent=client.user_agent[:512],
+        surface=surface,
         remember_me=remember_me,
         mfa_verified=mfa_verified,
         refresh_jti=new_jti(),
         created_at=now,
         last_seen_at=now,
-        expires_at=now + _session_lifetime(remember_me=remember_me),
     )
+    session.expires_at = _session_expiry(session, now=now)
+    session.save(force_insert=True)
     audit_record(
         action=AuditAction.SESSION_START,
         actor=user,
         actor_kind=ActorKind.USER,
         target=session,
         tenant_id=user.tenant_id,
-        changes={"remember_me": remember_me, "mfa": mfa_verified},
+        changes={"surface": surface, "remember_me": remember_me, "mfa": mfa_verified},
     )
     logger.info("login_session_started", user_id=user.pk, session_id=str(session.pk))
-    return token_pair_for_session(user=user, session=session)
+    return _token_pair(session)
 
 
 def session_refresh(*, raw_refresh_token: str) -> tuple[User, TokenPair]:
@@ -128,7 +166,7 @@ def session_refresh(*, raw_refresh_token: str) -> tuple[User, TokenPair]:
             old_jti = session.refresh_jti
             session.refresh_jti = new_jti()
             session.last_seen_at = now
-            session.expires_at = now + _session_lifetime(remember_me=session.remember_me)
+            session.expires_at = _session_expiry(session, now=now)
             session.save(update_fields=["refresh_jti", "last_seen_at", "expires_at"])
             blacklist_jti(old_jti)
             audit_record(
@@ -138,7 +176,7 @@ def session_refresh(*, raw_refresh_token: str) -> tuple[User, TokenPair]:
                 target=session,
                 tenant_id=session.user.tenant_id,
             )
-            pair = token_pair_for_session(user=session.user, session=session)
+            pair = _token_pair(session)
     if reused:
         logger.warning("refresh_token_reuse", user_id=session.user_id, session_id=str(session.pk))
         raise AuthenticationError(

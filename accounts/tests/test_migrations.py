@@ -2,8 +2,6 @@
 
 import pytest
 
-from accounts.models import User
-
 
 @pytest.mark.django_db(transaction=True)
 def test_migration_takes_deleter_and_prior_status_from_the_audit_trail():
@@ -37,7 +35,10 @@ def test_migration_takes_deleter_and_prior_status_from_the_audit_trail():
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate([after])
+    migrated = executor.loader.project_state([after]).apps.get_model("accounts", "User")
+    owner_row, victim_row = (migrated.objects.get(pk=pk) for pk in (owner.pk, victim.pk))
 
-    owner_row, victim_row = (User.objects.get(pk=pk) for pk in (owner.pk, victim.pk))
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
     assert (owner_row.deleted_by_id, owner_row.status_before_deletion) == (owner.pk, "pending")
     assert victim_row.deleted_by_id == staff.pk
