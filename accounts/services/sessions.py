@@ -41,7 +41,7 @@ class ClientInfo:
     user_agent: str
 
 
-def access_lifetime(surface: str) -> timedelta:
+def _access_lifetime(surface: str) -> timedelta:
     """/api/v1 keeps the short JWT_* access tokens; the /v1 logins hand out a session
     token of SESSION_DURATION_HOURS. Revocation is immediate either way: every request
     checks the session."""
@@ -52,11 +52,11 @@ def access_lifetime(surface: str) -> timedelta:
 
 def _revoked_ttl_seconds() -> int:
     # After this no access token of the session can still be inside its lifetime.
-    longest = max(access_lifetime(surface) for surface in LoginSession.Surface.values)
+    longest = max(_access_lifetime(surface) for surface in LoginSession.Surface.values)
     return int(longest.total_seconds()) + 60
 
 
-def staff_session_cap(user: User) -> timedelta | None:
+def _staff_session_cap(user: User) -> timedelta | None:
     """Staff sessions end this long after the login, whichever login opened them."""
     if user.is_superuser or user.is_staff:
         return timedelta(hours=settings.ADMIN_SESSION_DURATION_HOURS)
@@ -71,7 +71,7 @@ def _session_expiry(session: LoginSession, *, now) -> datetime:
         lifetime = settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
     else:
         lifetime = timedelta(days=settings.REFRESH_TOKEN_DURATION_DAYS)
-    cap = staff_session_cap(session.user)
+    cap = _staff_session_cap(session.user)
     if cap is None:
         return now + lifetime
     return min(now + lifetime, session.created_at + cap)
@@ -79,7 +79,7 @@ def _session_expiry(session: LoginSession, *, now) -> datetime:
 
 def _token_pair(session: LoginSession) -> TokenPair:
     return token_pair_for_session(
-        user=session.user, session=session, access_lifetime=access_lifetime(session.surface)
+        user=session.user, session=session, access_lifetime=_access_lifetime(session.surface)
     )
 
 
