@@ -41,9 +41,9 @@ TAG = "admin-panel security"
 USERS_TAG = "admin panel"
 
 
+# Platform admins only; a refused caller with a token leaves a security event.
+# (A comment, not a docstring: the schema would copy it into every operation.)
 class RecordsRefusals:
-    """Platform admins only; a refused caller with a token leaves a security event."""
-
     permission_classes = [IsPlatformAdmin]
 
     def permission_denied(self, request: Request, message=None, code=None):
@@ -312,6 +312,8 @@ class AdminPanelLoginView(V1LoginView):
 
 
 class CreateAdminView(RecordsRefusals, GenericAPIView):
+    """Super admins only; the account is made by `platform_admin_create`."""
+
     permission_classes = [IsPlatformAdmin, IsSuperAdmin]
     serializer_class = s.CreateAdminSerializer
 
@@ -337,6 +339,8 @@ class CreateAdminView(RecordsRefusals, GenericAPIView):
 
 
 class StatisticsView(RecordsRefusals, GenericAPIView):
+    """Platform-wide figures, from a fixed number of aggregate queries."""
+
     serializer_class = s.StatisticsResponseSerializer
 
     @extend_schema(
@@ -350,6 +354,8 @@ class StatisticsView(RecordsRefusals, GenericAPIView):
 
 
 class UserMessageLogsView(RecordsRefusals, GenericAPIView):
+    """Any user's conversations for a platform admin; each read leaves an audit row."""
+
     serializer_class = s.MessageLogRecordSerializer
     pagination_class = EnvelopePagination
 
@@ -372,6 +378,8 @@ class UserMessageLogsView(RecordsRefusals, GenericAPIView):
 
 
 class AdminPanelHealthView(RecordsRefusals, GenericAPIView):
+    """The detailed health report for platform admins, from any address."""
+
     @extend_schema(
         tags=[USERS_TAG],
         summary="The detailed health report (503 when the database or cache is down)",
