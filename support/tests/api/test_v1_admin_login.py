@@ -48,7 +48,7 @@ def _login(api_client, identifier: str, password: str = PASSWORD, **body):
 @pytest.mark.parametrize("who", ["super_admin", "staff_admin"])
 @pytest.mark.parametrize("by", ["username", "email"])
 def test_a_platform_admin_logs_in_and_gets_an_admin_panel_session(
-    api_client, request, settings, who, by
+    api_client, db, request, settings, who, by
 ):
     settings.ADMIN_SESSION_DURATION_HOURS = 2
     admin = request.getfixturevalue(who)
