@@ -116,6 +116,8 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["tenant", "status"], name="user_tenant_status_idx"),
+            # Sign-ups per window (the admin panel's statistics).
+            models.Index(fields=["created_at"], name="user_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -186,6 +188,8 @@ class LoginSession(models.Model):
         indexes = [
             models.Index(fields=["user", "revoked_at"], name="loginsession_user_revoked_idx"),
             models.Index(fields=["expires_at"], name="loginsession_expires_idx"),
+            # Logins per window (the admin panel's statistics).
+            models.Index(fields=["created_at"], name="loginsession_created_idx"),
         ]
 
     def __str__(self) -> str:

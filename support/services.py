@@ -2,10 +2,15 @@
 stay in the domain services they call."""
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from accounts.services import users as user_services
 from core.errors import CommonErrorCode, ValidationFailed
 from credits.services import credits_set
+from messagelog.models import MessageLog
+from security.models import AuditAction
+from security.services.audit import audit_record
+from support import selectors
 
 
 def admin_panel_update_names_a_change(
@@ -43,3 +48,11 @@ def admin_panel_user_update(
         if profile:
             user = user_services.user_update_by_admin(actor=actor, user=user, data=profile)
     return user
+
+
+def user_message_logs_read(*, actor, user_id: int) -> QuerySet[MessageLog]:
+    """A user's conversation log for a platform admin: reading it is audited
+    (MESSAGE_LOG_READ, the user as target). Unknown user: 404, nothing recorded."""
+    user = selectors.user_get(user_id=user_id)
+    audit_record(action=AuditAction.MESSAGE_LOG_READ, actor=actor, target=user)
+    return selectors.user_message_logs(user=user)

@@ -1,7 +1,8 @@
 """The one answer to "may this actor do P to that object?" (every API and panel asks it).
 
 Platform admins (super admins, staff with the platform-wide admin role) may do
-anything. Everyone else needs the permission string in their role, may act only
+anything, except deleting users, which platform power grants to super admins only.
+Everyone else needs the permission string in their role, may act only
 inside their own tenant, and never on someone whose role outranks their own; a role
 can only be given by someone whose own role is at least as high.
 
@@ -60,11 +61,23 @@ def is_platform_admin(user) -> bool:
     return True
 
 
+# What platform power grants only to super admins (`is_superuser`), not to every
+# platform admin.
+SUPER_ADMIN_ONLY = frozenset({Permission.DELETE_USERS})
+
+
 def can(actor, permission: str, target=None) -> bool:
-    """Whether `actor` holds `permission` over `target` (a User, Role or Tenant, or None)."""
+    """Whether `actor` holds `permission` over `target` (a User, Role or Tenant, or None).
+
+    A tenant admin's role still lets them delete inside their tenant; platform power
+    deletes users only in a super admin's hands."""
     if not getattr(actor, "is_authenticated", False) or not actor.is_active:
         return False
-    return _role_allows(actor, permission, target) or is_platform_admin(actor)
+    if _role_allows(actor, permission, target):
+        return True
+    if permission in SUPER_ADMIN_ONLY and not actor.is_superuser:
+        return False
+    return is_platform_admin(actor)
 
 
 def _role_allows(actor, permission: str, target) -> bool:

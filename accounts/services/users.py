@@ -418,3 +418,130 @@ def users_bulk_update(
             extra={"items": result.errors},
         )
     return result
+
+
+def _require_super_admin(actor: User | None) -> None:
+    """Only a super admin (or the system: a command run on the server) makes admins."""
+    if actor is None:
+        return
+    if not (getattr(actor, "is_superuser", False) and authz.is_platform_admin(actor)):
+        raise Forbidden(
+            "Only super admins may create or change admins.",
+            code=CommonErrorCode.PERMISSION_DENIED,
+        )
+
+
+def _platform_admin_role() -> Role | None:
+    return Role.objects.filter(name=BuiltinRole.ADMIN, tenant__isnull=True).first()
+
+
+def platform_admin_create(
+    *,
+    actor: User | None,
+    username: str,
+    email: str,
+    name: str,
+    password: str,
+    super_admin: bool = False,
+) -> User:
+    """Create a platform admin as `createsuperuser` makes one: active, verified, staff,
+    no tenant, the built-in `admin` role, and a super admin when `super_admin`; with
+    its credit account, as a registration has.
+
+    Only super admins may (403 PERMISSION_DENIED); `actor=None` is the system (the
+    `create_admin` command). The password policy applies (400 WEAK_PASSWORD); a taken
+    username or email is 409 USER_EXISTS.
+    """
+    _require_super_admin(actor)
+    email = email.strip().lower()
+    user = User(
+        username=username,
+        email=email,
+        name=name,
+        status=User.Status.ACTIVE,
+        is_verified=True,
+        is_staff=True,
+        is_superuser=super_admin,
+        tenant=None,
+        role=_platform_admin_role(),
+    )
+    password_check_policy(password, user=user)
+    _ensure_identity_free(email=email, username=username)
+    user.set_password(password)
+    user.password_changed_at = timezone.now()
+    try:
+        with transaction.atomic():
+            user.save()
+            audit_record(
+                action=AuditAction.PLATFORM_ADMIN_CREATE,
+                actor=actor,
+                target=user,
+                changes={"username": user.username, "email": email, "super_admin": super_admin},
+            )
+            account_for(user)
+    except IntegrityError as exc:
+        raise Conflict(
+            "A user with this email or username already exists.", code=AccountErrorCode.USER_EXISTS
+        ) from exc
+    logger.info("platform_admin_created", user_id=user.pk, super_admin=super_admin)
+    return user
+
+
+def platform_admin_update(
+    *,
+    actor: User | None,
+    user: User,
+    password: str,
+    super_admin: bool = False,
+    name: str = "",
+) -> User:
+    """Make an existing account a platform admin with this password, idempotently.
+
+    The flags, role and name are set as `platform_admin_create` sets them; a new
+    password ends every session of the account, the same password changes nothing.
+    An account of a tenant is refused: it would
+    leave its tenant (400 VALIDATION_ERROR). Only super admins or the system
+    (`actor=None`) may.
+    """
+    _require_super_admin(actor)
+    if user.tenant_id is not None:
+        raise ValidationFailed("This account belongs to a tenant; a platform admin has none.")
+    password_check_policy(password, user=user)
+    wanted = {
+        "is_staff": True,
+        "is_superuser": super_admin,
+        "is_verified": True,
+        "role": _platform_admin_role(),
+    }
+    if name:
+        wanted["name"] = name
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        fields = [field for field, value in wanted.items() if getattr(locked, field) != value]
+        before = snapshot(locked, fields)
+        for field in fields:
+            setattr(locked, field, wanted[field])
+        password_changed = not locked.check_password(password)
+        if password_changed:
+            locked.set_password(password)
+            locked.password_changed_at = timezone.now()
+            fields += ["password", "password_changed_at"]
+        if not fields:
+            return locked
+        locked.save(update_fields=[*fields, "updated_at"])
+        forget_changed_user(locked, fields)
+        changes = field_changes(
+            {field: str(value) if field == "role" else value for field, value in before.items()},
+            {field: str(wanted[field]) if field == "role" else wanted[field] for field in before},
+        )
+        if password_changed:
+            changes["password"] = {"changed": True}
+        audit_record(
+            action=AuditAction.PLATFORM_ADMIN_UPDATE, actor=actor, target=locked, changes=changes
+        )
+        if password_changed:
+            sessions_revoke_for_user(
+                user=locked, reason=LoginSession.RevokeReason.PASSWORD_CHANGE, actor=actor
+            )
+    logger.info("platform_admin_updated", user_id=locked.pk, fields=fields)
+    return locked

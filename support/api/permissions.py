@@ -1,4 +1,5 @@
-"""Who may read the operational details: /api/v1/health/detailed and /metrics.
+"""Who may read the operational details (/api/v1/health/detailed and /metrics), and
+who may create admins (super admins only).
 
 Both tell an attacker a lot (versions, dependencies, queue depths, request counts
 per view). They answer requests from MONITORING_ALLOWED_IPS (addresses or CIDR
@@ -43,3 +44,12 @@ class MonitoringAccess(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return ip_may_monitor(client_ip(request)) or IsPlatformAdmin().has_permission(request, view)
+
+
+class IsSuperAdmin(BasePermission):
+    """Super admins (`is_superuser`) only: creating admins."""
+
+    message = "Only super admins may do this."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(getattr(request.user, "is_superuser", False))

@@ -105,28 +105,35 @@ class LivenessView(HealthView):
         return Response({"status": "alive", "timestamp": _now()})
 
 
+def detailed_report() -> tuple[dict, bool]:
+    """Every dependency with its latency, plus version and uptime; and whether the
+    service is healthy (database and cache answer)."""
+    database, cache_check = check_database(), check_cache()
+    healthy = database.ok and cache_check.ok
+    body = {
+        **_service_body(healthy),
+        "environment": settings.ENVIRONMENT,
+        "uptime_seconds": round(time.monotonic() - _STARTED, 1),
+        "checks": {
+            "database": database.as_dict(engine=connection.vendor),
+            "cache": cache_check.as_dict(
+                backend=settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+            ),
+            "broker": check_broker(),
+        },
+        "message_log": pipeline_state(),
+        "auth_cache_copies": cache_mirror.status(),
+        "runtime": {"python": platform.python_version(), "django": django.get_version()},
+    }
+    return body, healthy
+
+
 class DetailedHealthView(MonitoringView):
     """Every dependency with its latency, plus version and uptime (`MonitoringView`)."""
 
     @extend_schema(tags=["health"], responses={200: dict, 503: dict})
     def get(self, request: Request) -> Response:
-        database, cache_check = check_database(), check_cache()
-        healthy = database.ok and cache_check.ok
-        body = {
-            **_service_body(healthy),
-            "environment": settings.ENVIRONMENT,
-            "uptime_seconds": round(time.monotonic() - _STARTED, 1),
-            "checks": {
-                "database": database.as_dict(engine=connection.vendor),
-                "cache": cache_check.as_dict(
-                    backend=settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
-                ),
-                "broker": check_broker(),
-            },
-            "message_log": pipeline_state(),
-            "auth_cache_copies": cache_mirror.status(),
-            "runtime": {"python": platform.python_version(), "django": django.get_version()},
-        }
+        body, healthy = detailed_report()
         return Response(body, status=200 if healthy else 503)
 
 

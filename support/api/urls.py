@@ -30,5 +30,26 @@ admin_panel_router.register("lockouts", v1_views.LockoutViewSet, basename="locko
 v1_urlpatterns = [
     re_path(r"^admin-panel/users/?$", v1_views.users_view, name="v1-admin-users"),
     re_path(r"^admin-panel/users/(?P<pk>\d+)/?$", v1_views.user_view, name="v1-admin-user"),
+    re_path(
+        r"^admin-panel/login/?$", v1_views.AdminPanelLoginView.as_view(), name="v1-admin-login"
+    ),
+    re_path(
+        r"^admin-panel/create-admin/?$",
+        v1_views.CreateAdminView.as_view(),
+        name="v1-admin-create-admin",
+    ),
+    re_path(
+        r"^admin-panel/statistics/?$",
+        v1_views.StatisticsView.as_view(),
+        name="v1-admin-statistics",
+    ),
+    re_path(
+        r"^admin-panel/message-logs/(?P<user_id>\d+)/?$",
+        v1_views.UserMessageLogsView.as_view(),
+        name="v1-admin-message-logs",
+    ),
+    re_path(
+        r"^admin-panel/health/?$", v1_views.AdminPanelHealthView.as_view(), name="v1-admin-health"
+    ),
     path("admin-panel/", include(admin_panel_router.urls)),
 ]

@@ -1,5 +1,7 @@
-"""The admin panel, for platform admins only: /v1/admin-panel/users and the security
-records (security-logs, audit-logs, ip-whitelist, ip-blocks, lockouts).
+"""The admin panel, for platform admins only: its login, admin creation (super
+admins), /v1/admin-panel/users, statistics, a user's conversation log, the health
+report and the security records (security-logs, audit-logs, ip-whitelist,
+ip-blocks, lockouts).
 
 Views parse, call the domain's selector or service, and serialize; a refusal is
 also a security event.
@@ -12,12 +14,16 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import serializers as account_serializers
 from accounts.api.rest_users_views import UserAdminViewSet
+from accounts.api.v1_views import V1LoginView
 from accounts.authz.permissions import IsPlatformAdmin
+from accounts.models import LoginSession, User
+from accounts.services import users as user_services
 from core.openapi import error_responses, results_list
 from core.pagination import EnvelopePagination
 from credits.api.serializers import balance_body
@@ -25,18 +31,20 @@ from security import selectors
 from security.models import SecurityEvent, Severity
 from security.services import allowlist, firewall, lockout
 from security.services.events import security_event_record
+from support import selectors as support_selectors
 from support import services
 from support.api import serializers as s
+from support.api.permissions import IsSuperAdmin
+from support.api.rest_health_views import detailed_report
 
 TAG = "admin-panel security"
 USERS_TAG = "admin panel"
 
 
-class AdminPanelViewSet(viewsets.GenericViewSet):
+# Platform admins only; a refused caller with a token leaves a security event.
+# (A comment, not a docstring: the schema would copy it into every operation.)
+class RecordsRefusals:
     permission_classes = [IsPlatformAdmin]
-    pagination_class = EnvelopePagination
-    # Rows are found by integer id: anything else is 404 at the router, not a query.
-    lookup_value_regex = r"\d+"
 
     def permission_denied(self, request: Request, message=None, code=None):
         if request.user and request.user.is_authenticated:
@@ -47,6 +55,12 @@ class AdminPanelViewSet(viewsets.GenericViewSet):
                 details={"surface": "admin-panel"},
             )
         super().permission_denied(request, message=message, code=code)
+
+
+class AdminPanelViewSet(RecordsRefusals, viewsets.GenericViewSet):
+    pagination_class = EnvelopePagination
+    # Rows are found by integer id: anything else is 404 at the router, not a query.
+    lookup_value_regex = r"\d+"
 
     def filters(self, serializer_class) -> dict:
         serializer = serializer_class(data=self.request.query_params)
@@ -270,3 +284,107 @@ users_view = AdminPanelUserViewSet.as_view({"get": "list"})
 user_view = AdminPanelUserViewSet.as_view(
     {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
 )
+
+
+@extend_schema_view(
+    post=extend_schema(
+        tags=[USERS_TAG],
+        summary="Admin login: platform admins only (anyone else hears 401 as for a wrong password)",
+        description=(
+            "The body of `/v1/users/login`. An account with MFA gets `mfa_required` and an "
+            "`mfa_token` that `/v1/users/login/mfa` turns into an admin panel session. The "
+            "session ends ADMIN_SESSION_DURATION_HOURS after the login."
+        ),
+        responses={
+            200: account_serializers.ProductLoginSerializer,
+            **error_responses(400, 401, 403, 415, 423, 429),
+        },
+    )
+)
+class AdminPanelLoginView(V1LoginView):
+    """`/v1/users/login` for platform admins: anyone else is refused before any session
+    exists, with the answer of a wrong password, and the attempt counts for lockout."""
+
+    session_surface = LoginSession.Surface.ADMIN_PANEL
+
+    def admits(self, user: User) -> bool:
+        return user.is_platform_admin
+
+
+class CreateAdminView(RecordsRefusals, GenericAPIView):
+    """Super admins only; the account is made by `platform_admin_create`."""
+
+    permission_classes = [IsPlatformAdmin, IsSuperAdmin]
+    serializer_class = s.CreateAdminSerializer
+
+    @extend_schema(
+        tags=[USERS_TAG],
+        summary="Create a platform admin (super admins only)",
+        responses={
+            201: s.AdminCreatedSerializer,
+            **error_responses(400, 401, 403, 409, 415),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_services.platform_admin_create(actor=request.user, **serializer.validated_data)
+        body = {
+            "success": True,
+            "message": "Admin created successfully",
+            "user": account_serializers.ProductUserSerializer(user).data,
+            "super_admin": user.is_superuser,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class StatisticsView(RecordsRefusals, GenericAPIView):
+    """Platform-wide figures, from a fixed number of aggregate queries."""
+
+    serializer_class = s.StatisticsResponseSerializer
+
+    @extend_schema(
+        tags=[USERS_TAG],
+        summary="Platform statistics: users, sign-ups, logins, conversations, credits, security",
+        responses={200: s.StatisticsResponseSerializer, **error_responses(401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        figures = support_selectors.statistics(actor=request.user)
+        return Response({"success": True, "statistics": s.StatisticsSerializer(figures).data})
+
+
+class UserMessageLogsView(RecordsRefusals, GenericAPIView):
+    """Any user's conversations for a platform admin; each read leaves an audit row."""
+
+    serializer_class = s.MessageLogRecordSerializer
+    pagination_class = EnvelopePagination
+
+    @extend_schema(
+        tags=[USERS_TAG],
+        summary="A user's conversation log, newest first (the reading is audited)",
+        parameters=[
+            OpenApiParameter("page", int, description="page number, from 1"),
+            OpenApiParameter("page_size", int, description="rows per page (at most 200)"),
+        ],
+        responses={
+            200: s.MessageLogRecordSerializer(many=True),
+            **error_responses(401, 403, 404),
+        },
+    )
+    def get(self, request: Request, user_id: str) -> Response:
+        records = services.user_message_logs_read(actor=request.user, user_id=int(user_id))
+        page = self.paginate_queryset(records)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class AdminPanelHealthView(RecordsRefusals, GenericAPIView):
+    """The detailed health report for platform admins, from any address."""
+
+    @extend_schema(
+        tags=[USERS_TAG],
+        summary="The detailed health report (503 when the database or cache is down)",
+        responses={200: dict, **error_responses(401, 403, 503)},
+    )
+    def get(self, request: Request) -> Response:
+        body, healthy = detailed_report()
+        return Response(body, status=200 if healthy else 503)

@@ -1,0 +1,144 @@
+"""The admin panel's reads across the domain apps: platform statistics, and a user's
+conversation log.
+
+Statistics are a fixed number of aggregate queries (COUNT/SUM with FILTER, GROUP BY),
+whatever the number of users; each window query is bounded by its time column's
+index. Callers are platform admins (the views ask); nothing here is tenant-scoped.
+"""
+
+from datetime import timedelta
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from accounts.models import LoginSession, User
+from core.errors import NotFound
+from credits.models import CreditAccount
+from messagelog.models import MessageLog
+from security.models import IPBlock, SecurityEvent
+
+TOP_TENANTS = 10
+TOP_MODELS = 10
+
+
+def _windows(now) -> dict:
+    """The starts of today (midnight, TIME_ZONE), the last 7 and the last 30 days."""
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "today": midnight,
+        "last_7_days": now - timedelta(days=7),
+        "last_30_days": now - timedelta(days=30),
+    }
+
+
+def _counts_since(queryset: QuerySet, field: str, starts: dict, *, total=None) -> dict:
+    """`{window: count}` in one query, bounded by the earliest start (the index on `field`)."""
+    earliest = min(starts.values())
+    aggregates = {
+        name: Count("pk", filter=Q(**{f"{field}__gte": start})) for name, start in starts.items()
+    }
+    if total is not None:
+        aggregates.update(
+            {
+                f"{name}__sum": Sum(total, filter=Q(**{f"{field}__gte": start}), default=0)
+                for name, start in starts.items()
+            }
+        )
+    return queryset.filter(**{f"{field}__gte": earliest}).aggregate(**aggregates)
+
+
+def statistics(*, actor) -> dict:
+    """The platform's figures for the admin panel (see docs/api.md, admin panel).
+
+    Logins are the login sessions opened (kept at least LOGIN_SESSION_RETENTION_DAYS
+    after they end); conversations and credits come from the conversation log (one
+    credit per conversation; refunded failures are not logged), and the credits used
+    since the daily reset from the balances themselves; failed logins are the
+    security events of that kind.
+    """
+    now = timezone.now()
+    windows = _windows(now)
+    users = User.objects.order_by()
+    # Query 1: totals and status, in one pass over the users.
+    by_status = users.aggregate(
+        total=Count("pk"),
+        without_tenant=Count("pk", filter=Q(tenant__isnull=True)),
+        **{status: Count("pk", filter=Q(status=status)) for status in User.Status.values},
+    )
+    # Query 2: by plan; query 3: the largest tenants.
+    by_plan = {
+        row["subscription_plan"]: row["count"]
+        for row in users.values("subscription_plan").annotate(count=Count("pk")).order_by()
+    }
+    by_tenant = [
+        {"tenant_id": row["tenant_id"], "name": row["tenant__name"], "users": row["count"]}
+        for row in users.filter(tenant__isnull=False)
+        .values("tenant_id", "tenant__name")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "tenant_id")[:TOP_TENANTS]
+    ]
+    # Query 4: sign-ups (user_created_idx); queries 5 and 6: logins
+    # (loginsession_created_idx) and the sessions live now (loginsession_expires_idx).
+    signups = _counts_since(users, "created_at", windows)
+    logins = _counts_since(LoginSession.objects.order_by(), "created_at", windows)
+    active_sessions = LoginSession.objects.filter(
+        revoked_at__isnull=True, expires_at__gt=now
+    ).count()
+    # Query 7: conversations and tokens; query 8: the models most used (timestamp index).
+    messages = MessageLog.objects.order_by()
+    conversations = _counts_since(messages, "timestamp", windows, total="tokens_used")
+    top_models = [
+        {"model": row["model"], "conversations": row["count"], "tokens_used": row["tokens"]}
+        for row in messages.filter(timestamp__gte=windows["last_30_days"])
+        .values("model")
+        .annotate(count=Count("pk"), tokens=Sum("tokens_used", default=0))
+        .order_by("-count", "model")[:TOP_MODELS]
+    ]
+    # Query 9: what the balances count since their last daily reset.
+    used_since_reset = CreditAccount.objects.aggregate(used=Sum("used_today", default=0))["used"]
+    # Query 10: failed logins; query 11: addresses blocked now.
+    failed_windows = {name: windows[name] for name in ("today", "last_7_days")}
+    failed_logins = _counts_since(
+        SecurityEvent.objects.filter(kind=SecurityEvent.Kind.LOGIN_FAILED).order_by(),
+        "occurred_at",
+        failed_windows,
+    )
+    blocked_ips = IPBlock.objects.active(at=now).aggregate(
+        count=Count("ip_address", distinct=True)
+    )["count"]
+    names = tuple(windows)
+    return {
+        "generated_at": now,
+        "users": {
+            "total": by_status["total"],
+            "by_status": {status: by_status[status] for status in User.Status.values},
+            "by_plan": by_plan,
+            "by_tenant": by_tenant,
+            "without_tenant": by_status["without_tenant"],
+        },
+        "signups": {name: signups[name] for name in names},
+        "logins": {name: logins[name] for name in names},
+        "active_sessions": active_sessions,
+        "conversations": {name: conversations[name] for name in names},
+        "tokens_used": {name: conversations[f"{name}__sum"] for name in names},
+        "credits_used": {
+            **{name: conversations[name] for name in names},
+            "since_daily_reset": used_since_reset,
+        },
+        "top_models": top_models,
+        "failed_logins": {name: failed_logins[name] for name in failed_windows},
+        "blocked_ips": blocked_ips,
+    }
+
+
+def user_message_logs(*, user) -> QuerySet[MessageLog]:
+    """A user's conversations, newest first (messagelog_user_time_idx)."""
+    return MessageLog.objects.filter(user_id=user.pk).order_by("-timestamp", "-id")
+
+
+def user_get(*, user_id: int) -> User:
+    """Any account by id, for platform admins; 404 when there is none."""
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise NotFound("No such user.")
+    return user
