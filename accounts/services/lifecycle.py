@@ -22,6 +22,8 @@ from accounts import emails
 from accounts.auth import email_tokens
 from accounts.auth.password_policy import password_check_policy
 from accounts.auth.request_cache import forget_cached_users, forget_changed_user
+from accounts.authz import rules as authz
+from accounts.authz.roles import Permission
 from accounts.emails import send_on_commit
 from accounts.errors import AccountErrorCode
 from accounts.models import LoginSession, MfaChallenge, User
@@ -29,7 +31,7 @@ from accounts.selectors import other_sessions_of, user_email_taken
 from accounts.services.passwords import PasswordPurpose, password_confirm, password_replace
 from accounts.services.sessions import sessions_revoke_each
 from accounts.services.users import user_status_set
-from core.errors import Conflict, ValidationFailed
+from core.errors import CommonErrorCode, Conflict, Forbidden, ValidationFailed
 from messagelog import services as message_log
 from security.models import ActorKind, AuditAction, AuditLog
 from security.services.audit import audit_record
@@ -183,8 +185,11 @@ def account_delete(
 
     The owner proves the password (through `password_confirm`, so `request` is needed);
     staff give a reason instead, and an account staff deleted cannot recover itself,
-    also when its owner had deleted it first.
+    also when its owner had deleted it first. Deleting someone else needs
+    `delete:users` over them, through whichever door the request came.
     """
+    if actor.pk != user.pk and not authz.can(actor, Permission.DELETE_USERS, user):
+        raise Forbidden("You may not delete this user.", code=CommonErrorCode.PERMISSION_DENIED)
     if actor.pk == user.pk:
         password_confirm(
             request=request,

@@ -1,6 +1,7 @@
 """The Django admin site of accounts: login, pages, actions and forms."""
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from accounts.models import LoginSession, User
 from accounts.tests.factories import UserFactory
@@ -11,6 +12,7 @@ from accounts.tests.helpers import (
     login,
     password_step,
 )
+from security.models import AuditLog
 from security.tests.helpers import audit_row
 
 
@@ -29,6 +31,25 @@ def test_staff_deletion_follows_the_same_path(client, api_client, user):
     assert user.status == User.Status.DELETED and user.deleted_at is not None
     assert_envelope(api_client.get(ME_URL, **bearer(tokens["access_token"])), 401)
     assert audit_row(action="user.deleted", actor_label="boss")
+
+
+def test_only_a_super_admin_deletes_from_the_admin(client, user):
+    admin = User.objects.create_user(
+        username="plainadmin", email="plain@example.com", password="BossPass12345", is_staff=True
+    )
+    admin.user_permissions.set(Permission.objects.filter(codename__in=["view_user", "change_user"]))
+    client.force_login(admin)
+
+    page = client.post(
+        "/admin/accounts/user/",
+        {"action": "delete_recoverably", "_selected_action": [user.pk]},
+        follow=True,
+    )
+
+    user.refresh_from_db()
+    assert user.status == User.Status.ACTIVE
+    assert "may not delete" in page.content.decode()
+    assert not AuditLog.objects.filter(action="user.deleted").exists()
 
 
 def test_admin_require_mfa_refuses_staff_admin_without_otp(client, db, settings):
