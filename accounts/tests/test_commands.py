@@ -57,7 +57,7 @@ def test_ensure_demo_admin_creates_once_and_prints_login(db):
     output = first.getvalue()
     password = output.split("password: ")[1].split()[0]
     assert User.objects.get(username="admin").check_password(password)
-    assert "/api/v1/auth/login" in output
+    assert "/api/v1/auth/login" in output and "/v1/admin-panel/login" in output
     assert "Admin account: admin" in second.getvalue()
     assert password not in second.getvalue()
 

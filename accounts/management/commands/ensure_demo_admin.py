@@ -1,3 +1,4 @@
+import json
 import secrets
 
 from django.conf import settings
@@ -33,10 +34,14 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Created the demo admin account."))
             self.stdout.write(f"  username: {username}\n  password: {password}")
             login_password = password
+        credentials = json.dumps({"username": login_name, "password": login_password})
         self.stdout.write(
             f"Log in at {base_url}/admin/ , or get tokens with:\n"
             f"  curl -X POST {base_url}/api/v1/auth/login -H 'Content-Type: application/json' "
-            f'-d \'{{"username": "{login_name}", "password": "{login_password}"}}\'\n'
+            f"-d '{credentials}'\n"
+            "or open an admin-panel session for /v1/admin-panel/ and /v1/support/create with:\n"
+            f"  curl -X POST {base_url}/v1/admin-panel/login -H 'Content-Type: application/json' "
+            f"-d '{credentials}'\n"
             f"API docs: {base_url}/docs"
         )
         if not settings.SMTP_HOST:
