@@ -112,6 +112,7 @@ class RefreshView(PublicAPIView):
 class LogoutView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     allows_expired_password = True
+    allows_read_only_role = True
     serializer_class = s.MessageSerializer
 
     @extend_schema(
@@ -135,6 +136,7 @@ class LogoutView(GenericAPIView):
 class ChangePasswordView(ValidatingAPIView):
     permission_classes = [IsAuthenticated]
     allows_expired_password = True
+    allows_read_only_role = True
     serializer_class = s.ChangePasswordSerializer
     session_surface = LoginSession.Surface.API
 
