@@ -138,7 +138,6 @@ class ChangePasswordView(ValidatingAPIView):
     allows_expired_password = True
     allows_read_only_role = True
     serializer_class = s.ChangePasswordSerializer
-    session_surface = LoginSession.Surface.API
 
     @extend_schema(
         tags=["auth"],
@@ -158,7 +157,7 @@ class ChangePasswordView(ValidatingAPIView):
             current_password=data["current_password"],
             new_password=data["new_password"],
             client=client_info(request),
-            surface=self.session_surface,
+            session_id=request.auth[SESSION_CLAIM],
         )
         return Response(self.render(request.user, pair))
 
