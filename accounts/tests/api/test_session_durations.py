@@ -147,8 +147,8 @@ def _platform_admin():
     return UserFactory(username="root", is_staff=True, is_superuser=True, tenant=None)
 
 
-def _support_agent():
-    return UserFactory(username="agent", support_level=User.SupportLevel.SUPPORT)
+def _support_member():
+    return UserFactory(username="supporter", support_level=User.SupportLevel.SUPPORT)
 
 
 STAFF = {
@@ -157,7 +157,7 @@ STAFF = {
         lambda: UserFactory(username="clerk", is_staff=True),
         "ADMIN_SESSION_DURATION_HOURS",
     ),
-    "support staff": (_support_agent, "SUPPORT_SESSION_DURATION_HOURS"),
+    "support staff": (_support_member, "SUPPORT_SESSION_DURATION_HOURS"),
 }
 LOGINS = {
     "/v1/users/login": (V1_LOGIN, {}),
@@ -183,7 +183,7 @@ def test_a_staff_session_ends_at_its_cap(api_client, db, settings, staff, login)
 
 
 def test_support_staff_sessions_end_after_12_hours_by_default(api_client, db):
-    access, _ = _log_in(api_client, V1_LOGIN, _support_agent())
+    access, _ = _log_in(api_client, V1_LOGIN, _support_member())
 
     session = _session_of(access)
     assert session.expires_at == session.created_at + timedelta(hours=12)
@@ -341,8 +341,8 @@ def test_a_password_change_keeps_the_surface_of_the_session(
 
 def test_a_staff_password_change_keeps_the_cap(api_client, db, settings):
     settings.SUPPORT_SESSION_DURATION_HOURS = 3
-    agent = _support_agent()
-    old_access, _ = _log_in(api_client, V1_LOGIN, agent)
+    supporter = _support_member()
+    old_access, _ = _log_in(api_client, V1_LOGIN, supporter)
 
     response = api_client.put(
         "/v1/users/password",
