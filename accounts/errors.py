@@ -123,3 +123,15 @@ class AccountErrorCode(ErrorCode):
     ROLE_EXISTS = "ROLE_EXISTS", 409, "a role with this name exists"
     BUILTIN_ROLE = "BUILTIN_ROLE", 403, "a change or deletion of a built-in role"
     ROLE_IN_USE = "ROLE_IN_USE", 409, "deleting a role still assigned to users"
+    ROLE_READ_ONLY = (
+        "ROLE_READ_ONLY",
+        403,
+        "a write by an account whose role holds only `read:*` permissions (the guest role); "
+        "it may still change its password, log out and call the metered API",
+    )
+    ADMIN_ROLE_NEEDS_TENANT = (
+        "ADMIN_ROLE_NEEDS_TENANT",
+        400,
+        "the built-in admin role given to an account without a tenant; platform admins "
+        "are made only by `createsuperuser` and the admin-creating commands",
+    )

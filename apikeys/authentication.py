@@ -1,7 +1,7 @@
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from accounts.auth.authentication import refuse_unusable_account
+from accounts.auth.authentication import refuse_read_only_write, refuse_unusable_account
 from apikeys.errors import APIKeyErrorCode
 from apikeys.services import KEY_PREFIX, apikey_authenticate
 from security.client_ip import client_ip
@@ -64,6 +64,7 @@ class APIKeyAuthentication(BaseAuthentication):
             )
         identity, user = checked
         refuse_unusable_account(user)
+        refuse_read_only_write(request, user)
         return user, identity
 
     def authenticate_header(self, request) -> str:

@@ -44,6 +44,7 @@ class SessionListView(GenericAPIView):
 
 class SessionDetailView(GenericAPIView):
     permission_classes = [IsAuthenticated]
+    allows_read_only_role = True  # ending one's own session is a logout
     serializer_class = s.MessageSerializer
 
     @extend_schema(
@@ -61,6 +62,7 @@ class SessionDetailView(GenericAPIView):
 
 class RevokeOtherSessionsView(GenericAPIView):
     permission_classes = [IsAuthenticated]
+    allows_read_only_role = True  # logging out elsewhere, e.g. after a stolen token
     serializer_class = s.MessageSerializer
 
     @extend_schema(

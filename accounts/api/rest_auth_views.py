@@ -112,6 +112,7 @@ class RefreshView(PublicAPIView):
 class LogoutView(GenericAPIView):
     permission_classes = [IsAuthenticated]
     allows_expired_password = True
+    allows_read_only_role = True
     serializer_class = s.MessageSerializer
 
     @extend_schema(
@@ -135,8 +136,8 @@ class LogoutView(GenericAPIView):
 class ChangePasswordView(ValidatingAPIView):
     permission_classes = [IsAuthenticated]
     allows_expired_password = True
+    allows_read_only_role = True
     serializer_class = s.ChangePasswordSerializer
-    session_surface = LoginSession.Surface.API
 
     @extend_schema(
         tags=["auth"],
@@ -156,7 +157,7 @@ class ChangePasswordView(ValidatingAPIView):
             current_password=data["current_password"],
             new_password=data["new_password"],
             client=client_info(request),
-            surface=self.session_surface,
+            session_id=request.auth[SESSION_CLAIM],
         )
         return Response(self.render(request.user, pair))
 

@@ -163,7 +163,6 @@ class V1ProfileView(views.MeView):
 class V1PasswordView(views.ChangePasswordView):
     http_method_names = ["put", "options", "head"]
     serializer_class = s.ProductChangePasswordSerializer
-    session_surface = LoginSession.Surface.USERS
 
     def put(self, request: Request) -> Response:
         return self.change_password(request)

@@ -44,6 +44,27 @@ def target_rank(user) -> int:
     return _BUILTIN_RANK[BuiltinRole.ADMIN] if user.support_level else role_rank(user.role)
 
 
+def role_is_read_only(role) -> bool:
+    """A role holding nothing but `read:*` permissions (the built-in guest): its
+    holders may read, and write only where a view says `allows_read_only_role`."""
+    if role is None:
+        return False
+    return all(permission.startswith("read:") for permission in role.permissions)
+
+
+def role_makes_platform_admin(role, tenant_id) -> bool:
+    """Whether giving `role` to an account of tenant `tenant_id` would make it a
+    platform admin: the built-in admin role without a tenant. Platform admins come
+    only from `createsuperuser` and the admin-creating commands."""
+    return (
+        tenant_id is None
+        and role is not None
+        and role.is_builtin
+        and role.tenant_id is None
+        and role.name == BuiltinRole.ADMIN
+    )
+
+
 def permissions_of(user) -> frozenset[str]:
     return frozenset(user.role.permissions) if user.role_id else frozenset()
 

@@ -18,6 +18,8 @@ from accounts.authz.roles import BuiltinRole
 from accounts.exports import restored_cell
 from accounts.models import Role, User, username_validator
 from accounts.selectors import user_email_taken, user_username_taken
+from accounts.services.users import role_check_tenant
+from core.errors import ValidationFailed
 from security.models import ActorKind, AuditAction
 from security.services.audit import audit_record
 from tenants.models import Tenant
@@ -63,6 +65,12 @@ def _row_errors(row: dict, seen: dict[str, set], roles: dict, tenants: dict) -> 
     role_name = (row.get("role") or BuiltinRole.USER).strip()
     if role_name not in roles:
         errors.append(f"unknown role {role_name!r}")
+    else:
+        tenant = tenants.get(tenant_slug)
+        try:
+            role_check_tenant(role=roles[role_name], tenant_id=tenant.pk if tenant else None)
+        except ValidationFailed as refusal:
+            errors.append(f"role {role_name!r}: {refusal.message}")
     try:
         password_validation.validate_password(row["password"], User(username=username, email=email))
     except ValidationError as exc:

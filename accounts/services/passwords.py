@@ -91,13 +91,15 @@ def password_change(
     current_password: str,
     new_password: str,
     client: ClientInfo,
-    surface: str = LoginSession.Surface.API,
+    session_id: str | None = None,
 ) -> TokenPair:
     """Set a new password after proving the current one.
 
     Every login session of the account is revoked, the caller's included, and a
-    fresh session (of the caller's login surface) is returned so the caller stays
-    logged in.
+    fresh session is returned so the caller stays logged in: opened by the same login
+    as the caller's session `session_id` (its surface and `remember_me`, so its tokens
+    live as long and a staff cap still applies), whichever API the change came through.
+    MFA is not carried over: the change proved only the password.
     """
     password_confirm(
         request=request,
@@ -111,6 +113,13 @@ def password_change(
             code=AccountErrorCode.PASSWORD_UNCHANGED,
         )
     password_check_policy(new_password, user=user)
+    caller = (
+        LoginSession.objects.filter(pk=session_id, user=user)
+        .values("surface", "remember_me")
+        .first()
+        if session_id
+        else None
+    ) or {"surface": LoginSession.Surface.API, "remember_me": False}
     with transaction.atomic():
         password_replace(
             user=user,
@@ -118,6 +127,11 @@ def password_change(
             new_password=new_password,
             action=AuditAction.USER_PASSWORD_CHANGE,
         )
-        pair = session_start(user=user, client=client, surface=surface)
+        pair = session_start(
+            user=user,
+            client=client,
+            surface=caller["surface"],
+            remember_me=caller["remember_me"],
+        )
     logger.info("password_changed", user_id=user.pk)
     return pair

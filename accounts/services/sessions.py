@@ -137,7 +137,7 @@ def session_refresh(*, raw_refresh_token: str) -> tuple[User, TokenPair]:
     user_id = user_id_from_claim(claims["user_id"])
     if user_id is None:
         raise invalid
-    reused = False
+    reused = capped = False
     with transaction.atomic():
         session = (
             LoginSession.objects.select_for_update()
@@ -163,20 +163,31 @@ def session_refresh(*, raw_refresh_token: str) -> tuple[User, TokenPair]:
             status_error = account_status_error(session.user)
             if status_error:
                 raise status_error
-            old_jti = session.refresh_jti
-            session.refresh_jti = new_jti()
-            session.last_seen_at = now
-            session.expires_at = _session_expiry(session, now=now)
-            session.save(update_fields=["refresh_jti", "last_seen_at", "expires_at"])
-            blacklist_jti(old_jti)
-            audit_record(
-                action=AuditAction.SESSION_REFRESH,
-                actor=session.user,
-                actor_kind=ActorKind.USER,
-                target=session,
-                tenant_id=session.user.tenant_id,
-            )
-            pair = _token_pair(session)
+            expires_at = _session_expiry(session, now=now)
+            if expires_at <= now:
+                # The account became staff after this login and the staff cap has
+                # passed: the session ends here instead of handing out dead tokens.
+                session.expires_at = expires_at
+                session.save(update_fields=["expires_at"])
+                _write_tombstones([str(session.pk)], required=False)
+                capped = True
+            else:
+                old_jti = session.refresh_jti
+                session.refresh_jti = new_jti()
+                session.last_seen_at = now
+                session.expires_at = expires_at
+                session.save(update_fields=["refresh_jti", "last_seen_at", "expires_at"])
+                blacklist_jti(old_jti)
+                audit_record(
+                    action=AuditAction.SESSION_REFRESH,
+                    actor=session.user,
+                    actor_kind=ActorKind.USER,
+                    target=session,
+                    tenant_id=session.user.tenant_id,
+                )
+                pair = _token_pair(session)
+    if capped:
+        raise invalid
     if reused:
         logger.warning("refresh_token_reuse", user_id=session.user_id, session_id=str(session.pk))
         raise AuthenticationError(

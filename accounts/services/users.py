@@ -258,6 +258,18 @@ def _require(actor: User, permission: Permission, target=None) -> None:
         raise Forbidden("You may not do that.", code=CommonErrorCode.PERMISSION_DENIED)
 
 
+def role_check_tenant(*, role: Role, tenant_id: int | None) -> None:
+    """The built-in admin role needs a tenant: without one it would make a platform
+    admin, and those come only from `createsuperuser` and the admin-creating commands,
+    never from giving a role (the API, the admin panel, a bulk change, an import)."""
+    if authz.role_makes_platform_admin(role, tenant_id):
+        raise ValidationFailed(
+            "The admin role is given only to a member of a tenant; platform "
+            "administrators are created with `manage.py createsuperuser`.",
+            code=AccountErrorCode.ADMIN_ROLE_NEEDS_TENANT,
+        )
+
+
 def role_by_name(*, actor: User, name: str, tenant_id: int | None) -> Role:
     """A role the target's tenant can use: its own custom role, else a built-in one."""
     role = (
@@ -269,6 +281,7 @@ def role_by_name(*, actor: User, name: str, tenant_id: int | None) -> Role:
         raise Forbidden(
             "You may not grant a role above your own.", code=AccountErrorCode.ROLE_TOO_HIGH
         )
+    role_check_tenant(role=role, tenant_id=tenant_id)
     return role
 
 

@@ -164,6 +164,7 @@ SERVICES_WITHOUT_ACTOR = {
     "accounts.services.sessions.session_refresh": "credential flow: the token names the account",
     "accounts.services.sessions.session_start": ("credential flow: the password names the account"),
     "accounts.services.users.user_register": "credential flow: the email names the account",
+    "accounts.services.users.role_check_tenant": "validator, asked before a role is given",
 }
 
 

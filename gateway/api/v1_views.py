@@ -27,6 +27,8 @@ class MayUseModels(BasePermission):
 
 class MeteredView(APIView):
     accepts_api_keys = True
+    # A completion reads a model (`read:models`): a read-only role with credits may call it.
+    allows_read_only_role = True
     permission_classes = [MayUseModels, key_allows(Permission.READ_MODELS)]
 
 
