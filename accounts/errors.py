@@ -133,5 +133,6 @@ class AccountErrorCode(ErrorCode):
         "ADMIN_ROLE_NEEDS_TENANT",
         400,
         "the built-in admin role given to an account without a tenant; platform admins "
-        "are made only by `createsuperuser` and the admin-creating commands",
+        "are made only by `POST /v1/admin-panel/create-admin`, `manage.py create_admin` "
+        "and `createsuperuser`",
     )

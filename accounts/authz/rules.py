@@ -55,7 +55,7 @@ def role_is_read_only(role) -> bool:
 def role_makes_platform_admin(role, tenant_id) -> bool:
     """Whether giving `role` to an account of tenant `tenant_id` would make it a
     platform admin: the built-in admin role without a tenant. Platform admins come
-    only from `createsuperuser` and the admin-creating commands."""
+    only from create-admin, `create_admin` and `createsuperuser`."""
     return (
         tenant_id is None
         and role is not None

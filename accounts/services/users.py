@@ -260,12 +260,14 @@ def _require(actor: User, permission: Permission, target=None) -> None:
 
 def role_check_tenant(*, role: Role, tenant_id: int | None) -> None:
     """The built-in admin role needs a tenant: without one it would make a platform
-    admin, and those come only from `createsuperuser` and the admin-creating commands,
-    never from giving a role (the API, the admin panel, a bulk change, an import)."""
+    admin, and those come only from `POST /v1/admin-panel/create-admin`,
+    `manage.py create_admin` and `createsuperuser`, never from giving a role (the API,
+    the admin panel, a bulk change, an import)."""
     if authz.role_makes_platform_admin(role, tenant_id):
         raise ValidationFailed(
             "The admin role is given only to a member of a tenant; platform "
-            "administrators are created with `manage.py createsuperuser`.",
+            "administrators are created with POST /v1/admin-panel/create-admin or "
+            "`manage.py create_admin`.",
             code=AccountErrorCode.ADMIN_ROLE_NEEDS_TENANT,
         )
 
