@@ -24,7 +24,7 @@ from accounts.auth.authentication import SessionJWTAuthentication
 from accounts.auth.jwt_tokens import TokenPair
 from accounts.models import LoginSession, User
 from apikeys.api.serializers import APIKeySerializer, issued_body
-from core.errors import ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from core.openapi import error_responses, results_list
 from core.pagination import EnvelopeCursorPagination, EnvelopePagination
 from credits.api.serializers import balance_body
@@ -37,6 +37,7 @@ from support.errors import SupportErrorCode
 from support.levels import SupportRight
 
 TAG = "support staff"
+MAX_ROW_ID = 2**63 - 1  # the largest bigint primary key
 
 
 class IsSupportStaff(BasePermission):
@@ -59,6 +60,9 @@ class SupportView(GenericAPIView):
     pagination_class = None
 
     def initial(self, request: Request, *args, **kwargs) -> None:
+        # An id no row can have is not found, whoever asks.
+        if any(int(kwargs[name]) > MAX_ROW_ID for name in ("pk", "key_id") if name in kwargs):
+            raise NotFound()
         super().initial(request, *args, **kwargs)
         if self.required_right is not None:
             staff.support_right_require(request.user, self.required_right)
