@@ -180,8 +180,8 @@ def test_support_routes_refuse_everyone_but_support_staff(api_client, db, route)
             assert response.json()["error_code"] == SupportErrorCode.SUPPORT_STAFF_ONLY
 
 
-def test_a_members_api_key_opens_no_support_route(api_client, db):
-    """Support routes take a session token only: an API key is not even read."""
+def test_an_api_key_opens_no_support_route(api_client, db):
+    """Support routes take a session token only, even a staff member's own key is refused."""
     staff_world = build_staff_world()
     staff = staff_world.staff[staff_name("advanced", "global")]
     clear = apikey_create(user=staff, name="stray", actor=staff).clear
