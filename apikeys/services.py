@@ -227,11 +227,18 @@ def _revoke(key: APIKey, *, actor, action: str) -> None:
     )
 
 
-@transaction.atomic
 def apikey_revoke(*, key: APIKey, actor: User) -> APIKey:
     """Its owner may revoke a key; so may staff with the right to change the owner."""
     if key.user_id != actor.pk and not authz.can(actor, Permission.WRITE_USERS, key.user):
         raise Forbidden(code=CommonErrorCode.PERMISSION_DENIED)
+    return apikey_revoke_on_behalf(key=key, actor=actor)
+
+
+@transaction.atomic
+def apikey_revoke_on_behalf(*, key: APIKey, actor: User) -> APIKey:
+    """`apikey_revoke` without the ownership or role check, for a caller that has
+    decided by its own rule that the actor may (the support levels of `/v1/support`).
+    Revoking a revoked key changes nothing."""
     key = APIKey.objects.select_for_update().select_related("user").get(pk=key.pk)
     if key.revoked_at is None:
         _revoke(key, actor=actor, action=AuditAction.API_KEY_REVOKE)
@@ -248,6 +255,14 @@ def apikey_rotate(*, key: APIKey, actor: User) -> IssuedKey:
     """
     if key.user_id != actor.pk:
         raise Forbidden(code=CommonErrorCode.PERMISSION_DENIED)
+    return apikey_rotate_on_behalf(key=key, actor=actor)
+
+
+@transaction.atomic
+def apikey_rotate_on_behalf(*, key: APIKey, actor: User) -> IssuedKey:
+    """`apikey_rotate` without the ownership check, for a caller that has decided by
+    its own rule that the actor may (the support levels of `/v1/support`); the same
+    refusals of a revoked or expired key."""
     _lock_keys_of(key.user)
     key = APIKey.objects.select_related("user").get(pk=key.pk)
     if key.revoked_at is not None:

@@ -295,14 +295,26 @@ def credits_change_allowed(*, actor: User, user: User) -> None:
         )
 
 
-@transaction.atomic
 def credits_set(
     *, user: User, actor: User, credits: dict | None, limits: dict | None, reason: str = ""
 ) -> CreditAccount:
-    """A staff change of the `credits` and `limits` objects, with a ledger row.
+    """A staff change of the `credits` and `limits` objects, with a ledger row, by an
+    actor whose role allows it (`credits_change_allowed`).
 
     It writes only to the database, so a caller's transaction undoes all of it."""
     credits_change_allowed(actor=actor, user=user)
+    return credits_set_on_behalf(
+        user=user, actor=actor, credits=credits, limits=limits, reason=reason
+    )
+
+
+@transaction.atomic
+def credits_set_on_behalf(
+    *, user: User, actor: User, credits: dict | None, limits: dict | None, reason: str = ""
+) -> CreditAccount:
+    """`credits_set` without the role check, for a caller that has decided by its own
+    rule that the actor may (the support levels of `/v1/support`). The body checks, the
+    ledger row and the audit row are the same."""
     credits = {} if credits is None else _group_cleaned(credits, "credits", "credits")
     limits = {} if limits is None else _group_cleaned(limits, "limits", "limits")
     if not credits and not limits:

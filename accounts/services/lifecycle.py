@@ -27,7 +27,11 @@ from accounts.authz.roles import Permission
 from accounts.emails import send_on_commit
 from accounts.errors import AccountErrorCode
 from accounts.models import LoginSession, MfaChallenge, User
-from accounts.selectors import other_sessions_of, user_email_taken
+from accounts.selectors import (
+    login_sessions_active_for_user,
+    other_sessions_of,
+    user_email_taken,
+)
 from accounts.services.passwords import PasswordPurpose, password_confirm, password_replace
 from accounts.services.sessions import sessions_revoke_each
 from accounts.services.users import user_status_set
@@ -93,10 +97,23 @@ def email_change(
     password_confirm(
         request=request, user=user, password=password, purpose=PasswordPurpose.EMAIL_CHANGE
     )
+    return email_set_on_behalf(
+        user=user, actor=actor, new_email=new_email, keep_session_id=current_session_id
+    )
+
+
+def email_set_on_behalf(
+    *, user: User, actor: User, new_email: str, keep_session_id: str | None = None
+) -> bool:
+    """`email_change` without the password step, for a caller that has decided by its
+    own rule that the actor may (the support levels of `/v1/support`): the same
+    uniqueness check, verification of the new address, notice to the old one, and end
+    of every session of the account but `keep_session_id`. Returns True when the
+    change waits for the new address to be verified."""
     new_email = new_email.strip().lower()
     if new_email == user.email:
         raise ValidationFailed(
-            "That is already your email address.", code=AccountErrorCode.EMAIL_UNCHANGED
+            "That is already the account's email address.", code=AccountErrorCode.EMAIL_UNCHANGED
         )
     if user_email_taken(new_email, exclude_id=user.pk):
         raise Conflict("That email address is taken.", code=AccountErrorCode.USER_EXISTS)
@@ -140,7 +157,11 @@ def email_change(
             new_email=new_email,
             pending=pending,
         )
-        others = other_sessions_of(user, current_session_id=current_session_id)
+        others = (
+            other_sessions_of(user, current_session_id=keep_session_id)
+            if keep_session_id
+            else login_sessions_active_for_user(user=user)
+        )
         sessions_revoke_each(
             others.values_list("pk", flat=True),
             reason=LoginSession.RevokeReason.EMAIL_CHANGE,

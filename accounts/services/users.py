@@ -328,12 +328,82 @@ def user_create_by_admin(*, actor: User, data: dict[str, Any]) -> User:
     return user
 
 
+def support_staff_account_create(
+    *,
+    actor: User,
+    username: str,
+    email: str,
+    password: str,
+    name: str,
+    support_level: str,
+    tenant_id: int | None,
+) -> User:
+    """A support staff account in `tenant_id` (None: every tenant), for a caller that
+    has decided the actor may make it (`support.staff`). It gets the read-only guest
+    role and, unlike a registration, no API key and no credit account; the password
+    policy and the uniqueness of email and username apply as everywhere."""
+    if support_level not in User.SupportLevel.values:
+        raise ValidationFailed(f"Unknown staff level {support_level!r}.")
+    email = email.strip().lower()
+    user = User(
+        username=username,
+        email=email,
+        name=name,
+        tenant_id=tenant_id,
+        role=Role.objects.filter(name=BuiltinRole.GUEST, tenant__isnull=True).first(),
+        support_level=support_level,
+        status=User.Status.ACTIVE,
+        is_verified=True,
+    )
+    password_check_policy(password, user=user)
+    _ensure_identity_free(email=email, username=username)
+    user.set_password(password)
+    user.password_changed_at = timezone.now()
+    try:
+        with transaction.atomic():
+            user.save()
+            audit_record(
+                action=AuditAction.SUPPORT_STAFF_CREATE,
+                actor=actor,
+                target=user,
+                changes={
+                    "username": user.username,
+                    "support_level": support_level,
+                    "tenant_id": tenant_id,
+                },
+            )
+    except IntegrityError as exc:
+        raise Conflict(
+            "A user with this email or username already exists.", code=AccountErrorCode.USER_EXISTS
+        ) from exc
+    logger.info("support_staff_created", user_id=user.pk, level=support_level)
+    return user
+
+
 @transaction.atomic
 def user_update_by_admin(*, actor: User, user: User, data: dict[str, Any]) -> User:
     _require(actor, Permission.WRITE_USERS if actor.pk != user.pk else Permission.WRITE_SELF, user)
     staff_fields = set(data) - set(SELF_EDITABLE)
     if actor.pk == user.pk and staff_fields and not authz.is_platform_admin(actor):
         data = {key: value for key, value in data.items() if key in SELF_EDITABLE}
+    user_fields_set_on_behalf(actor=actor, user=user, data=data)
+    if "role" in data and data["role"] and actor.pk != user.pk:
+        user_assign_role(actor=actor, user=user, role_name=data["role"])
+    if (
+        "status" in data
+        and data["status"]
+        and data["status"] != user.status
+        and actor.pk != user.pk
+    ):
+        user_change_status(actor=actor, user=user, status=data["status"])
+    return user
+
+
+@transaction.atomic
+def user_fields_set_on_behalf(*, actor: User, user: User, data: dict[str, Any]) -> User:
+    """Write the STAFF_EDITABLE fields named in `data` (others are ignored) with one
+    audit row, without a role check: for `user_update_by_admin` and for callers that
+    decide by their own rule that the actor may (the support levels of `/v1/support`)."""
     fields = [name for name in STAFF_EDITABLE if name in data]
     before = snapshot(user, fields)
     for name in fields:
@@ -347,15 +417,6 @@ def user_update_by_admin(*, actor: User, user: User, data: dict[str, Any]) -> Us
             target=user,
             changes=field_changes(before, snapshot(user, fields)),
         )
-    if "role" in data and data["role"] and actor.pk != user.pk:
-        user_assign_role(actor=actor, user=user, role_name=data["role"])
-    if (
-        "status" in data
-        and data["status"]
-        and data["status"] != user.status
-        and actor.pk != user.pk
-    ):
-        user_change_status(actor=actor, user=user, status=data["status"])
     return user
 
 
