@@ -190,3 +190,26 @@ def test_the_script_runs_from_the_repository_root(transactional_db, tmp_path):
     )
     assert again.returncode == 1
     assert "--update" in again.stderr
+
+
+@pytest.mark.parametrize(
+    "squatter",
+    [
+        {"username": "ops", "email": "attacker@example.net"},
+        {"username": "ops-squat", "email": "ops@example.com"},
+    ],
+    ids=["username only", "email only"],
+)
+def test_update_refuses_an_account_that_matches_only_the_username_or_the_email(db, squatter):
+    """Someone who registered the admin's username (or address) first must not have
+    their account, whose email they control, made a super admin: a password reset
+    mailed to them would hand them the platform."""
+    account = UserFactory(**squatter, role=builtin("user"))
+
+    with pytest.raises(CommandError, match="both"):
+        run(*SCRIPTED, "--super-admin", "--update")
+
+    account.refresh_from_db()
+    assert not (account.is_staff or account.is_superuser)
+    assert account.role_name == "user"
+    assert not AuditLog.objects.filter(action=AuditAction.PLATFORM_ADMIN_UPDATE).exists()

@@ -20,7 +20,8 @@ class Command(BaseCommand):
         "Without arguments it asks for the username, email, name and password; scripts "
         "pass --username, --email, --name and --password-stdin (the password on the first "
         "line of standard input). --super-admin makes a super admin. A taken username or "
-        "email fails unless --update, which gives that account the password and flags."
+        "email fails unless --update, which gives the account holding both the password "
+        "and flags."
     )
     # call_command(..., stdin=stream) feeds --password-stdin (as createsuperuser does).
     stealth_options = ("stdin",)
@@ -115,6 +116,15 @@ class Command(BaseCommand):
         )
         if len(matches) != 1:
             raise CommandError("The username and the email belong to two different accounts.")
+        # Only an account holding both is the admin's: one that took only the username
+        # (or only the address) belongs to someone else, who would keep its email (or
+        # its username) and so a way back in, by a password reset, to an admin account.
+        account = matches[0]
+        if account.username.lower() != username.lower() or account.email != email.strip().lower():
+            raise CommandError(
+                f"Account {account.username!r} ({account.email}) has only one of the username "
+                "and the email given: --update changes only an account that has both."
+            )
         try:
             return platform_admin_update(
                 actor=None, user=matches[0], password=password, super_admin=super_admin, name=name

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pytest
 
 from accounts.errors import AccountErrorCode
+from accounts.models import User
 from accounts.tests.world import ACTORS
 from apikeys.services import apikey_create
 from support.errors import SupportErrorCode
@@ -214,9 +215,10 @@ def test_staff_wide_routes_by_level(api_client, db, level, reach):
         format="json",
         **auth,
     )
-    # Staff hold the read-only guest role, which refuses the write before the route asks.
+    # Staff hold the read-only guest role: the write stops there.
     assert created.status_code == 403
     assert created.json()["error_code"] == AccountErrorCode.ROLE_READ_ONLY
+    assert not User.objects.filter(username="another_staff").exists()
 
 
 @pytest.mark.parametrize(
