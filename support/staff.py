@@ -23,10 +23,9 @@ from apikeys.models import APIKey
 from apikeys.services import IssuedKey, apikey_revoke_on_behalf, apikey_rotate_on_behalf
 from core.errors import CommonErrorCode, Forbidden, ValidationFailed
 from credits.services import credits_set_on_behalf
-from security.context import current_context
 from security.models import AuditAction
 from security.services.audit import audit_record
-from security.staff import StaffRule, StaffRuleBroken, staff_address_refused
+from security.staff import StaffRuleBroken, staff_rule_broken_now
 from support.errors import SupportErrorCode
 from support.levels import EDITABLE_FIELDS, FIELD_RIGHTS, SupportRight, rights_of
 from support.staff_selectors import user_is_protected
@@ -42,20 +41,20 @@ STAFF_SETTABLE_STATUSES = (User.Status.ACTIVE, User.Status.SUSPENDED)
 
 
 def support_staff_require(actor: User) -> None:
-    """403 SUPPORT_STAFF_ONLY unless the actor is active support staff; 403
-    IP_NOT_ALLOWLISTED from an address the IP allowlist leaves out when
-    IP_WHITELIST_ENABLED is on."""
+    """403 SUPPORT_STAFF_ONLY unless the actor is active support staff; 403 with the
+    staff rule's code (IP_NOT_ALLOWLISTED, MFA_REQUIRED) when the request breaks one."""
     if not (getattr(actor, "is_authenticated", False) and actor.is_active):
         raise Forbidden(code=SupportErrorCode.SUPPORT_STAFF_ONLY)
     if not actor.is_support_staff:
         raise Forbidden(
             "Only support staff may use this route.", code=SupportErrorCode.SUPPORT_STAFF_ONLY
         )
-    # Staff power over other people's accounts is held to the IP allowlist
-    # (IP_WHITELIST_ENABLED), as platform admins' is: 403 IP_NOT_ALLOWLISTED.
-    context = current_context()
-    if context.in_request and staff_address_refused(context.ip_address):
-        raise StaffRuleBroken(StaffRule.IP_NOT_ALLOWLISTED, user=actor)
+    # Staff power over other people's accounts is held to the staff rules as platform
+    # admins' is: the IP allowlist (IP_WHITELIST_ENABLED) and a login that passed MFA
+    # (ADMIN_REQUIRE_MFA).
+    rule = staff_rule_broken_now(actor)
+    if rule is not None:
+        raise StaffRuleBroken(rule, user=actor)
 
 
 def support_right_require(actor: User, right: SupportRight) -> None:

@@ -22,6 +22,7 @@ TAG = "mfa"
 
 
 class TotpSetupView(AuthenticatedView):
+    allows_read_only_role = True  # securing one's own login, like a password change
     serializer_class = s.PasswordOnlySerializer
 
     @extend_schema(
@@ -47,6 +48,7 @@ class TotpSetupView(AuthenticatedView):
 
 
 class TotpConfirmView(AuthenticatedView):
+    allows_read_only_role = True  # securing one's own login, like a password change
     serializer_class = s.MfaCodeSerializer
 
     @extend_schema(
@@ -91,6 +93,7 @@ class MfaVerifyView(PublicAPIView):
 
 
 class RecoveryCodesView(AuthenticatedView):
+    allows_read_only_role = True  # securing one's own login, like a password change
     serializer_class = s.PasswordAndCodeSerializer
 
     @extend_schema(
@@ -114,6 +117,7 @@ class RecoveryCodesView(AuthenticatedView):
 
 
 class MfaDisableView(AuthenticatedView):
+    allows_read_only_role = True  # securing one's own login, like a password change
     serializer_class = s.PasswordAndCodeSerializer
 
     @extend_schema(

@@ -13,7 +13,7 @@ from accounts.authz.roles import BuiltinRole
 from accounts.models import Role, User
 from accounts.services.sessions import ClientInfo, session_start
 from accounts.tests.factories import RoleFactory, UserFactory
-from accounts.tests.helpers import ME_URL, PASSWORD, assert_envelope, bearer, login
+from accounts.tests.helpers import ME_URL, PASSWORD, assert_envelope, bearer, enrol, login
 from apikeys.models import APIKey
 from apikeys.services import apikey_regenerate_primary
 from core.tests.test_bad_input import api_routes
@@ -21,8 +21,13 @@ from credits.services import account_for
 from tenants.models import Tenant
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
-# The writes a read-only role may make: its password, its sessions, the metered API.
+# The writes a read-only role may make: its password and second factor, its sessions,
+# the metered API.
 READ_ONLY_ROLE_WRITES = {
+    ("post", "/api/v1/auth/mfa/totp/setup/"),
+    ("post", "/api/v1/auth/mfa/totp/confirm/"),
+    ("post", "/api/v1/auth/mfa/recovery-codes/"),
+    ("post", "/api/v1/auth/mfa/disable/"),
     ("post", "/api/v1/auth/logout/"),
     ("post", "/v1/users/logout/"),
     ("post", "/api/v1/auth/change-password/"),
@@ -157,7 +162,6 @@ def guest_auth(api_client, guest):
         ("put", "/v1/users/profile", {"name": "Renamed"}),
         ("post", "/v1/users/api-key/regenerate", None),
         ("post", "/api/v1/api-keys", {"name": "mine"}),
-        ("post", "/api/v1/auth/mfa/totp/setup", {"password": PASSWORD}),
         ("put", "/v1/users/email", {"email": "new@example.com", "password": PASSWORD}),
     ],
 )
@@ -171,6 +175,13 @@ def test_a_guest_cannot_change_its_account(api_client, guest, guest_auth, method
     assert guest.name != "Renamed" and guest.email == "visitor@example.com"
     assert APIKey.objects.filter(user=guest).count() == keys_before
     assert not guest.totpdevice_set.exists()
+
+
+def test_a_guest_secures_its_login_with_a_second_factor(api_client, guest):
+    """Support staff hold the guest role: they must be able to enrol MFA."""
+    enrol(api_client, guest)
+
+    assert guest.totpdevice_set.filter(confirmed=True).exists()
 
 
 @pytest.mark.parametrize("path", [ME_URL, "/v1/users/account"])

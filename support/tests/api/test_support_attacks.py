@@ -75,3 +75,38 @@ def test_without_the_allowlist_support_staff_work_from_anywhere(api_client, sw):
     response = api_client.get("/v1/support/users", **_staff_auth_from(staff, FOREIGN_IP))
 
     assert response.status_code == 200, response.content
+
+
+# ----- ADMIN_REQUIRE_MFA --------------------------------------------------------------
+
+
+def test_mfa_required_holds_support_staff_powers_too(api_client, sw, settings):
+    """With ADMIN_REQUIRE_MFA, staff power over other accounts needs a login that
+    passed MFA, for support staff as for platform admins."""
+    settings.ADMIN_REQUIRE_MFA = True
+    staff = sw.staff[staff_name("support", "global")]
+    member = sw.world.member
+    client = ClientInfo("127.0.0.1", "tests")
+    password_only = bearer(
+        session_start(user=staff, client=client, surface=LoginSession.Surface.SUPPORT).access
+    )
+    with_mfa = bearer(
+        session_start(
+            user=staff, client=client, surface=LoginSession.Surface.SUPPORT, mfa_verified=True
+        ).access
+    )
+
+    refused = api_client.post(
+        f"/v1/support/users/{member.pk}/reset-password",
+        {"new_password": "Taken-Over-Pass-93"},
+        format="json",
+        **password_only,
+    )
+    own_profile = api_client.get("/v1/support/profile", **password_only)
+    allowed = api_client.get("/v1/support/users", **with_mfa)
+
+    assert_envelope(refused, 403, "MFA_REQUIRED")
+    member.refresh_from_db()
+    assert member.check_password(DEFAULT_PASSWORD)
+    assert own_profile.status_code == 200
+    assert allowed.status_code == 200, allowed.content
