@@ -17,7 +17,16 @@ SESSION_REVOKED = "revoked"
 # A change of any of these can take rights away: a cached copy must be dropped, or the
 # change fails (inside a transaction).
 RIGHTS_FIELDS = frozenset(
-    {"status", "role", "tenant", "is_staff", "is_superuser", "deleted_at", "purged_at"}
+    {
+        "status",
+        "role",
+        "tenant",
+        "is_staff",
+        "is_superuser",
+        "support_level",
+        "deleted_at",
+        "purged_at",
+    }
 )
 
 
