@@ -105,3 +105,8 @@ class SubscriptionPlan(StrEnum):
 def rights_of(user) -> frozenset[SupportRight]:
     """The rights of a support staff member's level; none for anyone else."""
     return LEVEL_RIGHTS.get(user.support_level, frozenset())
+
+
+# The statuses support staff move an account between; pending and deleted accounts
+# change only through verification, deletion and recovery.
+STAFF_SETTABLE_STATUSES = (User.Status.ACTIVE, User.Status.SUSPENDED)

@@ -339,7 +339,7 @@ def support_staff_account_create(
     tenant_id: int | None,
 ) -> User:
     """A support staff account in `tenant_id` (None: every tenant), for a caller that
-    has decided the actor may make it (`support.staff`). It gets the read-only guest
+    has decided the actor may make it (`support.services`). It gets the read-only guest
     role and, unlike a registration, no API key and no credit account; the password
     policy and the uniqueness of email and username apply as everywhere."""
     if support_level not in User.SupportLevel.values:

@@ -3,12 +3,12 @@
 The matrix is data: add a row when an endpoint is added. `{member}` is a plain user of
 tenant A, `{tenant_admin}` the admin of tenant A, `{other_member}` a user of tenant B,
 `{tenant_a}` tenant A's id, `{member_key}` an API key of `{member}`. Columns follow
-ACTORS: anonymous, guest (A, read-only: any write but its password, its second
-factor, its sessions and the metered API is 403 ROLE_READ_ONLY), user (A), moderator (A), tenant admin (A), admin of
-tenant B, platform admin, then the platform admin breaking a staff rule: logged in
-without MFA, and from an address not on the allowlist. Both staff rules are on
-(ADMIN_REQUIRE_MFA, IP_WHITELIST_ENABLED with the test client's address listed), so
-the matrix also shows that they change nothing for anyone but platform admins, and
+ACTORS: anonymous, guest (A, read-only: any write but its password, its second factor,
+its sessions and the metered API is 403 ROLE_READ_ONLY), user (A), moderator (A), tenant
+admin (A), admin of tenant B, platform admin, then the platform admin breaking a staff
+rule: logged in without MFA, and from an address not on the allowlist. Both staff rules
+are on (ADMIN_REQUIRE_MFA, IP_WHITELIST_ENABLED with the test client's address listed),
+so the matrix also shows that they change nothing for anyone but platform admins, and
 that a platform admin who breaks one keeps their own account but no staff power.
 """
 

@@ -10,10 +10,10 @@ from credits.api.serializers import CreditChangeSerializer, balance_body
 from support.levels import (
     EDITABLE_FIELDS,
     LEVEL_RIGHTS,
+    STAFF_SETTABLE_STATUSES,
     VISIBLE_FIELDS,
     SubscriptionPlan,
 )
-from support.staff import STAFF_SETTABLE_STATUSES
 
 
 class StaffCreateSerializer(serializers.Serializer):

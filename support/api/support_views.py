@@ -31,7 +31,7 @@ from credits.api.serializers import balance_body
 from messagelog.api.serializers import MessageLogSerializer
 from security.models import SecurityEvent, Severity
 from security.services.events import security_event_record
-from support import staff, staff_selectors
+from support import rules, selectors, services
 from support.api import support_serializers as s
 from support.errors import SupportErrorCode
 from support.levels import SupportRight
@@ -65,7 +65,7 @@ class SupportView(GenericAPIView):
             raise NotFound()
         super().initial(request, *args, **kwargs)
         if self.required_right is not None:
-            staff.support_right_require(request.user, self.required_right)
+            rules.support_right_require(request.user, self.required_right)
 
     def permission_denied(self, request: Request, message=None, code=None):
         if request.user and request.user.is_authenticated:
@@ -79,8 +79,8 @@ class SupportView(GenericAPIView):
 
     def target(self, pk: str) -> User:
         """The user of the path: in the caller's reach (else 404), not protected (else 403)."""
-        user = staff_selectors.support_user_get(staff=self.request.user, pk=int(pk))
-        staff.support_target_require(self.request.user, user)
+        user = selectors.support_user_get(staff=self.request.user, pk=int(pk))
+        rules.support_target_require(self.request.user, user)
         return user
 
     def user_body(self, user: User) -> dict:
@@ -121,7 +121,7 @@ class SupportStaffCreateView(GenericAPIView):
     )
     def post(self, request: Request) -> Response:
         data = validated_data(s.StaffCreateSerializer, request.data)
-        member = staff.support_staff_create(actor=request.user, **data)
+        member = services.support_staff_create(actor=request.user, **data)
         return Response(
             {
                 "success": True,
@@ -190,7 +190,7 @@ class SupportUsersView(SupportView):
     )
     def get(self, request: Request) -> Response:
         filters = validated_data(s.SupportUserFilterSerializer, request.query_params)
-        users = staff_selectors.support_users_list(staff=request.user, filters=filters)
+        users = selectors.support_users_list(staff=request.user, filters=filters)
         page = self.paginate_queryset(users)
         return self.get_paginated_response([self.user_body(user) for user in page])
 
@@ -198,7 +198,7 @@ class SupportUsersView(SupportView):
 class SupportUserView(SupportView):
     @_schema("A user, with the level's fields", dict, *_ROUTE_ERRORS)
     def get(self, request: Request, pk: str) -> Response:
-        staff.support_right_require(request.user, SupportRight.VIEW_USERS)
+        rules.support_right_require(request.user, SupportRight.VIEW_USERS)
         return Response({"success": True, "user": self.user_body(self.target(pk))})
 
     @_schema(
@@ -213,10 +213,10 @@ class SupportUserView(SupportView):
     def put(self, request: Request, pk: str) -> Response:
         if not isinstance(request.data, dict):
             raise ValidationFailed("The body must be a JSON object.")
-        staff.support_fields_require(request.user, request.data.keys())
+        rules.support_fields_require(request.user, request.data.keys())
         user = self.target(pk)
         data = validated_data(s.SupportUserUpdateSerializer, request.data)
-        user = staff.support_user_update(actor=request.user, user=user, data=dict(data))
+        user = services.support_user_update(actor=request.user, user=user, data=dict(data))
         return Response(
             {
                 "success": True,
@@ -241,7 +241,7 @@ class SupportPasswordResetView(SupportView):
     def post(self, request: Request, pk: str) -> Response:
         user = self.target(pk)
         data = validated_data(s.SupportPasswordResetSerializer, request.data)
-        staff.support_password_reset(
+        services.support_password_reset(
             actor=request.user, user=user, new_password=data["new_password"]
         )
         return Response(
@@ -267,7 +267,7 @@ class SupportCreditsView(SupportView):
     def put(self, request: Request, pk: str) -> Response:
         user = self.target(pk)
         data = validated_data(s.SupportCreditsSerializer, request.data)
-        staff.support_credits_set(
+        services.support_credits_set(
             actor=request.user,
             user=user,
             credits=data.get("credits"),
@@ -298,7 +298,9 @@ class SupportPlanView(SupportView):
     def put(self, request: Request, pk: str) -> Response:
         user = self.target(pk)
         data = validated_data(s.SupportPlanSerializer, request.data)
-        user = staff.support_plan_set(actor=request.user, user=user, plan=data["subscription_plan"])
+        user = services.support_plan_set(
+            actor=request.user, user=user, plan=data["subscription_plan"]
+        )
         return Response({"success": True, "message": "Plan updated", "user": self.user_body(user)})
 
 
@@ -327,9 +329,9 @@ class SupportUserMessagesView(SupportView):
     )
     def get(self, request: Request, pk: str) -> Response:
         user = self.target(pk)
-        messages = staff_selectors.support_user_messages(user=user, filters=request.query_params)
+        messages = selectors.support_user_messages(user=user, filters=request.query_params)
         page = self.paginate_queryset(messages)
-        staff.support_messages_read_record(
+        services.support_messages_read_record(
             actor=request.user, user=user, filters=dict(request.query_params.items())
         )
         return self.get_paginated_response(MessageLogSerializer(page, many=True).data)
@@ -345,8 +347,8 @@ class SupportUserApiKeysView(SupportView):
     )
     def get(self, request: Request, pk: str) -> Response:
         user = self.target(pk)
-        keys = staff_selectors.support_user_api_keys(user=user)
-        staff.support_api_keys_read_record(actor=request.user, user=user)
+        keys = selectors.support_user_api_keys(user=user)
+        services.support_api_keys_read_record(actor=request.user, user=user)
         return Response({"success": True, "results": APIKeySerializer(keys, many=True).data})
 
 
@@ -356,8 +358,8 @@ class SupportUserApiKeyRevokeView(SupportView):
     @_schema("Revoke one of a user's API keys", dict, *_ROUTE_ERRORS)
     def post(self, request: Request, pk: str, key_id: str) -> Response:
         user = self.target(pk)
-        key = staff_selectors.support_user_api_key(user=user, key_id=int(key_id))
-        key = staff.support_api_key_revoke(actor=request.user, user=user, key=key)
+        key = selectors.support_user_api_key(user=user, key_id=int(key_id))
+        key = services.support_api_key_revoke(actor=request.user, user=user, key=key)
         return Response(
             {"success": True, "message": "API key revoked", "api_key": APIKeySerializer(key).data}
         )
@@ -374,6 +376,6 @@ class SupportUserApiKeyRegenerateView(SupportView):
     )
     def post(self, request: Request, pk: str, key_id: str) -> Response:
         user = self.target(pk)
-        key = staff_selectors.support_user_api_key(user=user, key_id=int(key_id))
-        issued = staff.support_api_key_regenerate(actor=request.user, user=user, key=key)
+        key = selectors.support_user_api_key(user=user, key_id=int(key_id))
+        issued = services.support_api_key_regenerate(actor=request.user, user=user, key=key)
         return Response({"success": True, "message": "API key regenerated", **issued_body(issued)})
