@@ -29,6 +29,8 @@ from messagelog import store
 from messagelog.models import MessageLog
 from messagelog.queue import PUSH_CHUNK, MessageQueue, message_queue
 from messagelog.relay import Relay, relay_for
+from security.models import AuditAction
+from security.services.audit import audit_record
 
 logger = structlog.get_logger(__name__)
 
@@ -252,3 +254,16 @@ def _anonymise_purged(rows: list[dict[str, Any]]) -> None:
 def redact_users(user_ids) -> int:
     """Strip the person from the logged conversations of erased accounts; counts stay."""
     return MessageLog.objects.filter(user_id__in=user_ids).update(**REDACTED)
+
+
+def message_log_entry_read(*, actor: User, entry: MessageLog) -> None:
+    """Staff opened one conversation (the admin's page of it): audited as the API's
+    read of a user's conversations (MESSAGE_LOG_READ, the user as target), naming it."""
+    audit_record(
+        action=AuditAction.MESSAGE_LOG_READ,
+        actor=actor,
+        target_type=User._meta.label_lower,
+        target_id=entry.user_id,
+        tenant_id=User.objects.filter(pk=entry.user_id).values_list("tenant_id", flat=True).first(),
+        changes={"conversation": str(entry.pk)},
+    )

@@ -22,6 +22,23 @@ from security.staff import StaffRule, staff_address_refused, staff_refusal_recor
 class ServiceAdminSite(AdminSite):
     site_header = "User management"
     site_title = "User management admin"
+    index_title = "Users, keys, credits and the security trail"
+    # "View site" opens the API documentation: the service has no page at /.
+    site_url = "/docs"
+
+    # Names on the index for third-party records an operator does act on.
+    _RENAMED_APPS = {"axes": "Lockouts"}
+    _RENAMED_MODELS = {("axes", "AccessAttempt"): "Failed logins and lockouts"}
+
+    def get_app_list(self, request, app_label=None):
+        app_list = super().get_app_list(request, app_label)
+        for app in app_list:
+            app["name"] = self._RENAMED_APPS.get(app["app_label"], app["name"])
+            for model in app["models"]:
+                model["name"] = self._RENAMED_MODELS.get(
+                    (app["app_label"], model["object_name"]), model["name"]
+                )
+        return app_list
 
     @property
     def login_form(self):

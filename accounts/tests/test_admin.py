@@ -103,7 +103,6 @@ def test_admin_login_refuses_suspended_staff(client, db):
         "/admin/accounts/role/",
         "/admin/accounts/loginsession/",
         "/admin/tenants/tenant/",
-        "/admin/token_blacklist/outstandingtoken/",
     ],
 )
 def test_admin_pages_render(admin_client, path):

@@ -206,19 +206,22 @@ def test_nothing_in_audit_or_events_contains_a_secret(api_client, db):
 
 
 def test_admin_changes_to_other_apps_are_audited(client, db):
-    from django.contrib.auth.models import Group
+    from axes.models import AccessAttempt
 
     admin = User.objects.create_superuser(
         username="boss", email="b@example.com", password="BossPass12345"
     )
     client.force_login(admin)
+    attempt = AccessAttempt.objects.create(
+        username="someone", ip_address="198.51.100.7", user_agent="test", failures_since_start=1
+    )
 
-    client.post("/admin/auth/group/add/", {"name": "auditors"})
+    response = client.post(f"/admin/axes/accessattempt/{attempt.pk}/change/", {})
 
-    group = Group.objects.get(name="auditors")
-    [entry] = audit_rows(action="admin.group.create")
+    assert response.status_code == 302
+    [entry] = audit_rows(action="admin.accessattempt.update")
     assert (entry.target_type, entry.target_id, entry.actor_label) == (
-        "auth.group",
-        str(group.pk),
+        "axes.accessattempt",
+        str(attempt.pk),
         "boss",
     )
