@@ -7,7 +7,7 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.auth.request_cache import forget_cached_user, forget_cached_users, forget_role_members
+from accounts.auth.request_cache import forget_cached_user, forget_role_members
 from accounts.authz.roles import BuiltinRole
 from accounts.models import LoginSession, Role, User
 from accounts.services import lifecycle, mfa, users
@@ -116,9 +116,13 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         """The form saves everything but a changed status, which goes through the status
-        service (sessions end, cached rights drop, deletion is recorded)."""
+        service (sessions end, cached rights drop, deletion is recorded). A new role or
+        an unticked superuser or staff flag is refused on the editor's own account and
+        on the last active superuser, as the services refuse it (`guard_against_lockout`)."""
         new_status = obj.status
         status_changed = change and "status" in form.changed_data
+        if change and self._takes_rights_away(form):
+            users.guard_against_lockout(actor=request.user, user=obj)
         if status_changed:
             obj.status = form.initial["status"]
         super().save_model(request, obj, form, change)
@@ -128,6 +132,14 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
             users.user_status_set(
                 user=obj, status=new_status, actor=request.user, reason="admin form"
             )
+
+    @staticmethod
+    def _takes_rights_away(form) -> bool:
+        changed = set(form.changed_data)
+        unticked = {
+            flag for flag in ("is_superuser", "is_staff") if flag in changed and form.initial[flag]
+        }
+        return bool(unticked) or "role" in changed
 
     def user_change_password(self, request: HttpRequest, id, form_url=""):
         """The password, its audit row and the end of the user's sessions: all or none."""
@@ -154,15 +166,17 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
             )
         return super().log_change(request, obj, message)
 
+    # Erasing accounts (the delete page, Django's "Delete selected"): never one's own,
+    # never the last active superuser; one by one, so the last check sees the others gone.
     def delete_model(self, request: HttpRequest, obj: User) -> None:
+        users.guard_against_lockout(actor=request.user, user=obj)
         user_id = obj.pk
         super().delete_model(request, obj)
         forget_cached_user(user_id)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        user_ids = list(queryset.values_list("pk", flat=True))
-        super().delete_queryset(request, queryset)
-        forget_cached_users(user_ids)
+        for user in queryset:
+            self.delete_model(request, user)
 
     @admin.action(description="Suspend selected accounts (ends their sessions)")
     def suspend_users(self, request: HttpRequest, queryset: QuerySet) -> None:
