@@ -1,17 +1,19 @@
 """The Django admin pages of accounts; their changes go through the services or drop
 the cached copies of the users they change."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.auth.request_cache import forget_cached_user, forget_cached_users, forget_role_members
-from accounts.authz.roles import BuiltinRole
+from accounts.auth.request_cache import forget_cached_user
+from accounts.authz.roles import BuiltinRole, Permission
 from accounts.models import LoginSession, Role, User
-from accounts.services import lifecycle, mfa, users
+from accounts.services import lifecycle, mfa, roles, users
 from accounts.services.sessions import sessions_revoke_each, sessions_revoke_for_user
+from core.errors import ServiceError
 from security.admin_audit import AllOrNothingModelAdmin, AuditedModelAdmin, unless_refused
 from security.models import AuditAction
 from security.services.audit import audit_record
@@ -116,9 +118,13 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
 
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         """The form saves everything but a changed status, which goes through the status
-        service (sessions end, cached rights drop, deletion is recorded)."""
+        service (sessions end, cached rights drop, deletion is recorded). A new role or
+        an unticked superuser or staff flag is refused on the editor's own account and
+        on the last active superuser, as the services refuse it (`guard_against_lockout`)."""
         new_status = obj.status
         status_changed = change and "status" in form.changed_data
+        if change and self._takes_rights_away(form):
+            users.guard_against_lockout(actor=request.user, user=obj)
         if status_changed:
             obj.status = form.initial["status"]
         super().save_model(request, obj, form, change)
@@ -128,6 +134,14 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
             users.user_status_set(
                 user=obj, status=new_status, actor=request.user, reason="admin form"
             )
+
+    @staticmethod
+    def _takes_rights_away(form) -> bool:
+        changed = set(form.changed_data)
+        unticked = {
+            flag for flag in ("is_superuser", "is_staff") if flag in changed and form.initial[flag]
+        }
+        return bool(unticked) or "role" in changed
 
     def user_change_password(self, request: HttpRequest, id, form_url=""):
         """The password, its audit row and the end of the user's sessions: all or none."""
@@ -154,15 +168,17 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
             )
         return super().log_change(request, obj, message)
 
+    # Erasing accounts (the delete page, Django's "Delete selected"): never one's own,
+    # never the last active superuser; one by one, so the last check sees the others gone.
     def delete_model(self, request: HttpRequest, obj: User) -> None:
+        users.guard_against_lockout(actor=request.user, user=obj)
         user_id = obj.pk
         super().delete_model(request, obj)
         forget_cached_user(user_id)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        user_ids = list(queryset.values_list("pk", flat=True))
-        super().delete_queryset(request, queryset)
-        forget_cached_users(user_ids)
+        for user in queryset:
+            self.delete_model(request, user)
 
     @admin.action(description="Suspend selected accounts (ends their sessions)")
     def suspend_users(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -204,28 +220,86 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
         self._set_status(request, queryset, User.Status.ACTIVE)
 
 
+class RoleForm(forms.ModelForm):
+    """Permissions are ticked from the known `action:resource` strings (and any other
+    the role already holds, so saving keeps it), checked by the API's validator."""
+
+    permissions = forms.MultipleChoiceField(
+        choices=Permission.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    class Meta:
+        model = Role
+        fields = ("name", "description", "tenant", "permissions")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        known = set(Permission.values)
+        held = [item for item in (self.instance.permissions or []) if item not in known]
+        self.fields["permissions"].choices = [
+            *Permission.choices,
+            *((item, f"{item} (not a built-in permission)") for item in held),
+        ]
+
+    def clean_permissions(self) -> list[str]:
+        try:
+            return roles.permissions_validate(self.cleaned_data["permissions"])
+        except ServiceError as error:
+            raise forms.ValidationError(error.errors or [error.message]) from error
+
+
 @admin.register(Role)
-class RoleAdmin(AuditedModelAdmin):
+class RoleAdmin(AllOrNothingModelAdmin):
+    """Roles are written by the roles service, as through the API: its checks, its
+    audit rows, and the holders' cached rights dropped. Built-in roles are read-only
+    and cannot be deleted; "is builtin" is never editable; a role's name and tenant
+    are fixed once it exists (as in the API)."""
+
+    form = RoleForm
     list_display = ("name", "tenant", "is_builtin", "description")
     list_filter = ("is_builtin", "tenant")
     search_fields = ("name",)
 
-    # A role's permissions are part of its holders' cached rights.
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return ("is_builtin",) if obj is None else ("name", "tenant", "is_builtin")
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        if obj is not None and obj.is_builtin:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        if obj is not None and obj.is_builtin:
+            return False
+        return super().has_delete_permission(request, obj)
+
     def save_model(self, request: HttpRequest, obj: Role, form, change: bool) -> None:
-        super().save_model(request, obj, form, change)
+        data = form.cleaned_data
         if change:
-            forget_role_members(obj.pk)
+            stored = Role.objects.get(pk=obj.pk)
+            roles.role_update(
+                actor=request.user,
+                role=stored,
+                data={"permissions": data["permissions"], "description": data["description"]},
+            )
+            return
+        tenant = data.get("tenant")
+        role = roles.role_create(
+            actor=request.user,
+            name=data["name"],
+            permissions=data["permissions"],
+            description=data["description"],
+            tenant_id=tenant.pk if tenant else None,
+        )
+        obj.pk, obj.permissions, obj.tenant_id = role.pk, role.permissions, role.tenant_id
+        obj._state.adding = False
 
     def delete_model(self, request: HttpRequest, obj: Role) -> None:
-        role_id = obj.pk
-        super().delete_model(request, obj)
-        forget_role_members(role_id)
+        roles.role_delete(actor=request.user, role=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        role_ids = list(queryset.values_list("pk", flat=True))
-        super().delete_queryset(request, queryset)
-        for role_id in role_ids:
-            forget_role_members(role_id)
+        for role in queryset:
+            roles.role_delete(actor=request.user, role=role)
 
 
 @admin.register(LoginSession)

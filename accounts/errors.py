@@ -129,6 +129,18 @@ class AccountErrorCode(ErrorCode):
         "a write by an account whose role holds only `read:*` permissions (the guest role); "
         "it may still change its password, log out and call the metered API",
     )
+    SELF_LOCKOUT = (
+        "SELF_LOCKOUT",
+        403,
+        "staff suspending, demoting, deleting or un-staffing their own account (deleting "
+        "it through `/api/v1/users/me` or `/v1/users/account` stays allowed)",
+    )
+    LAST_SUPERUSER = (
+        "LAST_SUPERUSER",
+        409,
+        "a change that would leave no active superuser: suspending, demoting, deleting "
+        "or un-staffing the last one",
+    )
     ADMIN_ROLE_NEEDS_TENANT = (
         "ADMIN_ROLE_NEEDS_TENANT",
         400,

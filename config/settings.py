@@ -372,6 +372,11 @@ FIREWALL_ENABLED = env.bool("FIREWALL_ENABLED", default=True)
 FIREWALL_RATE_LIMIT = env.str("FIREWALL_RATE_LIMIT", default="60/m")
 FIREWALL_FAILED_ATTEMPTS = env.int("FIREWALL_FAILED_ATTEMPTS", default=5)
 FIREWALL_BLOCK_MINUTES = env.int("FIREWALL_BLOCK_MINUTES", default=15)
+# Addresses the firewall never blocks (failures not counted, blocks not enforced):
+# loopback (a developer's machine; behind a proxy without TRUSTED_PROXIES every client
+# looks like loopback, so off by default), and addresses on the IP allowlist.
+FIREWALL_EXEMPT_LOOPBACK = env.bool("FIREWALL_EXEMPT_LOOPBACK", default=False)
+FIREWALL_EXEMPT_ALLOWLISTED = env.bool("FIREWALL_EXEMPT_ALLOWLISTED", default=False)
 
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_IP_META_KEY = "security.client_ip.client_ip"

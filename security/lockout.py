@@ -26,6 +26,7 @@ from django.utils.module_loading import import_string
 
 from core.envelope import error_body
 from core.errors import Locked
+from security.admin_pages import is_admin_page, refusal_page
 
 # Upper case, which a normalised (lower-cased) identifier never holds: nothing typed
 # at login can name an account's counter, so an account is locked only by its names.
@@ -115,7 +116,20 @@ def lockout_error_for(identifier: str) -> Locked:
 def lockout_response(
     request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None
 ) -> HttpResponse:
-    """AXES_LOCKOUT_CALLABLE, used by the Django admin login: 423 with the unlock time."""
-    error = lockout_error_for((credentials or {}).get("username") or "")
+    """AXES_LOCKOUT_CALLABLE, used by the Django admin login: 423 with the unlock time,
+    as a page of the admin's own look there, else as JSON."""
+    identifier = (credentials or {}).get("username") or ""
+    if is_admin_page(request):
+        until = account_locked_until(identifier) or timezone.now() + settings.AXES_COOLOFF_TIME
+        return refusal_page(
+            request,
+            status=423,
+            title="Account locked",
+            message="Too many failed logins: this account is locked for a while.",
+            advice="Wait until then, or ask another administrator to unlock it "
+            "(the Unlock action on Access attempts, or `manage.py unlock_account`).",
+            until=until,
+        )
+    error = lockout_error_for(identifier)
     body = error_body(message=error.message, code=error.code, extra=error.extra, request=request)
     return JsonResponse(body, status=423, headers=error.headers)

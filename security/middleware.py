@@ -9,6 +9,7 @@ from django.utils import timezone
 from core.envelope import error_response
 from core.errors import ServiceError
 from core.middleware import UNMETERED_PATH_PREFIXES, is_api_path
+from security.admin_pages import is_admin_page, refusal_page
 from security.client_ip import client_ip
 from security.context import RequestContext, reset_context, set_context
 from security.errors import SecurityErrorCode
@@ -78,6 +79,16 @@ class FirewallMiddleware:
         if getattr(view_class, "defers_ip_block", False):
             request.ip_blocked_until = until
             return None
+        if is_admin_page(request):
+            return refusal_page(
+                request,
+                status=403,
+                title="Address blocked",
+                message="Too many failed attempts from this address; it is blocked for a while.",
+                advice="Wait until then, or ask another administrator to lift the block "
+                "(the Lift action on IP blocks, or `manage.py unblock_ip`).",
+                until=until,
+            )
         seconds = max(1, int((until - timezone.now()).total_seconds()))
         response = error_response(
             403,

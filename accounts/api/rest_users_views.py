@@ -49,7 +49,7 @@ _WRITE_ERRORS = error_responses(400, 401, 403, 404, 409)
     ),
     destroy=extend_schema(
         tags=["user admin"],
-        summary="Delete (recoverable until purged)",
+        summary="Delete (recoverable until purged); not the caller's own account",
         responses={200: s.MessageSerializer, **_WRITE_ERRORS},
     ),
 )
@@ -91,11 +91,12 @@ class UserAdminViewSet(viewsets.GenericViewSet):
             request.user, Permission.DELETE_USERS, user
         ):
             return self.permission_denied(request, message="You may not delete this user.")
+        # Staff deleting: the owner deletes their own account at /api/v1/users/me
+        # (with the password); here their own id is refused (SELF_LOCKOUT).
         lifecycle.account_delete(
             request=request,
             user=user,
             actor=request.user,
-            password=request.data.get("password") if isinstance(request.data, dict) else None,
             reason=request.query_params.get("reason", ""),
         )
         return Response({"message": "User deleted (recoverable until purged)."})

@@ -34,7 +34,7 @@ from accounts.selectors import (
 )
 from accounts.services.passwords import PasswordPurpose, password_confirm, password_replace
 from accounts.services.sessions import sessions_revoke_each
-from accounts.services.users import user_status_set
+from accounts.services.users import guard_against_lockout, user_status_set
 from core.errors import CommonErrorCode, Conflict, Forbidden, ValidationFailed
 from messagelog import services as message_log
 from security.models import ActorKind, AuditAction, AuditLog
@@ -208,9 +208,16 @@ def account_delete(
     staff give a reason instead, and an account staff deleted cannot recover itself,
     also when its owner had deleted it first. Deleting someone else needs
     `delete:users` over them, through whichever door the request came.
+
+    An owner deletes their account only through the self-service routes, which pass
+    the password; without one (the admin site, the user admin API) it is their own
+    staff action and refused (403 SELF_LOCKOUT). Nobody deletes the last active
+    superuser, its owner included (409 LAST_SUPERUSER).
     """
     if actor.pk != user.pk and not authz.can(actor, Permission.DELETE_USERS, user):
         raise Forbidden("You may not delete this user.", code=CommonErrorCode.PERMISSION_DENIED)
+    if user.status != User.Status.DELETED:
+        guard_against_lockout(actor=actor, user=user, self_service=password is not None)
     if actor.pk == user.pk:
         password_confirm(
             request=request,
@@ -224,7 +231,13 @@ def account_delete(
         return user
     with transaction.atomic():
         previous = user.status
-        user_status_set(user=user, status=User.Status.DELETED, actor=actor, reason=reason)
+        user_status_set(
+            user=user,
+            status=User.Status.DELETED,
+            actor=actor,
+            reason=reason,
+            self_service=actor.pk == user.pk,
+        )
         audit_record(
             action=AuditAction.USER_DELETED,
             actor=actor,

@@ -189,6 +189,29 @@ def user_update_profile(*, user: User, actor: User, data: dict[str, Any]) -> Use
     return user
 
 
+def guard_against_lockout(*, actor: User | None, user: User, self_service: bool = False) -> None:
+    """Refuse a change that takes `user` out of the running (suspends, deletes, demotes
+    or un-staffs it) when it is the actor's own account (403 SELF_LOCKOUT; not for
+    `self_service`, the owner deleting their account with the password) or the last
+    active superuser (409 LAST_SUPERUSER, whoever asks, the system included): nobody
+    locks themselves out, and the admin site always keeps someone who can run it.
+    Every path calls this: the status, role and bulk services, staff deletion and the
+    admin site's forms."""
+    if not self_service and actor is not None and getattr(actor, "pk", None) == user.pk:
+        raise Forbidden(
+            "You may not suspend, demote or delete your own account; ask another administrator.",
+            code=AccountErrorCode.SELF_LOCKOUT,
+        )
+    if not User.objects.filter(pk=user.pk, is_superuser=True, status=User.Status.ACTIVE).exists():
+        return
+    others = User.objects.filter(is_superuser=True, status=User.Status.ACTIVE).exclude(pk=user.pk)
+    if not others.exists():
+        raise Conflict(
+            "This is the last active superuser: make another one first.",
+            code=AccountErrorCode.LAST_SUPERUSER,
+        )
+
+
 def _status_check_assignable(status: str) -> None:
     """A status an account may be given; unknown values are refused."""
     if status not in User.Status.values:
@@ -196,20 +219,26 @@ def _status_check_assignable(status: str) -> None:
 
 
 @transaction.atomic
-def user_status_set(*, user: User, status: str, actor: User | None, reason: str = "") -> User:
+def user_status_set(
+    *, user: User, status: str, actor: User | None, reason: str = "", self_service: bool = False
+) -> User:
     """The one way an account's status changes (admin form and actions, API, bulk,
     deletion, recovery).
 
     Leaving `active` ends every login session and revokes every API key at once, so
     re-activation revives no old token or key: the owner logs in again and makes new
     keys. Deleting records who deleted it and the status it had, which recovery gives
-    back.
+    back. An active account is never taken out by its own staff action nor when it is
+    the last active superuser (`guard_against_lockout`; `self_service`: the owner
+    deleting it with the password).
     """
     _status_check_assignable(status)
     locked = User.objects.select_for_update().get(pk=user.pk)
     previous = locked.status
     if status == previous:
         return user
+    if previous == User.Status.ACTIVE:
+        guard_against_lockout(actor=actor, user=locked, self_service=self_service)
     fields = ["status", "updated_at"]
     user.status = status
     if status == User.Status.DELETED:
@@ -383,6 +412,11 @@ def support_staff_account_create(
 @transaction.atomic
 def user_update_by_admin(*, actor: User, user: User, data: dict[str, Any]) -> User:
     _require(actor, Permission.WRITE_USERS if actor.pk != user.pk else Permission.WRITE_SELF, user)
+    if actor.pk == user.pk and (
+        (data.get("status") and data["status"] != user.status)
+        or (data.get("role") and data["role"] != user.role_name)
+    ):
+        guard_against_lockout(actor=actor, user=user)
     staff_fields = set(data) - set(SELF_EDITABLE)
     if actor.pk == user.pk and staff_fields and not authz.is_platform_admin(actor):
         data = {key: value for key, value in data.items() if key in SELF_EDITABLE}
@@ -424,6 +458,8 @@ def user_fields_set_on_behalf(*, actor: User, user: User, data: dict[str, Any]) 
 def user_assign_role(*, actor: User, user: User, role_name: str) -> User:
     _require(actor, Permission.WRITE_USERS, user)
     role = role_by_name(actor=actor, name=role_name, tenant_id=user.tenant_id)
+    if role.pk != user.role_id:
+        guard_against_lockout(actor=actor, user=user)
     previous = user.role.name if user.role_id else None
     user.role = role
     user.save(update_fields=["role", "updated_at"])
@@ -441,9 +477,7 @@ def user_assign_role(*, actor: User, user: User, role_name: str) -> User:
 def user_change_status(*, actor: User, user: User, status: str, reason: str = "") -> User:
     _require(actor, Permission.WRITE_USERS, user)
     if actor.pk == user.pk:
-        raise Forbidden(
-            "You may not change your own status.", code=CommonErrorCode.PERMISSION_DENIED
-        )
+        guard_against_lockout(actor=actor, user=user)
     if status not in {User.Status.ACTIVE, User.Status.SUSPENDED, User.Status.PENDING}:
         raise ValidationFailed(f"Unknown status {status!r}.", code=AccountErrorCode.INVALID_STATUS)
     return user_status_set(user=user, status=status, actor=actor, reason=reason)
@@ -482,7 +516,7 @@ def users_bulk_update(
                     if status:
                         user_change_status(actor=actor, user=user, status=status, reason=reason)
                 result.updated.append(user_id)
-            except (Forbidden, ValidationFailed, NotFound) as error:
+            except (Forbidden, ValidationFailed, NotFound, Conflict) as error:
                 result.errors.append({"id": user_id, "error": error.message, "code": error.code})
         if result.errors:
             transaction.set_rollback(True)
