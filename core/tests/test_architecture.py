@@ -124,6 +124,8 @@ SERVICES_WITHOUT_ACTOR = {
     "security.services.events.security_event_record": "records what was seen, not an act",
     "security.services.firewall.failed_authentication_register": "counts what was seen",
     "security.services.firewall.ip_blocked_until": "read of the cached block it keeps",
+    "security.services.firewall.ip_exempt": "read of the exemption settings and allowlist",
+    "accounts.services.roles.permissions_validate": "validator of a role's permissions",
     "apikeys.services.apikey_authenticate": "credential flow: the key names its owner",
     "apikeys.services.digest_of": "pure function: the stored digest of a key",
     "credits.services.account_for": "makes the account on first use; changes are audited",
