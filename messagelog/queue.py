@@ -5,9 +5,11 @@ Three lists under the cache's key prefix: `queue` (new entries, pushed by reques
 (entries that can never be written, kept for an operator). Claiming moves entries
 from `queue` to `inflight` in one server-side step, so a flusher that dies leaves
 its batch in `inflight` for the next one; entries carry ids made at enqueue, so
-writing a batch twice stores each row once.
+writing a batch twice stores each row once. One more key holds when a flusher last
+ran, for the operators' console.
 """
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache as cache_once
@@ -55,6 +57,7 @@ class MessageQueue:
         self.inflight_key = key("messagelog:inflight")
         self.dead_key = key("messagelog:dead")
         self.lock_key = key("messagelog:flush-lock")
+        self.last_flush_key = key("messagelog:last-flush")
         self._push = self._redis.register_script(_PUSH)
         self._claim = self._redis.register_script(_CLAIM)
         self._release = self._redis.register_script(_RELEASE)
@@ -90,6 +93,15 @@ class MessageQueue:
             pipe.llen(key)
         queued, inflight, dead = pipe.execute()
         return {"queued": queued, "inflight": inflight, "dead": dead}
+
+    def mark_flushed(self, *, at: str, settled: int) -> None:
+        """Remember when a flusher last ran (an ISO time) and what it settled."""
+        self._redis.set(self.last_flush_key, json.dumps({"at": at, "settled": settled}))
+
+    def last_flush(self) -> dict | None:
+        """`{"at": ISO time, "settled": n}` of the last flush run, None if none is known."""
+        raw = self._redis.get(self.last_flush_key)
+        return json.loads(raw) if raw else None
 
     @contextmanager
     def exclusive(self) -> Iterator[Lock | None]:

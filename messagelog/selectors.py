@@ -1,3 +1,5 @@
+from datetime import datetime
+
 import django_filters
 from django.db.models import QuerySet
 from redis.exceptions import RedisError
@@ -22,6 +24,20 @@ def pipeline_state() -> dict:
     if depth is None:
         return {"mode": "direct"}
     return {"mode": "queued", "status": "ok", **depth}
+
+
+def last_flush() -> dict | None:
+    """When the queue was last flushed (`at`, an aware datetime) and how many entries
+    that run settled; None on the embedded set-up, before any flush, or when Redis
+    does not answer."""
+    queue = message_queue()
+    try:
+        state = queue.last_flush() if queue is not None else None
+    except RedisError:
+        return None
+    if state is None:
+        return None
+    return {"at": datetime.fromisoformat(state["at"]), "settled": state["settled"]}
 
 
 class MessageFilter(django_filters.FilterSet):

@@ -222,6 +222,7 @@ def flush(*, actor: User | None, max_rows: int | None = None) -> int:
             queue.release(batch)
             settled += len(batch)
             lock.reacquire()
+        queue.mark_flushed(at=timezone.now().isoformat(), settled=settled)
     if settled:
         logger.info("message_log_flushed", count=settled)
     return settled

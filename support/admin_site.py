@@ -17,6 +17,7 @@ from core.envelope import error_response
 from security.client_ip import client_ip
 from security.context import credential_publish
 from security.staff import StaffRule, staff_address_refused, staff_refusal_record, staff_rule_broken
+from support.dashboard import admin_dashboard
 
 
 class ServiceAdminSite(AdminSite):
@@ -25,6 +26,8 @@ class ServiceAdminSite(AdminSite):
     index_title = "Users, keys, credits and the security trail"
     # "View site" opens the API documentation: the service has no page at /.
     site_url = "/docs"
+    # The index with the dashboard (support.dashboard) above the app list.
+    index_template = "admin/dashboard_index.html"
 
     # Names on the index for third-party records an operator does act on.
     _RENAMED_APPS = {"axes": "Lockouts"}
@@ -39,6 +42,14 @@ class ServiceAdminSite(AdminSite):
                     (app["app_label"], model["object_name"]), model["name"]
                 )
         return app_list
+
+    def index(self, request, extra_context=None):
+        """The platform's figures are for platform admins only: a staff account of a
+        tenant (model permissions, no platform power) sees the app list alone."""
+        if request.user.is_platform_admin:
+            dashboard = admin_dashboard(actor=request.user)
+            extra_context = {**(extra_context or {}), "dashboard": dashboard}
+        return super().index(request, extra_context)
 
     @property
     def login_form(self):
