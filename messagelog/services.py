@@ -199,7 +199,8 @@ def flush(*, actor: User | None, max_rows: int | None = None) -> int:
     One flusher at a time (a Redis lock); another caller returns 0 at once. A batch
     left in flight by a flusher that died is written first. A run takes what was
     queued when it started (or `max_rows`), never chasing entries that arrive
-    meanwhile, so a flush that runs inline in a request stays bounded.
+    meanwhile, so a flush that runs inline in a request stays bounded. A run that
+    holds the lock records when it ran and what it settled (`selectors.last_flush`).
     """
     queue = message_queue()
     if queue is None:

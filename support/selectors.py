@@ -3,8 +3,10 @@
 The admin panel's, across the domain apps: platform statistics, and a user's
 conversation log. Statistics are a fixed number of aggregate queries (COUNT/SUM
 with FILTER, GROUP BY), whatever the number of users; each window query is bounded
-by its time column's index. Callers are platform admins (the views ask); nothing
-there is tenant-scoped.
+by its time column's index. The admin site's dashboard adds the same figures per
+day (`daily_activity`), the busiest users and the newest security events. Callers
+are platform admins (the views and the admin site ask); nothing there is
+tenant-scoped.
 
 The support staff's: which users a staff member reaches, and the records of one
 user that the higher levels read (conversations, API keys). A staff member made by
