@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.auth.password_policy import password_check_policy
@@ -189,6 +189,21 @@ def user_update_profile(*, user: User, actor: User, data: dict[str, Any]) -> Use
     return user
 
 
+# The key of the PostgreSQL advisory lock that puts changes taking out a superuser in
+# a line (any number; this one spells "su" and "lo").
+_SUPERUSER_LOCK_KEY = 0x7375_6C6F
+
+
+def _superuser_changes_serialize() -> None:
+    """Until the transaction ends, no other change that may take out a superuser runs:
+    two admins suspending (or deleting) each other at once would each see the other
+    still active and leave no superuser. Taken before any user row lock, so it never
+    waits behind one. SQLite writes one transaction at a time anyway."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SUPERUSER_LOCK_KEY])
+
+
 def guard_against_lockout(*, actor: User | None, user: User, self_service: bool = False) -> None:
     """Refuse a change that takes `user` out of the running (suspends, deletes, demotes
     or un-staffs it) when it is the actor's own account (403 SELF_LOCKOUT; not for
@@ -204,6 +219,7 @@ def guard_against_lockout(*, actor: User | None, user: User, self_service: bool 
         )
     if not User.objects.filter(pk=user.pk, is_superuser=True, status=User.Status.ACTIVE).exists():
         return
+    _superuser_changes_serialize()
     others = User.objects.filter(is_superuser=True, status=User.Status.ACTIVE).exclude(pk=user.pk)
     if not others.exists():
         raise Conflict(
@@ -233,6 +249,8 @@ def user_status_set(
     deleting it with the password).
     """
     _status_check_assignable(status)
+    if user.is_superuser:
+        _superuser_changes_serialize()  # before the row lock, as `guard_against_lockout`
     locked = User.objects.select_for_update().get(pk=user.pk)
     previous = locked.status
     if status == previous:
@@ -611,7 +629,8 @@ def platform_admin_update(
     password ends every session of the account, the same password changes nothing.
     An account of a tenant is refused: it would
     leave its tenant (400 VALIDATION_ERROR). Only super admins or the system
-    (`actor=None`) may.
+    (`actor=None`) may. Without `super_admin` a super admin is demoted, which the last
+    active superuser never is (409 LAST_SUPERUSER, `guard_against_lockout`).
     """
     _require_super_admin(actor)
     if user.tenant_id is not None:
@@ -626,6 +645,8 @@ def platform_admin_update(
     if name:
         wanted["name"] = name
     with transaction.atomic():
+        if not super_admin:  # no demotion of the last active superuser (409 LAST_SUPERUSER)
+            guard_against_lockout(actor=actor, user=user)
         locked = User.objects.select_for_update().get(pk=user.pk)
         fields = [field for field, value in wanted.items() if getattr(locked, field) != value]
         before = snapshot(locked, fields)

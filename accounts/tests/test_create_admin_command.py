@@ -213,3 +213,24 @@ def test_update_refuses_an_account_that_matches_only_the_username_or_the_email(d
     assert not (account.is_staff or account.is_superuser)
     assert account.role_name == "user"
     assert not AuditLog.objects.filter(action=AuditAction.PLATFORM_ADMIN_UPDATE).exists()
+
+
+def test_update_without_super_admin_never_demotes_the_last_superuser(db):
+    run(*SCRIPTED, "--super-admin")
+
+    # A forgotten password reset without --super-admin would leave nobody to run the site.
+    with pytest.raises(CommandError, match="last active superuser"):
+        run(*SCRIPTED, "--update", password="NewAdminPass456")
+
+    admin = User.objects.get(username="ops")
+    assert admin.is_superuser and admin.check_password(PASSWORD)
+    assert not AuditLog.objects.filter(action=AuditAction.PLATFORM_ADMIN_UPDATE).exists()
+
+
+def test_update_without_super_admin_demotes_a_superuser_who_is_not_the_last(db):
+    UserFactory(username="root", is_staff=True, is_superuser=True, role=builtin("admin"))
+    run(*SCRIPTED, "--super-admin")
+
+    run(*SCRIPTED, "--update")
+
+    assert not User.objects.get(username="ops").is_superuser

@@ -134,3 +134,18 @@ def test_log_is_read_only(admin_client):
     assert "delete_selected" not in listing
     entry.refresh_from_db()
     assert entry.model == "kept"
+
+
+def test_the_list_cannot_be_filtered_by_what_was_said(admin_client):
+    # The list shows no conversation and reads none into the audit trail: a filter on
+    # the messages in the address would search every user's conversations unaudited.
+    MessageLogFactory(
+        username="ada", messages={"request": [{"role": "user", "content": "my secret plan"}]}
+    )
+
+    for lookup in ("messages__icontains", "messages__contains", "messages__request__0__content"):
+        page = admin_client.get(LOG, {lookup: "secret"})
+
+        assert page.status_code == 400, lookup
+        assert "ada" not in page.content.decode()
+    assert not AuditLog.objects.filter(action=AuditAction.MESSAGE_LOG_READ).exists()

@@ -133,12 +133,19 @@ def ip_unblock(*, ip: str, actor) -> Unblocked:
     """Lift every active block of this address and forget its failed attempts
     (`actor=None`: the system, the `unblock_ip` command); each lift is audited."""
     try:
-        ip = str(ipaddress.ip_address(ip.strip()))
+        ipaddress.ip_address(ip.strip())
     except ValueError as exc:
         raise ValidationFailed(f"{ip!r} is not an IP address.") from exc
-    block_ids = list(IPBlock.objects.active().filter(ip_address=ip).values_list("pk", flat=True))
+    # Blocks hold as the firewall counts: an IPv6 address with its /64, `::ffff:a.b.c.d`
+    # as a.b.c.d; so this address is freed whichever of its network's was blocked.
+    network = ip_limit_key(ip.strip())
+    block_ids = [
+        block_id
+        for block_id, blocked in IPBlock.objects.active().values_list("pk", "ip_address")
+        if ip_limit_key(blocked) == network
+    ]
     for block_id in block_ids:
         ip_block_lift(block_id=block_id, actor=actor)
-    failures_cleared = bool(cache.delete(_failures_key(ip)))
-    logger.info("ip_unblocked", ip=ip, blocks=len(block_ids))
+    failures_cleared = bool(cache.delete(_failures_key(ip.strip())))
+    logger.info("ip_unblocked", ip=network, blocks=len(block_ids))
     return Unblocked(blocks_lifted=len(block_ids), failures_cleared=failures_cleared)

@@ -221,3 +221,23 @@ def test_exempt_allowlist_does_not_cover_an_address_off_the_list(api_client, db,
     _fail_five_times(api_client, BLOCKED_IP)
 
     assert ip_blocked_until(BLOCKED_IP) is not None
+
+
+@pytest.mark.parametrize(
+    ("blocked", "given"),
+    [
+        ("2001:db8::1", "2001:DB8:0:0::7"),  # the same /64, which the block covers
+        ("203.0.113.9", "::ffff:203.0.113.9"),
+    ],
+)
+def test_unblock_ip_frees_the_address_whichever_form_of_its_network_is_given(
+    client, boss, blocked, given
+):
+    ip_block(ip=blocked, reason="test", actor=None)
+    assert ip_blocked_until(given) is not None  # the block holds for the given address
+
+    out = io.StringIO()
+    call_command("unblock_ip", given, stdout=out)
+
+    assert "Lifted 1 block(s)" in out.getvalue()
+    assert ip_blocked_until(given) is None and ip_blocked_until(blocked) is None
