@@ -1,12 +1,19 @@
 """The user page of the admin site: what it shows, and that every change made from it
 (revoking, suspending, creating, erasing) goes through the API's services."""
 
-from django import forms
 from django.conf import settings
 
 from accounts.models import LoginSession, User
 from accounts.tests.factories import UserFactory
-from accounts.tests.helpers import LOGIN_URL, ME_URL, PASSWORD, assert_envelope, bearer, login
+from accounts.tests.helpers import (
+    LOGIN_URL,
+    ME_URL,
+    PASSWORD,
+    admin_change_form,
+    assert_envelope,
+    bearer,
+    login,
+)
 from apikeys.models import APIKey
 from apikeys.services import apikey_create
 from apikeys.tests.helpers import use_key
@@ -21,36 +28,6 @@ USERS = "/admin/accounts/user/"
 
 def page_of(user) -> str:
     return f"{USERS}{user.pk}/change/"
-
-
-def _fields(form) -> dict:
-    """What a browser posts back for a form as it was shown."""
-    data = {}
-    for bound in form:
-        if bound.field.disabled:
-            continue
-        value = bound.value()
-        if isinstance(bound.field, forms.BooleanField):
-            if value:
-                data[bound.html_name] = "on"
-        elif isinstance(value, list | tuple):
-            data[bound.html_name] = [str(item) for item in value]
-        else:
-            data[bound.html_name] = "" if value is None else str(value)
-    return data
-
-
-def change_form(client, user, **changes) -> dict:
-    """The user page's form and its lists, as shown, with `changes` applied."""
-    page = client.get(page_of(user))
-    assert page.status_code == 200
-    data = _fields(page.context["adminform"].form)
-    for inline in page.context["inline_admin_formsets"]:
-        data.update(_fields(inline.formset.management_form))
-        for row in inline.formset.forms:
-            data.update(_fields(row))
-    data.update(changes)
-    return data
 
 
 def row_field(client, user, model, pk, name: str = "revoke") -> str:
@@ -77,7 +54,7 @@ def lock_out(api_client, user) -> None:
 
 
 def save(client, user, **changes):
-    return client.post(page_of(user), change_form(client, user, **changes))
+    return client.post(page_of(user), admin_change_form(client, user, **changes))
 
 
 # ----- what the page shows -------------------------------------------------------------
