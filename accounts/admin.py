@@ -394,6 +394,32 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
 
     # ----- forms and lists -------------------------------------------------------------
 
+    # A section of the page shows what its own admin page shows: only to whoever may
+    # view that page (the lists of sessions and keys follow the same rule, as inlines).
+    _SECTION_PERMISSIONS = {
+        "lock_state": "axes.view_accessattempt",
+        "unlock_account": "axes.change_accessattempt",
+        "credit_summary": "credits.view_creditaccount",
+        "recent_conversations": "messagelog.view_messagelog",
+        "audit_history": "security.view_auditlog",
+    }
+
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        hidden = {
+            field
+            for field, permission in self._SECTION_PERMISSIONS.items()
+            if not request.user.has_perm(permission)
+        }
+        shown = []
+        for name, options in fieldsets:
+            fields = tuple(field for field in options["fields"] if field not in hidden)
+            if fields:
+                shown.append((name, {**options, "fields": fields}))
+        return shown
+
     def get_actions(self, request: HttpRequest):
         """No "Delete selected": deleting is recoverable (`delete_recoverably`), and the
         only hard delete is the erasure, which asks for a reason (`erase_users`)."""

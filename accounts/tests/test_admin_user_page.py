@@ -390,3 +390,21 @@ def test_api_user_creation_also_makes_the_key_and_credit_account(api_client, adm
     created = User.objects.get(username="viaapi")
     assert APIKey.objects.filter(user=created, is_primary=True).exists()
     assert CreditAccount.objects.filter(user=created).exists()
+
+
+def test_staff_see_only_the_sections_whose_pages_they_may_view(client, user):
+    from django.contrib.auth.models import Permission
+
+    staff = UserFactory(username="deskstaff", is_staff=True)
+    staff.user_permissions.set(Permission.objects.filter(codename__in=["view_user", "change_user"]))
+    client.force_login(staff)
+    MessageLog.objects.create(user_id=user.pk, model="m", messages=[])
+
+    page = client.get(page_of(user))
+    html = page.content.decode()
+
+    assert page.status_code == 200
+    assert "/admin/security/auditlog/" not in html
+    assert "/admin/messagelog/messagelog/" not in html
+    assert 'name="unlock_account"' not in html and "Not locked" not in html
+    assert page.context["inline_admin_formsets"] == []
