@@ -62,6 +62,7 @@ class AuditAction(models.TextChoices):
     TENANT_UPDATE = "tenant.update", "Tenant: update"
     USER_CREATE = "user.create", "User: create"
     USER_DELETED = "user.deleted", "User: deleted"
+    USER_ERASED = "user.erased", "User: erased"
     USER_EMAIL_CHANGE_REQUESTED = "user.email_change_requested", "User: email change requested"
     USER_EMAIL_CHANGED = "user.email_changed", "User: email changed"
     USER_EMAIL_VERIFIED = "user.email_verified", "User: email verified"

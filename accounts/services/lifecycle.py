@@ -33,8 +33,9 @@ from accounts.selectors import (
     user_email_taken,
 )
 from accounts.services.passwords import PasswordPurpose, password_confirm, password_replace
-from accounts.services.sessions import sessions_revoke_each
+from accounts.services.sessions import sessions_revoke_each, sessions_revoke_for_user
 from accounts.services.users import guard_against_lockout, user_status_set
+from apikeys.services import revoke_all_for_user
 from core.errors import CommonErrorCode, Conflict, Forbidden, ValidationFailed
 from messagelog import services as message_log
 from security.models import ActorKind, AuditAction, AuditLog
@@ -303,6 +304,44 @@ def account_recover(*, token: str) -> User:
         changes={"status": restored},
     )
     return user
+
+
+def account_erase(*, user: User, actor: User, reason: str) -> int:
+    """Erase an account at once and for good (a right-to-erasure request): the row and
+    everything hanging off it (sessions, API keys, credit account, MFA devices) are
+    deleted and its logged conversations redacted. Needs `delete:users` over the account
+    and a reason; never one's own account nor the last active superuser. Its live
+    sessions and keys are revoked first so that no cached token outlives the row; the
+    audit row keeps the id and username, since the account itself is gone.
+    """
+    if not authz.can(actor, Permission.DELETE_USERS, user):
+        raise Forbidden("You may not erase this user.", code=CommonErrorCode.PERMISSION_DENIED)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            "Give the reason for the erasure.", code=CommonErrorCode.VALIDATION_ERROR
+        )
+    guard_against_lockout(actor=actor, user=user)
+    user_id, username = user.pk, user.username
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user_id)
+        sessions_revoke_for_user(
+            user=locked, reason=LoginSession.RevokeReason.STATUS_CHANGE, actor=actor
+        )
+        revoke_all_for_user(user=locked, actor=actor)
+        message_log.redact_users([user_id])
+        audit_record(
+            action=AuditAction.USER_ERASED,
+            actor=actor,
+            target=locked,
+            changes={"user_id": user_id, "username": username, "reason": reason},
+        )
+        TOTPDevice.objects.filter(user_id=user_id).delete()
+        StaticDevice.objects.filter(user_id=user_id).delete()
+        locked.delete()
+    forget_cached_users([user_id], must_succeed=False)  # committed: the row is gone
+    logger.info("account_erased", user_id=user_id)
+    return user_id
 
 
 def deleted_accounts_purge(*, actor: User | None, batch_size: int = PURGE_BATCH_SIZE) -> int:

@@ -336,6 +336,9 @@ def role_by_name(*, actor: User, name: str, tenant_id: int | None) -> Role:
 
 @transaction.atomic
 def user_create_by_admin(*, actor: User, data: dict[str, Any]) -> User:
+    """Create an account for someone (the user admin API, the admin site's "Add user",
+    a tenant's first admin): the role (`user` unless named), the password policy, an
+    audit row, the primary API key and the credit account, in one transaction."""
     _require(actor, Permission.WRITE_USERS)
     tenant_id = data.get("tenant_id")
     if not authz.is_platform_admin(actor):
@@ -372,6 +375,10 @@ def user_create_by_admin(*, actor: User, data: dict[str, Any]) -> User:
         target=user,
         changes={"username": user.username, "role": role.name, "tenant_id": tenant_id},
     )
+    # As a registration: a primary API key (its owner reads or regenerates it) and a
+    # credit account, so the API, the admin site and tenant creation give the same account.
+    apikey_regenerate_primary(user=user, actor=actor)
+    account_for(user)
     return user
 
 

@@ -3,6 +3,7 @@
 from urllib.parse import parse_qs, urlparse
 
 import pyotp
+from django import forms
 from rest_framework.test import APIClient
 
 from accounts.auth import email_tokens
@@ -161,3 +162,33 @@ def password_step(api_client, user, url: str = LOGIN_URL) -> dict:
     response = api_client.post(url, {"email": user.email, "password": PASSWORD}, format="json")
     assert response.status_code == 200, response.json()
     return response.json()
+
+
+def _fields(form) -> dict:
+    """What a browser posts back for a form as it was shown."""
+    data = {}
+    for bound in form:
+        if bound.field.disabled:
+            continue
+        value = bound.value()
+        if isinstance(bound.field, forms.BooleanField):
+            if value:
+                data[bound.html_name] = "on"
+        elif isinstance(value, list | tuple):
+            data[bound.html_name] = [str(item) for item in value]
+        else:
+            data[bound.html_name] = "" if value is None else str(value)
+    return data
+
+
+def admin_change_form(client, user, **changes) -> dict:
+    """The admin user page's form and its lists, as shown, with `changes` applied."""
+    page = client.get(f"/admin/accounts/user/{user.pk}/change/")
+    assert page.status_code == 200
+    data = _fields(page.context["adminform"].form)
+    for inline in page.context["inline_admin_formsets"]:
+        data.update(_fields(inline.formset.management_form))
+        for row in inline.formset.forms:
+            data.update(_fields(row))
+    data.update(changes)
+    return data

@@ -121,9 +121,9 @@ def test_admin_add_user_hashes_password_with_bcrypt(admin_client):
         {
             "username": "added",
             "email": "added@example.com",
-            "usable_password": "true",
             "password1": "AddedPass12345",
             "password2": "AddedPass12345",
+            "role_name": "user",
         },
     )
 

@@ -1,5 +1,5 @@
 """Nobody suspends, demotes, un-staffs or deletes their own account, nor the last
-active superuser: through the admin site's forms, actions and delete pages, and
+active superuser: through the admin site's forms and actions (erasure included), and
 through the user admin API (`guard_against_lockout`)."""
 
 import pytest
@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 from accounts.models import User
 from accounts.services.sessions import ClientInfo, session_start
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
-from accounts.tests.helpers import assert_envelope, bearer, login
+from accounts.tests.helpers import admin_change_form, assert_envelope, bearer, login
 from accounts.tests.world import builtin
 from security.models import AuditLog
 
@@ -36,15 +36,7 @@ def _staff_with(client, *codenames: str) -> User:
 
 def _form_post(client, user: User, **changes):
     """The admin's change form of `user`, posted back with `changes`."""
-    page = client.get(f"/admin/accounts/user/{user.pk}/change/")
-    form = page.context["adminform"].form
-    data = {name: value for name, value in form.initial.items() if value is not None}
-    data.update({"tenant": "", "role": user.role_id or "", "preferences": "{}"})
-    for flag in ("is_superuser", "is_staff", "is_verified"):
-        if not data.get(flag):
-            data.pop(flag, None)
-    for name in ("groups", "user_permissions", "last_login"):
-        data.pop(name, None)
+    data = admin_change_form(client, user)
     for name, value in changes.items():
         if value is False:
             data.pop(name, None)  # an unticked box is not posted
@@ -161,13 +153,18 @@ def test_admin_suspends_every_superuser_but_the_last_one_of_a_selection(client, 
     }
 
 
-def test_stock_delete_selected_refuses_oneself(admin_client):
+def test_erase_refuses_oneself_and_erases_nobody(admin_client):
     boss = admin_client.admin
     bystander = UserFactory(username="bystander")
 
     page = admin_client.post(
         "/admin/accounts/user/",
-        {"action": "delete_selected", "_selected_action": [boss.pk, bystander.pk], "post": "yes"},
+        {
+            "action": "erase_users",
+            "_selected_action": [boss.pk, bystander.pk],
+            "erase_confirmed": "yes",
+            "reason": "request",
+        },
         follow=True,
     )
 
@@ -175,22 +172,17 @@ def test_stock_delete_selected_refuses_oneself(admin_client):
     assert User.objects.filter(pk__in=[boss.pk, bystander.pk]).count() == 2
 
 
-def test_delete_page_refuses_the_last_superuser(client, db):
-    root = _superuser("only_root")
-    _staff_with(client, "view_user", "delete_user")
-
-    page = client.post(f"/admin/accounts/user/{root.pk}/delete/", {"post": "yes"}, follow=True)
-
-    _refused(page, "last active superuser")
-    assert User.objects.filter(pk=root.pk).exists()
-
-
-def test_delete_page_still_erases_another_account(admin_client):
+def test_there_is_no_delete_page_nor_stock_delete(admin_client):
     other = UserFactory(username="other")
 
-    admin_client.post(f"/admin/accounts/user/{other.pk}/delete/", {"post": "yes"})
+    page = admin_client.post(f"/admin/accounts/user/{other.pk}/delete/", {"post": "yes"})
+    admin_client.post(
+        "/admin/accounts/user/",
+        {"action": "delete_selected", "_selected_action": [other.pk], "post": "yes"},
+    )
 
-    assert not User.objects.filter(pk=other.pk).exists()
+    assert page.status_code == 403
+    assert User.objects.filter(pk=other.pk, status=User.Status.ACTIVE).exists()
 
 
 # ----- the API -----------------------------------------------------------------------

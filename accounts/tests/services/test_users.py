@@ -1,7 +1,14 @@
 """user_status_set: a status change ends sessions and keys, from every surface."""
 
 from accounts.models import LoginSession, User
-from accounts.tests.helpers import ME_URL, assert_envelope, bearer, login, recover_account
+from accounts.tests.helpers import (
+    ME_URL,
+    admin_change_form,
+    assert_envelope,
+    bearer,
+    login,
+    recover_account,
+)
 from apikeys.models import APIKey
 from security.tests.helpers import audit_rows, platform_admin_auth
 
@@ -9,13 +16,7 @@ CREDITS_URL = "/api/v1/users/me/credits"
 
 
 def _admin_form_post(client, user: User, **changes):
-    page = client.get(f"/admin/accounts/user/{user.pk}/change/")
-    form = page.context["adminform"].form
-    data = {name: value for name, value in form.initial.items() if value is not None}
-    data.update({"tenant": "", "role": user.role_id, "preferences": "{}", **changes})
-    data.pop("groups", None)
-    data.pop("user_permissions", None)
-    data.pop("last_login", None)
+    data = admin_change_form(client, user, **changes)
     return client.post(f"/admin/accounts/user/{user.pk}/change/", data)
 
 
