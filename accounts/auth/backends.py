@@ -35,3 +35,15 @@ class EmailOrUsernameBackend(ModelBackend):
 
     def user_can_authenticate(self, user) -> bool:
         return True
+
+    def has_perm(self, user_obj, perm: str, obj=None) -> bool:
+        """Platform admins hold every permission of the admin site: roles are the one
+        permission system, and what only a super admin may do the services ask."""
+        if user_obj.is_active and getattr(user_obj, "is_platform_admin", False):
+            return True
+        return super().has_perm(user_obj, perm, obj)
+
+    def has_module_perms(self, user_obj, app_label: str) -> bool:
+        if user_obj.is_active and getattr(user_obj, "is_platform_admin", False):
+            return True
+        return super().has_module_perms(user_obj, app_label)

@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import Permission
 
+from accounts.authz.roles import BuiltinRole
 from accounts.models import LoginSession, User
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import (
@@ -12,6 +13,7 @@ from accounts.tests.helpers import (
     login,
     password_step,
 )
+from accounts.tests.world import builtin
 from security.models import AuditLog
 from security.tests.helpers import audit_row
 
@@ -50,6 +52,26 @@ def test_only_a_super_admin_deletes_from_the_admin(client, user):
     assert user.status == User.Status.ACTIVE
     assert "may not delete" in page.content.decode()
     assert not AuditLog.objects.filter(action="user.deleted").exists()
+
+
+def test_a_platform_admin_works_the_console_by_role_alone(client, user):
+    """No Django permission is given anywhere: the platform admin role is enough."""
+    admin = UserFactory(
+        username="roleadmin", is_staff=True, tenant=None, role=builtin(BuiltinRole.ADMIN)
+    )
+    client.force_login(admin)
+
+    pages = [
+        "/admin/",
+        "/admin/accounts/user/",
+        f"/admin/accounts/user/{user.pk}/change/",
+        "/admin/credits/creditaccount/",
+        "/admin/apikeys/apikey/",
+        "/admin/messagelog/messagelog/",
+    ]
+
+    assert admin.user_permissions.count() == 0
+    assert {page: client.get(page).status_code for page in pages} == dict.fromkeys(pages, 200)
 
 
 def test_admin_require_mfa_refuses_staff_admin_without_otp(client, db, settings):
