@@ -322,7 +322,7 @@ def test_erasing_asks_for_a_reason_then_erases_and_audits(admin_client, api_clie
     assert no_reason.status_code == 200
     assert erased.status_code == 302
     assert not User.objects.filter(pk=user_id).exists()
-    row = AuditLog.objects.get(action="user.erased", target_id=str(user_id))
+    row = audit_row(action="user.erased", target_id=str(user_id))
     assert row.actor_label == "boss"
     assert row.changes == {
         "user_id": user_id,

@@ -17,7 +17,14 @@ from accounts.models import LoginSession, User
 from accounts.services.sessions import session_revoke
 from accounts.services.users import user_status_set
 from accounts.tests.factories import UserFactory
-from accounts.tests.helpers import ME_URL, REFRESH_URL, assert_envelope, bearer, login
+from accounts.tests.helpers import (
+    ME_URL,
+    REFRESH_URL,
+    admin_change_form,
+    assert_envelope,
+    bearer,
+    login,
+)
 from apikeys.models import APIKey
 from apikeys.services import apikey_regenerate_primary, apikey_revoke
 from core.cache_writes import CacheWriteFailed
@@ -177,8 +184,6 @@ def _change_form_data(client, url: str, **changes) -> dict:
     """What the admin's change form would post back, with `changes` made."""
     form = client.get(url).context["adminform"].form
     data = {name: value for name, value in form.initial.items() if value is not None}
-    for name in ("groups", "user_permissions"):
-        data.pop(name, None)
     return {**data, **changes}
 
 
@@ -191,15 +196,7 @@ def test_a_suspension_in_the_admin_change_form_the_cache_refuses_says_nothing_ch
     assert use_key(api_client, clear).status_code == 200  # the owner is cached now
     client.force_login(staff)
     url = f"/admin/accounts/user/{user.pk}/change/"
-    data = _change_form_data(
-        client,
-        url,
-        status=User.Status.SUSPENDED,
-        tenant="",
-        preferences="{}",
-        last_login_0="",
-        last_login_1="",
-    )
+    data = admin_change_form(client, user, status=User.Status.SUSPENDED)
 
     writes_refused()
     response = client.post(url, data, follow=True)
@@ -230,10 +227,29 @@ def test_a_tenant_deactivation_in_the_admin_site_the_cache_refuses_says_nothing_
     assert LoginSession.objects.filter(user=member, revoked_at__isnull=True).exists()
 
 
-def test_djangos_delete_selected_the_cache_refuses_deletes_nothing(client, writes_refused):
-    users = refused_user_action(client, writes_refused, "delete_selected", post="yes")
+def test_an_erase_the_cache_refuses_erases_nothing(api_client, client, writes_refused):
+    """An erased account's live sessions must be revoked in the cache first; when it
+    refuses, the account stays whole."""
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    user = UserFactory()
+    login(api_client, user.email)
+    client.force_login(staff)
 
-    assert User.objects.filter(pk__in=[user.pk for user in users]).count() == 2
+    writes_refused()
+    response = client.post(
+        "/admin/accounts/user/",
+        {
+            "action": "erase_users",
+            "_selected_action": [user.pk],
+            "erase_confirmed": "yes",
+            "reason": "erasure request",
+        },
+        follow=True,
+    )
+
+    assert "Nothing changed" in response.content.decode()
+    assert User.objects.filter(pk=user.pk).exists()
+    assert LoginSession.objects.filter(user=user, revoked_at__isnull=True).count() == 1
     assert not LogEntry.objects.filter(action_flag=DELETION).exists()
 
 

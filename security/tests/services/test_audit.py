@@ -6,7 +6,14 @@ from django.db import DatabaseError, connection, transaction
 from accounts.models import User
 from accounts.services import users as user_services
 from accounts.tests.factories import UserFactory
-from accounts.tests.helpers import LOGIN_URL, ME_URL, REGISTER_URL, bearer, login
+from accounts.tests.helpers import (
+    LOGIN_URL,
+    ME_URL,
+    REGISTER_URL,
+    admin_change_form,
+    bearer,
+    login,
+)
 from security.models import AuditLog, SecurityEvent
 from security.services.audit import audit_record
 from security.tests.helpers import audit_row, audit_rows
@@ -153,21 +160,7 @@ def test_admin_form_changes_are_audited(client, db):
     )
     user = UserFactory(name="Before Name")
     client.force_login(admin)
-    page = client.get(f"/admin/accounts/user/{user.pk}/change/")
-    form = page.context["adminform"].form
-    data = {name: value for name, value in form.initial.items() if value is not None}
-    data.update(
-        {
-            "name": "After Name",
-            "tenant": "",
-            "role": user.role_id,
-            "preferences": "{}",
-            "last_login_0": "",
-            "last_login_1": "",
-        }
-    )
-    data.pop("groups", None)
-    data.pop("user_permissions", None)
+    data = admin_change_form(client, user, name="After Name")
 
     client.post(f"/admin/accounts/user/{user.pk}/change/", data)
 
