@@ -23,19 +23,40 @@ _WRITE_ERRORS = error_responses(400, 401, 403, 404, 409)
 @extend_schema_view(
     list=extend_schema(
         tags=["roles"],
+        summary="Roles the caller may see: the built-in roles and their tenant's",
         responses={200: results_list("RoleList", s.RoleSerializer), **_READ_ERRORS},
     ),
-    retrieve=extend_schema(tags=["roles"], responses={200: s.RoleSerializer, **_READ_ERRORS}),
+    retrieve=extend_schema(
+        tags=["roles"], summary="A role", responses={200: s.RoleSerializer, **_READ_ERRORS}
+    ),
     create=extend_schema(
-        tags=["roles"], request=s.RoleSerializer, responses={201: s.RoleSerializer, **_WRITE_ERRORS}
+        tags=["roles"],
+        summary="Create a custom role",
+        description=(
+            "A role of the caller's tenant (platform admins may give `tenant_id`, or none for "
+            "a platform-wide role) with a name, a description and its permissions."
+        ),
+        request=s.RoleSerializer,
+        responses={201: s.RoleSerializer, **_WRITE_ERRORS},
     ),
     update=extend_schema(
-        tags=["roles"], request=s.RoleSerializer, responses={200: s.RoleSerializer, **_WRITE_ERRORS}
+        tags=["roles"],
+        summary="Change a custom role (built-in roles are refused)",
+        description="Only the fields given change, as with PATCH.",
+        request=s.RoleSerializer,
+        responses={200: s.RoleSerializer, **_WRITE_ERRORS},
     ),
     partial_update=extend_schema(
-        tags=["roles"], request=s.RoleSerializer, responses={200: s.RoleSerializer, **_WRITE_ERRORS}
+        tags=["roles"],
+        summary="Change some fields of a custom role (built-in roles are refused)",
+        request=s.RoleSerializer,
+        responses={200: s.RoleSerializer, **_WRITE_ERRORS},
     ),
-    destroy=extend_schema(tags=["roles"], responses={204: None, **_WRITE_ERRORS}),
+    destroy=extend_schema(
+        tags=["roles"],
+        summary="Delete a custom role (built-in roles are refused)",
+        responses={204: None, **_WRITE_ERRORS},
+    ),
 )
 class RoleViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]

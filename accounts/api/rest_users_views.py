@@ -31,19 +31,31 @@ _WRITE_ERRORS = error_responses(400, 401, 403, 404, 409)
         parameters=[s.UserFilterSerializer],
         responses={200: s.UserSerializer(many=True), **_READ_ERRORS},
     ),
-    retrieve=extend_schema(tags=["user admin"], responses={200: s.UserSerializer, **_READ_ERRORS}),
+    retrieve=extend_schema(
+        tags=["user admin"],
+        summary="A user the caller may see",
+        responses={200: s.UserSerializer, **_READ_ERRORS},
+    ),
     create=extend_schema(
         tags=["user admin"],
+        summary="Create a user (staff and tenant admins)",
+        description=(
+            "The role is `user` unless named; the password meets the password policy. A "
+            "tenant admin creates users of their own tenant only."
+        ),
         request=s.AdminUserCreateSerializer,
         responses={201: s.UserSerializer, **_WRITE_ERRORS},
     ),
     update=extend_schema(
         tags=["user admin"],
+        summary="Change a user's profile, plan, verification, role or status",
+        description="Only the fields given change, as with PATCH.",
         request=s.AdminUserUpdateSerializer,
         responses={200: s.UserSerializer, **_WRITE_ERRORS},
     ),
     partial_update=extend_schema(
         tags=["user admin"],
+        summary="Change some of a user's profile, plan, verification, role or status",
         request=s.AdminUserUpdateSerializer,
         responses={200: s.UserSerializer, **_WRITE_ERRORS},
     ),
@@ -103,6 +115,10 @@ class UserAdminViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         tags=["user admin"],
+        summary="Change a user's status, with an optional reason",
+        description=(
+            "Leaving `active` ends every login session of the user and revokes their API keys."
+        ),
         request=s.StatusChangeSerializer,
         responses={200: s.UserSerializer, **_WRITE_ERRORS},
     )
@@ -119,6 +135,7 @@ class UserAdminViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         tags=["user admin"],
+        summary="Give a user a role, by name",
         request=s.RoleAssignSerializer,
         responses={200: s.UserSerializer, **_WRITE_ERRORS},
     )
@@ -131,7 +148,14 @@ class UserAdminViewSet(viewsets.GenericViewSet):
         return Response(s.UserSerializer(user).data)
 
     @extend_schema(
-        tags=["user admin"], request=s.BulkUserSerializer, responses={200: dict, **_WRITE_ERRORS}
+        tags=["user admin"],
+        summary="Change the status and/or role of many users: all of them or none",
+        description=(
+            "Up to 1000 ids. Every user is checked first; any refusal fails the whole "
+            "request with the list of refused ids, and nothing is written."
+        ),
+        request=s.BulkUserSerializer,
+        responses={200: dict, **_WRITE_ERRORS},
     )
     @action(detail=False, methods=["post"], url_path="bulk")
     def bulk(self, request: Request) -> Response:
@@ -147,6 +171,11 @@ class UserAdminViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         tags=["user admin"],
+        summary="User counts of the users the caller may see",
+        description=(
+            "Totals by status, role, tenant, plan and verification, and sign-ups per day "
+            "within the `since`/`until` dates."
+        ),
         parameters=[s.StatisticsFilterSerializer],
         responses={200: dict, **error_responses(400, 401, 403)},
     )

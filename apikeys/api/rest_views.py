@@ -17,13 +17,18 @@ from security import ratelimits
 
 @extend_schema_view(
     list=extend_schema(
-        tags=["api keys"], responses={200: results_list("APIKeyList", APIKeySerializer)}
+        tags=["api keys"],
+        summary="The caller's API keys",
+        responses={200: results_list("APIKeyList", APIKeySerializer)},
     ),
     retrieve=extend_schema(
-        tags=["api keys"], responses={200: APIKeySerializer, **error_responses(401, 404)}
+        tags=["api keys"],
+        summary="An API key (the caller's, or a user's the caller may change)",
+        responses={200: APIKeySerializer, **error_responses(401, 404)},
     ),
     create=extend_schema(
         tags=["api keys"],
+        summary="Issue an API key; the secret is shown once",
         request=APIKeyCreateSerializer,
         responses={201: dict, **error_responses(400, 401, 429)},
     ),
@@ -77,7 +82,10 @@ class APIKeyViewSet(viewsets.GenericViewSet):
         return Response(APIKeySerializer(key).data)
 
     @extend_schema(
-        tags=["api keys"], request=None, responses={200: dict, **error_responses(401, 404, 409)}
+        tags=["api keys"],
+        summary="Rotate: revoke the key and issue its replacement (secret shown once)",
+        request=None,
+        responses={200: dict, **error_responses(401, 404, 409)},
     )
     @action(detail=True, methods=["post"])
     def rotate(self, request: Request, pk: str) -> Response:

@@ -1,6 +1,8 @@
 """/openapi.json documents what each operation really answers: its shared error statuses
 (in the envelope) and the real shape of its lists."""
 
+import re
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -40,6 +42,41 @@ def test_every_operation_documents_its_success(schema):
         if not any(status.startswith("2") for status in operation["responses"])
     ]
     assert undocumented == []
+
+
+def test_every_operation_has_a_written_summary(schema):
+    missing = [
+        (method, path)
+        for path, method, operation in _operations(schema)
+        if not operation.get("summary")
+    ]
+    assert missing == []
+    looks_generated = [
+        (method, path, operation["summary"])
+        for path, method, operation in _operations(schema)
+        if re.fullmatch(r"[a-z0-9_]+", operation["summary"])
+        or operation["summary"] == operation.get("operationId")
+    ]
+    assert looks_generated == []
+
+
+_SOURCE_WORDS = re.compile(r"seed|promptenchanter|spec document|ai marketplace document", re.I)
+
+
+def test_the_document_speaks_of_the_service_itself(schema):
+    texts = [
+        ("info", schema["info"].get("title", "")),
+        ("info", schema["info"].get("description", "")),
+    ]
+    for path, method, operation in _operations(schema):
+        texts += [
+            ((method, path), operation.get(field, "")) for field in ("summary", "description")
+        ]
+    for name, component in schema["components"]["schemas"].items():
+        texts.append((name, component.get("description", "")))
+        for field, prop in component.get("properties", {}).items():
+            texts.append(((name, field), prop.get("description", "")))
+    assert [(where, text) for where, text in texts if _SOURCE_WORDS.search(text)] == []
 
 
 def test_every_operation_documents_the_statuses_of_the_request_path(schema):

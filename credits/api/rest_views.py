@@ -36,6 +36,7 @@ class UserCreditsView(APIView):
 
     @extend_schema(
         tags=["credits"],
+        summary="Set a user's balance and limits (staff), with an optional reason",
         request=CreditChangeSerializer,
         responses={200: dict, **error_responses(400, 401, 403, 404)},
     )

@@ -71,7 +71,11 @@ class HealthView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(tags=["health"], responses={200: _health_response, 503: _health_response})
+    @extend_schema(
+        tags=["health"],
+        summary="Service health with its database and cache",
+        responses={200: _health_response, 503: _health_response},
+    )
     def get(self, request: Request) -> Response:
         database, cache_check = check_database(), check_cache()
         healthy = database.ok and cache_check.ok
@@ -85,7 +89,11 @@ class HealthView(APIView):
 class ReadinessView(HealthView):
     """Ready to take traffic: every dependency answers."""
 
-    @extend_schema(tags=["health"], responses={200: dict, 503: dict})
+    @extend_schema(
+        tags=["health"],
+        summary="Readiness probe: every dependency answers",
+        responses={200: dict, 503: dict},
+    )
     def get(self, request: Request) -> Response:
         checks = {"database": check_database(), "cache": check_cache()}
         ready = all(check.ok for check in checks.values())
@@ -100,7 +108,11 @@ class ReadinessView(HealthView):
 class LivenessView(HealthView):
     """The process runs and answers; touches no dependency."""
 
-    @extend_schema(tags=["health"], responses={200: dict})
+    @extend_schema(
+        tags=["health"],
+        summary="Liveness probe: the process answers",
+        responses={200: dict},
+    )
     def get(self, request: Request) -> Response:
         return Response({"status": "alive", "timestamp": _now()})
 
@@ -131,7 +143,11 @@ def detailed_report() -> tuple[dict, bool]:
 class DetailedHealthView(MonitoringView):
     """Every dependency with its latency, plus version and uptime (`MonitoringView`)."""
 
-    @extend_schema(tags=["health"], responses={200: dict, 503: dict})
+    @extend_schema(
+        tags=["health"],
+        summary="Detailed health for monitoring: each dependency, version and uptime",
+        responses={200: dict, 503: dict},
+    )
     def get(self, request: Request) -> Response:
         body, healthy = detailed_report()
         return Response(body, status=200 if healthy else 503)

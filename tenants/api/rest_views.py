@@ -22,18 +22,32 @@ _ERRORS = error_responses(400, 401, 403, 404, 409)
 
 
 @extend_schema_view(
-    list=extend_schema(tags=["tenants"], responses={200: TenantSerializer(many=True), **_ERRORS}),
-    retrieve=extend_schema(tags=["tenants"], responses={200: TenantSerializer, **_ERRORS}),
+    list=extend_schema(
+        tags=["tenants"],
+        summary="Tenants the caller may see, paged",
+        description="Platform admins see every tenant; a tenant admin sees their own.",
+        responses={200: TenantSerializer(many=True), **_ERRORS},
+    ),
+    retrieve=extend_schema(
+        tags=["tenants"], summary="A tenant", responses={200: TenantSerializer, **_ERRORS}
+    ),
     create=extend_schema(
-        tags=["tenants"], request=TenantCreateSerializer, responses={201: dict, **_ERRORS}
+        tags=["tenants"],
+        summary="Create a tenant with its first admin (platform admins)",
+        description="The answer holds the new `tenant` and its `admin` user.",
+        request=TenantCreateSerializer,
+        responses={201: dict, **_ERRORS},
     ),
     update=extend_schema(
         tags=["tenants"],
+        summary="Change a tenant",
+        description="Only the fields given change, as with PATCH.",
         request=TenantUpdateSerializer,
         responses={200: TenantSerializer, **_ERRORS},
     ),
     partial_update=extend_schema(
         tags=["tenants"],
+        summary="Change some fields of a tenant",
         request=TenantUpdateSerializer,
         responses={200: TenantSerializer, **_ERRORS},
     ),
@@ -87,7 +101,12 @@ class TenantViewSet(viewsets.GenericViewSet):
         )
         return Response(TenantSerializer(tenant).data)
 
-    @extend_schema(tags=["tenants"], request=None, responses={200: TenantSerializer, **_ERRORS})
+    @extend_schema(
+        tags=["tenants"],
+        summary="Reactivate a deactivated tenant",
+        request=None,
+        responses={200: TenantSerializer, **_ERRORS},
+    )
     @action(detail=True, methods=["post"])
     def activate(self, request: Request, pk: str) -> Response:
         tenant = services.tenant_set_active(
