@@ -460,6 +460,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+_SYSTEM_FONTS = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 SPECTACULAR_SETTINGS = {
     "TITLE": APP_NAME,
     "DESCRIPTION": (
@@ -474,6 +475,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # /docs and /redoc load nothing from outside the service: the assets come from
+    # drf-spectacular-sidecar, ReDoc's page (templates/drf_spectacular/redoc.html) links
+    # no web fonts and uses the system's, and Swagger UI asks no online validator.
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {
+                "fontFamily": _SYSTEM_FONTS,
+                "headings": {"fontFamily": _SYSTEM_FONTS},
+            }
+        }
+    },
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["core.openapi.strip_optional_trailing_slash"],
     "ENUM_NAME_OVERRIDES": {

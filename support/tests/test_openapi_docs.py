@@ -118,3 +118,5 @@ def test_documentation_pages_render_self_hosted(client, db, path):
     html = response.content.decode()
     assert "/openapi.json" in html
     assert "cdn.jsdelivr.net" not in html
+    assert "fonts.googleapis.com" not in html
+    assert "https://" not in html
