@@ -61,17 +61,7 @@ class APIKeyAdmin(AllOrNothingModelAdmin):
     list_select_related = ("user",)
     ordering = ("-created_at",)
     # Never the digest: it is all an attacker with the page would need to match a key.
-    fields = (
-        "user",
-        "name",
-        "masked",
-        "scopes",
-        "is_primary",
-        "created_at",
-        "last_used_at",
-        "expires_at",
-        "revoked_at",
-    )
+    fields = list_display
     readonly_fields = fields
     actions = ["revoke_keys"]
 

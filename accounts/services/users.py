@@ -382,6 +382,34 @@ def user_create_by_admin(*, actor: User, data: dict[str, Any]) -> User:
     return user
 
 
+def _staff_account_save(
+    *,
+    user: User,
+    password: str,
+    actor: User | None,
+    action: AuditAction,
+    changes: dict,
+    with_credit_account: bool = False,
+) -> None:
+    """Save a new staff account built by the caller: the password policy (400
+    WEAK_PASSWORD), a free email and username (409 USER_EXISTS, also when a racing
+    request takes them first), and its audit row in the same transaction."""
+    password_check_policy(password, user=user)
+    _ensure_identity_free(email=user.email, username=user.username)
+    user.set_password(password)
+    user.password_changed_at = timezone.now()
+    try:
+        with transaction.atomic():
+            user.save()
+            audit_record(action=action, actor=actor, target=user, changes=changes)
+            if with_credit_account:
+                account_for(user)
+    except IntegrityError as exc:
+        raise Conflict(
+            "A user with this email or username already exists.", code=AccountErrorCode.USER_EXISTS
+        ) from exc
+
+
 def support_staff_account_create(
     *,
     actor: User,
@@ -409,27 +437,13 @@ def support_staff_account_create(
         status=User.Status.ACTIVE,
         is_verified=True,
     )
-    password_check_policy(password, user=user)
-    _ensure_identity_free(email=email, username=username)
-    user.set_password(password)
-    user.password_changed_at = timezone.now()
-    try:
-        with transaction.atomic():
-            user.save()
-            audit_record(
-                action=AuditAction.SUPPORT_STAFF_CREATE,
-                actor=actor,
-                target=user,
-                changes={
-                    "username": user.username,
-                    "support_level": support_level,
-                    "tenant_id": tenant_id,
-                },
-            )
-    except IntegrityError as exc:
-        raise Conflict(
-            "A user with this email or username already exists.", code=AccountErrorCode.USER_EXISTS
-        ) from exc
+    _staff_account_save(
+        user=user,
+        password=password,
+        actor=actor,
+        action=AuditAction.SUPPORT_STAFF_CREATE,
+        changes={"username": username, "support_level": support_level, "tenant_id": tenant_id},
+    )
     logger.info("support_staff_created", user_id=user.pk, level=support_level)
     return user
 
@@ -600,24 +614,14 @@ def platform_admin_create(
         tenant=None,
         role=_platform_admin_role(),
     )
-    password_check_policy(password, user=user)
-    _ensure_identity_free(email=email, username=username)
-    user.set_password(password)
-    user.password_changed_at = timezone.now()
-    try:
-        with transaction.atomic():
-            user.save()
-            audit_record(
-                action=AuditAction.PLATFORM_ADMIN_CREATE,
-                actor=actor,
-                target=user,
-                changes={"username": user.username, "email": email, "super_admin": super_admin},
-            )
-            account_for(user)
-    except IntegrityError as exc:
-        raise Conflict(
-            "A user with this email or username already exists.", code=AccountErrorCode.USER_EXISTS
-        ) from exc
+    _staff_account_save(
+        user=user,
+        password=password,
+        actor=actor,
+        action=AuditAction.PLATFORM_ADMIN_CREATE,
+        changes={"username": username, "email": email, "super_admin": super_admin},
+        with_credit_account=True,
+    )
     logger.info("platform_admin_created", user_id=user.pk, super_admin=super_admin)
     return user
 
