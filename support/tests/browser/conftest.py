@@ -13,9 +13,11 @@ from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth import get_user_model
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from support.tests.browser.helpers import ADMIN_PASSWORD, log_in
+
+RENDER_TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +49,11 @@ def page(browser: Browser, live_server) -> Iterator[Page]:
     """A fresh browser context on the live server; its JavaScript and console errors
     are collected and must be none when the test ends."""
     context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(10_000)
+    # Pages render in the browser (ReDoc builds the whole document there): on a busy
+    # machine that takes longer than Playwright's default 5 s. A wait that succeeds
+    # ends at once, so a long limit costs a passing run nothing.
+    context.set_default_timeout(RENDER_TIMEOUT_MS)
+    expect.set_options(timeout=RENDER_TIMEOUT_MS)
     # Chromium asks every site for /favicon.ico on its own and logs the 404 as a
     # console error; the console's pages link no icon, so answer it empty.
     context.route("**/favicon.ico", lambda route: route.fulfill(status=204))
