@@ -22,7 +22,7 @@ from accounts.services import lifecycle, users
 from accounts.services.passwords import password_replace
 from apikeys.models import APIKey
 from apikeys.services import IssuedKey, apikey_revoke_on_behalf, apikey_rotate_on_behalf
-from core.errors import CommonErrorCode, Forbidden, ValidationFailed
+from core.errors import CommonErrorCode, Forbidden, NotFound, ValidationFailed
 from credits.services import credits_set, credits_set_on_behalf
 from messagelog.models import MessageLog
 from security.models import AuditAction
@@ -209,9 +209,17 @@ def support_api_keys_read_record(*, actor: User, user: User) -> None:
     audit_record(action=AuditAction.SUPPORT_API_KEYS_READ, actor=actor, target=user)
 
 
+def _staff_require_key(actor: User, user: User, key: APIKey) -> None:
+    """The key right over the user, and the key theirs (404 otherwise): the role check
+    the `*_on_behalf` forms skip must not let a key of someone else through."""
+    _staff_require(actor, user, SupportRight.MANAGE_API_KEYS)
+    if key.user_id != user.pk:
+        raise NotFound("No such API key.")
+
+
 def support_api_key_revoke(*, actor: User, user: User, key: APIKey) -> APIKey:
     """Revoke one of the user's keys at once (revoking a revoked key changes nothing)."""
-    _staff_require(actor, user, SupportRight.MANAGE_API_KEYS)
+    _staff_require_key(actor, user, key)
     return apikey_revoke_on_behalf(key=key, actor=actor)
 
 
@@ -222,5 +230,5 @@ def support_api_key_regenerate(*, actor: User, user: User, key: APIKey) -> Issue
     user: a support level that may reset the user's password can take the account
     over anyway, so the key shows them nothing more, and the audit trail records it.
     """
-    _staff_require(actor, user, SupportRight.MANAGE_API_KEYS)
+    _staff_require_key(actor, user, key)
     return apikey_rotate_on_behalf(key=key, actor=actor)
