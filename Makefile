@@ -8,8 +8,9 @@ WEB_WORKERS ?= 2
 
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
+DOCS_STAMP := $(VENV)/.docs-installed
 
-.PHONY: run test lint format keys migrate worker beat bench fuzz schema clean
+.PHONY: run test lint format keys migrate worker beat bench fuzz schema docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +20,13 @@ $(RUNTIME_STAMP): requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-$(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+$(DEV_STAMP): requirements.txt requirements-dev.txt requirements-docs.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
-	touch $(RUNTIME_STAMP) $@
+	touch $(RUNTIME_STAMP) $(DOCS_STAMP) $@
+
+$(DOCS_STAMP): requirements-docs.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-docs.txt
+	touch $@
 
 ## Install, migrate, create a demo admin and serve on http://$(HOST):$(PORT)
 run: $(RUNTIME_STAMP) migrate
@@ -67,6 +72,10 @@ bench: $(DEV_STAMP)
 ## Schemathesis over every operation against a live server (FUZZ_EXAMPLES per operation)
 fuzz: $(DEV_STAMP)
 	$(BIN)/python fuzz/run.py
+
+## The documentation site from docs/ into var/site (a broken link or a page missing from the nav fails it)
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir var/site
 
 schema: $(RUNTIME_STAMP) keys
 	$(BIN)/python manage.py spectacular --validate --file var/openapi.yaml

@@ -45,19 +45,28 @@ def test_every_operation_documents_its_success(schema):
 
 
 def test_every_operation_has_a_written_summary(schema):
+    """The docs site and /docs list operations by their summary: each says in words
+    what the operation does, never blank and never the generated operation id."""
     missing = [
         (method, path)
         for path, method, operation in _operations(schema)
-        if not operation.get("summary")
+        if not operation.get("summary", "").strip()
     ]
     assert missing == []
     looks_generated = [
         (method, path, operation["summary"])
         for path, method, operation in _operations(schema)
-        if re.fullmatch(r"[a-z0-9_]+", operation["summary"])
-        or operation["summary"] == operation.get("operationId")
+        if re.fullmatch(r"[a-z0-9_]+", operation["summary"].strip())
+        or operation["summary"].strip().lower().replace(" ", "_")
+        == operation.get("operationId", "").lower()
     ]
     assert looks_generated == []
+    blank_descriptions = [
+        (method, path)
+        for path, method, operation in _operations(schema)
+        if "description" in operation and not operation["description"].strip()
+    ]
+    assert blank_descriptions == []
 
 
 _SOURCE_WORDS = re.compile(r"seed|promptenchanter|spec document|ai marketplace document", re.I)
