@@ -397,21 +397,22 @@ class UserClient:
         return dict(self._user_json(user_id).get("preferences") or {})
 
     def _replace_preferences(self, user_id: int, preferences: Mapping[str, Any]) -> dict[str, Any]:
-        if self._is_self(user_id):
-            return self.set_preferences(preferences)
-        raise UnsupportedOperation(
-            "The service replaces preferences only for the signed-in user; staff change "
-            "another user's settings key by key with user.update_settings(...)."
-        )
+        self._require_own_preferences(user_id)
+        return self.set_preferences(preferences)
 
     def _merge_preferences(self, user_id: int, settings: Mapping[str, Any]) -> dict[str, Any]:
-        if self._is_self(user_id):
-            return self.update_settings(**settings)
-        # Staff: PATCH /api/v1/users/{id} merges `preferences` top-level key by key.
-        answer = self._send(
-            "PATCH", f"/api/v1/users/{int(user_id)}", json={"preferences": dict(settings)}
-        )
-        return dict(answer.get("preferences") or {})
+        self._require_own_preferences(user_id)
+        return self.update_settings(**settings)
+
+    def _require_own_preferences(self, user_id: int) -> None:
+        # Staff changes of a user (PATCH /api/v1/users/{id}) leave preferences alone:
+        # only their owner writes them.
+        if not self._is_self(user_id):
+            raise UnsupportedOperation(
+                f"Preferences are changed only by their owner: log in as user {user_id} "
+                "(UserClient.login) and call this on client.me(). Staff may read them "
+                "with user.get_preferences()."
+            )
 
     def _set_credits(
         self,
