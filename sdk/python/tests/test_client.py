@@ -2,7 +2,9 @@
 
 import time
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
+import pyotp
 import pytest
 
 from ai_marketplace.users import (
@@ -13,6 +15,7 @@ from ai_marketplace.users import (
     CreditsExhausted,
     IssuedAPIKey,
     Locked,
+    MfaRequired,
     NotFound,
     PermissionDenied,
     RateLimited,
@@ -73,6 +76,33 @@ def test_login_holds_the_session_and_me_is_the_account(sdk_service, organisation
             "admin",
             organisation.tenant.pk,
         )
+
+
+def test_an_account_with_mfa_logs_in_with_its_code(sdk_service, organisation):
+    with admin_client(sdk_service, organisation) as session, sdk_service.client() as raw:
+        headers = {"Authorization": f"Bearer {session.access_token}"}
+        enrolment = raw.post(
+            "/api/v1/auth/mfa/totp/setup", json={"password": PASSWORD}, headers=headers
+        ).json()
+        secret = parse_qs(urlsplit(enrolment["otpauth_uri"]).query)["secret"][0]
+        confirmed = raw.post(
+            "/api/v1/auth/mfa/totp/confirm",
+            json={"code": pyotp.TOTP(secret).now()},
+            headers=headers,
+        ).json()
+    with pytest.raises(MfaRequired) as challenged:
+        UserClient.login(base_url=sdk_service.url, email="admin@acme.example", password=PASSWORD)
+    with UserClient.login(
+        base_url=sdk_service.url,
+        email="admin@acme.example",
+        password=PASSWORD,
+        mfa_code=confirmed["recovery_codes"][0],
+    ) as client:
+        me = client.me()
+
+    assert challenged.value.mfa_token
+    assert isinstance(challenged.value, AuthenticationError)
+    assert me.id == organisation.admin.pk
 
 
 def test_logout_ends_the_session_at_once(sdk_service, organisation):
@@ -227,6 +257,8 @@ def test_keys_are_minted_only_by_their_owner(sdk_service, organisation):
             user.generate_api_key("for someone else")
         with pytest.raises(UnsupportedOperation):
             user.list_api_keys()
+        with pytest.raises(UnsupportedOperation):
+            user.credits()
 
 
 def test_an_api_key_opens_only_the_metered_api_and_the_balance(sdk_service, organisation):
