@@ -5,15 +5,18 @@ import io
 import re
 import struct
 import zlib
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.utils import timezone
 from PIL import Image
 
 from accounts.avatars import AVATAR_MAX_BYTES
 from accounts.models import Role, User
 from accounts.tests.factories import UserFactory
-from accounts.tests.helpers import ME_URL, assert_envelope, bearer, login
+from accounts.tests.helpers import ME_URL, admin_change_form, assert_envelope, bearer, login
 from security.tests.helpers import audit_row
 
 AVATAR_URL = "/api/v1/users/me/avatar"
@@ -304,3 +307,37 @@ def test_the_personal_export_names_the_avatar_url(api_client, auth):
 def test_unknown_avatar_names_are_404(client, db):
     assert client.get("/media/avatars/" + "a" * 32 + ".webp").status_code == 404
     assert client.get("/media/avatars/../../manage.py").status_code == 404
+
+
+def test_the_purge_of_a_long_deleted_account_clears_phone_and_avatar(
+    api_client, user, auth, media_root, commit, settings
+):
+    commit(lambda: upload(api_client, auth, image_bytes("PNG")))
+    api_client.patch(ME_URL, {"phone": "+14155552671"}, format="json", **auth)
+    long_ago = timezone.now() - timedelta(days=settings.ACCOUNT_RECOVERY_DAYS + 1)
+    User.objects.filter(pk=user.pk).update(status=User.Status.DELETED, deleted_at=long_ago)
+
+    commit(lambda: call_command("run_maintenance", stdout=io.StringIO()))
+
+    purged = User.objects.get(pk=user.pk)
+    assert purged.purged_at is not None
+    assert (purged.phone, purged.avatar) == ("", "")
+    assert stored_files(media_root) == []
+
+
+def test_staff_remove_an_avatar_on_the_admin_user_page(
+    admin_client, api_client, user, auth, media_root, commit
+):
+    commit(lambda: upload(api_client, auth, image_bytes("PNG")))
+    url = f"/admin/accounts/user/{user.pk}/change/"
+    page = admin_client.get(url).content.decode()
+
+    saved = commit(
+        lambda: admin_client.post(url, admin_change_form(admin_client, user, remove_avatar="on"))
+    )
+
+    assert '<img src="/media/avatars/' in page
+    assert saved.status_code == 302
+    assert User.objects.get(pk=user.pk).avatar == ""
+    assert stored_files(media_root) == []
+    assert audit_row(action="user.avatar_remove", target_id=str(user.pk)).actor_label == "boss"
