@@ -1,4 +1,5 @@
-"""Avatar images: what is accepted, and the one file the service keeps of it.
+"""Avatar images: what is accepted, the one file the service keeps of it, and the
+deletion of files nobody points to any more.
 
 The type is read from the content by Pillow, opened with only the PNG, JPEG and WebP
 decoders, so the file name and the client's content type decide nothing and an SVG,
@@ -14,6 +15,9 @@ import struct
 import warnings
 from dataclasses import dataclass
 
+import structlog
+from django.core.files.storage import default_storage
+from django.db import transaction
 from PIL import Image, ImageOps
 
 from accounts.errors import AccountErrorCode
@@ -29,6 +33,8 @@ AVATAR_MAX_INPUT_SIDE = 8000
 AVATAR_FOLDER = "avatars"
 AVATAR_EXTENSION = "webp"
 AVATAR_CONTENT_TYPE = "image/webp"
+
+logger = structlog.get_logger(__name__)
 
 # Pillow's own guard, at the same limit, for every image this process decodes: it
 # warns above it and refuses above twice it; the warning is refused here too.
@@ -139,3 +145,18 @@ def avatar_image_prepare(data: bytes) -> AvatarImage:
 def avatar_storage_name() -> str:
     """A fresh, unguessable storage name; the URL is the only way to the file."""
     return f"{AVATAR_FOLDER}/{secrets.token_urlsafe(24)}.{AVATAR_EXTENSION}"
+
+
+def avatar_files_delete_on_commit(names) -> None:
+    """Delete stored avatar files once the transaction that let go of them commits
+    (at once outside a transaction). A file already gone is no error."""
+    names = [name for name in names if name]
+    if not names:
+        return
+
+    def delete() -> None:
+        for name in names:
+            default_storage.delete(name)
+        logger.info("avatar_files_deleted", count=len(names))
+
+    transaction.on_commit(delete)

@@ -13,7 +13,11 @@ from django.db import transaction
 from accounts.auth.request_cache import forget_changed_user
 from accounts.authz import rules as authz
 from accounts.authz.roles import Permission
-from accounts.avatars import avatar_image_prepare, avatar_storage_name
+from accounts.avatars import (
+    avatar_files_delete_on_commit,
+    avatar_image_prepare,
+    avatar_storage_name,
+)
 from accounts.models import User
 from core.errors import CommonErrorCode, Forbidden
 from security.models import ActorKind, AuditAction
@@ -28,21 +32,6 @@ def _require_may_change(*, actor: User, user: User) -> None:
         raise Forbidden(
             "You may not change this user's avatar.", code=CommonErrorCode.PERMISSION_DENIED
         )
-
-
-def avatar_files_delete_on_commit(names) -> None:
-    """Delete stored avatar files once the transaction that let go of them commits
-    (at once outside a transaction). A file already gone is no error."""
-    names = [name for name in names if name]
-    if not names:
-        return
-
-    def delete() -> None:
-        for name in names:
-            default_storage.delete(name)
-        logger.info("avatar_files_deleted", count=len(names))
-
-    transaction.on_commit(delete)
 
 
 def _avatar_write(*, user: User, actor: User | None, name: str, action: AuditAction) -> bool:

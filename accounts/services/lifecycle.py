@@ -24,6 +24,7 @@ from accounts.auth.password_policy import password_check_policy
 from accounts.auth.request_cache import forget_cached_users, forget_changed_user
 from accounts.authz import rules as authz
 from accounts.authz.roles import Permission
+from accounts.avatars import avatar_files_delete_on_commit
 from accounts.emails import send_on_commit
 from accounts.errors import AccountErrorCode
 from accounts.models import LoginSession, MfaChallenge, User
@@ -32,7 +33,6 @@ from accounts.selectors import (
     other_sessions_of,
     user_email_taken,
 )
-from accounts.services.avatars import avatar_files_delete_on_commit
 from accounts.services.passwords import PasswordPurpose, password_confirm, password_replace
 from accounts.services.sessions import sessions_revoke_each, sessions_revoke_for_user
 from accounts.services.users import guard_against_lockout, user_status_set
