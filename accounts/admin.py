@@ -18,8 +18,9 @@ from django.utils.html import format_html, format_html_join
 from accounts.auth.request_cache import forget_cached_user
 from accounts.authz.roles import BuiltinRole, Permission
 from accounts.models import LoginSession, Role, User
+from accounts.phones import phone_normalise
 from accounts.selectors import user_has_mfa
-from accounts.services import lifecycle, mfa, roles, users
+from accounts.services import avatars, lifecycle, mfa, roles, users
 from accounts.services.sessions import sessions_revoke_each, sessions_revoke_for_user
 from apikeys.models import APIKey
 from apikeys.services import apikey_revoke
@@ -97,10 +98,22 @@ class UserEditForm(UserChangeForm):
         label="Reset MFA",
         help_text="Remove its authenticator and recovery codes (lost phone; audited).",
     )
+    remove_avatar = forms.BooleanField(
+        required=False,
+        label="Remove the avatar",
+        help_text="Delete the picture and its file (audited).",
+    )
 
     class Meta(UserChangeForm.Meta):
         model = User
         exclude = ("groups", "user_permissions")
+
+    def clean_phone(self) -> str:
+        """Stored in E.164, as the API stores it."""
+        try:
+            return phone_normalise(self.cleaned_data.get("phone") or "")
+        except ServiceError as error:
+            raise forms.ValidationError(error.message, code="invalid") from error
 
 
 class RevokeForm(forms.ModelForm):
@@ -241,6 +254,7 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
     ordering = ("-created_at",)
     list_select_related = ("role", "tenant")
     readonly_fields = (
+        "avatar_preview",
         "lock_state",
         "mfa_state",
         "credit_summary",
@@ -278,6 +292,9 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
                     "user_type",
                     "about_me",
                     "hobbies",
+                    "phone",
+                    "avatar_preview",
+                    "remove_avatar",
                     "preferences",
                 )
             },
@@ -312,6 +329,15 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
     )
 
     # ----- the read-only sections ----------------------------------------------------
+
+    @admin.display(description="Avatar")
+    def avatar_preview(self, user: User) -> str:
+        if not user.avatar_url:
+            return "None"
+        return format_html(
+            '<img src="{}" alt="avatar" width="96" height="96" style="object-fit: cover">',
+            user.avatar_url,
+        )
 
     @admin.display(description="Lockout")
     def lock_state(self, user: User) -> str:
@@ -449,7 +475,7 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
         recorded), the role through the role service (its grant and tenant checks). A
         new role or an unticked superuser or staff flag is refused on the editor's own
         account and on the last active superuser (`guard_against_lockout`). The unlock
-        and MFA reset ticks call their services."""
+        and MFA reset ticks call their services, and so does "remove the avatar"."""
         if not change:
             self._create(request, obj, form.cleaned_data)
             return
@@ -478,6 +504,8 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
             account_unlock(identifier=account_key(obj), actor=request.user)
         if form.cleaned_data.get("reset_mfa"):
             mfa.mfa_reset_by_staff(user=obj, actor=request.user)
+        if form.cleaned_data.get("remove_avatar"):
+            avatars.avatar_remove(user=obj, actor=request.user)
 
     @staticmethod
     def _create(request: HttpRequest, obj: User, data: dict) -> None:

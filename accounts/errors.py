@@ -148,3 +148,28 @@ class AccountErrorCode(ErrorCode):
         "are made only by `POST /v1/admin-panel/create-admin`, `manage.py create_admin` "
         "and `createsuperuser`",
     )
+
+    # Profile: phone number and avatar
+    INVALID_PHONE = (
+        "INVALID_PHONE",
+        400,
+        "`phone` is not a valid number in international format (+ and the country code)",
+    )
+    AVATAR_MISSING = "AVATAR_MISSING", 400, "an avatar upload without the `avatar` file field"
+    AVATAR_UNSUPPORTED_TYPE = (
+        "AVATAR_UNSUPPORTED_TYPE",
+        400,
+        "the avatar's content is not a PNG, JPEG or WebP image (SVG, GIF, text and anything "
+        "else are refused, whatever the file name or content type says)",
+    )
+    AVATAR_CORRUPT = (
+        "AVATAR_CORRUPT",
+        400,
+        "the avatar is a PNG, JPEG or WebP that cannot be decoded (truncated or damaged)",
+    )
+    AVATAR_TOO_MANY_PIXELS = (
+        "AVATAR_TOO_MANY_PIXELS",
+        400,
+        "the avatar's dimensions exceed 24 megapixels or 8000 px a side (a decompression bomb)",
+    )
+    AVATAR_TOO_LARGE = "AVATAR_TOO_LARGE", 413, "the avatar file is over 2 MB"

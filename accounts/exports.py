@@ -30,6 +30,8 @@ PROFILE_FIELDS = (
     ("about_me", "about_me"),
     ("hobbies", "hobbies"),
     ("subscription_plan", "subscription_plan"),
+    ("phone", "phone"),
+    ("avatar_url", "avatar_url"),
     ("is_verified", "is_verified"),
     ("is_staff", "is_staff"),
     ("role", "role_name"),

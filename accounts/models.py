@@ -3,6 +3,7 @@ import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import PermissionsMixin
+from django.core.files.storage import default_storage
 from django.core.validators import MinLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -74,6 +75,11 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
     about_me = models.TextField(blank=True, max_length=2000)
     hobbies = models.TextField(blank=True, max_length=1000)
     subscription_plan = models.CharField(max_length=50, default="free")
+    # E.164 ("+" and up to 15 digits), written only through `accounts.phones`.
+    phone = models.CharField(max_length=16, blank=True)
+    # The avatar's name in the default storage (`avatars/<random>.webp`), blank for none;
+    # written only by `accounts.services.avatars`.
+    avatar = models.CharField(max_length=100, blank=True, editable=False)
     preferences = models.JSONField(default=dict, blank=True, validators=[validate_preferences])
     is_verified = models.BooleanField(default=False)
     is_staff = models.BooleanField(
@@ -141,6 +147,11 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
     @property
     def is_support_staff(self) -> bool:
         return bool(self.support_level)
+
+    @property
+    def avatar_url(self) -> str | None:
+        """Where the avatar is served, from the storage (None without one)."""
+        return default_storage.url(self.avatar) if self.avatar else None
 
     def get_full_name(self) -> str:
         return self.name or f"{self.first_name} {self.last_name}".strip() or self.username

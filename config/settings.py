@@ -391,6 +391,7 @@ RATELIMIT_PASSWORD_CONFIRM = env.str("RATELIMIT_PASSWORD_CONFIRM", default="10/m
 RATELIMIT_PASSWORD_RESET = env.str("RATELIMIT_PASSWORD_RESET", default="5/h")
 RATELIMIT_MFA = env.str("RATELIMIT_MFA", default="10/m")
 RATELIMIT_API_KEY_CREATE = env.str("RATELIMIT_API_KEY_CREATE", default="20/h")
+RATELIMIT_AVATAR_UPLOAD = env.str("RATELIMIT_AVATAR_UPLOAD", default="10/m")
 
 IP_WHITELIST_ENABLED = env.bool("IP_WHITELIST_ENABLED", default=False)
 # Who may read /api/v1/health/detailed and /metrics without a platform admin's token
@@ -531,6 +532,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
+# Uploaded files (avatars) through the default storage. The storage makes its folders
+# when it first saves a file; these settings only name them. `/media/avatars/<name>`
+# serves avatars from the storage (accounts.api.media_views); a web server or an
+# object store in front of MEDIA_URL may serve them instead.
+MEDIA_ROOT = BASE_DIR / (env.str("MEDIA_ROOT", default="") or "var/media")
+MEDIA_URL = env.str("MEDIA_URL", default="/media/")
 
 # ---------------------------------------------------------------------------
 # Transport security: strict in production, relaxed for the embedded default.

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import (
@@ -38,5 +39,11 @@ urlpatterns = [
     path("redoc", SpectacularRedocView.as_view(url_name="openapi-schema"), name="redoc"),
     path("metrics", MetricsView.as_view(), name="prometheus-metrics"),
 ]
+
+# Avatars are served here unless MEDIA_URL names another server (a CDN, object storage).
+if settings.MEDIA_URL.startswith("/"):
+    urlpatterns.append(
+        path(settings.MEDIA_URL.lstrip("/"), include(accounts_urls.media_urlpatterns))
+    )
 
 handler500 = "core.middleware.server_error"

@@ -60,6 +60,8 @@ class AuditAction(models.TextChoices):
     TENANT_CREATE = "tenant.create", "Tenant: create"
     TENANT_DEACTIVATE = "tenant.deactivate", "Tenant: deactivate"
     TENANT_UPDATE = "tenant.update", "Tenant: update"
+    USER_AVATAR_REMOVE = "user.avatar_remove", "User: avatar remove"
+    USER_AVATAR_SET = "user.avatar_set", "User: avatar set"
     USER_CREATE = "user.create", "User: create"
     USER_DELETED = "user.deleted", "User: deleted"
     USER_ERASED = "user.erased", "User: erased"

@@ -122,5 +122,9 @@ MFA_PER_USER = Limit("mfa", "RATELIMIT_MFA", user_or_ip_key, fail_open=False)
 API_KEY_CREATE_PER_USER = Limit(
     "api-key-create", "RATELIMIT_API_KEY_CREATE", user_or_ip_key, fail_open=True
 )
+# Each upload decodes an image; the cache being out is no reason to refuse a profile picture.
+AVATAR_UPLOAD_PER_USER = Limit(
+    "avatar-upload", "RATELIMIT_AVATAR_UPLOAD", user_or_ip_key, fail_open=True
+)
 # The firewall's per-IP request budget (FIREWALL_RATE_LIMIT), counted by FirewallMiddleware.
 REQUEST_BUDGET = Limit("firewall", "FIREWALL_RATE_LIMIT", ip_key, fail_open=True)

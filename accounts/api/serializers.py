@@ -4,6 +4,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from accounts.models import User, username_validator
+from accounts.phones import PHONE_INPUT_MAX_LENGTH
 
 
 def password_field(**kwargs) -> serializers.CharField:
@@ -129,6 +130,12 @@ class UserSerializer(ReadOnlySerializer):
     about_me = serializers.CharField(read_only=True)
     hobbies = serializers.CharField(read_only=True)
     subscription_plan = serializers.CharField(read_only=True)
+    phone = serializers.CharField(
+        read_only=True, help_text='E.164, e.g. "+14155552671"; "" for none.'
+    )
+    avatar_url = serializers.CharField(
+        read_only=True, allow_null=True, help_text="Where the avatar is served; null for none."
+    )
     is_verified = serializers.BooleanField(read_only=True)
     is_staff = serializers.BooleanField(read_only=True)
     role = serializers.CharField(source="role_name", read_only=True, allow_null=True)
@@ -149,8 +156,23 @@ class ProfileUpdateSerializer(serializers.Serializer):
     about_me = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     hobbies = serializers.CharField(max_length=1000, required=False, allow_blank=True)
     user_type = serializers.ChoiceField(choices=User.UserType.choices, required=False)
+    phone = serializers.CharField(
+        max_length=PHONE_INPUT_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text='International format ("+" and the country code); stored in E.164. "" clears it.',
+    )
     # Merged into the stored preferences; accounts.preferences limits the result.
     preferences = serializers.DictField(required=False)
+
+
+class AvatarUploadSerializer(serializers.Serializer):
+    """A multipart body with the image in `avatar`; its content decides its type."""
+
+    avatar = serializers.FileField(
+        help_text="A PNG, JPEG or WebP image of at most 2 MB; stored re-encoded as WebP, "
+        "at most 512 px a side, without metadata."
+    )
 
 
 class TokenPairSerializer(serializers.Serializer):
@@ -198,11 +220,17 @@ class ProductProfileSerializer(ProductUserSerializer):
             *ProductUserSerializer.Meta.fields,
             "about_me",
             "hobbies",
+            "phone",
+            "avatar_url",
             "status",
             "created_at",
             "last_login",
         ]
         read_only_fields = fields
+
+    avatar_url = serializers.CharField(
+        read_only=True, allow_null=True, help_text="Where the avatar is served; null for none."
+    )
 
 
 class ProductSessionSerializer(serializers.Serializer):
@@ -232,6 +260,10 @@ class ProductLoginSerializer(serializers.Serializer):
 class ProductProfileResponseSerializer(serializers.Serializer):
     success = serializers.BooleanField()
     user = ProductProfileSerializer()
+
+
+class ProductProfileUpdatedSerializer(ProductProfileResponseSerializer):
+    message = serializers.CharField()
 
 
 class ProductMessageSerializer(serializers.Serializer):

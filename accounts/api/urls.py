@@ -6,10 +6,11 @@ Paths match with or without a trailing slash, so clients never meet a redirect.
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
+from accounts.api import media_views, v1_views
 from accounts.api import rest_account_views as account_views
 from accounts.api import rest_auth_views as views
 from accounts.api import rest_mfa_views as mfa_views
-from accounts.api import v1_views
+from accounts.api.rest_avatar_views import AvatarView
 from accounts.api.rest_roles_views import RoleViewSet
 from accounts.api.rest_users_views import UserAdminViewSet
 
@@ -48,6 +49,7 @@ rest_urlpatterns = [
         account_views.SessionDetailView.as_view(),
     ),
     re_path(r"^users/me/export/?$", account_views.ExportView.as_view()),
+    re_path(r"^users/me/avatar/?$", AvatarView.as_view(), name="users-me-avatar"),
     re_path(r"^users/me/?$", views.MeView.as_view(), name="users-me"),
     re_path(
         r"^users/me/change-password/?$",
@@ -63,8 +65,18 @@ v1_urlpatterns = [
     re_path(r"^refresh/?$", v1_views.V1RefreshView.as_view(), name="v1-users-refresh"),
     re_path(r"^logout/?$", v1_views.V1LogoutView.as_view(), name="v1-users-logout"),
     re_path(r"^profile/?$", v1_views.V1ProfileView.as_view(), name="v1-users-profile"),
+    re_path(r"^profile/avatar/?$", v1_views.V1AvatarView.as_view(), name="v1-users-profile-avatar"),
     re_path(r"^password/?$", v1_views.V1PasswordView.as_view(), name="v1-users-password"),
     re_path(r"^login/mfa/?$", v1_views.V1MfaVerifyView.as_view(), name="v1-users-login-mfa"),
     re_path(r"^email/?$", v1_views.EmailChangeView.as_view(), name="v1-users-email"),
     re_path(r"^account/?$", v1_views.AccountDeleteView.as_view(), name="v1-users-account"),
+]
+
+# Under MEDIA_URL when it is a path of this service.
+media_urlpatterns = [
+    re_path(
+        r"^avatars/(?P<token>[A-Za-z0-9_-]{32})\.webp$",
+        media_views.avatar_file,
+        name="avatar-file",
+    ),
 ]

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from accounts.api import rest_auth_views as views
 from accounts.api import serializers as s
 from accounts.api.base_views import AuthenticatedView
+from accounts.api.rest_avatar_views import AvatarView
 from accounts.api.rest_mfa_views import MfaVerifyView
 from accounts.auth.jwt_tokens import SESSION_CLAIM, TokenPair
 from accounts.auth.password_policy import password_is_expired
@@ -132,7 +133,7 @@ class V1LogoutView(views.LogoutView):
 @extend_schema_view(
     get=_schema("The caller's profile", s.ProductProfileResponseSerializer, 401),
     put=_schema(
-        "Update name, about me, hobbies, user type or preferences",
+        "Update name, about me, hobbies, phone, user type or preferences",
         s.ProductProfileResponseSerializer,
         400,
         401,
@@ -147,6 +148,28 @@ class V1ProfileView(views.MeView):
         if updated:
             body["message"] = "Profile updated successfully"
         return body
+
+
+@extend_schema_view(
+    put=extend_schema(
+        tags=[TAG],
+        summary="Set or replace the avatar (multipart field `avatar`)",
+        request={"multipart/form-data": s.AvatarUploadSerializer},
+        responses={
+            200: s.ProductProfileUpdatedSerializer,
+            **error_responses(400, 401, 403, 413, 415, 429),
+        },
+    ),
+    delete=extend_schema(
+        tags=[TAG],
+        summary="Remove the avatar",
+        request=None,
+        responses={200: s.ProductProfileUpdatedSerializer, **error_responses(401, 403)},
+    ),
+)
+class V1AvatarView(AvatarView):
+    def render(self, user: User, message: str) -> dict:
+        return {"success": True, "message": message, "user": s.ProductProfileSerializer(user).data}
 
 
 @extend_schema_view(

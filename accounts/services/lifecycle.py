@@ -24,6 +24,7 @@ from accounts.auth.password_policy import password_check_policy
 from accounts.auth.request_cache import forget_cached_users, forget_changed_user
 from accounts.authz import rules as authz
 from accounts.authz.roles import Permission
+from accounts.avatars import avatar_files_delete_on_commit
 from accounts.emails import send_on_commit
 from accounts.errors import AccountErrorCode
 from accounts.models import LoginSession, MfaChallenge, User
@@ -309,7 +310,8 @@ def account_recover(*, token: str) -> User:
 def account_erase(*, user: User, actor: User, reason: str) -> int:
     """Erase an account at once and for good (a right-to-erasure request): the row and
     everything hanging off it (sessions, API keys, credit account, MFA devices) are
-    deleted and its logged conversations redacted. Needs `delete:users` over the account
+    deleted, its avatar file removed from the storage once the erasure commits, and its
+    logged conversations redacted. Needs `delete:users` over the account
     and a reason; never one's own account nor the last active superuser. Its live
     sessions and keys are revoked first so that no cached token outlives the row; the
     audit row keeps the id and username, since the account itself is gone.
@@ -338,6 +340,7 @@ def account_erase(*, user: User, actor: User, reason: str) -> int:
         )
         TOTPDevice.objects.filter(user_id=user_id).delete()
         StaticDevice.objects.filter(user_id=user_id).delete()
+        avatar_files_delete_on_commit([locked.avatar])
         locked.delete()
     forget_cached_users([user_id], must_succeed=False)  # committed: the row is gone
     logger.info("account_erased", user_id=user_id)
@@ -345,7 +348,8 @@ def account_erase(*, user: User, actor: User, reason: str) -> int:
 
 
 def deleted_accounts_purge(*, actor: User | None, batch_size: int = PURGE_BATCH_SIZE) -> int:
-    """Erase the personal data of accounts deleted longer ago than the recovery window.
+    """Erase the personal data of accounts deleted longer ago than the recovery window
+    (the avatar files leave the storage once each batch commits).
 
     Runs in batches with set-based updates; safe to re-run (purged rows are skipped).
     A scheduled run is the system's (`actor=None`).
@@ -361,6 +365,9 @@ def deleted_accounts_purge(*, actor: User | None, batch_size: int = PURGE_BATCH_
             return purged
         with transaction.atomic():
             now = timezone.now()
+            avatar_files_delete_on_commit(
+                User.objects.filter(pk__in=ids).exclude(avatar="").values_list("avatar", flat=True)
+            )
             placeholder = Concat(Value("deleted-"), Cast("id", CharField()))
             User.objects.filter(pk__in=ids).update(
                 username=placeholder,
@@ -370,6 +377,8 @@ def deleted_accounts_purge(*, actor: User | None, batch_size: int = PURGE_BATCH_
                 last_name="",
                 about_me="",
                 hobbies="",
+                phone="",
+                avatar="",
                 preferences={},
                 pending_email="",
                 password=UNUSABLE_PASSWORD_PREFIX,

@@ -23,6 +23,7 @@ from accounts.authz.roles import BuiltinRole, Permission
 from accounts.emails import VERIFY, send_on_commit
 from accounts.errors import AccountErrorCode
 from accounts.models import LoginSession, Role, User
+from accounts.phones import phone_normalise
 from accounts.preferences import check_preferences
 from accounts.selectors import user_email_taken, user_username_taken, users_visible_to
 from accounts.services.sessions import sessions_revoke_for_user
@@ -41,7 +42,22 @@ from tenants.selectors import (
 
 logger = structlog.get_logger(__name__)
 
-PROFILE_FIELDS = ("name", "first_name", "last_name", "about_me", "hobbies", "user_type")
+PROFILE_FIELDS = (
+    "name",
+    "first_name",
+    "last_name",
+    "about_me",
+    "hobbies",
+    "user_type",
+    "phone",
+)
+
+
+def _phone_normalised(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with `phone`, when present, in E.164 (400 INVALID_PHONE before any write)."""
+    if "phone" not in data:
+        return data
+    return {**data, "phone": phone_normalise(data["phone"])}
 
 
 def _ensure_identity_free(*, email: str, username: str, exclude_id: int | None = None) -> None:
@@ -159,8 +175,10 @@ def user_register(
 def user_update_profile(*, user: User, actor: User, data: dict[str, Any]) -> User:
     """Change a profile (the caller's own, `actor=user`); only profile fields are ever written.
 
-    `preferences` is merged key by key into the stored preferences.
+    `preferences` is merged key by key into the stored preferences; `phone` is stored
+    in E.164 ("" clears it).
     """
+    data = _phone_normalised(data)
     before = snapshot(user, [*PROFILE_FIELDS, "preferences"])
     changed = []
     for field in PROFILE_FIELDS:
@@ -287,13 +305,14 @@ def user_status_set(
 
 
 # What people may change on their own record through this API (the profile).
-SELF_EDITABLE = ("name", "first_name", "last_name", "about_me", "hobbies")
+SELF_EDITABLE = ("name", "first_name", "last_name", "about_me", "hobbies", "phone")
 STAFF_EDITABLE = (
     "name",
     "first_name",
     "last_name",
     "about_me",
     "hobbies",
+    "phone",
     "user_type",
     "subscription_plan",
     "is_verified",
@@ -477,6 +496,7 @@ def user_fields_set_on_behalf(*, actor: User, user: User, data: dict[str, Any]) 
     """Write the STAFF_EDITABLE fields named in `data` (others are ignored) with one
     audit row, without a role check: for `user_update_by_admin` and for callers that
     decide by their own rule that the actor may (the support levels of `/v1/support`)."""
+    data = _phone_normalised(data)
     fields = [name for name in STAFF_EDITABLE if name in data]
     before = snapshot(user, fields)
     for name in fields:
