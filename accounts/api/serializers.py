@@ -128,7 +128,7 @@ class UserSerializer(ReadOnlySerializer):
     user_type = serializers.ChoiceField(choices=User.UserType.choices, read_only=True)
     about_me = serializers.CharField(read_only=True)
     hobbies = serializers.CharField(read_only=True)
-    subscription_plan = serializers.CharField(read_only=True)
+    subscription_plan = serializers.CharField(source="subscription_plan_id", read_only=True)
     is_verified = serializers.BooleanField(read_only=True)
     is_staff = serializers.BooleanField(read_only=True)
     role = serializers.CharField(source="role_name", read_only=True, allow_null=True)
@@ -178,6 +178,9 @@ class MessageSerializer(serializers.Serializer):
 
 
 class ProductUserSerializer(serializers.ModelSerializer):
+    # The plan's code, read without loading the plan.
+    subscription_plan = serializers.CharField(source="subscription_plan_id", read_only=True)
+
     class Meta:
         model = User
         fields = [
@@ -348,7 +351,8 @@ class AdminUserCreateSerializer(_RegisterBase):
 class AdminUserUpdateSerializer(ProfileUpdateSerializer):
     """What staff may change: the profile plus plan, verification, role and status."""
 
-    subscription_plan = serializers.CharField(max_length=50, required=False)
+    # A plan code; `credits.services.plan_change` refuses an unknown or inactive one (400).
+    subscription_plan = serializers.SlugField(max_length=50, required=False)
     is_verified = serializers.BooleanField(required=False)
     role = serializers.CharField(max_length=50, required=False)
     status = serializers.ChoiceField(choices=MANAGEABLE_STATUS_CHOICES, required=False)

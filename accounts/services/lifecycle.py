@@ -372,6 +372,7 @@ def deleted_accounts_purge(*, actor: User | None, batch_size: int = PURGE_BATCH_
                 hobbies="",
                 preferences={},
                 pending_email="",
+                billing_email="",
                 password=UNUSABLE_PASSWORD_PREFIX,
                 purged_at=now,
             )
