@@ -4,6 +4,8 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 from accounts.selectors import users_visible_to
+from core.errors import ValidationFailed
+from credits.errors import CreditErrorCode
 from credits.models import CreditAccount, Plan, PlanChange
 
 
@@ -30,3 +32,15 @@ def plan_of(user: User) -> Plan:
 def plan_history_of(user: User) -> QuerySet[PlanChange]:
     """The user's plan changes, newest first (index planchange_user_created_idx)."""
     return PlanChange.objects.filter(user_id=user.pk).order_by("-created_at", "-id")
+
+
+def plan_available(*, code: str) -> Plan:
+    """The active plan of this code; 400 UNKNOWN_PLAN or PLAN_INACTIVE otherwise."""
+    plan = Plan.objects.filter(code=code).first()
+    if plan is None:
+        raise ValidationFailed(f"Unknown plan {code!r}.", code=CreditErrorCode.UNKNOWN_PLAN)
+    if not plan.is_active:
+        raise ValidationFailed(
+            f"The plan {code!r} is no longer offered.", code=CreditErrorCode.PLAN_INACTIVE
+        )
+    return plan

@@ -30,6 +30,7 @@ from credits.models import (
     Plan,
     PlanChange,
 )
+from credits.selectors import plan_available
 from security.models import AuditAction
 from security.services.audit import audit_record
 from tenants.selectors import tenant_settings
@@ -378,25 +379,17 @@ def credits_set_on_behalf(
 # ----- subscription plans ------------------------------------------------------------
 
 
-def plan_available(*, code: str) -> Plan:
-    """The active plan of this code; 400 UNKNOWN_PLAN or PLAN_INACTIVE otherwise."""
-    plan = Plan.objects.filter(code=code).first()
-    if plan is None:
-        raise ValidationFailed(f"Unknown plan {code!r}.", code=CreditErrorCode.UNKNOWN_PLAN)
-    if not plan.is_active:
-        raise ValidationFailed(
-            f"The plan {code!r} is no longer offered.", code=CreditErrorCode.PLAN_INACTIVE
-        )
-    return plan
-
-
 def plan_change_allowed(*, actor: User, user: User) -> None:
-    """Forbidden unless the actor may change the user's plan: the right to change the
-    user (`write:users` over them), and never one's own plan unless a platform admin,
-    so nobody upgrades themselves. Asked before the body is read."""
+    """Forbidden unless the actor may change the user's plan: `write:users` and
+    `manage:tenant` over them (platform admins, and tenant admins inside their tenant;
+    a moderator changes users but not what the tenant buys), and never one's own plan
+    unless a platform admin, so nobody upgrades themselves. Asked before the body is read."""
     if user.pk == actor.pk and not authz.is_platform_admin(actor):
         raise Forbidden("You may not change your own plan.", code=CommonErrorCode.PERMISSION_DENIED)
-    if not authz.can(actor, Permission.WRITE_USERS, user):
+    if not (
+        authz.can(actor, Permission.WRITE_USERS, user)
+        and authz.can(actor, Permission.MANAGE_TENANT, user)
+    ):
         raise Forbidden(
             "You may not change this user's plan.", code=CommonErrorCode.PERMISSION_DENIED
         )
