@@ -74,7 +74,8 @@ def _database_fixture_for(request: pytest.FixtureRequest) -> str | None:
 
 @pytest.fixture(autouse=True)
 def _service_baseline(request: pytest.FixtureRequest, settings) -> Iterator[None]:
-    """Cheap hashing, the built-in roles, and an empty cache for every database test.
+    """Cheap hashing, the built-in roles and plans, and an empty cache for every
+    database test (a transactional test empties the tables the migrations filled).
 
     In-process tests push message-log entries from the calling thread: a relay
     thread would write on a database connection outside the test's transaction.
@@ -92,8 +93,11 @@ def _service_baseline(request: pytest.FixtureRequest, settings) -> Iterator[None
     from accounts.authz.roles import ensure_builtin_roles
     from accounts.models import Role
     from core.tests.cache import clear_cache
+    from credits.models import Plan
+    from credits.plans import ensure_builtin_plans
 
     ensure_builtin_roles(Role)
+    ensure_builtin_plans(Plan)
     clear_cache()
     yield
 

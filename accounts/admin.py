@@ -9,7 +9,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import password_validation
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -25,7 +25,9 @@ from accounts.services.sessions import sessions_revoke_each, sessions_revoke_for
 from apikeys.models import APIKey
 from apikeys.services import apikey_revoke
 from core.errors import CommonErrorCode, Forbidden, ServiceError
-from credits.models import CreditAccount
+from credits.models import CreditAccount, Plan
+from credits.selectors import plan_history_of
+from credits.services import plan_change
 from messagelog.models import MessageLog
 from security.admin_audit import AllOrNothingModelAdmin, AuditedModelAdmin, unless_refused
 from security.lockout import account_key, user_locked_until
@@ -258,6 +260,7 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
         "lock_state",
         "mfa_state",
         "credit_summary",
+        "plan_history",
         "recent_conversations",
         "audit_history",
         "last_login",
@@ -281,8 +284,9 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
         (None, {"fields": ("username", "email", "name", "password")}),
         (
             "Status, role and tenant",
-            {"fields": ("status", "role", "tenant", "is_verified", "subscription_plan")},
+            {"fields": ("status", "role", "tenant", "is_verified")},
         ),
+        ("Billing", {"fields": ("subscription_plan", "billing_email", "plan_history")}),
         (
             "Profile",
             {
@@ -379,6 +383,22 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
             "{}<br>Last ledger rows:{}", balances, _table(("When", "Kind", "Reason", "By"), rows)
         )
 
+    @admin.display(description="Plan history (newest 10)")
+    def plan_history(self, user: User) -> str:
+        rows = [
+            (
+                _when(change.created_at),
+                change.from_plan,
+                change.to_plan,
+                change.reason,
+                change.actor_id,
+            )
+            for change in plan_history_of(user)[:10]
+        ]
+        if not rows:
+            return "No plan changes."
+        return _table(("When", "From", "To", "Reason", "By"), rows)
+
     @admin.display(description="Newest 10 (contents on the audited page of each)")
     def recent_conversations(self, user: User) -> str:
         entries = (
@@ -446,6 +466,18 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
                 shown.append((name, {**options, "fields": fields}))
         return shown
 
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        """The plan list offers the active plans, and the user's own if inactive."""
+        if db_field.name == "subscription_plan":
+            current = (
+                request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            )
+            offered = Q(is_active=True)
+            if current:
+                offered |= Q(users__pk=current)
+            kwargs["queryset"] = Plan.objects.filter(offered).distinct()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def get_actions(self, request: HttpRequest):
         """No "Delete selected": deleting is recoverable (`delete_recoverably`), and the
         only hard delete is the erasure, which asks for a reason (`erase_users`)."""
@@ -475,23 +507,30 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
         recorded), the role through the role service (its grant and tenant checks). A
         new role or an unticked superuser or staff flag is refused on the editor's own
         account and on the last active superuser (`guard_against_lockout`). The unlock
-        and MFA reset ticks call their services, and so does "remove the avatar"."""
+        and MFA reset ticks call their services, and so does "remove the avatar"; a new
+        plan goes through `plan_change` (the credit account's amounts, ledger, plan
+        history and audit rows)."""
         if not change:
             self._create(request, obj, form.cleaned_data)
             return
-        new_status, new_role = obj.status, obj.role
+        new_status, new_role, new_plan = obj.status, obj.role, obj.subscription_plan_id
         status_changed = "status" in form.changed_data
         role_changed = "role" in form.changed_data and new_role is not None
+        plan_changed = "subscription_plan" in form.changed_data
         if self._takes_rights_away(form):
             users.guard_against_lockout(actor=request.user, user=obj)
         if status_changed:
             obj.status = form.initial["status"]
         if role_changed:
             obj.role_id = form.initial["role"]
+        if plan_changed:
+            obj.subscription_plan_id = form.initial["subscription_plan"]
         super().save_model(request, obj, form, change)
         forget_cached_user(obj.pk)  # the form may have changed the tenant or the staff flags
         if role_changed:
             users.user_assign_role(actor=request.user, user=obj, role_name=new_role.name)
+        if plan_changed:
+            plan_change(actor=request.user, user=obj, plan=new_plan, reason="admin form")
         if status_changed:
             users.user_status_set(
                 user=obj, status=new_status, actor=request.user, reason="admin form"

@@ -74,7 +74,19 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
     user_type = models.CharField(max_length=16, choices=UserType.choices, default=UserType.PERSONAL)
     about_me = models.TextField(blank=True, max_length=2000)
     hobbies = models.TextField(blank=True, max_length=1000)
-    subscription_plan = models.CharField(max_length=50, default="free")
+    # The plan's code is the column's value (`subscription_plan_id` reads it without a
+    # query); a plan in use cannot be deleted. Changed only by `credits.services.plan_change`.
+    subscription_plan = models.ForeignKey(
+        "credits.Plan",
+        to_field="code",
+        db_column="subscription_plan",
+        on_delete=models.PROTECT,
+        default="free",
+        related_name="users",
+    )
+    billing_email = models.EmailField(
+        max_length=254, blank=True, help_text="Where invoices go; empty: the account's email."
+    )
     # E.164 ("+" and up to 15 digits), written only through `accounts.phones`.
     phone = models.CharField(max_length=16, blank=True)
     # The avatar's name in the default storage (`avatars/<random>.webp`), blank for none;

@@ -13,6 +13,7 @@ from accounts.exports import profile_row
 from accounts.filters import UserFilter
 from accounts.models import LoginSession, MfaChallenge, Role, User
 from core.errors import Forbidden, ValidationFailed
+from credits.models import PlanChange
 from messagelog.selectors import messages_visible_to
 from security.models import AuditLog, SecurityEvent
 
@@ -205,8 +206,9 @@ _CONVERSATION_FIELDS = (
 
 
 def personal_data_export(*, user: User) -> dict:
-    """Profile, preferences, sessions, MFA status, API-key metadata, credits, audit
-    records and conversations of the person; later features add their sections here."""
+    """Profile, preferences, sessions, MFA status, API-key metadata, credits, billing
+    (plan, billing email, plan history), audit records and conversations of the
+    person; later features add their sections here."""
     about_user = AuditLog.objects.filter(target_type=User._meta.label_lower, target_id=str(user.pk))
     by_user = AuditLog.objects.filter(actor_id=user.pk)
     return {
@@ -220,6 +222,15 @@ def personal_data_export(*, user: User) -> dict:
         ],
         "api_keys": [],
         "credit_history": [],
+        "billing": {
+            "plan": user.subscription_plan_id,
+            "billing_email": user.billing_email,
+            "plan_history": list(
+                PlanChange.objects.filter(user_id=user.pk)
+                .order_by("-created_at", "-id")
+                .values("from_plan", "to_plan", "reason", "actor_id", "created_at")
+            ),
+        },
         "audit_records": list((about_user | by_user).distinct().values(*_AUDIT_FIELDS)),
         "security_events": list(
             SecurityEvent.objects.filter(user_id=user.pk).values(

@@ -1,14 +1,16 @@
 """The Django admin pages of credits: a balance changes only through `credits_set`,
 with a reason, so every change leaves a ledger row and an audit row; the ledger
-itself is read-only."""
+itself is read-only. Plans are edited here (audited); a plan in use cannot be
+deleted, only deactivated; the plan history is read-only."""
 
 from django import forms
 from django.contrib import admin
+from django.db.models import Count
 from django.http import HttpRequest
 
-from credits.models import CreditAccount, CreditLedgerEntry
+from credits.models import CreditAccount, CreditLedgerEntry, Plan, PlanChange
 from credits.services import MAX_BALANCE, credits_set
-from security.admin_audit import AllOrNothingModelAdmin
+from security.admin_audit import AllOrNothingModelAdmin, AuditedModelAdmin
 
 # Form field -> (group, name) of the `credits` and `limits` objects `credits_set` takes.
 _BALANCE_FIELDS = {
@@ -102,6 +104,66 @@ class CreditLedgerEntryAdmin(admin.ModelAdmin):
     @admin.display(description="User", ordering="account__user__username")
     def account_user(self, entry: CreditLedgerEntry) -> str:
         return str(entry.account.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Plan)
+class PlanAdmin(AuditedModelAdmin):
+    """Plans: every add, change and delete is audited (`admin.plan.*`). The code is
+    fixed once made (users hold it); deleting a plan some user is on is refused (the
+    admin lists who): deactivate it instead. New amounts reach a user's account at
+    their next plan change, not at once."""
+
+    list_display = (
+        "code",
+        "name",
+        "main_reset",
+        "conversation_reset",
+        "is_active",
+        "position",
+        "user_count",
+    )
+    list_filter = ("is_active",)
+    search_fields = ("code", "name")
+    ordering = ("position", "code")
+    fields = (
+        "code",
+        "name",
+        "description",
+        "main_reset",
+        "conversation_reset",
+        "is_active",
+        "position",
+    )
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).annotate(user_total=Count("users"))
+
+    @admin.display(description="Users", ordering="user_total")
+    def user_count(self, plan: Plan) -> int:
+        return plan.user_total
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return ("code",) if obj is not None else ()
+
+
+@admin.register(PlanChange)
+class PlanChangeAdmin(admin.ModelAdmin):
+    """Every change of a user's plan; nobody adds, changes or deletes one."""
+
+    list_display = ("created_at", "user", "from_plan", "to_plan", "reason", "actor_id")
+    list_filter = ("to_plan", "created_at")
+    search_fields = ("user__username", "user__email", "reason")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "from_plan", "to_plan", "reason", "actor_id", "created_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -1,8 +1,57 @@
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from core.models import TimeStampedModel
+
+# The balance columns are 32-bit integers on every database.
+MAX_AMOUNT = 2**31 - 1
+
+
+class Plan(TimeStampedModel):
+    """A subscription plan: the daily amounts it gives the credit accounts of its users.
+
+    An amount left empty follows the defaults (the tenant's `default_credits`, else
+    DEFAULT_USER_CREDITS / DEFAULT_USER_LIMITS), as the built-in `free` plan does. A
+    plan some user is on cannot be deleted (the user's reference protects it): it is
+    deactivated instead, which keeps its users on it and offers it to nobody new.
+    """
+
+    code = models.SlugField(max_length=50, unique=True, help_text="Stable name used by the API.")
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=500, blank=True)
+    main_reset = models.IntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_AMOUNT)],
+        help_text="Main credits given at each daily reset; empty: the defaults.",
+    )
+    conversation_reset = models.IntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_AMOUNT)],
+        help_text="Conversations allowed per day (the daily reset); empty: the defaults.",
+    )
+    is_active = models.BooleanField(
+        default=True, help_text="Only active plans can be given; users keep an inactive one."
+    )
+    position = models.PositiveIntegerField(default=0, help_text="Order in lists, lowest first.")
+
+    class Meta:
+        ordering = ["position", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(main_reset__isnull=True) | Q(main_reset__gte=0))
+                & (Q(conversation_reset__isnull=True) | Q(conversation_reset__gte=0)),
+                name="plan_amounts_never_negative",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
 
 
 class CreditAccount(models.Model):
@@ -48,6 +97,7 @@ class CreditLedgerEntry(models.Model):
     class Kind(models.TextChoices):
         REFUND = "refund", "Refund of a failed call"
         STAFF_CHANGE = "staff_change", "Staff change"
+        PLAN_CHANGE = "plan_change", "Plan change"
 
     actor_id = models.BigIntegerField(null=True, blank=True)
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -76,3 +126,25 @@ class CreditResetRun(models.Model):
 
     def __str__(self) -> str:
         return f"credit reset of {self.day}"
+
+
+class PlanChange(models.Model):
+    """One change of a user's plan: who, when, from which plan to which, and why.
+
+    Plan codes, not references: the history outlives a plan's deletion."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plan_changes"
+    )
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    from_plan = models.CharField(max_length=50)
+    to_plan = models.CharField(max_length=50)
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="planchange_user_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.from_plan} -> {self.to_plan} for {self.user_id}"

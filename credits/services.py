@@ -1,4 +1,5 @@
-"""Credits: the atomic consume, refunds, staff changes with a ledger, the daily reset.
+"""Credits: the atomic consume, refunds, staff changes with a ledger, the daily reset,
+and subscription plans (a plan sets the daily amounts of its users' accounts).
 
 A balance only changes through one conditional UPDATE, so concurrent requests can
 never take it below zero nor lose or double-count a decrement.
@@ -15,20 +16,28 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from accounts.auth.request_cache import forget_changed_user
 from accounts.authz import rules as authz
 from accounts.authz.roles import Permission
 from accounts.models import User
 from core.errors import CommonErrorCode, Forbidden, ServiceError, ValidationFailed
 from credits.errors import CreditErrorCode
-from credits.models import CreditAccount, CreditLedgerEntry, CreditResetRun
+from credits.models import (
+    MAX_AMOUNT,
+    CreditAccount,
+    CreditLedgerEntry,
+    CreditResetRun,
+    Plan,
+    PlanChange,
+)
+from credits.selectors import plan_available
 from security.models import AuditAction
 from security.services.audit import audit_record
 from tenants.selectors import tenant_settings
 
 logger = structlog.get_logger(__name__)
 
-# The balance columns are 32-bit integers on every database.
-MAX_BALANCE = 2**31 - 1
+MAX_BALANCE = MAX_AMOUNT
 
 
 class CreditsExhausted(ServiceError):
@@ -88,7 +97,7 @@ def _tenant_defaults(user: User) -> dict:
         return {}
 
 
-def _defaults_for(user: User) -> dict:
+def _tenant_or_global_defaults(user: User) -> dict:
     credits = dict(settings.DEFAULT_USER_CREDITS)
     limits = dict(settings.DEFAULT_USER_LIMITS)
     if user.tenant_id is not None:
@@ -100,8 +109,23 @@ def _defaults_for(user: User) -> dict:
         "main_reset": int(credits.get("reset", 0)),
         "conversation_limit": int(limits.get("conversation_limit", 0)),
         "conversation_reset": int(limits.get("reset", 0)),
-        "last_reset_on": timezone.now().date(),
     }
+
+
+def _amounts_for(user: User, plan: Plan | None) -> dict:
+    """The four amounts of a user on `plan`: the plan's own amounts where it has them
+    (the balance starts at the daily amount), the tenant's or global defaults elsewhere."""
+    amounts = _tenant_or_global_defaults(user)
+    if plan is not None and plan.main_reset is not None:
+        amounts["main_credits"] = amounts["main_reset"] = plan.main_reset
+    if plan is not None and plan.conversation_reset is not None:
+        amounts["conversation_limit"] = amounts["conversation_reset"] = plan.conversation_reset
+    return amounts
+
+
+def _defaults_for(user: User) -> dict:
+    plan = Plan.objects.filter(code=user.subscription_plan_id).first()
+    return {**_amounts_for(user, plan), "last_reset_on": timezone.now().date()}
 
 
 def account_for(user: User) -> CreditAccount:
@@ -350,6 +374,101 @@ def credits_set_on_behalf(
         changes={"before": before, "after": after, "reason": reason},
     )
     return account
+
+
+# ----- subscription plans ------------------------------------------------------------
+
+
+def plan_change_allowed(*, actor: User, user: User) -> None:
+    """Forbidden unless the actor may change the user's plan: `write:users` and
+    `manage:tenant` over them (platform admins, and tenant admins inside their tenant;
+    a moderator changes users but not what the tenant buys), and never one's own plan
+    unless a platform admin, so nobody upgrades themselves. Asked before the body is read."""
+    if user.pk == actor.pk and not authz.is_platform_admin(actor):
+        raise Forbidden("You may not change your own plan.", code=CommonErrorCode.PERMISSION_DENIED)
+    if not (
+        authz.can(actor, Permission.WRITE_USERS, user)
+        and authz.can(actor, Permission.MANAGE_TENANT, user)
+    ):
+        raise Forbidden(
+            "You may not change this user's plan.", code=CommonErrorCode.PERMISSION_DENIED
+        )
+
+
+@dataclass(frozen=True)
+class PlanChanged:
+    """What a plan change did; `change` is None when the user was on the plan already."""
+
+    user: User
+    plan: Plan
+    change: PlanChange | None
+
+
+def plan_change(*, actor: User, user: User, plan: str, reason: str = "") -> PlanChanged:
+    """Put the user on the active plan `plan`, by an actor whose role allows it
+    (`plan_change_allowed`); the rest as `plan_change_on_behalf`."""
+    plan_change_allowed(actor=actor, user=user)
+    return plan_change_on_behalf(actor=actor, user=user, plan=plan, reason=reason)
+
+
+@transaction.atomic
+def plan_change_on_behalf(*, actor: User, user: User, plan: str, reason: str = "") -> PlanChanged:
+    """`plan_change` without the role check, for a caller that has decided by its own
+    rule that the actor may (the support levels of `/v1/support`).
+
+    In one transaction: the user's plan; the plan's daily amounts on the credit account
+    (the next resets give them) with today's balance raised to them, never lowered
+    (an upgrade takes effect today, a downgrade at the next reset); a ledger row
+    (PLAN_CHANGE), a plan-history row and an audit row. The same plan again changes
+    nothing and writes nothing. Writes only to the database, so a caller's transaction
+    undoes all of it."""
+    new_plan = plan_available(code=plan)
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    previous = locked.subscription_plan_id
+    if previous == new_plan.code:
+        user.subscription_plan = new_plan
+        return PlanChanged(user=user, plan=new_plan, change=None)
+    User.objects.filter(pk=user.pk).update(
+        subscription_plan=new_plan.code, updated_at=timezone.now()
+    )
+    user.subscription_plan = new_plan
+    forget_changed_user(user, ["subscription_plan"])
+    account = CreditAccount.objects.select_for_update().get(pk=account_for(user).pk)
+    before = {"credits": account.credits(), "limits": account.limits()}
+    amounts = _amounts_for(user, new_plan)
+    account.main_reset = amounts["main_reset"]
+    account.conversation_reset = amounts["conversation_reset"]
+    account.main_credits = max(account.main_credits, amounts["main_reset"])
+    # Today's conversations as the new plan would have left them, never fewer than now.
+    account.conversation_limit = max(
+        account.conversation_limit, amounts["conversation_reset"] - account.used_today
+    )
+    account.save()
+    after = {"credits": account.credits(), "limits": account.limits()}
+    plan_codes = {"before": previous, "after": new_plan.code}
+    CreditLedgerEntry.objects.create(
+        account=account,
+        actor_id=actor.pk,
+        kind=CreditLedgerEntry.Kind.PLAN_CHANGE,
+        reason=reason or f"plan {previous} -> {new_plan.code}",
+        before={**before, "plan": previous},
+        after={**after, "plan": new_plan.code},
+    )
+    change = PlanChange.objects.create(
+        user=user, actor_id=actor.pk, from_plan=previous, to_plan=new_plan.code, reason=reason
+    )
+    audit_record(
+        action=AuditAction.PLAN_CHANGE,
+        actor=actor,
+        target=user,
+        changes={
+            "subscription_plan": plan_codes,
+            "credits": {"before": before, "after": after},
+            "reason": reason,
+        },
+    )
+    logger.info("plan_changed", user_id=user.pk, before=previous, after=new_plan.code)
+    return PlanChanged(user=user, plan=new_plan, change=change)
 
 
 def daily_reset(*, actor: User | None, day: date | None = None) -> int:

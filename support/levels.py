@@ -93,15 +93,6 @@ EDITABLE_FIELDS: dict[User.SupportLevel, frozenset[str]] = {
 }
 
 
-class SubscriptionPlan(StrEnum):
-    """The plans support staff may put a user on."""
-
-    FREE = "free"
-    BASIC = "basic"
-    PREMIUM = "premium"
-    ENTERPRISE = "enterprise"
-
-
 def rights_of(user) -> frozenset[SupportRight]:
     """The rights of a support staff member's level; none for anyone else."""
     return LEVEL_RIGHTS.get(user.support_level, frozenset())

@@ -23,7 +23,13 @@ from accounts.services.passwords import password_replace
 from apikeys.models import APIKey
 from apikeys.services import IssuedKey, apikey_revoke_on_behalf, apikey_rotate_on_behalf
 from core.errors import CommonErrorCode, Forbidden, NotFound, ValidationFailed
-from credits.services import credits_set, credits_set_on_behalf
+from credits.services import (
+    PlanChanged,
+    credits_set,
+    credits_set_on_behalf,
+    plan_change,
+    plan_change_on_behalf,
+)
 from messagelog.models import MessageLog
 from security.models import AuditAction
 from security.services.audit import audit_record
@@ -55,15 +61,20 @@ def admin_panel_user_update(
     limits: dict | None = None,
     reason: str = "",
 ):
-    """The `/v1/admin-panel/users/{id}` update: the profile and the balance change in
-    one transaction, the balance first, through the credits service (its checks,
-    ledger row and audit record), which writes only to the database. So a refused
-    balance is refused before the profile change could end sessions or drop cached
+    """The `/v1/admin-panel/users/{id}` update: the plan, the balance and the profile
+    change in one transaction, the plan and the balance first, through the credits
+    service (its checks, ledger rows and audit records; the plan's amounts, then any
+    balance given explicitly), which writes only to the database. So a refused plan
+    or balance is refused before the profile change could end sessions or drop cached
     rights, which no rollback takes back. Nothing to change is 400 NOTHING_TO_CHANGE."""
     changes_balance = admin_panel_update_names_a_change(
         profile=profile, credits=credits, limits=limits
     )
+    profile = dict(profile)
+    plan = profile.pop("subscription_plan", None)
     with transaction.atomic():
+        if plan:
+            plan_change(actor=actor, user=user, plan=plan, reason=reason)
         if changes_balance:
             credits_set(user=user, actor=actor, credits=credits, limits=limits, reason=reason)
         if profile:
@@ -147,7 +158,12 @@ def support_user_update(*, actor: User, user: User, data: dict) -> User:
     with transaction.atomic():
         if "email" in data and data["email"].strip().lower() != user.email:
             lifecycle.email_set_on_behalf(user=user, actor=actor, new_email=data["email"])
-        fields = {name: value for name, value in data.items() if name not in {"email", "status"}}
+        if "subscription_plan" in data:
+            plan_change_on_behalf(
+                actor=actor, user=user, plan=data["subscription_plan"], reason="support staff"
+            )
+        skipped = {"email", "status", "subscription_plan"}
+        fields = {name: value for name, value in data.items() if name not in skipped}
         if fields:
             users.user_fields_set_on_behalf(actor=actor, user=user, data=fields)
         if "status" in data:
@@ -158,10 +174,11 @@ def support_user_update(*, actor: User, user: User, data: dict) -> User:
     return user
 
 
-def support_plan_set(*, actor: User, user: User, plan: str) -> User:
-    """Put the user on `plan` (validated by the caller against SubscriptionPlan)."""
+def support_plan_set(*, actor: User, user: User, plan: str, reason: str = "") -> PlanChanged:
+    """Put the user on the active plan `plan` through the credits service (the credit
+    account's amounts, ledger, history and audit rows); 400 UNKNOWN_PLAN/PLAN_INACTIVE."""
     _staff_require(actor, user, FIELD_RIGHTS["subscription_plan"])
-    return users.user_fields_set_on_behalf(actor=actor, user=user, data={"subscription_plan": plan})
+    return plan_change_on_behalf(actor=actor, user=user, plan=plan, reason=reason)
 
 
 def support_password_reset(*, actor: User, user: User, new_password: str) -> None:

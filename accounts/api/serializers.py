@@ -129,7 +129,7 @@ class UserSerializer(ReadOnlySerializer):
     user_type = serializers.ChoiceField(choices=User.UserType.choices, read_only=True)
     about_me = serializers.CharField(read_only=True)
     hobbies = serializers.CharField(read_only=True)
-    subscription_plan = serializers.CharField(read_only=True)
+    subscription_plan = serializers.CharField(source="subscription_plan_id", read_only=True)
     phone = serializers.CharField(
         read_only=True, help_text='E.164, e.g. "+14155552671"; "" for none.'
     )
@@ -200,6 +200,9 @@ class MessageSerializer(serializers.Serializer):
 
 
 class ProductUserSerializer(serializers.ModelSerializer):
+    # The plan's code, read without loading the plan.
+    subscription_plan = serializers.CharField(source="subscription_plan_id", read_only=True)
+
     class Meta:
         model = User
         fields = [
@@ -380,7 +383,8 @@ class AdminUserCreateSerializer(_RegisterBase):
 class AdminUserUpdateSerializer(ProfileUpdateSerializer):
     """What staff may change: the profile plus plan, verification, role and status."""
 
-    subscription_plan = serializers.CharField(max_length=50, required=False)
+    # A plan code; `credits.services.plan_change` refuses an unknown or inactive one (400).
+    subscription_plan = serializers.SlugField(max_length=50, required=False)
     is_verified = serializers.BooleanField(required=False)
     role = serializers.CharField(max_length=50, required=False)
     status = serializers.ChoiceField(choices=MANAGEABLE_STATUS_CHOICES, required=False)

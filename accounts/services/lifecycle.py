@@ -381,6 +381,7 @@ def deleted_accounts_purge(*, actor: User | None, batch_size: int = PURGE_BATCH_
                 avatar="",
                 preferences={},
                 pending_email="",
+                billing_email="",
                 password=UNUSABLE_PASSWORD_PREFIX,
                 purged_at=now,
             )

@@ -29,7 +29,7 @@ from accounts.selectors import user_email_taken, user_username_taken, users_visi
 from accounts.services.sessions import sessions_revoke_for_user
 from apikeys.services import apikey_regenerate_primary, revoke_all_for_user
 from core.errors import CommonErrorCode, Conflict, Forbidden, NotFound, ValidationFailed
-from credits.services import account_for
+from credits.services import account_for, plan_change
 from security.models import ActorKind, AuditAction
 from security.services.audit import audit_record, field_changes, snapshot
 from tenants.models import Tenant
@@ -314,7 +314,6 @@ STAFF_EDITABLE = (
     "hobbies",
     "phone",
     "user_type",
-    "subscription_plan",
     "is_verified",
 )
 
@@ -478,6 +477,10 @@ def user_update_by_admin(*, actor: User, user: User, data: dict[str, Any]) -> Us
     staff_fields = set(data) - set(SELF_EDITABLE)
     if actor.pk == user.pk and staff_fields and not authz.is_platform_admin(actor):
         data = {key: value for key, value in data.items() if key in SELF_EDITABLE}
+    # The plan first: an unknown one refuses the update before anything else is written,
+    # and it changes the credit account too (`plan_change`, its own role check).
+    if data.get("subscription_plan"):
+        plan_change(actor=actor, user=user, plan=data["subscription_plan"])
     user_fields_set_on_behalf(actor=actor, user=user, data=data)
     if "role" in data and data["role"] and actor.pk != user.pk:
         user_assign_role(actor=actor, user=user, role_name=data["role"])
@@ -510,6 +513,29 @@ def user_fields_set_on_behalf(*, actor: User, user: User, data: dict[str, Any]) 
             target=user,
             changes=field_changes(before, snapshot(user, fields)),
         )
+    return user
+
+
+@transaction.atomic
+def user_billing_email_set(*, actor: User, user: User, billing_email: str) -> User:
+    """Set (or clear, with "") where the user's invoices go: the owner (`write:self`)
+    or staff and tenant admins with `write:users` over them. The caller validates the
+    address; one audit row with the old and the new value."""
+    _require(actor, Permission.WRITE_USERS if actor.pk != user.pk else Permission.WRITE_SELF, user)
+    billing_email = billing_email.strip()
+    if billing_email == user.billing_email:
+        return user
+    before = user.billing_email
+    user.billing_email = billing_email
+    user.save(update_fields=["billing_email", "updated_at"])
+    forget_changed_user(user, ["billing_email"])
+    audit_record(
+        action=AuditAction.USER_BILLING_EMAIL_CHANGE,
+        actor=actor,
+        actor_kind=ActorKind.USER if actor.pk == user.pk else None,
+        target=user,
+        changes={"billing_email": {"before": before, "after": billing_email}},
+    )
     return user
 
 

@@ -222,6 +222,45 @@ MATRIX = [
         {"limits": {"conversation_limit": 3}},
         (401, 403, 404, 200, 200, 404, 200, 403, 403),
     ),
+    # Plans and billing: nobody changes their own plan (the tenant admin's own row).
+    ("get", "/api/v1/plans", None, (401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    ("get", "/api/v1/users/me/billing", None, (401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    (
+        "put",
+        "/api/v1/users/me/billing",
+        {"billing_email": "billing@example.com"},
+        (401, 403, 200, 200, 200, 200, 200, 200, 200),
+    ),
+    (
+        "get",
+        "/api/v1/users/me/billing/history",
+        None,
+        (401, 200, 200, 200, 200, 200, 200, 200, 200),
+    ),
+    (
+        "get",
+        "/api/v1/users/{member}/billing",
+        None,
+        (401, 404, 404, 200, 200, 404, 200, 403, 403),
+    ),
+    (
+        "put",
+        "/api/v1/users/{member}/billing",
+        {"billing_email": "billing@example.com"},
+        (401, 403, 404, 200, 200, 404, 200, 403, 403),
+    ),
+    (
+        "put",
+        "/api/v1/users/{member}/plan",
+        {"subscription_plan": "basic"},
+        (401, 403, 404, 403, 200, 404, 200, 403, 403),
+    ),
+    (
+        "put",
+        "/api/v1/users/{tenant_admin}/plan",
+        {"subscription_plan": "basic"},
+        (401, 403, 404, 403, 403, 404, 200, 403, 403),
+    ),
     (
         "post",
         "/v1/prompt/completions",

@@ -2,7 +2,7 @@ import factory
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from credits.models import CreditAccount, CreditLedgerEntry, CreditResetRun
+from credits.models import CreditAccount, CreditLedgerEntry, CreditResetRun, Plan, PlanChange
 
 
 class CreditAccountFactory(factory.django.DjangoModelFactory):
@@ -35,3 +35,27 @@ class CreditResetRunFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("day",)
 
     day = factory.LazyFunction(lambda: timezone.now().date())
+
+
+class PlanFactory(factory.django.DjangoModelFactory):
+    """A plan of its own (the built-in ones exist already: look them up by code)."""
+
+    class Meta:
+        model = Plan
+
+    code = factory.Sequence(lambda n: f"plan-{n}")
+    name = factory.LazyAttribute(lambda plan: plan.code.title())
+    main_reset = 100
+    conversation_reset = 100
+    is_active = True
+    position = 100
+
+
+class PlanChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PlanChange
+
+    user = factory.SubFactory(UserFactory)
+    from_plan = "free"
+    to_plan = "basic"
+    reason = ""

@@ -1,11 +1,14 @@
 """The admin pages of credits: a balance changes only through the service, with a
-reason, a ledger row and an audit row; the ledger cannot be written."""
+reason, a ledger row and an audit row; the ledger cannot be written. Plans are edited
+with an audit row and deleted only when unused; the user page's plan goes through the
+plan change service."""
 
 from django.contrib.auth.models import Permission
 
 from accounts.tests.factories import UserFactory
-from credits.models import CreditAccount, CreditLedgerEntry
-from credits.tests.factories import CreditAccountFactory, CreditLedgerEntryFactory
+from accounts.tests.helpers import admin_change_form
+from credits.models import CreditAccount, CreditLedgerEntry, Plan, PlanChange
+from credits.tests.factories import CreditAccountFactory, CreditLedgerEntryFactory, PlanFactory
 from security.models import AuditAction, AuditLog
 from security.tests.helpers import audit_row
 
@@ -126,3 +129,94 @@ def test_ledger_lists_and_searches_but_is_read_only(admin_client):
     admin_client.post(f"{LEDGER}{entry.pk}/delete/", {"post": "yes"})
     entry.refresh_from_db()
     assert entry.reason == "refund of x"
+
+
+# ----- plans -------------------------------------------------------------------------------
+
+PLANS_PAGE = "/admin/credits/plan/"
+
+
+def _plan_form(plan, **values) -> dict:
+    return {
+        "name": plan.name,
+        "description": plan.description,
+        "main_reset": "" if plan.main_reset is None else plan.main_reset,
+        "conversation_reset": "" if plan.conversation_reset is None else plan.conversation_reset,
+        "is_active": "on" if plan.is_active else "",
+        "position": plan.position,
+        **values,
+    }
+
+
+def test_a_plan_edit_is_audited(admin_client):
+    plan = Plan.objects.get(code="basic")
+
+    response = admin_client.post(
+        f"{PLANS_PAGE}{plan.pk}/change/", _plan_form(plan, conversation_reset=150)
+    )
+
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert plan.conversation_reset == 150
+    row = audit_row(action="admin.plan.update", target_id=str(plan.pk))
+    assert row.changes["conversation_reset"] == {"before": 100, "after": 150}
+
+
+def test_a_negative_plan_amount_is_refused(admin_client):
+    plan = Plan.objects.get(code="basic")
+
+    response = admin_client.post(f"{PLANS_PAGE}{plan.pk}/change/", _plan_form(plan, main_reset=-1))
+
+    assert response.status_code == 200  # the form again, with the error
+    plan.refresh_from_db()
+    assert plan.main_reset == 50
+
+
+def test_a_plan_in_use_cannot_be_deleted_but_can_be_deactivated(admin_client):
+    plan = PlanFactory(code="gold")
+    UserFactory(subscription_plan_id="gold")
+
+    admin_client.post(f"{PLANS_PAGE}{plan.pk}/delete/", {"post": "yes"})
+    assert Plan.objects.filter(pk=plan.pk).exists()
+
+    admin_client.post(f"{PLANS_PAGE}{plan.pk}/change/", _plan_form(plan, is_active=""))
+    plan.refresh_from_db()
+    assert plan.is_active is False
+
+
+def test_an_unused_plan_can_be_deleted_with_an_audit_row(admin_client):
+    plan = PlanFactory(code="unused")
+
+    response = admin_client.post(f"{PLANS_PAGE}{plan.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Plan.objects.filter(pk=plan.pk).exists()
+    audit_row(action="admin.plan.delete", target_id=str(plan.pk))
+
+
+def test_the_user_page_changes_a_plan_through_the_service(admin_client):
+    member = UserFactory()
+    data = admin_change_form(admin_client, member, subscription_plan="premium")
+
+    response = admin_client.post(f"/admin/accounts/user/{member.pk}/change/", data)
+
+    assert response.status_code == 302, response.content
+    member.refresh_from_db()
+    assert member.subscription_plan_id == "premium"
+    change = PlanChange.objects.get(user=member)
+    assert (change.from_plan, change.to_plan, change.reason) == ("free", "premium", "admin form")
+    assert CreditAccount.objects.get(user=member).conversation_reset == 500
+    audit_row(action=AuditAction.PLAN_CHANGE, target_id=str(member.pk))
+
+
+def test_the_user_page_does_not_offer_an_inactive_plan(admin_client):
+    PlanFactory(code="retired", is_active=False)
+    member = UserFactory()
+    data = admin_change_form(admin_client, member, subscription_plan="retired")
+
+    response = admin_client.post(f"/admin/accounts/user/{member.pk}/change/", data)
+
+    assert response.status_code == 200  # the form again: not a valid choice
+    member.refresh_from_db()
+    assert member.subscription_plan_id == "free"
+    assert not PlanChange.objects.exists()

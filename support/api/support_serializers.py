@@ -12,7 +12,6 @@ from support.levels import (
     LEVEL_RIGHTS,
     STAFF_SETTABLE_STATUSES,
     VISIBLE_FIELDS,
-    SubscriptionPlan,
 )
 
 
@@ -88,6 +87,8 @@ def support_user_body(user: User, level: str) -> dict:
             body[field] = _tenant(user)
         elif field in _BALANCE_FIELDS:
             body[field] = balance[field]
+        elif field == "subscription_plan":
+            body[field] = user.subscription_plan_id
         else:
             body[field] = getattr(user, field)
     return body
@@ -129,7 +130,8 @@ class SupportUserUpdateSerializer(serializers.Serializer):
     """Every field a level may change; which ones this level may is `EDITABLE_FIELDS`."""
 
     email = serializers.EmailField(max_length=254, required=False)
-    subscription_plan = serializers.ChoiceField(choices=list(SubscriptionPlan), required=False)
+    # A plan code; the plans service refuses an unknown or inactive one (400).
+    subscription_plan = serializers.SlugField(max_length=50, required=False)
     name = name_field(required=False)
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
@@ -150,4 +152,7 @@ class SupportCreditsSerializer(CreditChangeSerializer):
 
 
 class SupportPlanSerializer(serializers.Serializer):
-    subscription_plan = serializers.ChoiceField(choices=list(SubscriptionPlan))
+    """An active plan's code (`GET /api/v1/plans` lists them) and an optional reason."""
+
+    subscription_plan = serializers.SlugField(max_length=50)
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)

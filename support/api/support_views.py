@@ -298,10 +298,15 @@ class SupportPlanView(SupportView):
     def put(self, request: Request, pk: str) -> Response:
         user = self.target(pk)
         data = validated_data(s.SupportPlanSerializer, request.data)
-        user = services.support_plan_set(
-            actor=request.user, user=user, plan=data["subscription_plan"]
+        changed = services.support_plan_set(
+            actor=request.user,
+            user=user,
+            plan=data["subscription_plan"],
+            reason=data.get("reason", ""),
         )
-        return Response({"success": True, "message": "Plan updated", "user": self.user_body(user)})
+        return Response(
+            {"success": True, "message": "Plan updated", "user": self.user_body(changed.user)}
+        )
 
 
 # ----- a user's records (advanced) ----------------------------------------------------

@@ -91,6 +91,11 @@ v1_urlpatterns = [
     re_path(r"^admin-panel/users/?$", v1_views.users_view, name="v1-admin-users"),
     re_path(r"^admin-panel/users/(?P<pk>\d+)/?$", v1_views.user_view, name="v1-admin-user"),
     re_path(
+        r"^admin-panel/users/(?P<pk>\d+)/plan/?$",
+        v1_views.AdminPanelUserPlanView.as_view(),
+        name="v1-admin-user-plan",
+    ),
+    re_path(
         r"^admin-panel/login/?$", v1_views.AdminPanelLoginView.as_view(), name="v1-admin-login"
     ),
     re_path(

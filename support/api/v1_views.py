@@ -14,19 +14,22 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.generics import GenericAPIView
+from rest_framework.generics import GenericAPIView, get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api import serializers as account_serializers
+from accounts.api.base_views import validated_data
 from accounts.api.rest_users_views import UserAdminViewSet
 from accounts.api.v1_views import V1LoginView
 from accounts.authz.permissions import IsPlatformAdmin
 from accounts.models import LoginSession, User
+from accounts.selectors import users_visible_to
 from accounts.services import users as user_services
 from core.openapi import error_responses, results_list
 from core.pagination import EnvelopePagination
-from credits.api.serializers import balance_body
+from credits.api.serializers import PlanChangeSerializer, balance_body
+from credits.services import plan_change
 from security import selectors
 from security.models import SecurityEvent, Severity
 from security.services import allowlist, firewall, lockout
@@ -277,6 +280,34 @@ class AdminPanelUserViewSet(AdminPanelViewSet, UserAdminViewSet):
             reason=balance.get("reason", ""),
         )
         return Response(_user_detail(user))
+
+
+@extend_schema_view(
+    put=extend_schema(
+        tags=[USERS_TAG],
+        summary="Put a user on an active plan, with an optional reason",
+        description=(
+            "The plan's daily amounts go to the user's credit account and today's balance "
+            "is raised to them (never lowered); ledger, plan history and audit rows are "
+            "written. Unknown plan: 400 UNKNOWN_PLAN; inactive: 400 PLAN_INACTIVE."
+        ),
+        request=PlanChangeSerializer,
+        responses={200: dict, **error_responses(400, 401, 403, 404, 415)},
+    )
+)
+class AdminPanelUserPlanView(RecordsRefusals, GenericAPIView):
+    serializer_class = PlanChangeSerializer
+
+    def put(self, request: Request, pk: str) -> Response:
+        user = get_object_or_404(users_visible_to(request.user), pk=pk)
+        data = validated_data(PlanChangeSerializer, request.data)
+        changed = plan_change(
+            actor=request.user,
+            user=user,
+            plan=data["subscription_plan"],
+            reason=data.get("reason", ""),
+        )
+        return Response(_user_detail(changed.user))
 
 
 # Four operations only; the rest of the user admin API stays under /api/v1/users.

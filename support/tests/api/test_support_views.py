@@ -436,11 +436,11 @@ def test_plan_changes_with_an_audit_row_and_refuses_unknown_plans(api_client, sw
 
     assert response.status_code == 200, response.content
     assert response.json()["user"]["subscription_plan"] == "enterprise"
-    assert User.objects.get(pk=member.pk).subscription_plan == "enterprise"
-    row = audit_row(action=AuditAction.USER_UPDATE, target_id=str(member.pk))
+    assert User.objects.get(pk=member.pk).subscription_plan_id == "enterprise"
+    row = audit_row(action=AuditAction.PLAN_CHANGE, target_id=str(member.pk))
     assert row.actor_id == staff.pk
     assert row.changes["subscription_plan"] == {"before": "free", "after": "enterprise"}
-    assert_envelope(refused, 400, "VALIDATION_ERROR")
+    assert_envelope(refused, 400, "UNKNOWN_PLAN")
 
 
 # ----- messages and API keys (advanced) ------------------------------------------------

@@ -55,7 +55,7 @@ def admin(db, frozen):
 def known_world(admin):
     acme = Tenant.objects.create(name="Acme", slug="acme")
     globex = Tenant.objects.create(name="Globex", slug="globex")
-    today = _user(_ago(hours=2), username="today", tenant=acme, subscription_plan="premium")
+    today = _user(_ago(hours=2), username="today", tenant=acme, subscription_plan_id="premium")
     week = _user(_ago(days=3), username="week", tenant=acme)
     _user(_ago(days=20), username="month", tenant=globex, status=User.Status.SUSPENDED)
     _user(_ago(days=90), username="old", status=User.Status.PENDING)

@@ -37,7 +37,7 @@ def test_the_admin_panel_update_changes_plan_and_balance_with_a_ledger_row(api_c
     assert body["subscription_plan"] == "premium"
     assert body["credits"] == {"main": 100, "reset": 100}
     assert body["limits"] == {"conversation_limit": 100, "reset": 100}
-    assert User.objects.get(pk=world.member.pk).subscription_plan == "premium"
+    assert User.objects.get(pk=world.member.pk).subscription_plan_id == "premium"
     assert account_for(world.member).limits() == {"conversation_limit": 100, "reset": 100}
     entry = CreditLedgerEntry.objects.get(kind="staff_change")
     assert entry.actor_id == world.users["platform_admin"].pk
@@ -45,7 +45,7 @@ def test_the_admin_panel_update_changes_plan_and_balance_with_a_ledger_row(api_c
 
 
 def test_a_refused_balance_leaves_the_plan_as_it_was(api_client, world):
-    plan = world.member.subscription_plan
+    plan = world.member.subscription_plan_id
 
     response = api_client.put(
         user_url(world.member),
@@ -55,7 +55,7 @@ def test_a_refused_balance_leaves_the_plan_as_it_was(api_client, world):
     )
 
     assert_envelope(response, 400)
-    assert User.objects.get(pk=world.member.pk).subscription_plan == plan
+    assert User.objects.get(pk=world.member.pk).subscription_plan_id == plan
     assert not CreditLedgerEntry.objects.exists()
 
 
