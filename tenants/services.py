@@ -9,6 +9,7 @@ from accounts.auth.request_cache import forget_cached_users
 from accounts.authz import rules as authz
 from accounts.authz.roles import BuiltinRole, Permission
 from accounts.models import LoginSession, User
+from accounts.preferences import check_preferences
 from accounts.services.sessions import sessions_revoke_for_tenant
 from accounts.services.users import user_create_by_admin
 from core.errors import CommonErrorCode, Conflict, Forbidden, ValidationFailed
@@ -35,6 +36,9 @@ def _clean_settings(settings: dict) -> dict:
             "allowed_email_domains is a list of domains.", code=CommonErrorCode.INVALID_SETTINGS
         )
     cleaned = {**settings, "allowed_email_domains": [d.lower().lstrip("@") for d in domains]}
+    if "default_preferences" in settings:
+        # The same schema as a user's own choices; bad paths named under the setting.
+        check_preferences(settings["default_preferences"], prefix="settings.default_preferences.")
     if "default_credits" in settings:
         cleaned["default_credits"] = default_credits_cleaned(settings["default_credits"])
     return cleaned

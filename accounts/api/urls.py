@@ -9,6 +9,7 @@ from rest_framework.routers import SimpleRouter
 from accounts.api import rest_account_views as account_views
 from accounts.api import rest_auth_views as views
 from accounts.api import rest_mfa_views as mfa_views
+from accounts.api import rest_preferences_views as preference_views
 from accounts.api import v1_views
 from accounts.api.rest_roles_views import RoleViewSet
 from accounts.api.rest_users_views import UserAdminViewSet
@@ -48,6 +49,12 @@ rest_urlpatterns = [
         account_views.SessionDetailView.as_view(),
     ),
     re_path(r"^users/me/export/?$", account_views.ExportView.as_view()),
+    re_path(r"^users/me/preferences/?$", preference_views.MyPreferencesView.as_view()),
+    re_path(
+        r"^users/me/preferences/history/?$", preference_views.MyPreferenceHistoryView.as_view()
+    ),
+    re_path(r"^users/preferences/bulk/?$", preference_views.PreferencesBulkView.as_view()),
+    re_path(r"^users/(?P<pk>[0-9]+)/profile/?$", preference_views.UserProfileView.as_view()),
     re_path(r"^users/me/?$", views.MeView.as_view(), name="users-me"),
     re_path(
         r"^users/me/change-password/?$",
