@@ -108,7 +108,7 @@ class UserEditForm(UserChangeForm):
         """A changed document is checked as the API checks it (each bad path named);
         an unchanged one is left alone, even if a rule changed since it was stored."""
         value = self.cleaned_data.get("preferences")
-        if "preferences" in self.changed_data:
+        if value != self.initial.get("preferences"):
             validate_preferences(value)
         return value
 

@@ -59,7 +59,11 @@ def test_tenant_defaults_override_the_platform_and_the_users_choices_override_bo
     admin_auth = world.auth("tenant_admin")
     changed = api_client.patch(
         f"/api/v1/tenants/{world.tenant_a.pk}",
-        {"settings": {"default_preferences": {"theme": "dark", "notifications": {"digest": "off"}}}},
+        {
+            "settings": {
+                "default_preferences": {"theme": "dark", "notifications": {"digest": "off"}}
+            }
+        },
         format="json",
         **admin_auth,
     )
@@ -96,9 +100,7 @@ def test_tenant_default_preferences_are_checked_with_the_same_schema(api_client,
 
 def test_put_replaces_the_choices_and_omitted_keys_fall_back(api_client, world):
     auth = world.auth("user")
-    api_client.put(
-        URL, {"theme": "dark", "notifications": {"email": False}}, format="json", **auth
-    )
+    api_client.put(URL, {"theme": "dark", "notifications": {"email": False}}, format="json", **auth)
 
     response = api_client.put(URL, {"language": "fr"}, format="json", **auth)
 
