@@ -24,6 +24,12 @@ EDITABLE = ("name", "description", "domain")
 
 
 def _clean_settings(settings: dict) -> dict:
+    """The settings as stored: unknown keys, wrong shapes and default preferences that
+    do not fit the preferences schema are refused (400)."""
+    if not isinstance(settings, dict):
+        raise ValidationFailed(
+            "Tenant settings are a JSON object.", code=CommonErrorCode.INVALID_SETTINGS
+        )
     unknown = set(settings) - set(DEFAULT_SETTINGS)
     if unknown:
         raise ValidationFailed(
@@ -42,6 +48,11 @@ def _clean_settings(settings: dict) -> dict:
     if "default_credits" in settings:
         cleaned["default_credits"] = default_credits_cleaned(settings["default_credits"])
     return cleaned
+
+
+def tenant_settings_cleaned(settings: object) -> dict:
+    """The settings as the API would store them, for the admin site's form."""
+    return _clean_settings(settings)
 
 
 def _require_platform_admin(actor: User) -> None:
