@@ -465,8 +465,8 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
             self._create(request, obj, form.cleaned_data)
             return
         new_status, new_role = obj.status, obj.role
-        preferences_changed = "preferences" in form.changed_data
         new_preferences = obj.preferences
+        preferences_changed = new_preferences != form.initial.get("preferences")
         if preferences_changed:
             obj.preferences = form.initial["preferences"]
         status_changed = "status" in form.changed_data

@@ -32,10 +32,11 @@ BULK_MAX_USERS = 1000
 Source = PreferenceChange.Source
 
 
-def _require_may_change(*, actor: User | None, user: User) -> None:
+def _require_may_change(*, actor: User | None, user: User, source: str) -> None:
     """The owner may change their own; staff need `write:users` over the user (their
-    tenant, a role not above their own) or platform power."""
-    if actor is None or actor.pk == user.pk:
+    tenant, a role not above their own) or platform power. On the admin site the
+    site's own permission (`change_user`) decides, as for every field of its form."""
+    if actor is None or actor.pk == user.pk or source == Source.ADMIN_SITE:
         return
     if not authz.can(actor, Permission.WRITE_USERS, user):
         raise Forbidden(
@@ -80,7 +81,7 @@ def preferences_replace(
 ) -> User:
     """The user's choices become `document` (a whole document: omitted keys fall back
     to the defaults). 400 PREFERENCES_INVALID names each bad path."""
-    _require_may_change(actor=actor, user=user)
+    _require_may_change(actor=actor, user=user, source=source)
     check_preferences(document, prefix=prefix)
     _write(user=user, actor=actor, source=source, after=document)
     return user
@@ -93,7 +94,7 @@ def preferences_merge(
     """Merge `patch` into the user's choices (JSON Merge Patch: objects merge key by
     key, `null` removes a choice so the default applies). 400 PREFERENCES_INVALID
     names each bad path; a stored value that no longer fits the schema is dropped."""
-    _require_may_change(actor=actor, user=user)
+    _require_may_change(actor=actor, user=user, source=source)
     check_preferences_patch(patch, prefix=prefix)
     stored = User.objects.select_for_update().only("preferences").get(pk=user.pk).preferences
     merged = merge_patch(preferences_fitting(stored), patch)
