@@ -17,10 +17,12 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.auth.request_cache import forget_cached_user
 from accounts.authz.roles import BuiltinRole, Permission
-from accounts.models import LoginSession, Role, User
+from accounts.models import LoginSession, PreferenceChange, Role, User
 from accounts.phones import phone_normalise
+from accounts.preferences import validate_preferences
 from accounts.selectors import user_has_mfa
 from accounts.services import avatars, lifecycle, mfa, roles, users
+from accounts.services.preferences import preferences_replace
 from accounts.services.sessions import sessions_revoke_each, sessions_revoke_for_user
 from apikeys.models import APIKey
 from apikeys.services import apikey_revoke
@@ -116,6 +118,14 @@ class UserEditForm(UserChangeForm):
             return phone_normalise(self.cleaned_data.get("phone") or "")
         except ServiceError as error:
             raise forms.ValidationError(error.message, code="invalid") from error
+
+    def clean_preferences(self) -> dict:
+        """A changed document is checked as the API checks it (each bad path named);
+        an unchanged one is left alone, even if a rule changed since it was stored."""
+        value = self.cleaned_data.get("preferences")
+        if value != self.initial.get("preferences"):
+            validate_preferences(value)
+        return value
 
 
 class RevokeForm(forms.ModelForm):
@@ -506,14 +516,19 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
         status service (sessions and API keys end, cached rights drop, deletion is
         recorded), the role through the role service (its grant and tenant checks). A
         new role or an unticked superuser or staff flag is refused on the editor's own
-        account and on the last active superuser (`guard_against_lockout`). The unlock
-        and MFA reset ticks call their services, and so does "remove the avatar"; a new
-        plan goes through `plan_change` (the credit account's amounts, ledger, plan
-        history and audit rows)."""
+        account and on the last active superuser (`guard_against_lockout`). Changed
+        preferences go through the preferences service (history row); a new plan
+        through `plan_change` (the credit account's amounts, ledger, plan history and
+        audit rows). The unlock and MFA reset ticks call their services, and so does
+        "remove the avatar"."""
         if not change:
             self._create(request, obj, form.cleaned_data)
             return
         new_status, new_role, new_plan = obj.status, obj.role, obj.subscription_plan_id
+        new_preferences = obj.preferences
+        preferences_changed = new_preferences != form.initial.get("preferences")
+        if preferences_changed:
+            obj.preferences = form.initial["preferences"]
         status_changed = "status" in form.changed_data
         role_changed = "role" in form.changed_data and new_role is not None
         plan_changed = "subscription_plan" in form.changed_data
@@ -527,6 +542,13 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
             obj.subscription_plan_id = form.initial["subscription_plan"]
         super().save_model(request, obj, form, change)
         forget_cached_user(obj.pk)  # the form may have changed the tenant or the staff flags
+        if preferences_changed:
+            preferences_replace(
+                user=obj,
+                actor=request.user,
+                document=new_preferences,
+                source=PreferenceChange.Source.ADMIN_SITE,
+            )
         if role_changed:
             users.user_assign_role(actor=request.user, user=obj, role_name=new_role.name)
         if plan_changed:

@@ -22,8 +22,12 @@ class AccountErrorCode(ErrorCode):
         403,
         "the tenant admits members by email domain and email verification is off",
     )
-    PREFERENCES_TOO_DEEP = "PREFERENCES_TOO_DEEP", 400, "`preferences` over 5 levels"
-    PREFERENCES_TOO_LARGE = "PREFERENCES_TOO_LARGE", 400, "`preferences` over 16 KB or 100 keys"
+    PREFERENCES_INVALID = (
+        "PREFERENCES_INVALID",
+        400,
+        "preferences with unknown keys or values of the wrong type or outside the allowed "
+        "ones; `fields` (and `errors`) name each bad path, e.g. `notifications.email`",
+    )
     EMAIL_UNCHANGED = "EMAIL_UNCHANGED", 400, "an email change to the current address"
 
     # Passwords
@@ -109,6 +113,11 @@ class AccountErrorCode(ErrorCode):
         "BULK_REFUSED",
         400,
         "a bulk update with a refused item: nothing changed, `items` lists the refusals",
+    )
+    BULK_TOO_LARGE = (
+        "BULK_TOO_LARGE",
+        400,
+        "a bulk preferences change that selects more users than one call may change",
     )
     INVALID_PERMISSION = (
         "INVALID_PERMISSION",

@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from accounts.authz.roles import BuiltinRole
 from accounts.managers import UserManager
-from accounts.preferences import validate_preferences
 from core.models import TimeStampedModel
 
 username_validator = RegexValidator(
@@ -92,7 +91,10 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
     # The avatar's name in the default storage (`avatars/<random>.webp`), blank for none;
     # written only by `accounts.services.avatars`.
     avatar = models.CharField(max_length=100, blank=True, editable=False)
-    preferences = models.JSONField(default=dict, blank=True, validators=[validate_preferences])
+    # The user's own choices (a partial document of accounts.preferences), checked by
+    # the services and the admin form on every change; never read as the whole truth:
+    # `effective_preferences` lays them over the defaults.
+    preferences = models.JSONField(default=dict, blank=True)
     is_verified = models.BooleanField(default=False)
     is_staff = models.BooleanField(
         default=False, help_text="Whether the user can log into the admin site."
@@ -249,3 +251,36 @@ class MfaChallenge(models.Model):
     def digest_of(token: str) -> str:
         """The stored form of a challenge token."""
         return hashlib.sha256(token.encode()).hexdigest()
+
+
+class PreferenceChange(models.Model):
+    """One change of a user's stored preferences (their choices): who made it, through
+    which route, and the document before and after. Written in the change's transaction;
+    never changed afterwards."""
+
+    class Source(models.TextChoices):
+        SELF = "self", "The user"
+        STAFF = "staff", "Staff (one user)"
+        BULK = "bulk", "Staff (bulk change)"
+        ADMIN_SITE = "admin_site", "Admin site"
+        SYSTEM = "system", "System"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="preference_changes")
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=254, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The owner's history, newest first.
+            models.Index(fields=["user", "-created_at", "-id"], name="prefchange_user_newest_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.source} {self.created_at:%Y-%m-%d %H:%M:%S}"

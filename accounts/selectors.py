@@ -1,6 +1,6 @@
 """Reads of accounts, roles and login sessions, and what each actor may see of them."""
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.forms.models import model_to_dict
 from django.utils import timezone
@@ -11,7 +11,8 @@ from accounts.authz.rules import is_platform_admin, permissions_of
 from accounts.errors import AccountErrorCode
 from accounts.exports import profile_row
 from accounts.filters import UserFilter
-from accounts.models import LoginSession, MfaChallenge, Role, User
+from accounts.models import LoginSession, MfaChallenge, PreferenceChange, Role, User
+from accounts.preferences import PLATFORM_DEFAULTS, effective_preferences
 from core.errors import Forbidden, ValidationFailed
 from credits.models import PlanChange
 from messagelog.selectors import messages_visible_to
@@ -30,8 +31,19 @@ def users_visible_to(actor) -> QuerySet[User]:
 
 def users_list(*, actor, filters: dict) -> QuerySet[User]:
     """The users an actor may see, filtered and ordered by the list's query parameters
-    (already validated by the API: see `accounts.filters.UserFilter`)."""
-    filterset = UserFilter(filters, queryset=users_visible_to(actor))
+    (already validated by the API: see `accounts.filters.UserFilter`). `search` matches
+    an email only where the actor may see it (`privacy.show_email`), so a hidden
+    address cannot be probed for."""
+    users = users_visible_to(actor)
+    search = filters.get("search")
+    if search and not sees_every_email(actor):
+        filters = {key: value for key, value in filters.items() if key != "search"}
+        users = users.filter(
+            Q(username__icontains=search)
+            | Q(name__icontains=search)
+            | (Q(email__icontains=search) & EMAIL_SHOWN)
+        )
+    filterset = UserFilter(filters, queryset=users)
     if not filterset.is_valid():
         raise ValidationFailed(
             errors=[
@@ -41,6 +53,70 @@ def users_list(*, actor, filters: dict) -> QuerySet[User]:
             ]
         )
     return filterset.qs
+
+
+# ----- privacy: who sees a user's email and profile ------------------------------------
+
+# The users whose effective `privacy.show_email` is true: their own choice, else their
+# tenant's default, else the platform's (written positively: a missing key is SQL NULL).
+_OWN_CHOICE_MISSING = Q(preferences__privacy__show_email__isnull=True)
+_TENANT_DEFAULT_SHOWS = (
+    Q(tenant__isnull=True)
+    | Q(tenant__settings__default_preferences__privacy__show_email__isnull=True)
+    | Q(tenant__settings__default_preferences__privacy__show_email=True)
+)
+EMAIL_SHOWN = Q(preferences__privacy__show_email=True) | (
+    _OWN_CHOICE_MISSING & _TENANT_DEFAULT_SHOWS
+    if PLATFORM_DEFAULTS["privacy"]["show_email"]
+    else Q(tenant__settings__default_preferences__privacy__show_email=True)
+)
+
+
+def sees_every_email(viewer) -> bool:
+    """Platform admins, and tenant admins (`manage:tenant`) over their own tenant (the
+    only users they see), see every address whatever the user chose."""
+    return Permission.MANAGE_TENANT in permissions_of(viewer) or is_platform_admin(viewer)
+
+
+def email_visible_to(viewer, user: User) -> bool:
+    """Whether `viewer` may see `user`'s email: the owner and admins always (platform
+    admins, the admins of the user's tenant); anyone else only when the user's
+    effective `privacy.show_email` is true."""
+    if viewer is None:
+        return False
+    if viewer.pk == user.pk:
+        return True
+    if Permission.MANAGE_TENANT in permissions_of(viewer) and (
+        viewer.tenant_id is not None and viewer.tenant_id == user.tenant_id
+    ):
+        return True
+    if is_platform_admin(viewer):
+        return True
+    return bool(effective_preferences(user)["privacy"]["show_email"])
+
+
+def user_profile_visible(*, viewer, pk: int) -> User | None:
+    """Another user's profile as `privacy.profile_visibility` allows: `public` for any
+    signed-in user, `tenant` for members of the same tenant, `private` for nobody; the
+    owner and admins (platform, or of the user's tenant) always. None otherwise (a 404:
+    a hidden profile and a missing one look the same)."""
+    user = User.objects.select_related("tenant").filter(pk=pk, status=User.Status.ACTIVE).first()
+    if user is None:
+        return None
+    if user.pk == viewer.pk or is_platform_admin(viewer):
+        return user
+    same_tenant = viewer.tenant_id is not None and viewer.tenant_id == user.tenant_id
+    if same_tenant and Permission.MANAGE_TENANT in permissions_of(viewer):
+        return user
+    visibility = effective_preferences(user)["privacy"]["profile_visibility"]
+    if visibility == "public" or (visibility == "tenant" and same_tenant):
+        return user
+    return None
+
+
+def preference_changes_of(user: User) -> QuerySet[PreferenceChange]:
+    """The history of a user's preferences, newest first (index prefchange_user_newest_idx)."""
+    return PreferenceChange.objects.filter(user_id=user.pk).order_by("-created_at", "-id")
 
 
 def roles_visible_to(actor) -> QuerySet[Role]:

@@ -522,6 +522,13 @@ DEFAULT_FROM_EMAIL = env.str("FROM_EMAIL", default="noreply@example.com")
 # ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# The languages a user may choose in their preferences (`language`); "en", the
+# platform default, must be one of them.
+PREFERENCE_LANGUAGES = env.list(
+    "PREFERENCE_LANGUAGES", default=["en", "de", "es", "fr", "it", "ja", "ko", "nl", "pt", "zh"]
+)
+if "en" not in PREFERENCE_LANGUAGES:
+    raise ImproperlyConfigured("PREFERENCE_LANGUAGES must include 'en', the default language.")
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"

@@ -74,6 +74,11 @@ class AuditAction(models.TextChoices):
     USER_PASSWORD_CHANGE = "user.password_change", "User: password change"
     USER_PASSWORD_RESET = "user.password_reset", "User: password reset"
     USER_PASSWORD_SET_BY_STAFF = "user.password_set_by_staff", "User: password set by staff"
+    USER_PREFERENCES_BULK_UPDATE = (
+        "user.preferences_bulk_update",
+        "User: preferences changed in bulk",
+    )
+    USER_PREFERENCES_UPDATE = "user.preferences_update", "User: preferences update"
     USER_PROFILE_UPDATE = "user.profile_update", "User: profile update"
     USER_PURGED = "user.purged", "User: purged"
     USER_RECOVERED = "user.recovered", "User: recovered"

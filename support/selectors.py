@@ -25,6 +25,7 @@ from django.utils import timezone
 from accounts.authz.roles import BuiltinRole
 from accounts.authz.rules import role_rank, target_rank
 from accounts.models import LoginSession, Role, User
+from accounts.selectors import EMAIL_SHOWN
 from apikeys.models import APIKey
 from apikeys.selectors import api_key_own, api_keys_of
 from core.errors import NotFound
@@ -304,7 +305,8 @@ def support_users_list(*, staff: User, filters: dict) -> QuerySet[User]:
     if search:
         matches = Q(username__icontains=search) | Q(name__icontains=search)
         if "email" in VISIBLE_FIELDS.get(staff.support_level, ()):
-            matches |= Q(email__icontains=search)
+            # Only addresses their owners show (`privacy.show_email`).
+            matches |= Q(email__icontains=search) & EMAIL_SHOWN
         users = users.filter(matches)
     if filters.get("status"):
         users = users.filter(status=filters["status"])

@@ -1,12 +1,29 @@
+from django import forms
 from django.contrib import admin
 
+from core.errors import ServiceError
 from security.admin_audit import AuditedModelAdmin
 from tenants.models import Tenant
-from tenants.services import tenant_activity_applied
+from tenants.services import tenant_activity_applied, tenant_settings_cleaned
+
+
+class TenantForm(forms.ModelForm):
+    """The settings are checked as the API checks them (default preferences included)."""
+
+    class Meta:
+        model = Tenant
+        fields = ("name", "slug", "description", "domain", "is_active", "settings")
+
+    def clean_settings(self) -> dict:
+        try:
+            return tenant_settings_cleaned(self.cleaned_data.get("settings") or {})
+        except ServiceError as error:
+            raise forms.ValidationError(error.errors) from error
 
 
 @admin.register(Tenant)
 class TenantAdmin(AuditedModelAdmin):
+    form = TenantForm
     list_display = ("name", "slug", "domain", "is_active", "created_at")
     list_filter = ("is_active",)
     search_fields = ("name", "slug", "domain")

@@ -11,6 +11,9 @@ DEFAULT_SETTINGS = {
     # member's profile), so an open default would let anyone join any tenant.
     "self_registration": False,
     "allowed_email_domains": [],
+    # Preferences of the tenant's members who have not chosen otherwise, over the
+    # platform defaults (a partial document of `accounts.preferences`).
+    "default_preferences": {},
 }
 
 

@@ -9,6 +9,7 @@ from accounts.auth.request_cache import forget_cached_users
 from accounts.authz import rules as authz
 from accounts.authz.roles import BuiltinRole, Permission
 from accounts.models import LoginSession, User
+from accounts.preferences import check_preferences
 from accounts.services.sessions import sessions_revoke_for_tenant
 from accounts.services.users import user_create_by_admin
 from core.errors import CommonErrorCode, Conflict, Forbidden, ValidationFailed
@@ -23,6 +24,12 @@ EDITABLE = ("name", "description", "domain")
 
 
 def _clean_settings(settings: dict) -> dict:
+    """The settings as stored: unknown keys, wrong shapes and default preferences that
+    do not fit the preferences schema are refused (400)."""
+    if not isinstance(settings, dict):
+        raise ValidationFailed(
+            "Tenant settings are a JSON object.", code=CommonErrorCode.INVALID_SETTINGS
+        )
     unknown = set(settings) - set(DEFAULT_SETTINGS)
     if unknown:
         raise ValidationFailed(
@@ -35,9 +42,17 @@ def _clean_settings(settings: dict) -> dict:
             "allowed_email_domains is a list of domains.", code=CommonErrorCode.INVALID_SETTINGS
         )
     cleaned = {**settings, "allowed_email_domains": [d.lower().lstrip("@") for d in domains]}
+    if "default_preferences" in settings:
+        # The same schema as a user's own choices; bad paths named under the setting.
+        check_preferences(settings["default_preferences"], prefix="settings.default_preferences.")
     if "default_credits" in settings:
         cleaned["default_credits"] = default_credits_cleaned(settings["default_credits"])
     return cleaned
+
+
+def tenant_settings_cleaned(settings: object) -> dict:
+    """The settings as the API would store them, for the admin site's form."""
+    return _clean_settings(settings)
 
 
 def _require_platform_admin(actor: User) -> None:

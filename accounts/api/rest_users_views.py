@@ -77,22 +77,27 @@ class UserAdminViewSet(viewsets.GenericViewSet):
         filters = validated_data(s.UserFilterSerializer, self.request.query_params)
         return users_list(actor=self.request.user, filters=filters)
 
+    def body(self, user) -> dict:
+        """The user as the caller sees them (an email the user hides is null)."""
+        return s.UserSerializer(user, context={"viewer": self.request.user}).data
+
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(s.UserSerializer(page, many=True).data)
+        context = {"viewer": request.user}
+        return self.get_paginated_response(s.UserSerializer(page, many=True, context=context).data)
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        return Response(s.UserSerializer(self.get_object()).data)
+        return Response(self.body(self.get_object()))
 
     def create(self, request: Request) -> Response:
         data = validated_data(s.AdminUserCreateSerializer, request.data)
         user = users.user_create_by_admin(actor=request.user, data=data)
-        return Response(s.UserSerializer(user).data, status=status.HTTP_201_CREATED)
+        return Response(self.body(user), status=status.HTTP_201_CREATED)
 
     def update(self, request: Request, pk: str) -> Response:
         data = validated_data(s.AdminUserUpdateSerializer, request.data, partial=True)
         user = users.user_update_by_admin(actor=request.user, user=self.get_object(), data=data)
-        return Response(s.UserSerializer(user).data)
+        return Response(self.body(user))
 
     def partial_update(self, request: Request, pk: str) -> Response:
         return self.update(request, pk)
@@ -131,7 +136,7 @@ class UserAdminViewSet(viewsets.GenericViewSet):
             status=data["status"],
             reason=data.get("reason", ""),
         )
-        return Response(s.UserSerializer(user).data)
+        return Response(self.body(user))
 
     @extend_schema(
         tags=["user admin"],
@@ -145,7 +150,7 @@ class UserAdminViewSet(viewsets.GenericViewSet):
         user = users.user_assign_role(
             actor=request.user, user=self.get_object(), role_name=data["role"]
         )
-        return Response(s.UserSerializer(user).data)
+        return Response(self.body(user))
 
     @extend_schema(
         tags=["user admin"],

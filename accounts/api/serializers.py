@@ -3,8 +3,10 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from accounts.models import User, username_validator
+from accounts import preferences as prefs
+from accounts.models import PreferenceChange, User, username_validator
 from accounts.phones import PHONE_INPUT_MAX_LENGTH
+from accounts.selectors import email_visible_to
 
 
 def password_field(**kwargs) -> serializers.CharField:
@@ -117,10 +119,13 @@ class ReadOnlySerializer(serializers.Serializer):
 
 
 class UserSerializer(ReadOnlySerializer):
-    """The account as its owner and staff see it."""
+    """The account as its owner and staff see it. With a `viewer` in the context,
+    `email` is null where the user's `privacy.show_email` hides it from that viewer;
+    `preferences` are the user's own choices (the effective document is at
+    `/api/v1/users/me/preferences`)."""
 
     id = serializers.IntegerField(read_only=True)
-    email = serializers.EmailField(read_only=True)
+    email = serializers.EmailField(read_only=True, allow_null=True)
     username = serializers.CharField(read_only=True)
     name = serializers.CharField(read_only=True)
     first_name = serializers.CharField(read_only=True)
@@ -146,6 +151,13 @@ class UserSerializer(ReadOnlySerializer):
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
+    def to_representation(self, instance) -> dict:
+        data = super().to_representation(instance)
+        viewer = self.context.get("viewer")
+        if viewer is not None and not email_visible_to(viewer, instance):
+            data["email"] = None
+        return data
+
 
 class ProfileUpdateSerializer(serializers.Serializer):
     """The only fields a user may change on their own account; anything else is ignored."""
@@ -162,7 +174,7 @@ class ProfileUpdateSerializer(serializers.Serializer):
         allow_blank=True,
         help_text='International format ("+" and the country code); stored in E.164. "" clears it.',
     )
-    # Merged into the stored preferences; accounts.preferences limits the result.
+    # Merged into the stored choices and checked as PATCH /api/v1/users/me/preferences.
     preferences = serializers.DictField(required=False)
 
 
@@ -442,3 +454,111 @@ class RoleSerializer(serializers.Serializer):
     permissions = serializers.ListField(child=serializers.CharField(max_length=100), max_length=100)
     tenant_id = serializers.IntegerField(read_only=True, allow_null=True)
     is_builtin = serializers.BooleanField(read_only=True)
+
+
+# ----- preferences (the shapes of accounts.preferences, for the OpenAPI schema) -------
+# Requests are checked against the JSON Schema of accounts.preferences, which names
+# every bad path; these serializers only describe the documents.
+
+
+class _NotificationsSerializer(serializers.Serializer):
+    email = serializers.BooleanField()
+    slack = serializers.BooleanField()
+    in_app = serializers.BooleanField()
+    digest = serializers.ChoiceField(choices=prefs.DIGESTS)
+
+
+class _PrivacySerializer(serializers.Serializer):
+    profile_visibility = serializers.ChoiceField(choices=prefs.PROFILE_VISIBILITIES)
+    show_email = serializers.BooleanField()
+
+
+class _IntegrationSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    label = serializers.CharField(max_length=prefs.INTEGRATION_LABEL_MAX, allow_blank=True)
+
+
+_IntegrationsSerializer = type(
+    "IntegrationsSerializer",
+    (serializers.Serializer,),
+    {name: _IntegrationSerializer() for name in prefs.INTEGRATIONS},
+)
+
+
+class PreferencesSerializer(serializers.Serializer):
+    """The effective preferences: every key, defaults filled in."""
+
+    theme = serializers.ChoiceField(choices=prefs.THEMES)
+    language = serializers.CharField(help_text="One of PREFERENCE_LANGUAGES, e.g. `en`.")
+    timezone = serializers.CharField(help_text="An IANA time zone name, e.g. `Europe/Paris`.")
+    notifications = _NotificationsSerializer()
+    privacy = _PrivacySerializer()
+    integrations = _IntegrationsSerializer()
+
+
+class PreferencesChoicesSerializer(PreferencesSerializer):
+    """A document of choices: any subset of the keys (objects too may be partial)."""
+
+    def get_fields(self) -> dict:
+        fields = super().get_fields()
+        for field in fields.values():
+            field.required = False
+        return fields
+
+
+class PreferenceChangeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    source = serializers.ChoiceField(choices=PreferenceChange.Source.choices)
+    actor = serializers.SerializerMethodField()
+    before = serializers.DictField(help_text="The choices before the change.")
+    after = serializers.DictField(help_text="The choices after the change.")
+
+    def get_actor(self, change: PreferenceChange) -> dict | None:
+        """Who made the change: the user, a staff member, or null for the system."""
+        if change.actor_id is None:
+            return None
+        return {"id": change.actor_id, "username": change.actor_label}
+
+
+class PublicProfileSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+    about_me = serializers.CharField()
+    hobbies = serializers.CharField()
+    user_type = serializers.CharField()
+    tenant_id = serializers.IntegerField(allow_null=True)
+    email = serializers.EmailField(allow_null=True)
+
+
+class PreferencesBulkFilterSerializer(serializers.Serializer):
+    search = serializers.CharField(required=False, max_length=100)
+    status = serializers.ChoiceField(choices=User.Status.choices, required=False)
+    role = serializers.CharField(required=False, max_length=50)
+    tenant = serializers.IntegerField(required=False, min_value=1)
+    plan = serializers.CharField(required=False, max_length=50)
+    created_after = serializers.DateTimeField(required=False)
+    created_before = serializers.DateTimeField(required=False)
+
+
+class PreferencesBulkSerializer(serializers.Serializer):
+    """`preferences` (merged as PATCH merges) and either `ids` or a non-empty `filter`."""
+
+    preferences = serializers.DictField()
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), min_length=1, max_length=1000, required=False
+    )
+    filter = PreferencesBulkFilterSerializer(required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if ("ids" in attrs) == bool(attrs.get("filter")):
+            raise serializers.ValidationError("Give either `ids` or a non-empty `filter`.")
+        return attrs
+
+
+class PreferencesBulkResultSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    matched = serializers.IntegerField(help_text="Users selected.")
+    updated = serializers.IntegerField(help_text="Users whose choices changed.")
+    unchanged = serializers.IntegerField(help_text="Users who already had these choices.")

@@ -10,6 +10,7 @@ from accounts.api import media_views, v1_views
 from accounts.api import rest_account_views as account_views
 from accounts.api import rest_auth_views as views
 from accounts.api import rest_mfa_views as mfa_views
+from accounts.api import rest_preferences_views as preference_views
 from accounts.api.rest_avatar_views import AvatarView
 from accounts.api.rest_roles_views import RoleViewSet
 from accounts.api.rest_users_views import UserAdminViewSet
@@ -50,6 +51,12 @@ rest_urlpatterns = [
     ),
     re_path(r"^users/me/export/?$", account_views.ExportView.as_view()),
     re_path(r"^users/me/avatar/?$", AvatarView.as_view(), name="users-me-avatar"),
+    re_path(r"^users/me/preferences/?$", preference_views.MyPreferencesView.as_view()),
+    re_path(
+        r"^users/me/preferences/history/?$", preference_views.MyPreferenceHistoryView.as_view()
+    ),
+    re_path(r"^users/preferences/bulk/?$", preference_views.PreferencesBulkView.as_view()),
+    re_path(r"^users/(?P<pk>[0-9]+)/profile/?$", preference_views.UserProfileView.as_view()),
     re_path(r"^users/me/?$", views.MeView.as_view(), name="users-me"),
     re_path(
         r"^users/me/change-password/?$",

@@ -24,8 +24,8 @@ from accounts.emails import VERIFY, send_on_commit
 from accounts.errors import AccountErrorCode
 from accounts.models import LoginSession, Role, User
 from accounts.phones import phone_normalise
-from accounts.preferences import check_preferences
 from accounts.selectors import user_email_taken, user_username_taken, users_visible_to
+from accounts.services.preferences import PreferenceChange, preferences_merge
 from accounts.services.sessions import sessions_revoke_for_user
 from apikeys.services import apikey_regenerate_primary, revoke_all_for_user
 from core.errors import CommonErrorCode, Conflict, Forbidden, NotFound, ValidationFailed
@@ -175,22 +175,25 @@ def user_register(
 def user_update_profile(*, user: User, actor: User, data: dict[str, Any]) -> User:
     """Change a profile (the caller's own, `actor=user`); only profile fields are ever written.
 
-    `preferences` is merged key by key into the stored preferences; `phone` is stored
-    in E.164 ("" clears it).
+    `preferences` is merged into the stored choices as `PATCH
+    /api/v1/users/me/preferences` does, with the same checks and history; `phone` is
+    stored in E.164 ("" clears it).
     """
     data = _phone_normalised(data)
-    before = snapshot(user, [*PROFILE_FIELDS, "preferences"])
+    if "preferences" in data:
+        preferences_merge(
+            user=user,
+            actor=actor,
+            patch=data["preferences"],
+            source=_preference_source(actor, user),
+            prefix="preferences.",
+        )
+    before = snapshot(user, list(PROFILE_FIELDS))
     changed = []
     for field in PROFILE_FIELDS:
         if field in data and getattr(user, field) != data[field]:
             setattr(user, field, data[field])
             changed.append(field)
-    if "preferences" in data:
-        merged = {**user.preferences, **data["preferences"]}
-        check_preferences(merged)
-        if merged != user.preferences:
-            user.preferences = merged
-            changed.append("preferences")
     if changed:
         user.save(update_fields=[*changed, "updated_at"])
         forget_changed_user(user, changed)
@@ -205,6 +208,14 @@ def user_update_profile(*, user: User, actor: User, data: dict[str, Any]) -> Use
         )
         logger.info("user_profile_updated", user_id=user.pk, fields=changed)
     return user
+
+
+def _preference_source(actor: User | None, user: User) -> str:
+    return (
+        PreferenceChange.Source.SELF
+        if actor and actor.pk == user.pk
+        else PreferenceChange.Source.STAFF
+    )
 
 
 # The key of the PostgreSQL advisory lock that puts changes taking out a superuser in
@@ -481,6 +492,14 @@ def user_update_by_admin(*, actor: User, user: User, data: dict[str, Any]) -> Us
     # and it changes the credit account too (`plan_change`, its own role check).
     if data.get("subscription_plan"):
         plan_change(actor=actor, user=user, plan=data["subscription_plan"])
+    if "preferences" in data:
+        preferences_merge(
+            user=user,
+            actor=actor,
+            patch=data["preferences"],
+            source=_preference_source(actor, user),
+            prefix="preferences.",
+        )
     user_fields_set_on_behalf(actor=actor, user=user, data=data)
     if "role" in data and data["role"] and actor.pk != user.pk:
         user_assign_role(actor=actor, user=user, role_name=data["role"])

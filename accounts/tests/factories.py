@@ -9,7 +9,7 @@ import factory
 from django.utils import timezone
 
 from accounts.authz.roles import BuiltinRole, Permission
-from accounts.models import LoginSession, MfaChallenge, Role, User
+from accounts.models import LoginSession, MfaChallenge, PreferenceChange, Role, User
 
 DEFAULT_PASSWORD = "SecurePass123"
 
@@ -74,3 +74,17 @@ class MfaChallengeFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     identifier = factory.LazyAttribute(lambda o: o.user.email)
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=5))
+
+
+class PreferenceChangeFactory(factory.django.DjangoModelFactory):
+    """A history row of a user's own change of theme."""
+
+    class Meta:
+        model = PreferenceChange
+
+    user = factory.SubFactory(UserFactory)
+    actor = factory.SelfAttribute("user")
+    actor_label = factory.SelfAttribute("user.username")
+    source = PreferenceChange.Source.SELF
+    before = factory.LazyFunction(dict)
+    after = factory.LazyFunction(lambda: {"theme": "dark"})

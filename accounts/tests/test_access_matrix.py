@@ -179,6 +179,31 @@ MATRIX = [
         None,
         (401, 403, 403, 403, 403, 403, 200, 403, 403),
     ),
+    ("get", "/api/v1/users/me/preferences", None, (401, 200, 200, 200, 200, 200, 200, 200, 200)),
+    (
+        "patch",
+        "/api/v1/users/me/preferences",
+        {"theme": "dark"},
+        (401, 403, 200, 200, 200, 200, 200, 200, 200),
+    ),
+    (
+        "get",
+        "/api/v1/users/me/preferences/history",
+        None,
+        (401, 200, 200, 200, 200, 200, 200, 200, 200),
+    ),
+    (
+        "post",
+        "/api/v1/users/preferences/bulk",
+        {"ids": ["{member}"], "preferences": {"theme": "dark"}},
+        (401, 403, 403, 200, 200, 400, 200, 403, 403),
+    ),
+    (
+        "get",
+        "/api/v1/users/{member}/profile",
+        None,
+        (401, 200, 200, 200, 200, 404, 200, 403, 403),
+    ),
     ("get", "/v1/admin-panel/statistics", None, (401, 403, 403, 403, 403, 403, 200, 403, 403)),
     (
         "get",

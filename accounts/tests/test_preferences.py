@@ -1,115 +1,111 @@
-"""`preferences` are limited in depth and size, on every route that writes them."""
+"""Preferences on the admin site's user page, and the migration that made stored
+preferences fit the declared schema."""
 
 import json
 
 import pytest
 
-from accounts.preferences import MAX_BYTES, MAX_DEPTH, MAX_KEYS
-from accounts.tests.helpers import ME_URL, assert_envelope
-
-PROFILE_URL = "/v1/users/profile"
-
-
-def _nested(depth: int) -> dict:
-    """An object `depth` levels deep, counting itself."""
-    value: dict = {}
-    for _ in range(depth - 1):
-        value = {"x": value}
-    return value
+from accounts.models import PreferenceChange
+from accounts.tests.helpers import admin_change_form
+from security.tests.helpers import audit_row
 
 
-@pytest.mark.parametrize("url", [ME_URL, PROFILE_URL])
-def test_preferences_as_deep_as_allowed_are_stored(api_client, user, auth, url):
-    response = api_client.put(url, {"preferences": _nested(MAX_DEPTH)}, format="json", **auth)
-
-    assert response.status_code == 200, response.json()
-    user.refresh_from_db()
-    assert user.preferences == _nested(MAX_DEPTH)
-
-
-@pytest.mark.parametrize("url", [ME_URL, PROFILE_URL])
-def test_preferences_nested_too_deep_are_400_and_nothing_changes(api_client, user, auth, url):
-    body = {"name": "Changed Name", "preferences": _nested(MAX_DEPTH + 1)}
-
-    response = api_client.put(url, body, format="json", **auth)
-
-    assert_envelope(response, 400, "PREFERENCES_TOO_DEEP")
-    user.refresh_from_db()
-    assert user.preferences == {}
-    assert user.name != "Changed Name"
-
-
-@pytest.mark.parametrize("url", [ME_URL, PROFILE_URL])
-def test_preferences_over_the_size_limit_are_400(api_client, user, auth, url):
-    body = {"preferences": {"notes": "x" * MAX_BYTES}}
-
-    response = api_client.put(url, body, format="json", **auth)
-
-    assert_envelope(response, 400, "PREFERENCES_TOO_LARGE")
-    user.refresh_from_db()
-    assert user.preferences == {}
-
-
-def test_more_preference_keys_than_allowed_are_400(api_client, user, auth):
-    body = {"preferences": {f"k{i}": i for i in range(MAX_KEYS + 1)}}
-
-    response = api_client.patch(ME_URL, body, format="json", **auth)
-
-    error = assert_envelope(response, 400, "PREFERENCES_TOO_LARGE")
-    assert error["errors"][0].startswith("preferences:")
-
-
-def test_the_limit_holds_for_preferences_merged_over_several_requests(api_client, user, auth):
-    chunk = "x" * (MAX_BYTES // 3)
-    for key in ("a", "b"):
-        response = api_client.put(ME_URL, {"preferences": {key: chunk}}, format="json", **auth)
-        assert response.status_code == 200
-
-    response = api_client.put(ME_URL, {"preferences": {"c": chunk + "yy"}}, format="json", **auth)
-
-    assert_envelope(response, 400, "PREFERENCES_TOO_LARGE")
-    user.refresh_from_db()
-    assert set(user.preferences) == {"a", "b"}
-    assert len(json.dumps(user.preferences)) <= MAX_BYTES
-
-
-def _change_form_data(client, url: str) -> dict:
-    """The admin change form's fields as the page shows them, ready to post back."""
-    form = client.get(url).context["adminform"].form
-    data = {}
-    for name in form.fields:
-        value = form[name].value()
-        if isinstance(value, list | tuple):
-            data[name] = [str(item) for item in value]
-        elif value is None or value is False:
-            continue
-        else:
-            data[name] = "on" if value is True else str(value)
-    return data
+def _post(client, user, preferences: str):
+    url = f"/admin/accounts/user/{user.pk}/change/"
+    return client.post(url, admin_change_form(client, user, preferences=preferences))
 
 
 @pytest.mark.parametrize(
-    ("preferences", "problem"),
+    ("preferences", "paths"),
     [
-        (json.dumps(_nested(MAX_DEPTH + 1)), "nested"),
-        ("[" * 1000 + "]" * 1000, "nested"),
-        (json.dumps({"notes": "x" * MAX_BYTES}), "bytes"),
+        (
+            json.dumps({"theme": 123, "notifications": {"email": "yes"}}),
+            ["notifications.email", "theme"],
+        ),
+        (json.dumps({"colour": "red"}), ["colour"]),
+        ("[]", ["(document)"]),
     ],
-    ids=["too-deep", "a-thousand-deep", "too-large"],
+    ids=["wrong-types", "unknown-key", "not-an-object"],
 )
-def test_the_admin_site_refuses_preferences_over_the_limits(client, user, preferences, problem):
-    from accounts.models import User
-
-    admin = User.objects.create_superuser(
-        username="boss", email="boss@example.com", password="BossPass12345"
-    )
-    client.force_login(admin)
-    url = f"/admin/accounts/user/{user.pk}/change/"
-    data = {**_change_form_data(client, url), "preferences": preferences}
-
-    response = client.post(url, data)
+def test_the_admin_site_refuses_preferences_that_do_not_fit(admin_client, user, preferences, paths):
+    response = _post(admin_client, user, preferences)
 
     assert response.status_code == 200  # the form again, with its errors
-    assert problem in str(response.context["adminform"].form.errors["preferences"])
+    errors = response.context["adminform"].form.errors["preferences"]
+    assert [message.split(":")[0] for message in errors] == paths
     user.refresh_from_db()
     assert user.preferences == {}
+    assert not PreferenceChange.objects.exists()
+
+
+def test_the_admin_site_changes_preferences_with_a_history_row(admin_client, user):
+    response = _post(admin_client, user, json.dumps({"theme": "dark"}))
+
+    assert response.status_code == 302, (
+        response.context and response.context["adminform"].form.errors
+    )
+    user.refresh_from_db()
+    assert user.preferences == {"theme": "dark"}
+    change = PreferenceChange.objects.get(user=user)
+    assert (change.source, change.actor_id) == ("admin_site", admin_client.admin.pk)
+    assert (change.before, change.after) == ({}, {"theme": "dark"})
+    assert audit_row(action="user.preferences_update", target_id=str(user.pk)).actor_id == (
+        admin_client.admin.pk
+    )
+
+
+def test_an_unchanged_stored_value_that_no_longer_fits_does_not_block_the_form(
+    admin_client, user, settings
+):
+    user.preferences = {"language": "ja"}
+    user.save(update_fields=["preferences"])
+    settings.PREFERENCE_LANGUAGES = ["en"]
+
+    response = _post(admin_client, user, json.dumps({"language": "ja"}))
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    user.refresh_from_db()
+    assert user.preferences == {"language": "ja"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_removes_what_does_not_fit_and_records_it():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = ("accounts", "0010_preference_history")
+    after = ("accounts", "0011_preferences_fit_the_schema")
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    OldUser = executor.loader.project_state([before]).apps.get_model("accounts", "User")
+    legacy = OldUser.objects.create(
+        username="legacy",
+        email="legacy@example.com",
+        preferences={
+            "theme": "dark",
+            "notes": "x",
+            "notifications": {"email": "yes", "slack": True},
+        },
+    )
+    fitting = OldUser.objects.create(
+        username="fitting", email="fitting@example.com", preferences={"theme": "light"}
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate([after])
+
+    apps = executor.loader.project_state([after]).apps
+    User, Change = (
+        apps.get_model("accounts", "User"),
+        apps.get_model("accounts", "PreferenceChange"),
+    )
+    assert User.objects.get(pk=legacy.pk).preferences == {
+        "theme": "dark",
+        "notifications": {"slack": True},
+    }
+    assert User.objects.get(pk=fitting.pk).preferences == {"theme": "light"}
+    change = Change.objects.get(user_id=legacy.pk)
+    assert (change.source, change.actor_id) == ("system", None)
+    assert change.before["notes"] == "x"
+    assert not Change.objects.filter(user_id=fitting.pk).exists()

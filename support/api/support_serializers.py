@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from accounts.api.serializers import name_field, password_field
 from accounts.models import User, username_validator
+from accounts.preferences import effective_preferences
 from credits.api.serializers import CreditChangeSerializer, balance_body
 from support.levels import (
     EDITABLE_FIELDS,
@@ -75,11 +76,17 @@ def _balance(user: User) -> dict:
 
 
 _BALANCE_FIELDS = {"credits", "limits", "used_today", "last_reset_on"}
+# What a user's `privacy.show_email: false` hides from support staff (not admins).
+_EMAIL_FIELDS = {"email", "pending_email"}
 
 
 def support_user_body(user: User, level: str) -> dict:
-    """The user as this staff level sees them: VISIBLE_FIELDS of the level only."""
+    """The user as this staff level sees them: VISIBLE_FIELDS of the level only; the
+    addresses are null when the user's `privacy.show_email` is false."""
     visible = VISIBLE_FIELDS.get(level, ())
+    hides_email = (
+        _EMAIL_FIELDS & set(visible) and not (effective_preferences(user)["privacy"]["show_email"])
+    )
     body = {}
     balance = _balance(user) if _BALANCE_FIELDS & set(visible) else {}
     for field in visible:
@@ -89,6 +96,8 @@ def support_user_body(user: User, level: str) -> dict:
             body[field] = balance[field]
         elif field == "subscription_plan":
             body[field] = user.subscription_plan_id
+        elif field in _EMAIL_FIELDS and hides_email:
+            body[field] = None
         else:
             body[field] = getattr(user, field)
     return body
@@ -105,7 +114,7 @@ class SupportUserSerializer(serializers.Serializer):
     subscription_plan = serializers.CharField()
     tenant = serializers.DictField(allow_null=True)
     created_at = serializers.DateTimeField()
-    email = serializers.EmailField(required=False)
+    email = serializers.EmailField(required=False, allow_null=True)
     is_verified = serializers.BooleanField(required=False)
     credits = serializers.DictField(required=False)
     limits = serializers.DictField(required=False)
@@ -114,7 +123,7 @@ class SupportUserSerializer(serializers.Serializer):
     user_type = serializers.CharField(required=False)
     about_me = serializers.CharField(required=False)
     hobbies = serializers.CharField(required=False)
-    pending_email = serializers.CharField(required=False)
+    pending_email = serializers.CharField(required=False, allow_null=True)
     last_login = serializers.DateTimeField(required=False, allow_null=True)
     updated_at = serializers.DateTimeField(required=False)
     used_today = serializers.IntegerField(required=False)

@@ -43,3 +43,24 @@ def test_deactivating_a_tenant_in_the_admin_site_stops_its_keys_and_sessions_at_
     assert Tenant.objects.get(pk=tenant.pk).is_active is False
     assert_envelope(use_key(api_client, key), 401)
     assert_envelope(api_client.get(ME_URL, **member_auth), 401)
+
+
+def test_the_admin_site_checks_a_tenants_default_preferences(client, world):
+    tenant = world.tenant_a
+    client.force_login(world.users["platform_admin"])
+    form = {
+        "name": tenant.name,
+        "slug": tenant.slug,
+        "description": "",
+        "domain": "",
+        "is_active": "on",
+        "settings": '{"default_preferences": {"theme": "neon"}}',
+    }
+
+    response = client.post(f"/admin/tenants/tenant/{tenant.pk}/change/", form)
+
+    assert response.status_code == 200  # the form again, with its error
+    errors = response.context["adminform"].form.errors["settings"]
+    assert errors[0].startswith("settings.default_preferences.theme: ")
+    tenant.refresh_from_db()
+    assert "default_preferences" not in tenant.settings

@@ -274,7 +274,7 @@ def test_export_holds_everything_about_the_caller(api_client, user):
     assert [row["id"] for row in body["login_sessions"]] == [tokens["session_id"]]
     assert {row["action"] for row in body["audit_records"]} >= {
         "session.start",
-        "user.profile_update",
+        "user.preferences_update",
     }
     assert body["mfa"] == {"totp_enabled": False}
     assert "password" not in body["profile"]
