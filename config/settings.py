@@ -412,9 +412,12 @@ MESSAGE_LOGGING_ENABLED = env.bool("MESSAGE_LOGGING_ENABLED", default=True)
 MESSAGE_BATCH_SIZE = env.int("MESSAGE_BATCH_SIZE", default=50)
 MESSAGE_FLUSH_INTERVAL_SECONDS = env.int("MESSAGE_FLUSH_INTERVAL_SECONDS", default=600)
 MESSAGE_MAX_QUEUE_SIZE = env.int("MESSAGE_MAX_QUEUE_SIZE", default=1000)
-# How long the relay thread lets entries gather before one push carries them all to
-# Redis; 0 makes each request push its own entry before it answers.
-MESSAGE_RELAY_GATHER_MS = env.int("MESSAGE_RELAY_GATHER_MS", default=20)
+# 0 (the default): each request pushes its entries to Redis (or writes them to the
+# database) before it answers, so no answered conversation is only in memory. Above
+# 0 opts into the relay: a thread gathers entries for this long and pushes them in
+# one round trip after the answers left, and a process killed outright (SIGKILL, out
+# of memory) loses what it held (docs/message-log.md).
+MESSAGE_RELAY_GATHER_MS = env.int("MESSAGE_RELAY_GATHER_MS", default=0)
 if not 1 <= MESSAGE_BATCH_SIZE <= 5000 or MESSAGE_MAX_QUEUE_SIZE < MESSAGE_BATCH_SIZE:
     raise ImproperlyConfigured(
         "MESSAGE_BATCH_SIZE must be 1 to 5000 and MESSAGE_MAX_QUEUE_SIZE at least as large."
