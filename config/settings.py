@@ -430,6 +430,23 @@ CELERY_BEAT_SCHEDULE["flush-message-log"] = {
     "task": "messagelog.tasks.flush_message_log",
     "schedule": timedelta(seconds=MESSAGE_FLUSH_INTERVAL_SECONDS),
 }
+# Conversations older than this many days are deleted by an hourly job (0: kept forever,
+# the default: deleting what users can read back is the operator's policy to choose).
+MESSAGE_RETENTION_DAYS = env.int("MESSAGE_RETENTION_DAYS", default=0)
+# Rows per DELETE statement, and how long one run may go on before leaving the rest
+# to the next hour: no statement locks many rows, no run holds a worker long.
+MESSAGE_PURGE_BATCH_SIZE = env.int("MESSAGE_PURGE_BATCH_SIZE", default=5000)
+MESSAGE_PURGE_TIME_BUDGET_SECONDS = env.int("MESSAGE_PURGE_TIME_BUDGET_SECONDS", default=60)
+if MESSAGE_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("MESSAGE_RETENTION_DAYS must be 0 (keep forever) or more.")
+if not 1 <= MESSAGE_PURGE_BATCH_SIZE <= 100_000:
+    raise ImproperlyConfigured("MESSAGE_PURGE_BATCH_SIZE must be 1 to 100000.")
+if MESSAGE_PURGE_TIME_BUDGET_SECONDS < 1:
+    raise ImproperlyConfigured("MESSAGE_PURGE_TIME_BUDGET_SECONDS must be at least 1.")
+CELERY_BEAT_SCHEDULE["purge-message-log"] = {
+    "task": "messagelog.tasks.purge_message_log",
+    "schedule": crontab(minute=17),
+}
 
 # ---------------------------------------------------------------------------
 # Metered endpoints and credits

@@ -14,8 +14,11 @@ deletes what is older than MESSAGE_RETENTION_DAYS, in bounded batches.
 """
 
 import json
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -276,6 +279,66 @@ def _anonymise_purged(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         if row["user_id"] in purged:
             row.update(REDACTED)
+
+
+@dataclass(frozen=True)
+class Purge:
+    """What one retention run did: `finished` False when its time budget ran out first."""
+
+    cutoff: datetime | None
+    deleted: int
+    batches: int
+    finished: bool
+
+
+def purge_expired(
+    *,
+    actor: User | None,
+    now: datetime | None = None,
+    time_budget_seconds: float | None = None,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> Purge:
+    """Delete the conversations logged more than MESSAGE_RETENTION_DAYS ago (0: none).
+
+    A system job (`actor` None from beat and the command). Each statement deletes at
+    most MESSAGE_PURGE_BATCH_SIZE rows and commits, so no statement holds many locks
+    nor leaves much for vacuum at once; the run stops when a batch comes back short
+    (done) or after MESSAGE_PURGE_TIME_BUDGET_SECONDS (the next run goes on). After each
+    batch `on_batch(deleted so far, batches so far)` reports progress. A run that had
+    a cutoff is audited (MESSAGE_LOG_PURGED) with what it deleted, also when nothing.
+    """
+    days = settings.MESSAGE_RETENTION_DAYS
+    if not days:
+        return Purge(cutoff=None, deleted=0, batches=0, finished=True)
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    limit = settings.MESSAGE_PURGE_BATCH_SIZE
+    budget = time_budget_seconds or settings.MESSAGE_PURGE_TIME_BUDGET_SECONDS
+    deadline = time.monotonic() + budget
+    deleted = batches = 0
+    while True:  # at least one batch, however small the budget
+        count = store.delete_older_than(cutoff, limit=limit)
+        deleted += count
+        batches += 1
+        finished = count < limit
+        if on_batch is not None:
+            on_batch(deleted, batches)
+        if finished or time.monotonic() >= deadline:
+            break
+    purge = Purge(cutoff=cutoff, deleted=deleted, batches=batches, finished=finished)
+    audit_record(
+        action=AuditAction.MESSAGE_LOG_PURGED,
+        actor=actor,
+        target_type=MessageLog._meta.label_lower,
+        changes={
+            "retention_days": days,
+            "cutoff": cutoff.isoformat(),
+            "deleted": deleted,
+            "batches": batches,
+            "finished": finished,
+        },
+    )
+    logger.info("message_log_purged", deleted=deleted, batches=batches, finished=finished)
+    return purge
 
 
 def redact_users(user_ids) -> int:
