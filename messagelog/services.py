@@ -24,12 +24,13 @@ from typing import Any
 import structlog
 from celery import current_app
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 from redis.exceptions import RedisError
 
 from accounts.models import User
 from accounts.selectors import purged_user_ids
+from core.errors import ServiceUnavailable
 from messagelog import store
 from messagelog.models import MessageLog
 from messagelog.queue import PUSH_CHUNK, LeaseLost, MessageQueue, message_queue
@@ -41,6 +42,9 @@ logger = structlog.get_logger(__name__)
 
 # The flush task, asked for by name: the task module calls this one, not the reverse.
 FLUSH_TASK = "messagelog.tasks.flush_message_log"
+
+# Why a call whose conversation could not be logged is refused rather than answered.
+UNLOGGED = "The conversation could not be logged, so it was not answered and cost nothing."
 
 # What an erased person's conversations keep: the counts, nothing about the person.
 REDACTED = {"username": "", "email": "", "ip_address": None, "messages": {"redacted": True}}
@@ -103,8 +107,8 @@ def enqueue_all(conversations: list[Conversation]) -> None:
     in one round trip, all or none; when Redis cannot be reached, or the queue is full,
     they are written to the database instead, and without Redis they always are. Once
     this returns every entry is in Redis or in the database, so a worker killed right
-    after answering loses none. When neither takes them it raises (the database's
-    error): the caller gives the credits back and does not answer.
+    after answering loses none. When neither takes them it raises ServiceUnavailable
+    (503): the caller gives the credits back and does not answer.
 
     MESSAGE_RELAY_GATHER_MS above 0 opts into the relay: the entries are handed to
     this process's relay thread, which pushes them later, so the answer leaves before
@@ -113,6 +117,14 @@ def enqueue_all(conversations: list[Conversation]) -> None:
     if not settings.MESSAGE_LOGGING_ENABLED or not conversations:
         return
     entries = [_entry(conversation) for conversation in conversations]
+    try:
+        _place(entries)
+    except DatabaseError as exc:  # neither Redis nor the database took them
+        logger.error("message_log_entries_refused_with_the_call", count=len(entries))
+        raise ServiceUnavailable(UNLOGGED) from exc
+
+
+def _place(entries: list[dict[str, Any]]) -> None:
     if message_queue() is None:
         _store_directly(entries)
         return

@@ -120,7 +120,8 @@ def test_when_neither_redis_nor_the_database_takes_the_entry_the_call_is_refused
 
     response = api_client.post(COMPLETIONS, _prompt("unanswered"), format="json", **auth)
 
-    body = assert_envelope(response, 503, "DATABASE_UNAVAILABLE")
+    body = assert_envelope(response, 503, "SERVICE_UNAVAILABLE")
+    assert body["message"] == services.UNLOGGED
     assert "choices" not in body
     assert _limit(user) == 10  # the credit taken for the call was given back
     assert not MessageLog.objects.exists()
