@@ -134,6 +134,7 @@ def user(db):
 class LiveService:
     url: str
     log_path: Path
+    pid: int  # gunicorn's master; its workers are its children
 
     def client(self, **kwargs) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30, **kwargs)
@@ -199,7 +200,7 @@ def _start_service(tmp_path_factory, extra_env: dict[str, str]) -> Iterator[Live
             pytest.fail(f"gunicorn did not start:\n{log_path.read_text()}")
         time.sleep(0.2)
     try:
-        yield LiveService(url=url, log_path=log_path)
+        yield LiveService(url=url, log_path=log_path, pid=process.pid)
     finally:
         process.terminate()
         try:

@@ -413,9 +413,12 @@ MESSAGE_LOGGING_ENABLED = env.bool("MESSAGE_LOGGING_ENABLED", default=True)
 MESSAGE_BATCH_SIZE = env.int("MESSAGE_BATCH_SIZE", default=50)
 MESSAGE_FLUSH_INTERVAL_SECONDS = env.int("MESSAGE_FLUSH_INTERVAL_SECONDS", default=600)
 MESSAGE_MAX_QUEUE_SIZE = env.int("MESSAGE_MAX_QUEUE_SIZE", default=1000)
-# How long the relay thread lets entries gather before one push carries them all to
-# Redis; 0 makes each request push its own entry before it answers.
-MESSAGE_RELAY_GATHER_MS = env.int("MESSAGE_RELAY_GATHER_MS", default=20)
+# 0 (the default): each request pushes its entries to Redis (or writes them to the
+# database) before it answers, so no answered conversation is only in memory. Above
+# 0 opts into the relay: a thread gathers entries for this long and pushes them in
+# one round trip after the answers left, and a process killed outright (SIGKILL, out
+# of memory) loses what it held (docs/message-log.md).
+MESSAGE_RELAY_GATHER_MS = env.int("MESSAGE_RELAY_GATHER_MS", default=0)
 if not 1 <= MESSAGE_BATCH_SIZE <= 5000 or MESSAGE_MAX_QUEUE_SIZE < MESSAGE_BATCH_SIZE:
     raise ImproperlyConfigured(
         "MESSAGE_BATCH_SIZE must be 1 to 5000 and MESSAGE_MAX_QUEUE_SIZE at least as large."
@@ -427,6 +430,23 @@ if MESSAGE_FLUSH_INTERVAL_SECONDS < 1:
 CELERY_BEAT_SCHEDULE["flush-message-log"] = {
     "task": "messagelog.tasks.flush_message_log",
     "schedule": timedelta(seconds=MESSAGE_FLUSH_INTERVAL_SECONDS),
+}
+# Conversations older than this many days are deleted by an hourly job (0: kept forever,
+# the default: deleting what users can read back is the operator's policy to choose).
+MESSAGE_RETENTION_DAYS = env.int("MESSAGE_RETENTION_DAYS", default=0)
+# Rows per DELETE statement, and how long one run may go on before leaving the rest
+# to the next hour: no statement locks many rows, no run holds a worker long.
+MESSAGE_PURGE_BATCH_SIZE = env.int("MESSAGE_PURGE_BATCH_SIZE", default=5000)
+MESSAGE_PURGE_TIME_BUDGET_SECONDS = env.int("MESSAGE_PURGE_TIME_BUDGET_SECONDS", default=60)
+if MESSAGE_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("MESSAGE_RETENTION_DAYS must be 0 (keep forever) or more.")
+if not 1 <= MESSAGE_PURGE_BATCH_SIZE <= 100_000:
+    raise ImproperlyConfigured("MESSAGE_PURGE_BATCH_SIZE must be 1 to 100000.")
+if MESSAGE_PURGE_TIME_BUDGET_SECONDS < 1:
+    raise ImproperlyConfigured("MESSAGE_PURGE_TIME_BUDGET_SECONDS must be at least 1.")
+CELERY_BEAT_SCHEDULE["purge-message-log"] = {
+    "task": "messagelog.tasks.purge_message_log",
+    "schedule": crontab(minute=17),
 }
 
 # ---------------------------------------------------------------------------

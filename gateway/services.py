@@ -3,7 +3,9 @@
 Credits are taken before the call in one conditional UPDATE and given back when
 the call fails, whatever the failure, so a failed call costs nothing and no call
 runs unpaid. Conversations are logged only once every call of the request has
-answered: a batch that fails half-way logs nothing, as it charges nothing.
+answered, all in one place before the answer leaves: a batch that fails half-way
+logs nothing, as it charges nothing, and a call that cannot be logged is refunded
+and refused (503) rather than answered unlogged.
 """
 
 import time
@@ -14,7 +16,7 @@ from accounts.models import User
 from credits.services import consume, refund
 from gateway.backends import get_backend
 from gateway.prompts import Prompt
-from messagelog.services import Conversation, enqueue
+from messagelog.services import Conversation, enqueue_all
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,9 @@ def _metered(user: User, prompts: list[Prompt], ip_address: str | None, reason: 
     taken = consume(user=user, amount=len(prompts))
     try:
         answers = [_ask(user, prompt, ip_address) for prompt in prompts]
-        for answer in answers:
-            enqueue(answer.conversation)
+        # Logged before the answer leaves, all together: a call whose entries neither
+        # Redis nor the database takes is not answered (and costs nothing).
+        enqueue_all([answer.conversation for answer in answers])
     except BaseException:  # whatever stops the answer, nothing was served
         refund(taken=taken, reason=reason, actor=None)  # the service gives it back
         raise

@@ -7,6 +7,7 @@ from redis.exceptions import RedisError
 from core.errors import ValidationFailed
 from messagelog.models import MessageLog
 from messagelog.queue import message_queue
+from security.models import AuditAction, AuditLog
 
 
 def queue_depth() -> dict[str, int] | None:
@@ -38,6 +39,23 @@ def last_flush() -> dict | None:
     if state is None:
         return None
     return {"at": datetime.fromisoformat(state["at"]), "settled": state["settled"]}
+
+
+def last_purge() -> dict | None:
+    """The last retention run (`at`, `deleted`, `finished`, `cutoff`), None before any."""
+    run = (
+        AuditLog.objects.filter(action=AuditAction.MESSAGE_LOG_PURGED)
+        .order_by("-occurred_at", "-id")
+        .first()
+    )
+    if run is None:
+        return None
+    return {
+        "at": run.occurred_at,
+        "deleted": run.changes["deleted"],
+        "finished": run.changes["finished"],
+        "cutoff": datetime.fromisoformat(run.changes["cutoff"]),
+    }
 
 
 class MessageFilter(django_filters.FilterSet):

@@ -1,4 +1,5 @@
-"""Writing a batch of queued conversations: COPY on PostgreSQL, a multi-row INSERT elsewhere.
+"""Writing a batch of queued conversations: COPY on PostgreSQL, a multi-row INSERT elsewhere;
+deleting expired ones a bounded batch per statement.
 
 Rows carry the ids made at enqueue. The fast path (COPY) refuses a batch holding an id
 that is already stored, which only happens when a flusher died after its commit; that
@@ -7,6 +8,7 @@ batch is then written with INSERT … ON CONFLICT DO NOTHING, so nothing is stor
 
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.db import DataError, IntegrityError, connection, transaction
@@ -88,3 +90,32 @@ def _copy(rows: list[dict[str, Any]]) -> None:
             values = [row[name] for name in FIELDS]
             values[_MESSAGES] = Jsonb(values[_MESSAGES])
             copy.write_row(values)
+
+
+def delete_older_than(cutoff: datetime, *, limit: int) -> int:
+    """Delete at most `limit` rows logged before `cutoff`, in one statement that commits
+    on its own; how many it deleted.
+
+    On PostgreSQL the rows are picked by their physical address (ctid), found through
+    the time indexes, so the statement touches only those rows and no PRIMARY KEY probe
+    per row; elsewhere by id. Either way no statement holds locks on more than `limit`
+    rows, however much is expired.
+    """
+    table = connection.ops.quote_name(MessageLog._meta.db_table)
+    column = connection.ops.quote_name(MessageLog._meta.get_field("timestamp").column)
+    cutoff = connection.ops.adapt_datetimefield_value(cutoff)
+    if connection.vendor == "postgresql":
+        sql = (
+            f"DELETE FROM {table} WHERE ctid = ANY(ARRAY("  # noqa: S608 - the model's own table; values are parameters
+            f"SELECT ctid FROM {table} WHERE {column} < %s LIMIT %s)) AND {column} < %s"
+        )
+        params = [cutoff, limit, cutoff]
+    else:
+        sql = (
+            f"DELETE FROM {table} WHERE id IN ("  # noqa: S608 - the model's own table; values are parameters
+            f"SELECT id FROM {table} WHERE {column} < %s LIMIT %s)"
+        )
+        params = [cutoff, limit]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

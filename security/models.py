@@ -43,6 +43,7 @@ class AuditAction(models.TextChoices):
     MFA_RESET_BY_STAFF = "mfa.reset_by_staff", "MFA: reset by staff"
     MFA_SETUP_STARTED = "mfa.setup_started", "MFA: setup started"
     MFA_VERIFIED = "mfa.verified", "MFA: verified"
+    MESSAGE_LOG_PURGED = "message_log.purged", "Message log: expired conversations deleted"
     MESSAGE_LOG_READ = "message_log.read", "Message log: read by staff"
     PLAN_CHANGE = "plan.change", "Plan: a user's plan changed"
     PLATFORM_ADMIN_CREATE = "platform_admin.create", "Platform admin: create"

@@ -134,6 +134,7 @@ SERVICES_WITHOUT_ACTOR = {
     "credits.services.default_credits_cleaned": "validator of a tenant setting",
     "messagelog.services.drain_relay": "system: moves queued records, no decision",
     "messagelog.services.enqueue": "metered path: logs the owner's own conversation",
+    "messagelog.services.enqueue_all": "metered path: logs the owner's own conversations",
     "messagelog.services.redact_users": "step of the account purge, which is audited",
     "gateway.services.complete": "metered path: the key's owner asks",
     "gateway.services.complete_batch": "metered path: the key's owner asks",

@@ -10,7 +10,7 @@ from messagelog import services as messagelog_services
 from messagelog.models import MessageLog
 
 
-def test_a_log_entry_the_database_refuses_costs_the_entry_not_the_answer(
+def test_a_call_whose_log_entry_the_database_refuses_is_refused_and_costs_nothing(
     api_client, keyed, monkeypatch
 ):
     user, auth = keyed
@@ -24,9 +24,9 @@ def test_a_log_entry_the_database_refuses_costs_the_entry_not_the_answer(
         with connection.cursor() as cursor:
             cursor.execute(f"ALTER TABLE {table}_away RENAME TO {table}")
 
-    assert response.status_code == 200
-    assert response.json()["choices"][0]["message"]["content"] == "Echo: Hello"
-    assert limit_of(user) == 9
+    body = assert_envelope(response, 503, "SERVICE_UNAVAILABLE")
+    assert "choices" not in body
+    assert limit_of(user) == 10
     assert not MessageLog.objects.exists()
 
 

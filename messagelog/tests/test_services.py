@@ -40,7 +40,8 @@ def test_ids_and_timestamps_are_made_at_enqueue(queue):
     before = timezone.now()
     services.enqueue(conversation())
     after = timezone.now()
-    entry = json.loads(queue.claim(1)[0])
+    with queue.exclusive() as lease:
+        entry = json.loads(queue.claim(1, lease=lease)[0])
 
     services.flush(actor=None)
 
@@ -76,7 +77,8 @@ def test_a_batch_left_in_flight_by_a_dead_flusher_is_written_exactly_once(queue,
         for index in range(5):
             services.enqueue(conversation(text=str(index)))
     # A flusher claimed a batch, committed its rows, and died before confirming it.
-    claimed = queue.claim(3)
+    with queue.exclusive() as lease:
+        claimed = queue.claim(3, lease=lease)
     MessageLog.objects.bulk_create(MessageLog(**store.decode(raw)) for raw in claimed)
 
     assert services.flush(actor=None) == 5
