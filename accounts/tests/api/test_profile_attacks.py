@@ -62,3 +62,91 @@ def test_ordering_by_email_still_sorts_every_address_for_the_tenant_admin(api_cl
     assert response.status_code == 200, response.content
     ids = [row["id"] for row in response.json()["results"]]  # admins search every address
     assert ids == [hidden_a.pk, shown_m.pk, hidden_z.pk]
+
+
+# ----- the privacy choices are not staff's to switch off -------------------------------
+
+
+def _hide_email(user) -> None:
+    user.preferences = {"privacy": {"show_email": False, "profile_visibility": "private"}}
+    user.save(update_fields=["preferences"])
+
+
+def _stored_preferences(user) -> dict:
+    user.refresh_from_db(fields=["preferences"])
+    return user.preferences
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"privacy": {"show_email": True}},
+        {"privacy": {"profile_visibility": "public"}},
+        {"privacy": None},
+    ],
+    ids=["show-email", "visibility", "reset-privacy"],
+)
+def test_a_moderator_cannot_switch_off_a_members_privacy_to_read_the_hidden_email(
+    api_client, world, patch
+):
+    """A moderator holds `write:users` over the member, but `privacy` is what hides the
+    member's email from that moderator: flipping it would show the address in the very
+    answer (and a bulk call could flip it back unseen)."""
+    _hide_email(world.member)
+
+    response = api_client.patch(
+        f"{USERS}/{world.member.pk}", {"preferences": patch}, format="json", **world.auth("moderator")
+    )
+
+    assert response.status_code == 403, response.content
+    assert world.member.email not in response.content.decode()
+    assert _stored_preferences(world.member) == {
+        "privacy": {"show_email": False, "profile_visibility": "private"}
+    }
+
+
+def test_a_moderator_cannot_switch_off_privacy_in_bulk(api_client, world):
+    _hide_email(world.member)
+
+    response = api_client.post(
+        "/api/v1/users/preferences/bulk",
+        {
+            "ids": [world.member.pk, world.users["user"].pk],
+            "preferences": {"privacy": {"show_email": True}},
+        },
+        format="json",
+        **world.auth("moderator"),
+    )
+
+    assert response.status_code == 403, response.content
+    assert _stored_preferences(world.member)["privacy"]["show_email"] is False
+
+
+def test_a_moderator_still_changes_a_members_other_preferences(api_client, world):
+    _hide_email(world.member)
+
+    response = api_client.patch(
+        f"{USERS}/{world.member.pk}",
+        {"preferences": {"theme": "dark"}},
+        format="json",
+        **world.auth("moderator"),
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["email"] is None
+    assert _stored_preferences(world.member)["theme"] == "dark"
+
+
+@pytest.mark.parametrize("admin", ["tenant_admin", "platform_admin"])
+def test_admins_who_see_every_address_may_change_a_members_privacy(api_client, world, admin):
+    _hide_email(world.member)
+
+    response = api_client.patch(
+        f"{USERS}/{world.member.pk}",
+        {"preferences": {"privacy": {"profile_visibility": "tenant"}}},
+        format="json",
+        **world.auth(admin),
+    )
+
+    assert response.status_code == 200, response.content
+    assert _stored_preferences(world.member)["privacy"]["profile_visibility"] == "tenant"
