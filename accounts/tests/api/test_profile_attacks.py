@@ -4,6 +4,7 @@ an address can still learn of it, and what a user may do to another's profile.""
 import pytest
 
 from accounts.tests.factories import UserFactory
+from accounts.tests.helpers import assert_envelope
 from accounts.tests.world import build_world, builtin
 
 USERS = "/api/v1/users"
@@ -150,3 +151,47 @@ def test_admins_who_see_every_address_may_change_a_members_privacy(api_client, w
 
     assert response.status_code == 200, response.content
     assert _stored_preferences(world.member)["privacy"]["profile_visibility"] == "tenant"
+
+
+# ----- a huge preferences document ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "wrap"),
+    [
+        ("put", "/api/v1/users/me/preferences", lambda doc: doc),
+        ("patch", "/api/v1/users/me/preferences", lambda doc: doc),
+        ("patch", "/api/v1/users/me", lambda doc: {"preferences": doc}),
+    ],
+    ids=["put", "patch", "profile"],
+)
+def test_a_huge_preferences_document_is_refused_in_a_few_words(
+    api_client, world, method, url, wrap
+):
+    """A body of tens of thousands of unknown keys (up to the body limit) was answered with
+    one error line per key: megabytes of answer and seconds of work per request."""
+    document = {f"key{number}": 0 for number in range(20_000)}
+
+    response = getattr(api_client, method)(
+        url, wrap(document), format="json", **world.auth("user")
+    )
+
+    body = assert_envelope(response, 400, "PREFERENCES_INVALID")
+    assert len(response.content) < 2_000
+    assert len(body["errors"]) == 1
+    assert _stored_preferences(world.users["user"]) == {}
+
+
+def test_a_huge_bulk_preferences_document_is_refused_in_a_few_words(api_client, world):
+    document = {"integrations": {f"key{number}": {} for number in range(20_000)}}
+
+    response = api_client.post(
+        "/api/v1/users/preferences/bulk",
+        {"ids": [world.member.pk], "preferences": document},
+        format="json",
+        **world.auth("tenant_admin"),
+    )
+
+    body = assert_envelope(response, 400, "PREFERENCES_INVALID")
+    assert len(response.content) < 2_000
+    assert body["fields"] == ["preferences"]
