@@ -96,7 +96,10 @@ def test_a_moderator_cannot_switch_off_a_members_privacy_to_read_the_hidden_emai
     _hide_email(world.member)
 
     response = api_client.patch(
-        f"{USERS}/{world.member.pk}", {"preferences": patch}, format="json", **world.auth("moderator")
+        f"{USERS}/{world.member.pk}",
+        {"preferences": patch},
+        format="json",
+        **world.auth("moderator"),
     )
 
     assert response.status_code == 403, response.content
@@ -172,9 +175,7 @@ def test_a_huge_preferences_document_is_refused_in_a_few_words(
     one error line per key: megabytes of answer and seconds of work per request."""
     document = {f"key{number}": 0 for number in range(20_000)}
 
-    response = getattr(api_client, method)(
-        url, wrap(document), format="json", **world.auth("user")
-    )
+    response = getattr(api_client, method)(url, wrap(document), format="json", **world.auth("user"))
 
     body = assert_envelope(response, 400, "PREFERENCES_INVALID")
     assert len(response.content) < 2_000
