@@ -39,6 +39,9 @@ PLATFORM_DEFAULTS: dict[str, Any] = {
 }
 
 TIMEZONE_FORMAT = "iana-timezone"
+# The largest document that fits the schema is a few kilobytes as JSON; a larger one
+# is refused whole, before the schema names each of its (possibly countless) bad keys.
+PREFERENCES_MAX_CHARACTERS = 16_384
 
 
 @functools.cache
@@ -124,6 +127,8 @@ def _describe(error) -> str:
 def preferences_problems(document: object) -> list[tuple[str, str]]:
     """(path, message) for every bad value of `document`, sorted by path: an unknown
     key is named by its own path, a wrong value by the path of the value."""
+    if len(json.dumps(document, ensure_ascii=False, default=str)) > PREFERENCES_MAX_CHARACTERS:
+        return [("", f"must be at most {PREFERENCES_MAX_CHARACTERS} characters as JSON.")]
     problems = []
     for error in _validator().iter_errors(document):
         base = list(error.absolute_path)

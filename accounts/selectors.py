@@ -1,6 +1,6 @@
 """Reads of accounts, roles and login sessions, and what each actor may see of them."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, When
 from django.db.models.functions import TruncDate
 from django.forms.models import model_to_dict
 from django.utils import timezone
@@ -32,17 +32,24 @@ def users_visible_to(actor) -> QuerySet[User]:
 def users_list(*, actor, filters: dict) -> QuerySet[User]:
     """The users an actor may see, filtered and ordered by the list's query parameters
     (already validated by the API: see `accounts.filters.UserFilter`). `search` matches
-    an email only where the actor may see it (`privacy.show_email`), so a hidden
-    address cannot be probed for."""
+    an email only where the actor may see it (`privacy.show_email`), and an `email`
+    ordering sorts only the addresses they see (hidden ones last, by id), so a hidden
+    address can be neither searched for nor placed between known ones."""
     users = users_visible_to(actor)
     search = filters.get("search")
-    if search and not sees_every_email(actor):
+    hides_emails = not sees_every_email(actor)
+    if search and hides_emails:
         filters = {key: value for key, value in filters.items() if key != "search"}
         users = users.filter(
             Q(username__icontains=search)
             | Q(name__icontains=search)
             | (Q(email__icontains=search) & EMAIL_SHOWN)
         )
+    email_ordering = filters.get("ordering") if hides_emails else None
+    if email_ordering in ("email", "-email"):
+        filters = {key: value for key, value in filters.items() if key != "ordering"}
+    else:
+        email_ordering = None
     filterset = UserFilter(filters, queryset=users)
     if not filterset.is_valid():
         raise ValidationFailed(
@@ -52,6 +59,10 @@ def users_list(*, actor, filters: dict) -> QuerySet[User]:
                 for message in messages
             ]
         )
+    if email_ordering:
+        shown = Case(When(EMAIL_SHOWN, then=F("email")), default=None, output_field=CharField())
+        order = shown.desc if email_ordering.startswith("-") else shown.asc
+        return filterset.qs.order_by(order(nulls_last=True), "id")
     return filterset.qs
 
 

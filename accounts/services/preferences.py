@@ -44,6 +44,20 @@ def _require_may_change(*, actor: User | None, user: User, source: str) -> None:
         )
 
 
+def _require_may_change_privacy(*, actor: User | None, user: User, source: str) -> None:
+    """`privacy` is what hides a user's email and profile from staff, so another user's
+    privacy choices are changed only by those it hides nothing from: platform admins
+    and the admins (`manage:tenant`) of the user's tenant. A moderator could otherwise
+    show themselves a hidden address and hide it again."""
+    if actor is None or actor.pk == user.pk or source == Source.ADMIN_SITE:
+        return
+    if not authz.can(actor, Permission.MANAGE_TENANT, user):
+        raise Forbidden(
+            "You may not change this user's privacy preferences.",
+            code=CommonErrorCode.PERMISSION_DENIED,
+        )
+
+
 def _write(*, user: User, actor: User | None, source: str, after: dict) -> bool:
     """Store `after` (already checked) as the user's choices with its history and audit
     rows, when it differs from what is stored; inside the caller's transaction and
@@ -53,6 +67,8 @@ def _write(*, user: User, actor: User | None, source: str, after: dict) -> bool:
     if after == before:
         user.preferences = before
         return False
+    if preferences_fitting(before).get("privacy") != after.get("privacy"):
+        _require_may_change_privacy(actor=actor, user=user, source=source)
     User.objects.filter(pk=user.pk).update(preferences=after)
     user.preferences = after
     forget_changed_user(user, ["preferences"])
