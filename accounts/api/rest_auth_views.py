@@ -168,10 +168,10 @@ class ChangePasswordView(ValidatingAPIView):
 
 class MeView(GenericAPIView):
     permission_classes = [IsAuthenticated]
-    # A key with `read` (or `read:self`) reads its owner's account; changing or
-    # deleting it needs a login session.
+    # A key allowed `read:self` (the default `read` scope does) or `read:users` reads
+    # its owner's account; changing or deleting it needs a login session.
     accepts_api_keys = True
-    api_key_permissions = {"get": Permission.READ_SELF}
+    api_key_permissions = {"get": (Permission.READ_SELF, Permission.READ_USERS)}
     serializer_class = s.ProfileUpdateSerializer
 
     @extend_schema(

@@ -98,11 +98,10 @@ def key_refusal(
     allowed = [p for p in any_of if scopes_allow(scopes, p)]
     if not allowed:
         return KeyRefusal.SCOPE_MISSING, " or ".join(any_of)
-    management = [p for p in allowed if is_management_permission(p)]
-    if not management:
+    if not all(is_management_permission(p) for p in allowed):
         return None
     if is_staff_account(owner):
-        return KeyRefusal.STAFF_ACCOUNT, " or ".join(management)
-    if not any(p in held for p in management):
-        return KeyRefusal.NOT_HELD, " or ".join(management)
+        return KeyRefusal.STAFF_ACCOUNT, " or ".join(allowed)
+    if not any(p in held for p in allowed):
+        return KeyRefusal.NOT_HELD, " or ".join(allowed)
     return None
