@@ -81,9 +81,14 @@ def key_scopes_of(user) -> frozenset[str] | None:
 
 
 def permissions_under_key(user, held: frozenset[str], scopes: frozenset[str]) -> frozenset[str]:
-    """The owner's held permissions a request with their key may use."""
+    """The owner's held permissions a request with their key may use: those its
+    scopes allow, and of the management ones only `KEY_MANAGEMENT_SCOPES` (a key row
+    naming another, made before that rule, carries nothing of it); none for staff."""
     usable = frozenset(p for p in held if scopes_allow(scopes, p))
-    return usable - management_part(usable) if is_staff_account(user) else usable
+    management = management_part(usable)
+    if is_staff_account(user):
+        return usable - management
+    return usable - (management - KEY_MANAGEMENT_SCOPES)
 
 
 def key_refusal(

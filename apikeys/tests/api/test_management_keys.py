@@ -288,6 +288,22 @@ def test_a_read_users_key_reads_and_cannot_write(api_client, world):
     assert world.member.role.name == "user" and world.member.name != "Renamed"
 
 
+def test_a_write_users_key_without_read_users_finds_no_one_to_change(api_client, world):
+    """The key acts with its owner's role narrowed to its scopes all the way down: the
+    lookup of the user to change asks for read:users, which this key does not carry."""
+    clear = _make_key(api_client, world.users["tenant_admin"], ["write:users"]).json()["api_key"]
+
+    renaming = api_client.patch(
+        f"{USERS}/{world.member.pk}", {"name": "Renamed"}, format="json", **_key(clear)
+    )
+    creating = api_client.post(USERS, _new_user("blind"), format="json", **_key(clear))
+
+    assert_envelope(renaming, 404)
+    assert creating.status_code == 201, creating.content
+    world.member.refresh_from_db()
+    assert world.member.name != "Renamed"
+
+
 # ----- making a key -------------------------------------------------------------------
 
 
@@ -405,6 +421,27 @@ def test_an_owner_made_staff_loses_the_keys_management_power(api_client, world, 
     forget_changed_user(admin, ["support_level"])
 
     assert_envelope(api_client.get(USERS, **_key(admin_key)), 403, "API_KEY_STAFF_ACCOUNT")
+
+
+def test_a_key_row_naming_a_session_only_permission_carries_none_of_it(api_client, world):
+    """A row made behind the service's back (or before the scope rule) naming
+    delete:users and manage:tenant: the key still cannot make or touch an admin."""
+    clear = f"{KEY_PREFIX}{secrets.token_urlsafe(24)}"
+    APIKeyFactory(
+        user=world.users["tenant_admin"],
+        scopes=[*MANAGEMENT_SCOPES, "delete:users", "manage:tenant"],
+        clear=clear,
+    )
+
+    response = api_client.post(
+        f"{USERS}/{world.member.pk}/roles", {"role": "admin"}, format="json", **_key(clear)
+    )
+    deleting = api_client.delete(f"{USERS}/{world.member.pk}", **_key(clear))
+
+    assert_envelope(response, 403, "ROLE_TOO_HIGH")
+    assert_envelope(deleting, 401, "API_KEY_NOT_ACCEPTED")
+    world.member.refresh_from_db()
+    assert world.member.role.name == "user" and world.member.deleted_at is None
 
 
 # ----- platform staff -------------------------------------------------------------------
