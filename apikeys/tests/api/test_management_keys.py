@@ -20,7 +20,7 @@ from apikeys.models import APIKey
 from apikeys.services import KEY_PREFIX, apikey_regenerate_primary
 from apikeys.tests.factories import APIKeyFactory
 from apikeys.tests.helpers import use_key
-from security.models import AuditAction
+from security.models import ActorKind, AuditAction
 from security.tests.helpers import audit_row
 
 USERS = "/api/v1/users"
@@ -113,10 +113,8 @@ def test_a_management_key_provisions_its_own_tenant(api_client, world, admin_key
     assert developer.tenant_id == world.tenant_a.pk  # the tenant_id asked for is not the key's
     assert promoted.status_code == 200, promoted.content
     assert promoted.json()["role"] == "moderator"
-    assert (
-        audit_row(action=AuditAction.USER_ROLE_ASSIGN, target_id=str(developer.pk)).actor_id
-        == admin.pk
-    )
+    assigned = audit_row(action=AuditAction.USER_ROLE_ASSIGN, target_id=str(developer.pk))
+    assert (assigned.actor_id, assigned.actor_kind) == (admin.pk, ActorKind.API_KEY)
     assert listed.status_code == 200, listed.content
     tenants = {row["tenant_id"] for row in listed.json()["results"]}
     assert tenants == {world.tenant_a.pk}
