@@ -1,10 +1,14 @@
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 
 from accounts.auth.authentication import refuse_read_only_write, refuse_unusable_account
+from accounts.authz.keys import KeyRefusal, key_refusal
+from accounts.authz.rules import role_permissions_of
 from apikeys.errors import APIKeyErrorCode
 from apikeys.services import KEY_PREFIX, apikey_authenticate
+from core.errors import CommonErrorCode
 from security.client_ip import client_ip
+from security.context import credential_publish
 from security.models import SecurityEvent, Severity
 from security.services.events import security_event_record
 from security.services.firewall import failed_authentication_register
@@ -30,12 +34,57 @@ def _session_token_presented(request) -> bool:
     return bool(bearer) and not bearer.startswith(KEY_PREFIX)
 
 
+_NOT_ACCEPTED = object()  # the view takes keys, but not for this operation
+
+
+def _permissions_needed(view, request):
+    """What a key must be allowed for this operation of a view that declares
+    `api_key_permissions` (by action for viewsets, else by HTTP method); None for a
+    view that checks keys by itself (the metered API); _NOT_ACCEPTED for an
+    operation the view leaves to login sessions."""
+    declared = getattr(view, "api_key_permissions", None)
+    if declared is None:
+        return None
+    operation = getattr(view, "action", None) or request.method.lower()
+    needed = declared.get(operation)
+    if needed is None:
+        return _NOT_ACCEPTED
+    return tuple(str(p) for p in needed) if isinstance(needed, tuple) else (str(needed),)
+
+
+def _not_accepted(message: str) -> AuthenticationFailed:
+    return AuthenticationFailed(message, code=APIKeyErrorCode.API_KEY_NOT_ACCEPTED)
+
+
+_REFUSALS = {
+    KeyRefusal.SCOPE_MISSING: (
+        "This API key's scopes do not name {permission}, which this operation needs; "
+        "create a key with that scope.",
+        APIKeyErrorCode.API_KEY_SCOPE_MISSING,
+    ),
+    KeyRefusal.STAFF_ACCOUNT: (
+        "Keys of platform administrators and support staff carry no management power "
+        "({permission}); use a login session.",
+        APIKeyErrorCode.API_KEY_STAFF_ACCOUNT,
+    ),
+    KeyRefusal.NOT_HELD: (
+        "The key's owner no longer holds {permission}.",
+        CommonErrorCode.PERMISSION_DENIED,
+    ),
+}
+
+
 class APIKeyAuthentication(BaseAuthentication):
     """`pe-…` keys; a wrong or expired key is 401, a security event, and a firewall strike.
 
-    Keys open only views that say `accepts_api_keys = True` (the metered API and
-    reads of one's own account); account management needs a login session, so a
-    key can never mint keys or change the password.
+    Keys open only views that say `accepts_api_keys = True`: the metered API, the
+    credit balance, and the operations a view lists in `api_key_permissions` with
+    the permission each needs (the user and role management API). A key opens a
+    management operation only when its scopes name the permission and its owner,
+    an ordinary account, holds it now; the request then acts with the owner's role
+    narrowed to the key's scopes (`accounts.authz.keys`). Keys, passwords, MFA,
+    email, sessions and account deletion need a login session, so a key can never
+    mint keys or take over its account.
     """
 
     def authenticate(self, request):
@@ -43,13 +92,12 @@ class APIKeyAuthentication(BaseAuthentication):
         clear = presented_key(request)
         if clear is None:
             return None
-        if not getattr(view, "accepts_api_keys", False):
+        needed = _permissions_needed(view, request)
+        if not getattr(view, "accepts_api_keys", False) or needed is _NOT_ACCEPTED:
             if _session_token_presented(request):
                 return None  # the session token decides; the key is not for this view
-            raise AuthenticationFailed(
-                "API keys open only the metered API and the credit balance; "
-                "this endpoint needs a session token from login.",
-                code=APIKeyErrorCode.API_KEY_NOT_ACCEPTED,
+            raise _not_accepted(
+                "API keys do not open this operation; it needs a session token from login."
             )
         checked = apikey_authenticate(clear)
         if checked is None:
@@ -64,8 +112,25 @@ class APIKeyAuthentication(BaseAuthentication):
             )
         identity, user = checked
         refuse_unusable_account(user)
+        # The scopes narrow the owner's permissions for the rest of this request; a
+        # management operation is refused where they could not be recorded.
+        scoped = credential_publish(
+            user_id=user.pk, mfa_verified=False, key_scopes=frozenset(identity.scopes)
+        )
         refuse_read_only_write(request, user)
+        if needed is not None:
+            if not scoped:
+                raise _not_accepted("API keys open management operations only in a request.")
+            self._refuse_out_of_scope(user, identity.scopes, needed)
         return user, identity
+
+    @staticmethod
+    def _refuse_out_of_scope(user, scopes, needed: tuple[str, ...]) -> None:
+        refusal = key_refusal(user, scopes=scopes, any_of=needed, held=role_permissions_of(user))
+        if refusal is not None:
+            reason, permission = refusal
+            message, code = _REFUSALS[reason]
+            raise PermissionDenied(message.format(permission=permission), code=code)
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'

@@ -12,3 +12,18 @@ class APIKeyErrorCode(ErrorCode):
         "a key sent to an endpoint that needs a session token",
     )
     API_KEY_EXPIRED = "API_KEY_EXPIRED", 409, "an expired key cannot be rotated"
+    API_KEY_SCOPE_MISSING = (
+        "API_KEY_SCOPE_MISSING",
+        403,
+        "the key's scopes do not name the permission the operation needs",
+    )
+    API_KEY_STAFF_ACCOUNT = (
+        "API_KEY_STAFF_ACCOUNT",
+        403,
+        "management scopes on a key of a platform admin or support staff account",
+    )
+    SCOPE_NOT_HELD = (
+        "SCOPE_NOT_HELD",
+        403,
+        "a key given a management scope its owner or creator does not hold",
+    )

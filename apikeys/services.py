@@ -20,6 +20,12 @@ from django.utils.dateparse import parse_date, parse_datetime
 from accounts.auth.request_auth import user_load
 from accounts.auth.request_cache import user_cache_key
 from accounts.authz import rules as authz
+from accounts.authz.keys import (
+    KEY_MANAGEMENT_SCOPES,
+    is_staff_account,
+    management_part,
+    scopes_allow,
+)
 from accounts.authz.roles import Permission
 from accounts.models import User
 from apikeys.errors import APIKeyErrorCode
@@ -55,12 +61,9 @@ class KeyIdentity:
     scopes: tuple[str, ...]
 
     def allows(self, permission: str) -> bool:
-        action = permission.split(":", 1)[0]
-        if permission in self.scopes or f"{action}:*" in self.scopes:
-            return True
-        if "write" in self.scopes:
-            return True
-        return "read" in self.scopes and action == "read"
+        """The scope rule of `accounts.authz.keys`: management permissions only when
+        named exactly; others by `write`, `read`, `action:*` or their name."""
+        return scopes_allow(self.scopes, permission)
 
 
 def digest_of(clear: str) -> str:
@@ -92,7 +95,42 @@ def _validate_scopes(scopes: list[str] | None) -> list[str]:
             errors=[f"scopes: {scope!r} is not a scope" for scope in bad],
             code=APIKeyErrorCode.INVALID_SCOPE,
         )
+    session_only = sorted(management_part(scopes) - KEY_MANAGEMENT_SCOPES)
+    if session_only:
+        raise ValidationFailed(
+            "Of the management permissions a key may carry only "
+            f"{', '.join(sorted(KEY_MANAGEMENT_SCOPES))}; deleting accounts and managing "
+            "the tenant need a login session.",
+            errors=[f"scopes: {scope!r} cannot be given to a key" for scope in session_only],
+            code=APIKeyErrorCode.INVALID_SCOPE,
+        )
     return sorted(set(scopes))
+
+
+def _check_management_scopes(*, user: User, actor: User, scopes: list[str]) -> None:
+    """A management scope goes only on a key of an ordinary account whose role holds
+    it now, made by someone who holds it too; platform staff manage with a login."""
+    wanted = sorted(management_part(scopes))
+    if not wanted:
+        return
+    if is_staff_account(user) or is_staff_account(actor):
+        raise Forbidden(
+            "Keys of platform administrators and support staff cannot carry management "
+            f"scopes ({', '.join(wanted)}); staff manage with a login session.",
+            code=APIKeyErrorCode.API_KEY_STAFF_ACCOUNT,
+        )
+    missing = [
+        scope
+        for scope in wanted
+        if scope not in authz.role_permissions_of(user) or scope not in authz.permissions_of(actor)
+    ]
+    if missing:
+        raise Forbidden(
+            f"A key can carry only permissions its owner holds: {', '.join(missing)} "
+            "is not in your role.",
+            errors=[f"scopes: {scope!r} is not held" for scope in missing],
+            code=APIKeyErrorCode.SCOPE_NOT_HELD,
+        )
 
 
 def _parse_expiry(value: str | None) -> datetime | None:
@@ -168,11 +206,15 @@ def apikey_create(
     expires_in: str | None = None,
     actor: User,
 ) -> IssuedKey:
-    """A new key of `user`'s, shown in clear once; `actor` is who asked (the owner)."""
+    """A new key of `user`'s, shown in clear once; `actor` is who asked (the owner).
+    Management scopes need the owner and the actor to hold them (403 otherwise); the
+    audit row names the scopes."""
+    scopes = _validate_scopes(scopes)
+    _check_management_scopes(user=user, actor=actor, scopes=scopes)
     issued = _issue(
         user=user,
         name=name,
-        scopes=_validate_scopes(scopes),
+        scopes=scopes,
         expires_at=_parse_expiry(expires_in),
         is_primary=False,
     )

@@ -3,7 +3,11 @@
 Set once per request by `RequestContextMiddleware`; services read it instead of
 taking the request as an argument. Outside a request (commands, tasks) it is empty.
 The authentication that accepts the request's credential adds whose it is and
-whether its login passed MFA (`credential_publish`).
+whether its login passed MFA, or, for an API key, the key's scopes
+(`credential_publish`): the authorization rules read them to narrow what the key's
+owner may do in this request (`accounts.authz.keys`). The marker lives here, in
+the request's own context, and never on the user object, which other requests may
+share through the cache.
 """
 
 from contextvars import ContextVar
@@ -14,6 +18,8 @@ from dataclasses import dataclass, replace
 class Credential:
     user_id: int
     mfa_verified: bool
+    # The scopes of the API key the request was made with; None for a login.
+    key_scopes: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -42,8 +48,13 @@ def reset_context(token) -> None:
     _current.reset(token)
 
 
-def credential_publish(*, user_id: int, mfa_verified: bool) -> None:
-    """Record the request's accepted credential; the middleware's reset drops it."""
+def credential_publish(
+    *, user_id: int, mfa_verified: bool, key_scopes: frozenset[str] | None = None
+) -> bool:
+    """Record the request's accepted credential; the middleware's reset drops it.
+    False outside a request, where nothing is recorded."""
     context = _current.get()
-    if context.in_request:
-        _current.set(replace(context, credential=Credential(user_id, mfa_verified)))
+    if not context.in_request:
+        return False
+    _current.set(replace(context, credential=Credential(user_id, mfa_verified, key_scopes)))
+    return True

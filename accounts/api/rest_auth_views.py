@@ -20,6 +20,7 @@ from accounts.api.base_views import (
     token_pair_body,
 )
 from accounts.auth.jwt_tokens import SESSION_CLAIM, TokenPair
+from accounts.authz.roles import Permission
 from accounts.models import LoginSession, User
 from accounts.services import lifecycle, passwords, users
 from accounts.services.login import login_with_password
@@ -167,6 +168,10 @@ class ChangePasswordView(ValidatingAPIView):
 
 class MeView(GenericAPIView):
     permission_classes = [IsAuthenticated]
+    # A key allowed `read:self` (the default `read` scope does) or `read:users` reads
+    # its owner's account; changing or deleting it needs a login session.
+    accepts_api_keys = True
+    api_key_permissions = {"get": (Permission.READ_SELF, Permission.READ_USERS)}
     serializer_class = s.ProfileUpdateSerializer
 
     @extend_schema(

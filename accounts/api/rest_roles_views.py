@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from accounts.api import serializers as s
 from accounts.api.base_views import validated_data
+from accounts.authz.roles import Permission
 from accounts.selectors import roles_visible_to
 from accounts.services import roles
 from core.openapi import error_responses, results_list
@@ -60,6 +61,16 @@ _WRITE_ERRORS = error_responses(400, 401, 403, 404, 409)
 )
 class RoleViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
+    # API keys whose scopes name the permission (and whose owner holds it) open these;
+    # deleting a role needs a login session.
+    accepts_api_keys = True
+    api_key_permissions = {
+        "list": (Permission.READ_USERS, Permission.MANAGE_ROLES),
+        "retrieve": (Permission.READ_USERS, Permission.MANAGE_ROLES),
+        "create": Permission.MANAGE_ROLES,
+        "update": Permission.MANAGE_ROLES,
+        "partial_update": Permission.MANAGE_ROLES,
+    }
     serializer_class = s.RoleSerializer
     pagination_class = None
     lookup_value_regex = r"\d+"

@@ -67,6 +67,18 @@ _WRITE_ERRORS = error_responses(400, 401, 403, 404, 409)
 )
 class UserAdminViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
+    # API keys whose scopes name the permission (and whose owner holds it) open these;
+    # deleting and bulk changes need a login session.
+    accepts_api_keys = True
+    api_key_permissions = {
+        "list": Permission.READ_USERS,
+        "retrieve": Permission.READ_USERS,
+        "create": Permission.WRITE_USERS,
+        "update": Permission.WRITE_USERS,
+        "partial_update": Permission.WRITE_USERS,
+        "change_status": Permission.WRITE_USERS,
+        "assign_role": Permission.WRITE_USERS,
+    }
     serializer_class = s.UserSerializer
     pagination_class = EnvelopePagination
     lookup_value_regex = r"\d+"

@@ -11,8 +11,19 @@ staff rules (`security.staff`: ADMIN_REQUIRE_MFA, IP_WHITELIST_ENABLED) of the
 current request, and refuses a platform admin who breaks one with 403. So every check
 below asks for that power only when the ordinary rules would say no: a platform
 admin without MFA still reads and edits their own account.
+
+A request made with an API key acts with its owner's current role permissions
+narrowed to the key's scopes (`accounts.authz.keys`), never with platform power,
+and reaches only accounts and roles whose management permissions the key itself
+carries: it cannot give, or act on someone holding, more than it has.
 """
 
+from accounts.authz.keys import (
+    is_staff_account,
+    key_scopes_of,
+    management_part,
+    permissions_under_key,
+)
 from accounts.authz.roles import BuiltinRole, Permission
 from security.staff import StaffRuleBroken, staff_rule_broken_now
 
@@ -65,8 +76,25 @@ def role_makes_platform_admin(role, tenant_id) -> bool:
     )
 
 
-def permissions_of(user) -> frozenset[str]:
+def role_permissions_of(user) -> frozenset[str]:
+    """What the user's role holds now, whatever credential the request carries."""
     return frozenset(user.role.permissions) if user.role_id else frozenset()
+
+
+def permissions_of(user) -> frozenset[str]:
+    """What `user` may use in this request: their role's permissions, narrowed to
+    the scopes of the API key when the request was made with a key of theirs."""
+    held = role_permissions_of(user)
+    scopes = key_scopes_of(user)
+    return held if scopes is None else permissions_under_key(user, held, scopes)
+
+
+def _key_reaches(actor, target_permissions, *, target_is_staff: bool = False) -> bool:
+    """With a key, the actor acts only on what holds no management permission the
+    key lacks (and never on staff accounts); with a login, this asks nothing."""
+    if key_scopes_of(actor) is None:
+        return True
+    return not target_is_staff and management_part(target_permissions) <= permissions_of(actor)
 
 
 def is_platform_admin(user) -> bool:
@@ -76,6 +104,8 @@ def is_platform_admin(user) -> bool:
     rule, so ask only where the power is needed."""
     if not (getattr(user, "is_authenticated", False) and user.is_active and user.is_platform_admin):
         return False
+    if key_scopes_of(user) is not None:
+        return False  # a key never carries platform power: it acts as an ordinary account
     rule = staff_rule_broken_now(user)
     if rule is not None:
         raise StaffRuleBroken(rule, user=user)
@@ -113,6 +143,11 @@ def _role_allows(actor, permission: str, target) -> bool:
             actor.tenant_id is not None
             and target.tenant_id == actor.tenant_id
             and target_rank(target) <= role_rank(actor.role)
+            and _key_reaches(
+                actor,
+                role_permissions_of(target),
+                target_is_staff=is_staff_account(target),
+            )
         )
     target_tenant_id = target.pk if target._meta.label == "tenants.Tenant" else target.tenant_id
     return actor.tenant_id is not None and target_tenant_id == actor.tenant_id
@@ -121,4 +156,8 @@ def _role_allows(actor, permission: str, target) -> bool:
 def can_grant_role(actor, role) -> bool:
     """Giving a role needs a role at least as high, in the role's own tenant."""
     within_reach = role.tenant_id is None or role.tenant_id == actor.tenant_id
-    return (within_reach and role_rank(role) <= role_rank(actor.role)) or is_platform_admin(actor)
+    return (
+        within_reach
+        and role_rank(role) <= role_rank(actor.role)
+        and _key_reaches(actor, role.permissions)
+    ) or is_platform_admin(actor)

@@ -98,6 +98,9 @@ def role_update(*, actor: User, role: Role, data: dict) -> Role:
     if role.is_builtin:
         raise Forbidden("Built-in roles cannot be changed.", code=AccountErrorCode.BUILTIN_ROLE)
     _check_may_manage(actor, role.tenant_id)
+    # Both the role as it is and as it will be must be within the actor's reach: an
+    # API key may not strip or change a role holding more than the key carries.
+    _check_not_above_actor(actor, role)
     before = {"permissions": role.permissions, "description": role.description}
     if "permissions" in data:
         role.permissions = _validate_permissions(data["permissions"])

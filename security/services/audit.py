@@ -24,6 +24,13 @@ SECRET_FIELDS = frozenset(
 def _actor_kind_of(actor) -> str:
     if actor is None:
         return ActorKind.SYSTEM
+    credential = current_context().credential
+    if (
+        credential is not None
+        and credential.key_scopes is not None
+        and credential.user_id == getattr(actor, "pk", None)
+    ):
+        return ActorKind.API_KEY  # the owner acting through a key, not a login
     if getattr(actor, "is_staff", False) or getattr(actor, "is_superuser", False):
         return ActorKind.ADMIN
     return ActorKind.USER
