@@ -22,9 +22,6 @@ SDK_SERVICE_SETTINGS = {
 }
 PASSWORD = "SecurePass123"
 
-# The preferences endpoints (GET/PUT/PATCH /api/v1/users/me/preferences) are not part
-# of the service yet: their tests wait here until they are. Delete this line then.
-collect_ignore = ["test_preferences.py"]
 DEVELOPER_PERMISSIONS = ["read:self", "write:self", "read:models", "write:models"]
 
 
