@@ -1,6 +1,7 @@
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 
+from core.admin_paging import LargeTablePaginator
 from core.errors import ValidationFailed
 
 
@@ -81,9 +82,11 @@ class PageOrCursorPagination(EnvelopePagination):
     once the request carries `cursor` (empty for the first page, then the `next` or
     `previous` link), in the order the queryset already has, ended by its primary key
     so that every row has one place. A keyset page costs the same at any depth and
-    counts nothing."""
+    counts nothing. A page's `total` is exact up to LargeTablePaginator.COUNT_CAP rows
+    (as deep as pages go); beyond, the table's estimate when unfiltered, else the cap."""
 
-    MAX_DEPTH = 10_000
+    MAX_DEPTH = LargeTablePaginator.COUNT_CAP
+    django_paginator_class = LargeTablePaginator
     cursor_query_param = EnvelopeCursorPagination.cursor_query_param
 
     def paginate_queryset(self, queryset, request, view=None):
