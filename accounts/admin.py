@@ -26,6 +26,7 @@ from accounts.services.preferences import preferences_replace
 from accounts.services.sessions import sessions_revoke_each, sessions_revoke_for_user
 from apikeys.models import APIKey
 from apikeys.services import apikey_revoke
+from core.admin_paging import LargeTableAdminMixin, ip_address_or_none
 from core.errors import CommonErrorCode, Forbidden, ServiceError
 from credits.models import CreditAccount, Plan
 from credits.selectors import plan_history_of
@@ -234,10 +235,14 @@ def _when(moment) -> str:
 
 
 @admin.register(User)
-class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
+class UserAdmin(LargeTableAdminMixin, AuditedModelAdmin, DjangoUserAdmin):
     """The user page: profile, status, role and tenant first; then the account's lock
     and MFA state, credits, recent conversations (links only), audit history, sessions
-    and API keys. Every change goes through the services the API calls."""
+    and API keys. Every change goes through the services the API calls.
+
+    The list is estimated, never counted whole; every filter is a choices or boolean
+    field, or a small table (roles, tenants), and the substring search is served by
+    the trigram indexes of migration 0013 on PostgreSQL."""
 
     form = UserEditForm
     add_form = UserAddForm
@@ -263,6 +268,9 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
         "tenant",
     )
     search_fields = ("username", "email", "name", "first_name", "last_name")
+    search_help_text = (
+        "Part of a username, email or name (three characters or more find through an index)."
+    )
     ordering = ("-created_at",)
     list_select_related = ("role", "tenant")
     readonly_fields = (
@@ -816,7 +824,11 @@ class RoleAdmin(AllOrNothingModelAdmin):
 
 
 @admin.register(LoginSession)
-class LoginSessionAdmin(AllOrNothingModelAdmin):
+class LoginSessionAdmin(LargeTableAdminMixin, AllOrNothingModelAdmin):
+    """Every login session, newest first. A search names the account (part of its
+    username or email, through the user table's trigram indexes) or an exact IP
+    address (loginsession_ip_idx)."""
+
     list_display = (
         "id",
         "user",
@@ -828,9 +840,16 @@ class LoginSessionAdmin(AllOrNothingModelAdmin):
         "revoked_reason",
     )
     list_filter = ("revoked_reason",)
-    search_fields = ("user__username", "user__email", "ip_address")
+    search_fields = ("user__username", "user__email")
+    search_help_text = "Part of the account's username or email, or an exact IP address."
     list_select_related = ("user",)
     actions = ["revoke_sessions"]
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        address = ip_address_or_none(search_term)
+        if address is not None:
+            return queryset.filter(ip_address=address), False
+        return super().get_search_results(request, queryset, search_term)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

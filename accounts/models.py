@@ -134,10 +134,20 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
             models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
         ]
+        # Each filter and ordering of GET /api/v1/users and of the admin's user list has
+        # an index; the admin's substring search has trigram indexes on PostgreSQL
+        # (migration 0012). See docs/architecture.md, "Large tables".
         indexes = [
             models.Index(fields=["tenant", "status"], name="user_tenant_status_idx"),
-            # Sign-ups per window (the admin panel's statistics).
+            # Sign-ups per window, the newest-first lists and their keyset pages.
             models.Index(fields=["created_at"], name="user_created_idx"),
+            models.Index(fields=["tenant", "created_at"], name="user_tenant_created_idx"),
+            models.Index(fields=["status", "created_at"], name="user_status_created_idx"),
+            models.Index(fields=["username"], name="user_username_idx"),
+            models.Index(fields=["email"], name="user_email_idx"),
+            models.Index(
+                fields=["created_at"], condition=Q(is_staff=True), name="user_staff_created_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -213,8 +223,9 @@ class LoginSession(models.Model):
         indexes = [
             models.Index(fields=["user", "revoked_at"], name="loginsession_user_revoked_idx"),
             models.Index(fields=["expires_at"], name="loginsession_expires_idx"),
-            # Logins per window (the admin panel's statistics).
+            # Logins per window (the admin panel's statistics) and the newest-first list.
             models.Index(fields=["created_at"], name="loginsession_created_idx"),
+            models.Index(fields=["ip_address"], name="loginsession_ip_idx"),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.db.models import Count
 from django.http import HttpRequest
 
+from core.admin_paging import LargeTableAdminMixin
 from credits.models import CreditAccount, CreditLedgerEntry, Plan, PlanChange
 from credits.services import MAX_BALANCE, credits_set
 from security.admin_audit import AllOrNothingModelAdmin, AuditedModelAdmin
@@ -41,7 +42,7 @@ class CreditAccountForm(forms.ModelForm):
 
 
 @admin.register(CreditAccount)
-class CreditAccountAdmin(AllOrNothingModelAdmin):
+class CreditAccountAdmin(LargeTableAdminMixin, AllOrNothingModelAdmin):
     """Balances: the change form calls `credits_set` (its role check, ledger row and
     audit row), never a plain save; accounts are created by the service, not here."""
 
@@ -58,6 +59,7 @@ class CreditAccountAdmin(AllOrNothingModelAdmin):
     )
     list_filter = ("last_reset_on",)
     search_fields = ("user__username", "user__email")
+    search_help_text = "Part of the account's username or email."
     list_select_related = ("user",)
     ordering = ("-updated_at",)
     readonly_fields = ("user", "used_today", "last_reset_on", "updated_at")
@@ -92,12 +94,15 @@ class CreditAccountAdmin(AllOrNothingModelAdmin):
 
 
 @admin.register(CreditLedgerEntry)
-class CreditLedgerEntryAdmin(admin.ModelAdmin):
-    """Every staff change and refund of a balance; nobody adds, changes or deletes one."""
+class CreditLedgerEntryAdmin(LargeTableAdminMixin, admin.ModelAdmin):
+    """Every staff change and refund of a balance; nobody adds, changes or deletes one.
+    A search names the account (the user table's trigram indexes), not the reason,
+    whose substring search would read the whole ledger."""
 
     list_display = ("created_at", "account_user", "kind", "reason", "actor_id")
     list_filter = ("kind", "created_at")
-    search_fields = ("account__user__username", "account__user__email", "reason")
+    search_fields = ("account__user__username", "account__user__email")
+    search_help_text = "Part of the account's username or email."
     list_select_related = ("account__user",)
     readonly_fields = ("account", "kind", "reason", "actor_id", "before", "after", "created_at")
 

@@ -78,6 +78,9 @@ class CreditAccount(models.Model):
                 name="credit_balance_never_negative",
             )
         ]
+        # The admin's "recently changed first" list. The metered consume never writes
+        # `updated_at` (a plain UPDATE of the balance), so its updates stay HOT.
+        indexes = [models.Index(fields=["updated_at"], name="creditaccount_updated_idx")]
 
     def __str__(self) -> str:
         return f"credits of {self.user_id}"
@@ -108,6 +111,8 @@ class CreditLedgerEntry(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The admin's newest-first list and its date filter.
+        indexes = [models.Index(fields=["created_at"], name="ledger_created_idx")]
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.account_id}"
@@ -144,7 +149,10 @@ class PlanChange(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "-created_at"], name="planchange_user_created_idx")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="planchange_user_created_idx"),
+            models.Index(fields=["created_at"], name="planchange_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.from_plan} -> {self.to_plan} for {self.user_id}"

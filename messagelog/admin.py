@@ -5,36 +5,22 @@ conversation is audited as the API's read of a user's conversations."""
 import json
 
 from django.contrib import admin
-from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from accounts.models import User
+from core.admin_paging import LargeTableAdminMixin
 from messagelog.models import MessageLog
 from messagelog.services import message_log_entry_read
 
 
-class CappedCountPaginator(Paginator):
-    """Counts at most COUNT_CAP rows (`COUNT(*)` over a `LIMIT` subquery), so a page
-    of the log never counts the whole table; past the cap the list shows the cap."""
-
-    COUNT_CAP = 10_000
-
-    @cached_property
-    def count(self) -> int:
-        return self.object_list.order_by()[: self.COUNT_CAP].count()
-
-
 @admin.register(MessageLog)
-class MessageLogAdmin(admin.ModelAdmin):
+class MessageLogAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     list_display = ("timestamp", "username", "email", "user_id", "model", "tokens_used")
     # A plain filter on the indexed time; date_hierarchy would scan the table for its years.
     list_filter = (("timestamp", admin.DateFieldListFilter),)
     search_fields = ("username", "email")
-    show_full_result_count = False
-    paginator = CappedCountPaginator
     list_per_page = 50
     # The log keeps a plain user id and the name and email of the time (it outlives
     # its users), so the list joins nothing.

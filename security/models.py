@@ -116,7 +116,15 @@ class AuditLog(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+        # Every filter of the admin panel's list and every exact search of the admin
+        # page has an index (the trail is one of the largest tables).
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
+            models.Index(fields=["target_id"], name="audit_target_id_idx"),
+            models.Index(fields=["actor_label"], name="audit_actor_label_idx"),
+            models.Index(fields=["request_id"], name="audit_request_idx"),
+            models.Index(fields=["ip_address"], name="audit_ip_idx"),
+        ]
 
     def __str__(self) -> str:
         return (
@@ -157,6 +165,10 @@ class SecurityEvent(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["username"], name="securityevent_username_idx"),
+            models.Index(fields=["request_id"], name="securityevent_request_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.severity} {self.kind} {self.ip_address or ''}"

@@ -18,7 +18,7 @@ from accounts.authz.roles import Permission
 from accounts.selectors import user_statistics, users_list, users_visible_to
 from accounts.services import lifecycle, users
 from core.openapi import error_responses
-from core.pagination import EnvelopePagination
+from core.pagination import PageOrCursorPagination
 
 _READ_ERRORS = error_responses(400, 401, 404)
 _WRITE_ERRORS = error_responses(400, 401, 403, 404, 409)
@@ -80,14 +80,15 @@ class UserAdminViewSet(viewsets.GenericViewSet):
         "assign_role": Permission.WRITE_USERS,
     }
     serializer_class = s.UserSerializer
-    pagination_class = EnvelopePagination
+    pagination_class = PageOrCursorPagination
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         if self.action != "list":
             return users_visible_to(self.request.user)
         filters = validated_data(s.UserFilterSerializer, self.request.query_params)
-        return users_list(actor=self.request.user, filters=filters)
+        keyset = PageOrCursorPagination.cursor_query_param in self.request.query_params
+        return users_list(actor=self.request.user, filters=filters, keyset=keyset)
 
     def body(self, user) -> dict:
         """The user as the caller sees them (an email the user hides is null)."""

@@ -27,7 +27,7 @@ from accounts.models import LoginSession, User
 from accounts.selectors import users_visible_to
 from accounts.services import users as user_services
 from core.openapi import error_responses, results_list
-from core.pagination import EnvelopePagination
+from core.pagination import PageOrCursorPagination
 from credits.api.serializers import PlanChangeSerializer, balance_body
 from credits.services import plan_change
 from security import selectors
@@ -61,7 +61,7 @@ class RecordsRefusals:
 
 
 class AdminPanelViewSet(RecordsRefusals, viewsets.GenericViewSet):
-    pagination_class = EnvelopePagination
+    pagination_class = PageOrCursorPagination
     # Rows are found by integer id: anything else is 404 at the router, not a query.
     lookup_value_regex = r"\d+"
 
@@ -388,7 +388,7 @@ class UserMessageLogsView(RecordsRefusals, GenericAPIView):
     """Any user's conversations for a platform admin; each read leaves an audit row."""
 
     serializer_class = s.MessageLogRecordSerializer
-    pagination_class = EnvelopePagination
+    pagination_class = PageOrCursorPagination
 
     @extend_schema(
         tags=[USERS_TAG],
@@ -396,6 +396,11 @@ class UserMessageLogsView(RecordsRefusals, GenericAPIView):
         parameters=[
             OpenApiParameter("page", int, description="page number, from 1"),
             OpenApiParameter("page_size", int, description="rows per page (at most 200)"),
+            OpenApiParameter(
+                "cursor",
+                str,
+                description="keyset pages: empty for the first, then a `next` link's value",
+            ),
         ],
         responses={
             200: s.MessageLogRecordSerializer(many=True),
