@@ -2,6 +2,8 @@
 
 from django.db.models import QuerySet
 
+from accounts.authz import rules as authz
+from accounts.authz.roles import Permission
 from accounts.models import User
 from accounts.selectors import users_visible_to
 from core.errors import ValidationFailed
@@ -12,6 +14,20 @@ from credits.models import CreditAccount, Plan, PlanChange
 def credit_owners_visible_to(actor: User) -> QuerySet[User]:
     """The users whose balance the actor may look up (and ask to change): those they see."""
     return users_visible_to(actor)
+
+
+def billing_owners_visible_to(actor: User) -> QuerySet[User]:
+    """The users whose billing (plan history, billing email) the actor may see and
+    change: their own, and as the plan rule has it, what a tenant buys is for those who
+    manage it (platform admins, the admins of the user's tenant); others are 404. A
+    moderator sees users but not where their invoices go, which is often the very
+    address `privacy.show_email` hides."""
+    users = users_visible_to(actor)
+    if authz.is_platform_admin(actor):
+        return users
+    if Permission.MANAGE_TENANT in authz.permissions_of(actor) and actor.tenant_id is not None:
+        return users.filter(tenant_id=actor.tenant_id)
+    return users.filter(pk=actor.pk)
 
 
 def credit_accounts_visible_to(actor: User) -> QuerySet[CreditAccount]:

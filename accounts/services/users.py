@@ -538,9 +538,14 @@ def user_fields_set_on_behalf(*, actor: User, user: User, data: dict[str, Any]) 
 @transaction.atomic
 def user_billing_email_set(*, actor: User, user: User, billing_email: str) -> User:
     """Set (or clear, with "") where the user's invoices go: the owner (`write:self`)
-    or staff and tenant admins with `write:users` over them. The caller validates the
+    or, as for the plan, those who manage the user's tenant (`write:users` and
+    `manage:tenant` over them). The caller validates the
     address; one audit row with the old and the new value."""
-    _require(actor, Permission.WRITE_USERS if actor.pk != user.pk else Permission.WRITE_SELF, user)
+    if actor.pk == user.pk:
+        _require(actor, Permission.WRITE_SELF, user)
+    else:
+        _require(actor, Permission.WRITE_USERS, user)
+        _require(actor, Permission.MANAGE_TENANT, user)
     billing_email = billing_email.strip()
     if billing_email == user.billing_email:
         return user

@@ -27,7 +27,12 @@ from credits.api.serializers import (
     balance_body,
     billing_body,
 )
-from credits.selectors import credit_owners_visible_to, plan_history_of, plans_offered
+from credits.selectors import (
+    billing_owners_visible_to,
+    credit_owners_visible_to,
+    plan_history_of,
+    plans_offered,
+)
 
 
 class MyCreditsView(APIView):
@@ -131,7 +136,7 @@ class MyPlanHistoryView(ListAPIView):
 
 
 class UserBillingView(APIView):
-    """A user's billing for staff and tenant admins: whom they may see (404 otherwise)."""
+    """A user's billing for those who manage their tenant (404 for anyone else)."""
 
     permission_classes = [IsAuthenticated]
 
@@ -141,7 +146,7 @@ class UserBillingView(APIView):
         responses={200: BillingSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, user_id: int) -> Response:
-        user = get_object_or_404(credit_owners_visible_to(request.user), pk=user_id)
+        user = get_object_or_404(billing_owners_visible_to(request.user), pk=user_id)
         return Response(billing_body(user))
 
     @extend_schema(
@@ -151,7 +156,7 @@ class UserBillingView(APIView):
         responses={200: BillingSerializer, **error_responses(400, 401, 403, 404, 415)},
     )
     def put(self, request: Request, user_id: int) -> Response:
-        user = get_object_or_404(credit_owners_visible_to(request.user), pk=user_id)
+        user = get_object_or_404(billing_owners_visible_to(request.user), pk=user_id)
         data = validated_data(BillingUpdateSerializer, request.data)
         user = user_billing_email_set(
             actor=request.user, user=user, billing_email=data["billing_email"]

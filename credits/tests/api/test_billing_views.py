@@ -364,3 +364,22 @@ def test_a_member_cannot_set_another_members_billing_email(api_client, world):
 
     assert response.status_code in (403, 404)
     assert User.objects.get(pk=world.member.pk).billing_email == ""
+
+
+def test_a_moderator_neither_reads_nor_sets_a_members_billing(api_client, world):
+    """Where invoices go is for those who manage the tenant: a moderator changes users
+    but would otherwise read the billing email, often the address privacy hides."""
+    User.objects.filter(pk=world.member.pk).update(billing_email="hidden@acme.example")
+    auth = world.auth("moderator")
+
+    read = api_client.get(billing_url(world.member), **auth)
+    write = api_client.put(
+        billing_url(world.member), {"billing_email": "x@evil.example"}, format="json", **auth
+    )
+    own = api_client.get("/api/v1/users/me/billing", **auth)
+
+    assert_envelope(read, 404)
+    assert_envelope(write, 404)
+    assert own.status_code == 200, own.content
+    assert User.objects.get(pk=world.member.pk).billing_email == "hidden@acme.example"
+    assert "hidden@acme.example" not in read.content.decode()
