@@ -82,11 +82,12 @@ def test_preferences_need_a_login_session(sdk_service, organisation):
             keyed.get_preferences()
         with pytest.raises(KeyNotAccepted):
             keyed.me().update_settings(theme="light")
+    theme = me.get_preferences()["theme"]
     client.close()
 
     assert isinstance(refused.value, AuthenticationError)
     assert refused.value.code == "API_KEY_NOT_ACCEPTED"
-    assert me.get_preferences()["theme"] != "light"
+    assert theme != "light"
 
 
 def test_staff_read_and_merge_a_members_preferences_but_cannot_replace_them(
