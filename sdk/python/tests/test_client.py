@@ -14,12 +14,14 @@ from ai_marketplace.users import (
     Credits,
     CreditsExhausted,
     IssuedAPIKey,
+    KeyNotAccepted,
     Locked,
     MfaRequired,
     NotFound,
     PermissionDenied,
     RateLimited,
     Role,
+    ScopeMissing,
     UnsupportedOperation,
     User,
     UserClient,
@@ -261,17 +263,24 @@ def test_keys_are_minted_only_by_their_owner(sdk_service, organisation):
             user.credits()
 
 
-def test_an_api_key_opens_only_the_metered_api_and_the_balance(sdk_service, organisation):
+def test_a_default_key_reads_its_owner_and_the_balance_and_administers_nothing(
+    sdk_service, organisation
+):
     client, me = developer(sdk_service, organisation)
     issued = me.generate_api_key("metered only")
-    with (
-        UserClient(api_key=issued.api_key, base_url=sdk_service.url) as keyed,
-        pytest.raises(AuthenticationError) as refused,
-    ):
-        keyed.me()
+    with UserClient(api_key=issued.api_key, base_url=sdk_service.url) as keyed:
+        owner = keyed.me()
+        balance = owner.credits()
+        with pytest.raises(ScopeMissing) as no_users:
+            keyed.create_user(email="sneaky@acme.example", password=PASSWORD)
+        with pytest.raises(KeyNotAccepted) as no_keys:
+            owner.generate_api_key("successor")
     client.close()
 
-    assert refused.value.code == "API_KEY_NOT_ACCEPTED"
+    assert owner.id == me.id
+    assert isinstance(balance, Credits)
+    assert no_users.value.code == "API_KEY_SCOPE_MISSING"
+    assert no_keys.value.code == "API_KEY_NOT_ACCEPTED"
 
 
 # ----- credits and the message log ---------------------------------------------------
@@ -397,7 +406,7 @@ def test_an_expired_access_token_is_refreshed_once_and_the_call_goes_through(
 # ----- another user's preferences (staff) ---------------------------------------------
 
 
-def test_staff_read_another_users_preferences_but_only_the_owner_changes_them(
+def test_staff_read_and_merge_another_users_preferences_but_only_the_owner_replaces_them(
     sdk_service, organisation
 ):
     from accounts.models import User as Account
@@ -406,10 +415,10 @@ def test_staff_read_another_users_preferences_but_only_the_owner_changes_them(
         user = admin.create_user(email="someone@acme.example", password=PASSWORD)
         Account.objects.filter(pk=user.id).update(preferences={"theme": "dark"})
         read = user.get_preferences()
-        with pytest.raises(UnsupportedOperation, match="only by their owner"):
-            user.update_settings(theme="light")
-        with pytest.raises(UnsupportedOperation, match="only by their owner"):
+        merged = user.update_settings(language="fr")
+        with pytest.raises(UnsupportedOperation, match="replaced only by their owner"):
             user.set_preferences({"theme": "light"})
 
     assert read == {"theme": "dark"}
-    assert Account.objects.get(pk=user.id).preferences == {"theme": "dark"}
+    assert merged == {"theme": "dark", "language": "fr"}
+    assert Account.objects.get(pk=user.id).preferences == {"theme": "dark", "language": "fr"}

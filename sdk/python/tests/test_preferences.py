@@ -1,15 +1,15 @@
 """Preferences through `GET`/`PUT`/`PATCH /api/v1/users/me/preferences`.
 
-NOT YET COLLECTED: `conftest.py` of this folder lists this file in `collect_ignore`
-until the preferences endpoints are part of the service; delete that line to run it.
 The contract: GET answers the effective preferences document, PUT replaces it,
-PATCH deep-merges into it.
+PATCH deep-merges into it. Staff merge another user's choices through
+`PATCH /api/v1/users/{id}`; only the owner replaces the whole document.
 """
 
 import pytest
 
 from ai_marketplace.users import (
     AuthenticationError,
+    KeyNotAccepted,
     UnsupportedOperation,
     UserClient,
     ValidationError,
@@ -77,27 +77,36 @@ def test_a_malformed_setting_is_a_validation_error_and_changes_nothing(sdk_servi
 def test_preferences_need_a_login_session(sdk_service, organisation):
     client, me = developer(sdk_service, organisation)
     issued = me.generate_api_key("no preferences")
-    with (
-        UserClient(api_key=issued.api_key, base_url=sdk_service.url) as keyed,
-        pytest.raises(AuthenticationError) as refused,
-    ):
-        keyed.get_preferences()
+    with UserClient(api_key=issued.api_key, base_url=sdk_service.url) as keyed:
+        with pytest.raises(KeyNotAccepted) as refused:
+            keyed.get_preferences()
+        with pytest.raises(KeyNotAccepted):
+            keyed.me().update_settings(theme="light")
+    theme = me.get_preferences()["theme"]
     client.close()
 
+    assert isinstance(refused.value, AuthenticationError)
     assert refused.value.code == "API_KEY_NOT_ACCEPTED"
+    assert theme != "light"
 
 
-def test_staff_read_a_members_preferences_and_cannot_change_them(sdk_service, organisation):
+def test_staff_read_and_merge_a_members_preferences_but_cannot_replace_them(
+    sdk_service, organisation
+):
     client, me = developer(sdk_service, organisation)
     me.update_settings(theme="dark")
-    client.close()
     with admin_client(sdk_service, organisation) as admin:
         member = admin.get_user(me.id)
         read = member.get_preferences()
+        merged = member.update_settings(notifications={"slack": True})
         with pytest.raises(UnsupportedOperation):
-            member.update_settings(theme="light")
+            member.set_preferences({"theme": "light"})
+    effective = me.get_preferences()
+    client.close()
 
     assert read["theme"] == "dark"
+    assert merged == {"theme": "dark", "notifications": {"slack": True}}
+    assert (effective["theme"], effective["notifications"]["slack"]) == ("dark", True)
 
 
 def test_the_readme_quick_start(sdk_service, organisation):

@@ -2,7 +2,7 @@
 
 from ai_marketplace.users import UserClient
 
-client = UserClient.login(email="admin@example.com", password="...")
+client = UserClient(api_key="pe-...")  # a tenant admin's key with management scopes
 user = client.create_user(email="dev@example.com", password="...", role="developer")
 """
 
@@ -13,11 +13,13 @@ from ai_marketplace.users.errors import (
     Conflict,
     ConnectionFailed,
     CreditsExhausted,
+    KeyNotAccepted,
     Locked,
     MfaRequired,
     NotFound,
     PermissionDenied,
     RateLimited,
+    ScopeMissing,
     ServerError,
     ServiceUnavailable,
     UnsupportedOperation,
@@ -26,9 +28,12 @@ from ai_marketplace.users.errors import (
 )
 from ai_marketplace.users.models import (
     APIKey,
+    Billing,
     Credits,
     IssuedAPIKey,
     Message,
+    Plan,
+    PlanChange,
     Role,
     TokenPair,
     User,
@@ -40,18 +45,23 @@ __all__ = [
     "APIError",
     "APIKey",
     "AuthenticationError",
+    "Billing",
     "Conflict",
     "ConnectionFailed",
     "Credits",
     "CreditsExhausted",
     "IssuedAPIKey",
+    "KeyNotAccepted",
     "Locked",
     "Message",
     "MfaRequired",
     "NotFound",
     "PermissionDenied",
+    "Plan",
+    "PlanChange",
     "RateLimited",
     "Role",
+    "ScopeMissing",
     "ServerError",
     "ServiceUnavailable",
     "TokenPair",

@@ -1,9 +1,13 @@
 """`UserClient`: the service's REST API (`/api/v1`) and metered API (`/v1`) over httpx.
 
-Credentials: an API key (sent as `X-API-Key`) opens the metered API and the credit
-balance; everything else (users, roles, keys, preferences, the message log) needs a
-login session, whose access token travels as `Authorization: Bearer …`. A client may
-hold both: the service uses the key where keys are accepted and the session elsewhere.
+Credentials: an API key (sent as `X-API-Key`) opens the metered API, the credit
+balance and the key owner's account; a key made with the management scopes
+`read:users`, `write:users`, `manage:roles` also opens the user and role API, as its
+owner. Everything else (minting keys, preferences, billing, avatars, the message log)
+needs a login session, whose access token travels as `Authorization: Bearer …`. The
+client refuses nothing the service might allow: it sends the call and raises the
+service's answer (`ScopeMissing`, `KeyNotAccepted`, ...). A client may hold both: the
+service uses the key where keys are accepted and the session elsewhere.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,14 +31,17 @@ from ai_marketplace.users.errors import (
     CreditsExhausted,
     MfaRequired,
     UnsupportedOperation,
+    UserClientError,
     error_for,
     retry_after_seconds,
 )
 from ai_marketplace.users.models import (
     APIKey,
+    Billing,
     Credits,
     IssuedAPIKey,
     Message,
+    Plan,
     Role,
     TokenPair,
     User,
@@ -49,6 +57,8 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # The access token's expiry as simplejwt words it; a revoked session is not refreshable.
 EXPIRED_TOKEN_CODES = frozenset({"TOKEN_NOT_VALID", "TOKEN_EXPIRED"})
 PREFERENCES_PATH = "/api/v1/users/me/preferences"
+BILLING_PATH = "/api/v1/users/me/billing"
+AVATAR_PATH = "/api/v1/users/me/avatar"
 _DURATION_UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _SERVICE_UNITS = (("d", 86400), ("h", 3600), ("m", 60))
 
@@ -93,9 +103,10 @@ def _seconds_for_api(seconds: float) -> str:
 class UserClient:
     """A client of the user-management service.
 
-    `UserClient(api_key=...)` for the metered API and the balance;
-    `UserClient.login(email=..., password=...)` (or `access_token=`) for everything
-    a signed-in user or an administrator does. Errors raise the typed exceptions of
+    `UserClient(api_key=...)` for the metered API, the balance and, with a key made
+    with management scopes, users and roles; `UserClient.login(email=...,
+    password=...)` (or `access_token=`) for everything a signed-in user or an
+    administrator does. Errors raise the typed exceptions of
     `ai_marketplace.users.errors`; 429 and 503 answers are retried up to
     `max_retries` times with exponential back-off and jitter, honouring
     `Retry-After` (an answer asking to wait longer than `max_retry_wait` seconds is
@@ -213,7 +224,8 @@ class UserClient:
     # ----- the caller --------------------------------------------------------------
 
     def me(self) -> User:
-        """The signed-in account (`GET /api/v1/users/me`; needs a login session)."""
+        """The client's own account (`GET /api/v1/users/me`): the session's, or the
+        key's owner (a key allowed `read:self`, which `read` includes, or `read:users`)."""
         user = User.from_api(self._send("GET", "/api/v1/users/me"), self)
         self._me_id = user.id
         return user
@@ -254,6 +266,38 @@ class UserClient:
         Not retried on a connection error: the credit may have been spent."""
         return self._send("POST", "/v1/prompt/completions", json={"messages": messages, **options})
 
+    # ----- plans, billing and the avatar of the signed-in user ---------------------
+
+    def plans(self) -> list[Plan]:
+        """The subscription plans on offer, in order (`GET /api/v1/plans`)."""
+        return [Plan.from_api(item) for item in self._send("GET", "/api/v1/plans")]
+
+    def billing(self) -> Billing:
+        """The signed-in user's plan, billing email and newest plan changes
+        (`GET /api/v1/users/me/billing`)."""
+        return Billing.from_api(self._send("GET", BILLING_PATH))
+
+    def set_billing_email(self, billing_email: str) -> Billing:
+        """Set the signed-in user's billing email; "" clears it
+        (`PUT /api/v1/users/me/billing`; the plan is not changed there)."""
+        body = {"billing_email": billing_email}
+        return Billing.from_api(self._send("PUT", BILLING_PATH, json=body))
+
+    def set_avatar(self, image: str | os.PathLike[str] | bytes) -> User:
+        """Upload the signed-in user's avatar (`PUT /api/v1/users/me/avatar`): a path or
+        the image's bytes, PNG, JPEG or WebP up to 2 MB. The service re-encodes it."""
+        if isinstance(image, bytes | bytearray):
+            content, filename = bytes(image), "avatar"
+        else:
+            path = Path(image)
+            content, filename = path.read_bytes(), path.name
+        files = {"avatar": (filename, content, "application/octet-stream")}
+        return User.from_api(self._send("PUT", AVATAR_PATH, files=files), self)
+
+    def remove_avatar(self) -> User:
+        """Remove the signed-in user's avatar (`DELETE /api/v1/users/me/avatar`)."""
+        return User.from_api(self._send("DELETE", AVATAR_PATH), self)
+
     # ----- preferences of the signed-in user ---------------------------------------
 
     def get_preferences(self) -> dict[str, Any]:
@@ -268,7 +312,7 @@ class UserClient:
         """Deep-merge settings into the preferences (`PATCH /api/v1/users/me/preferences`)."""
         return _preferences_of(self._send("PATCH", PREFERENCES_PATH, json=settings))
 
-    # ----- API keys of the signed-in user ------------------------------------------
+    # ----- API keys of the signed-in user (a login session only) --------------------
 
     def generate_api_key(
         self,
@@ -277,9 +321,11 @@ class UserClient:
         expires_in: Any = "30d",
         scopes: list[str] | tuple[str, ...] | None = ("read", "write"),
     ) -> IssuedAPIKey:
-        """Issue a key for the signed-in user (`POST /api/v1/api-keys`). `scopes` are
-        `read`, `write` or permission strings such as `read:models`; None gives the
-        service's default (read and write)."""
+        """Issue a key for the signed-in user (`POST /api/v1/api-keys`, a login
+        session: a key never mints keys, `KeyNotAccepted`). `scopes` are `read`,
+        `write`, permission strings such as `read:models`, or the management scopes
+        `read:users`, `write:users`, `manage:roles` (the caller's role must hold them);
+        None gives the service's default (read and write)."""
         body: dict[str, Any] = {"name": name}
         expiry = expiry_for_api(expires_in)
         if expiry is not None:
@@ -298,7 +344,7 @@ class UserClient:
         number = key_id.id if isinstance(key_id, APIKey) else int(key_id)
         return APIKey.from_api(self._send("DELETE", f"/api/v1/api-keys/{number}"))
 
-    # ----- users and roles (administrators) ----------------------------------------
+    # ----- users and roles (administrators, or a key with management scopes) -------
 
     def create_user(
         self,
@@ -310,7 +356,8 @@ class UserClient:
         username: str | None = None,
         **profile: Any,
     ) -> User:
-        """Create an account (`POST /api/v1/users`; platform staff and tenant admins).
+        """Create an account (`POST /api/v1/users`; platform staff and tenant admins,
+        or a key with `write:users`).
 
         `role` is any role the caller may grant (built-in or the tenant's own);
         `tenant` is a tenant id (tenant admins create in their own tenant); `username`
@@ -331,6 +378,30 @@ class UserClient:
     def get_user(self, user_id: int) -> User:
         """A user the caller may see (`GET /api/v1/users/{id}`); others are NotFound."""
         return User.from_api(self._user_json(user_id), self)
+
+    def users(self, *, page_size: int | None = None, **filters: Any) -> Iterator[User]:
+        """The users the caller may see, fetched in keyset pages (`GET /api/v1/users`
+        with `cursor`) as the iteration goes: any depth costs the same, and a user
+        appears once even while others are added. Filters: `search`, `status`,
+        `role`, `tenant`, `plan`, `created_after`, `created_before` (datetimes or
+        ISO strings) and `ordering` (`id`, `created_at`, `username`, `email`, each
+        may start with `-`)."""
+        params: dict[str, Any] = {
+            name: value.isoformat() if isinstance(value, datetime) else value
+            for name, value in filters.items()
+            if value is not None
+        }
+        if page_size is not None:
+            params["page_size"] = page_size
+        params["cursor"] = ""  # an empty cursor asks for the first keyset page
+        while True:
+            page = self._send("GET", "/api/v1/users", params=params)
+            for item in page.get("results") or []:
+                yield User.from_api(item, self)
+            cursor = _cursor_of(page.get("next"))
+            if cursor is None:
+                return
+            params = {**params, "cursor": cursor}
 
     def create_role(
         self,
@@ -357,6 +428,26 @@ class UserClient:
     def get_role(self, role_id: int) -> Role:
         return Role.from_api(self._send("GET", f"/api/v1/roles/{int(role_id)}"))
 
+    def update_role(
+        self,
+        role: int | Role,
+        *,
+        name: str | None = None,
+        permissions: list[str] | None = None,
+        description: str | None = None,
+    ) -> Role:
+        """Change a custom role of the caller's tenant (`PATCH /api/v1/roles/{id}`);
+        only the fields given change. Built-in roles are 403 `BUILTIN_ROLE`."""
+        number = role.id if isinstance(role, Role) else int(role)
+        body: dict[str, Any] = {}
+        if name is not None:
+            body["name"] = name
+        if permissions is not None:
+            body["permissions"] = list(permissions)
+        if description is not None:
+            body["description"] = description
+        return Role.from_api(self._send("PATCH", f"/api/v1/roles/{number}", json=body))
+
     # ----- helpers the User objects call -------------------------------------------
 
     def _user_json(self, user_id: int) -> dict[str, Any]:
@@ -374,19 +465,38 @@ class UserClient:
             return self.get_role(role).name
         return str(role)
 
+    def _update_user(self, user_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
+        body = dict(fields)
+        if isinstance(body.get("role"), Role | int) and not isinstance(body["role"], bool):
+            body["role"] = self._role_name(body["role"])
+        return self._send("PATCH", f"/api/v1/users/{int(user_id)}", json=body)
+
+    def _change_status(self, user_id: int, status: str, reason: str) -> dict[str, Any]:
+        body = {"status": status, **({"reason": reason} if reason else {})}
+        return self._send("POST", f"/api/v1/users/{int(user_id)}/status", json=body)
+
     def _signed_in_id(self) -> int | None:
-        """The id of the session's account; None for a client without a session."""
+        """The id of the client's own account (the session's, else the key's owner);
+        None when unknown: no credential, or a key that may not read its owner."""
         if self._me_id is None and self.access_token is not None:
             self.me()
+        elif self._me_id is None and self.api_key:
+            try:
+                self.me()
+            except UserClientError:
+                return None  # the service decides each call by itself
         return self._me_id
 
     def _is_self(self, user_id: int) -> bool:
-        return self.access_token is not None and self._signed_in_id() == user_id
+        return self._signed_in_id() == user_id
 
     def _require_self(self, user_id: int, what: str) -> None:
-        if not self._is_self(user_id):
+        """Refuse only what no endpoint does: acting as another account. A client
+        whose own account is unknown sends the call and lets the service answer."""
+        own = self._signed_in_id()
+        if own is not None and own != user_id:
             raise UnsupportedOperation(
-                f"Only the signed-in user can {what}: log in as user {user_id} "
+                f"Only the account itself can {what}: log in as user {user_id} "
                 "(UserClient.login) and call this on client.me()."
             )
 
@@ -397,22 +507,30 @@ class UserClient:
         return dict(self._user_json(user_id).get("preferences") or {})
 
     def _replace_preferences(self, user_id: int, preferences: Mapping[str, Any]) -> dict[str, Any]:
-        self._require_own_preferences(user_id)
+        if not self._is_self(user_id):
+            # PUT /api/v1/users/{id} merges `preferences`; only the owner replaces them.
+            raise UnsupportedOperation(
+                f"Preferences are replaced only by their owner: log in as user {user_id} "
+                "(UserClient.login) and call this on client.me(). Staff change some "
+                "settings with user.update_settings(...) (None resets one to its default)."
+            )
         return self.set_preferences(preferences)
 
-    def _merge_preferences(self, user_id: int, settings: Mapping[str, Any]) -> dict[str, Any]:
-        self._require_own_preferences(user_id)
-        return self.update_settings(**settings)
+    def _merge_preferences(self, user: User, settings: Mapping[str, Any]) -> dict[str, Any]:
+        if self._is_self(user.id):
+            return self.update_settings(**settings)
+        # Staff with write:users over the user merge as the owner's PATCH does.
+        user._load(self._update_user(user.id, {"preferences": dict(settings)}))
+        return dict(user.preferences)
 
-    def _require_own_preferences(self, user_id: int) -> None:
-        # Staff changes of a user (PATCH /api/v1/users/{id}) leave preferences alone:
-        # only their owner writes them.
-        if not self._is_self(user_id):
-            raise UnsupportedOperation(
-                f"Preferences are changed only by their owner: log in as user {user_id} "
-                "(UserClient.login) and call this on client.me(). Staff may read them "
-                "with user.get_preferences()."
-            )
+    def _billing_of(self, user_id: int) -> Billing:
+        if self._is_self(user_id):
+            return self.billing()
+        return Billing.from_api(self._send("GET", f"/api/v1/users/{int(user_id)}/billing"))
+
+    def _change_plan(self, user_id: int, code: str, reason: str | None) -> Billing:
+        body = {"subscription_plan": code, **({"reason": reason} if reason else {})}
+        return Billing.from_api(self._send("PUT", f"/api/v1/users/{int(user_id)}/plan", json=body))
 
     def _set_credits(
         self,
@@ -462,13 +580,14 @@ class UserClient:
         *,
         json: Any = None,
         params: dict[str, Any] | None = None,
+        files: dict[str, Any] | None = None,
         authenticated: bool = True,
         refreshable: bool = True,
     ) -> Any:
         """One call: retried as the class says, refreshed once on an expired token,
         the JSON answer returned or the error raised."""
         response = self._request(
-            method, path, json=json, params=params, authenticated=authenticated
+            method, path, json=json, params=params, files=files, authenticated=authenticated
         )
         if (
             response.status_code == 401
@@ -478,7 +597,9 @@ class UserClient:
             and _error_code(response) in EXPIRED_TOKEN_CODES
         ):
             self._refresh_after_expiry(response)
-            response = self._request(method, path, json=json, params=params, authenticated=True)
+            response = self._request(
+                method, path, json=json, params=params, files=files, authenticated=True
+            )
         if response.is_error:
             raise error_for(response)
         if response.status_code == 204 or not response.content:
@@ -504,13 +625,19 @@ class UserClient:
         *,
         json: Any,
         params: dict[str, Any] | None,
+        files: dict[str, Any] | None = None,
         authenticated: bool,
     ) -> httpx.Response:
         attempt = 0
         while True:
             try:
                 response = self._http.request(
-                    method, path, json=json, params=params, headers=self._headers(authenticated)
+                    method,
+                    path,
+                    json=json,
+                    params=params,
+                    files=files,
+                    headers=self._headers(authenticated),
                 )
             except httpx.TransportError as exc:
                 if method.upper() not in IDEMPOTENT_METHODS or attempt >= self.max_retries:

@@ -2,8 +2,9 @@
 
 Every error the service answers has the body
 `{"success": false, "message", "errors": [...], "error_code", "details": {...}}`;
-`error_for` turns a response into the exception of its status (and, for 429, of
-its `error_code`), so callers catch what they mean rather than parse bodies.
+`error_for` turns a response into the exception of its status (and, for a few
+codes such as `CREDITS_EXHAUSTED` or `API_KEY_SCOPE_MISSING`, of its `error_code`),
+so callers catch what they mean rather than parse bodies.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 import httpx
 
 CREDITS_EXHAUSTED_CODE = "CREDITS_EXHAUSTED"
+KEY_NOT_ACCEPTED_CODE = "API_KEY_NOT_ACCEPTED"
+SCOPE_MISSING_CODE = "API_KEY_SCOPE_MISSING"
 
 
 class UserClientError(Exception):
@@ -23,7 +26,8 @@ class UserClientError(Exception):
 
 class UnsupportedOperation(UserClientError):
     """The service has no endpoint for this call as asked (for example, issuing an API
-    key for a user other than the signed-in one: keys are minted by their owner)."""
+    key for a user other than the client's own account: keys are minted by their
+    owner, or replacing another user's whole preferences document)."""
 
 
 class ConnectionFailed(UserClientError):
@@ -73,6 +77,24 @@ class AuthenticationError(APIError):
     """401: no credentials, wrong credentials, or a token or key no longer valid."""
 
 
+class KeyNotAccepted(AuthenticationError):
+    """401 `API_KEY_NOT_ACCEPTED`: this operation takes a login session, never an API key.
+
+    Keys open the metered API, the balance, the caller's account and (with
+    management scopes) users and roles. They never mint, list or revoke keys, nor
+    change passwords, email, MFA or sessions, nor delete accounts or roles, so a
+    stolen key cannot lock its owner out or outlive its revocation. Log in as the
+    account (`UserClient.login(email=..., password=...)`) and call this there."""
+
+    HINT = (
+        "This operation needs a login session, not an API key: use "
+        "UserClient.login(email=..., password=...) as the account and call it there."
+    )
+
+    def __str__(self) -> str:
+        return f"{super().__str__()} {self.HINT}"
+
+
 class MfaRequired(AuthenticationError):
     """The password was right and the account has MFA: log in again with `mfa_code`."""
 
@@ -86,6 +108,13 @@ class MfaRequired(AuthenticationError):
 
 class PermissionDenied(APIError):
     """403: the caller may not do this."""
+
+
+class ScopeMissing(PermissionDenied):
+    """403 `API_KEY_SCOPE_MISSING`: the API key's scopes do not name the permission this
+    operation needs (the message names it). Management needs a key made with the exact
+    scopes `read:users`, `write:users` or `manage:roles`: `read`, `write` and wildcards
+    such as `write:*` never grant them."""
 
 
 class NotFound(APIError):
@@ -138,6 +167,13 @@ class ServerError(APIError):
     """Any other 5xx answer."""
 
 
+# Codes with an exception of their own, beneath the class of their status.
+_BY_CODE: dict[tuple[int, str], type[APIError]] = {
+    (401, KEY_NOT_ACCEPTED_CODE): KeyNotAccepted,
+    (403, SCOPE_MISSING_CODE): ScopeMissing,
+    (429, CREDITS_EXHAUSTED_CODE): CreditsExhausted,
+}
+
 _BY_STATUS: dict[int, type[APIError]] = {
     400: ValidationError,
     401: AuthenticationError,
@@ -187,11 +223,9 @@ def error_for(response: httpx.Response) -> APIError:
     if not isinstance(errors, list):
         errors = [message]
     details = body.get("details") if isinstance(body.get("details"), dict) else {}
-    kind = _BY_STATUS.get(response.status_code)
+    kind = _BY_CODE.get((response.status_code, code)) or _BY_STATUS.get(response.status_code)
     if kind is None:
         kind = ServerError if response.status_code >= 500 else APIError
-    if response.status_code == 429 and code == CREDITS_EXHAUSTED_CODE:
-        kind = CreditsExhausted
     arguments: dict[str, Any] = {
         "errors": [str(error) for error in errors],
         "body": body,

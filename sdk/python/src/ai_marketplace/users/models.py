@@ -160,6 +160,76 @@ class Message:
 
 
 @dataclass(frozen=True)
+class Plan:
+    """A subscription plan: `main_reset` main credits and `conversation_reset`
+    conversations per day (None: the tenant's or the service's defaults)."""
+
+    code: str
+    name: str
+    description: str = ""
+    main_reset: int | None = None
+    conversation_reset: int | None = None
+    is_active: bool = True
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Plan:
+        return cls(
+            code=str(data["code"]),
+            name=str(data.get("name") or ""),
+            description=str(data.get("description") or ""),
+            main_reset=data.get("main_reset"),
+            conversation_reset=data.get("conversation_reset"),
+            is_active=bool(data.get("is_active", True)),
+            raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class PlanChange:
+    """One row of a user's plan history (codes, so it outlives a deleted plan)."""
+
+    from_plan: str
+    to_plan: str
+    reason: str
+    actor_id: int | None
+    created_at: datetime | None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> PlanChange:
+        return cls(
+            from_plan=str(data.get("from_plan") or ""),
+            to_plan=str(data.get("to_plan") or ""),
+            reason=str(data.get("reason") or ""),
+            actor_id=data.get("actor_id"),
+            created_at=parse_datetime(data.get("created_at")),
+            raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class Billing:
+    """A user's plan, billing email and newest plan changes (newest first)."""
+
+    user_id: int
+    plan: Plan
+    billing_email: str
+    plan_history: list[PlanChange]
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> Billing:
+        return cls(
+            user_id=int(data["user_id"]),
+            plan=Plan.from_api(data["plan"]),
+            billing_email=str(data.get("billing_email") or ""),
+            plan_history=[PlanChange.from_api(row) for row in data.get("plan_history") or []],
+            raw=data,
+        )
+
+
+@dataclass(frozen=True)
 class TokenPair:
     """A login session's tokens."""
 
@@ -196,6 +266,8 @@ class User:
     about_me: str = ""
     hobbies: str = ""
     subscription_plan: str = ""
+    phone: str = ""
+    avatar_url: str | None = None
     is_verified: bool = False
     is_staff: bool = False
     role: str | None = None
@@ -227,8 +299,9 @@ class User:
         self.username = str(data.get("username") or "")
         for name in ("name", "first_name", "last_name", "status", "user_type"):
             setattr(self, name, str(data.get(name) or ""))
-        for name in ("about_me", "hobbies", "subscription_plan"):
+        for name in ("about_me", "hobbies", "subscription_plan", "phone"):
             setattr(self, name, str(data.get(name) or ""))
+        self.avatar_url = data.get("avatar_url") or None
         self.is_verified = bool(data.get("is_verified"))
         self.is_staff = bool(data.get("is_staff"))
         self.role = data.get("role")
@@ -255,6 +328,17 @@ class User:
         self._load(self.client._user_json(self.id))
         return self
 
+    def update(self, **fields: Any) -> User:
+        """Staff: change some of the account (`PATCH /api/v1/users/{id}`): profile
+        fields, `is_verified`, `role`, `status`, `preferences` (merged)."""
+        self._load(self.client._update_user(self.id, fields))
+        return self
+
+    def set_status(self, status: str, *, reason: str = "") -> User:
+        """Staff: `active`, `suspended` or `pending` (`POST /api/v1/users/{id}/status`)."""
+        self._load(self.client._change_status(self.id, status, reason))
+        return self
+
     def assign_role(self, role: str | int | Role) -> User:
         """Give the user a role, by name, id or `Role` (the caller must be allowed to
         grant it: a role above the caller's own is 403 `ROLE_TOO_HIGH`)."""
@@ -264,17 +348,24 @@ class User:
     # ----- preferences -------------------------------------------------------------
 
     def get_preferences(self) -> dict[str, Any]:
-        """The user's preferences document."""
+        """The client's own account: the effective document (defaults with the
+        user's choices over them). Another user, for staff: their stored choices."""
         return self.client._get_preferences(self.id)
 
     def set_preferences(self, preferences: dict[str, Any]) -> dict[str, Any]:
-        """Replace the whole preferences document (keys left out go back to defaults)."""
+        """Replace the whole preferences document (keys left out go back to defaults).
+        Only the account's own login session replaces it; staff merge with
+        `update_settings`."""
         return self.client._replace_preferences(self.id, preferences)
 
     def update_settings(self, **settings: Any) -> dict[str, Any]:
         """Change some settings, deep-merged into the stored ones:
-        `user.update_settings(theme="dark", notifications={"slack": False})`."""
-        return self.client._merge_preferences(self.id, settings)
+        `user.update_settings(theme="dark", notifications={"slack": False})`.
+
+        The client's own account: `PATCH /api/v1/users/me/preferences` (a login
+        session), answering the effective document. Another user, for staff:
+        `PATCH /api/v1/users/{id}` with `preferences`, answering their stored choices."""
+        return self.client._merge_preferences(self, settings)
 
     # ----- API keys ----------------------------------------------------------------
 
@@ -284,13 +375,17 @@ class User:
         expires_in: str | int | float | Any = "30d",
         scopes: list[str] | tuple[str, ...] | None = ("read", "write"),
     ) -> IssuedAPIKey:
-        """Issue an API key for this user (only the signed-in user can: keys are minted
-        by their owner). `expires_in`: "30d", "12h", "90m", "2w", seconds, a timedelta,
-        a datetime, or None for a key that never expires."""
+        """Issue an API key for this user. Keys are minted only by their owner, with a
+        login session: another user's key is `UnsupportedOperation`, and a client
+        holding only a key gets `KeyNotAccepted` from the service. `expires_in`:
+        "30d", "12h", "90m", "2w", seconds, a timedelta, a datetime, or None for a
+        key that never expires. `scopes`: `read`, `write`, permission strings, and
+        the management scopes `read:users`, `write:users`, `manage:roles`."""
         self.client._require_self(self.id, "issue API keys")
         return self.client.generate_api_key(name, expires_in=expires_in, scopes=scopes)
 
     def list_api_keys(self) -> list[APIKey]:
+        """This user's keys, masked (the owner's login session only)."""
         self.client._require_self(self.id, "list API keys")
         return self.client.list_api_keys()
 
@@ -298,10 +393,10 @@ class User:
         """Revoke one of this user's keys (staff who may change the user may too)."""
         return self.client.revoke_api_key(key_id)
 
-    # ----- credits -----------------------------------------------------------------
+    # ----- credits and billing -----------------------------------------------------
 
     def credits(self) -> Credits:
-        """The signed-in user's balance."""
+        """The balance of the client's own account (a session or a key)."""
         self.client._require_self(self.id, "read the balance")
         return self.client.credits()
 
@@ -315,3 +410,16 @@ class User:
         """Staff: set this user's balance (`credits` `main`/`reset`, `limits`
         `conversation_limit`/`reset`), recorded in the credit ledger with `reason`."""
         return self.client._set_credits(self.id, credits=credits, limits=limits, reason=reason)
+
+    def billing(self) -> Billing:
+        """The user's plan, billing email and newest plan changes (their own, or, for
+        staff and tenant admins, a user they can see)."""
+        return self.client._billing_of(self.id)
+
+    def change_plan(self, code: str, reason: str | None = None) -> Billing:
+        """Put the user on an active plan (`PUT /api/v1/users/{id}/plan`): platform
+        admins, and tenant admins for their own tenant's users; nobody changes their
+        own. An unknown code is 400 `UNKNOWN_PLAN`, an inactive one `PLAN_INACTIVE`."""
+        billing = self.client._change_plan(self.id, code, reason)
+        self.subscription_plan = billing.plan.code
+        return billing
