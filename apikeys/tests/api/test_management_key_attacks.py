@@ -8,8 +8,14 @@ import pytest
 from django.urls import get_resolver
 from django.urls.resolvers import URLResolver
 
+from accounts.auth.request_cache import forget_changed_user
+from accounts.models import User
+from accounts.tests.factories import RoleFactory, UserFactory
 from accounts.tests.helpers import PASSWORD, assert_envelope, bearer, login
-from accounts.tests.world import build_world
+from accounts.tests.world import build_world, builtin
+from apikeys.models import APIKey
+from apikeys.services import apikey_create
+from support.tests.helpers import make_staff, staff_auth
 
 USERS = "/api/v1/users"
 ROLES = "/api/v1/roles"
@@ -111,3 +117,52 @@ def test_a_management_key_does_not_open_the_admin_panel(
     assert_envelope(response, 401, "API_KEY_NOT_ACCEPTED")
     world.member.refresh_from_db()
     assert world.member.name != "Panelled" and world.member.deleted_at is None
+
+
+# ----- rotating a key is making one ------------------------------------------------------
+
+
+def test_support_staff_cannot_regenerate_a_management_key_into_their_hands(api_client, world):
+    """A plain-rank account (a custom role holding read:users) is one support staff may
+    act on; regenerating its read:users key would hand staff a management key."""
+    viewer = RoleFactory(
+        tenant=world.tenant_a, name="viewer", permissions=["read:models", "read:self", "read:users"]
+    )
+    owner = UserFactory(tenant=world.tenant_a, role=viewer)
+    issued = apikey_create(user=owner, name="reports", scopes=["read:users"], actor=owner)
+    staff = make_staff(User.SupportLevel.ADVANCED, tenant=world.tenant_a)
+
+    response = api_client.post(
+        f"/v1/support/users/{owner.pk}/api-keys/{issued.key.pk}/regenerate", **staff_auth(staff)
+    )
+
+    assert_envelope(response, 403, "API_KEY_STAFF_ACCOUNT")
+    assert not APIKey.objects.filter(user=owner).exclude(pk=issued.key.pk).exists()
+    assert api_client.get(USERS, **_key(issued.clear)).status_code == 200
+
+
+def test_rotating_keeps_no_management_scope_the_owner_lost(api_client, world, admin_key):
+    admin = world.users["tenant_admin"]
+    key = APIKey.objects.get(user=admin, name="provisioning")
+    admin.role = builtin("user")
+    admin.save(update_fields=["role"])
+    forget_changed_user(admin, ["role"])
+
+    response = api_client.post(f"{KEYS}/{key.pk}/rotate", **_session(api_client, admin))
+
+    assert_envelope(response, 403, "SCOPE_NOT_HELD")
+    key.refresh_from_db()
+    assert key.revoked_at is None
+    assert APIKey.objects.filter(user=admin, name="provisioning").count() == 1
+
+
+def test_the_owner_rotates_a_management_key_they_still_hold(api_client, world, admin_key):
+    key = APIKey.objects.get(user=world.users["tenant_admin"], name="provisioning")
+
+    response = api_client.post(
+        f"{KEYS}/{key.pk}/rotate", **_session(api_client, world.users["tenant_admin"])
+    )
+
+    assert response.status_code == 200, response.content
+    assert api_client.get(USERS, **_key(response.json()["api_key"])).status_code == 200
+    assert_envelope(api_client.get(USERS, **_key(admin_key)), 401, "INVALID_API_KEY")
