@@ -371,3 +371,24 @@ def test_bad_input_with_a_key_is_a_clear_4xx(api_client, world, admin_key, metho
 
     assert 400 <= response.status_code < 500, response.content
     assert response.json()["success"] is False
+
+
+@pytest.mark.parametrize("scopes", [["write:users", "write"], ["write:users", "write:self"]], ids=str)
+def test_a_key_cannot_change_its_owners_profile_through_the_user_admin(api_client, world, scopes):
+    """The profile is changed with a login only (`PATCH /api/v1/users/me` refuses keys);
+    the user admin's update of the owner's own id is the same change by another door."""
+    admin = world.users["tenant_admin"]
+    clear = apikey_create(
+        user=admin, name="p", scopes=["read:users", *scopes], actor=admin
+    ).clear
+
+    response = api_client.patch(
+        f"{USERS}/{admin.pk}",
+        {"name": "Mallory", "phone": "+14155550123", "about_me": "owned"},
+        format="json",
+        **_key(clear),
+    )
+
+    assert_envelope(response, 403, "PERMISSION_DENIED")
+    admin.refresh_from_db()
+    assert admin.name != "Mallory" and admin.about_me != "owned" and not admin.phone
