@@ -373,14 +373,14 @@ def test_bad_input_with_a_key_is_a_clear_4xx(api_client, world, admin_key, metho
     assert response.json()["success"] is False
 
 
-@pytest.mark.parametrize("scopes", [["write:users", "write"], ["write:users", "write:self"]], ids=str)
+@pytest.mark.parametrize(
+    "scopes", [["write:users", "write"], ["write:users", "write:self"]], ids=str
+)
 def test_a_key_cannot_change_its_owners_profile_through_the_user_admin(api_client, world, scopes):
     """The profile is changed with a login only (`PATCH /api/v1/users/me` refuses keys);
     the user admin's update of the owner's own id is the same change by another door."""
     admin = world.users["tenant_admin"]
-    clear = apikey_create(
-        user=admin, name="p", scopes=["read:users", *scopes], actor=admin
-    ).clear
+    clear = apikey_create(user=admin, name="p", scopes=["read:users", *scopes], actor=admin).clear
 
     response = api_client.patch(
         f"{USERS}/{admin.pk}",
