@@ -304,7 +304,9 @@ def apikey_rotate(*, key: APIKey, actor: User) -> IssuedKey:
 def apikey_rotate_on_behalf(*, key: APIKey, actor: User) -> IssuedKey:
     """`apikey_rotate` without the ownership check, for a caller that has decided by
     its own rule that the actor may (the support levels of `/v1/support`); the same
-    refusals of a revoked or expired key."""
+    refusals of a revoked or expired key. The new key is a new key in someone's hands:
+    its management scopes pass the rules of making one (`_check_management_scopes`),
+    so staff never receive one and an owner keeps none they no longer hold."""
     _lock_keys_of(key.user)
     key = APIKey.objects.select_related("user").get(pk=key.pk)
     if key.revoked_at is not None:
@@ -314,6 +316,7 @@ def apikey_rotate_on_behalf(*, key: APIKey, actor: User) -> IssuedKey:
             "An expired key cannot be rotated; create a new one.",
             code=APIKeyErrorCode.API_KEY_EXPIRED,
         )
+    _check_management_scopes(user=key.user, actor=actor, scopes=key.scopes)
     _revoke(key, actor=actor, action=AuditAction.API_KEY_ROTATE)
     issued = _issue(
         user=key.user,

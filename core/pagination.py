@@ -1,8 +1,9 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 
 from core.admin_paging import LargeTablePaginator
-from core.errors import ValidationFailed
+from core.errors import NotFound, ValidationFailed
 
 
 class EnvelopePagination(PageNumberPagination):
@@ -51,6 +52,14 @@ class EnvelopeCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        """A cursor is not signed: one whose position does not fit the ordering's field
+        (edited by hand) is refused as an undecodable one is (404), not answered 500."""
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (ValueError, DjangoValidationError) as error:
+            raise NotFound(self.invalid_cursor_message) from error
 
     def get_paginated_response(self, data) -> Response:
         return Response(

@@ -15,7 +15,8 @@ Two kinds of permission:
   nothing. Of them a key may carry only `KEY_MANAGEMENT_SCOPES`: deleting accounts
   and managing the tenant need a login session.
 - Everything else (`read:self`, `read:models`, custom strings): `write` allows any,
-  `read` any `read:…`, `action:*` any of that action, or the exact string.
+  `read` any `read:…`, `action:*` any of that action, or the exact string; but
+  never `write:self` (`KEY_NEVER_CARRIES`): one's own account changes with a login.
 
 Platform power is never carried by a key: `rules.is_platform_admin` answers False
 for a request made with the account's own key, and accounts of platform staff
@@ -35,6 +36,11 @@ MANAGEMENT_RESOURCES = frozenset({"users", "roles", "tenant"})
 KEY_MANAGEMENT_SCOPES = frozenset(
     {Permission.READ_USERS.value, Permission.WRITE_USERS.value, Permission.MANAGE_ROLES.value}
 )
+
+# Changing one's own account (the profile, the billing email) needs a login session
+# whatever a key's scopes say: `PATCH /api/v1/users/me` refuses keys, and the user
+# admin's update of the owner's own id must not be another door to the same change.
+KEY_NEVER_CARRIES = frozenset({Permission.WRITE_SELF.value})
 
 
 class KeyRefusal(StrEnum):
@@ -82,9 +88,10 @@ def key_scopes_of(user) -> frozenset[str] | None:
 
 def permissions_under_key(user, held: frozenset[str], scopes: frozenset[str]) -> frozenset[str]:
     """The owner's held permissions a request with their key may use: those its
-    scopes allow, and of the management ones only `KEY_MANAGEMENT_SCOPES` (a key row
-    naming another, made before that rule, carries nothing of it); none for staff."""
-    usable = frozenset(p for p in held if scopes_allow(scopes, p))
+    scopes allow but `KEY_NEVER_CARRIES`, and of the management ones only
+    `KEY_MANAGEMENT_SCOPES` (a key row naming another, made before that rule, carries
+    nothing of it); none for staff."""
+    usable = frozenset(p for p in held if scopes_allow(scopes, p)) - KEY_NEVER_CARRIES
     management = management_part(usable)
     if is_staff_account(user):
         return usable - management

@@ -48,6 +48,10 @@ USERS_TAG = "admin panel"
 # (A comment, not a docstring: the schema would copy it into every operation.)
 class RecordsRefusals:
     permission_classes = [IsPlatformAdmin]
+    # A login session only: an API key carries no platform power, and a view here that
+    # shares the user admin's code must not inherit the operations it opens to keys.
+    accepts_api_keys = False
+    api_key_permissions = None
 
     def permission_denied(self, request: Request, message=None, code=None):
         if request.user and request.user.is_authenticated:
