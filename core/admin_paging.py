@@ -26,13 +26,13 @@ def table_row_estimate(queryset: QuerySet) -> int | None:
 
 
 class LargeTablePaginator(Paginator):
-    """Counts as a large table can afford: the whole table from the planner's
-    estimate once it holds ESTIMATE_FROM rows or more; a filtered or searched list
-    exactly up to COUNT_CAP rows (`COUNT(*)` over a `LIMIT` subquery), and the cap
-    beyond. Small tables are counted exactly. Pair with `show_full_result_count =
-    False` on the ModelAdmin, which otherwise counts the whole table a second time."""
+    """Counts as a large table can afford: exactly up to COUNT_CAP rows (`COUNT(*)`
+    over a `LIMIT` subquery, a short index scan at any table size); beyond, the
+    planner's estimate of the whole table when the list is unfiltered, else the cap.
+    Counting first keeps small lists exact even when the estimate is stale. Pair with
+    `show_full_result_count = False` on the ModelAdmin, which otherwise counts the
+    whole table a second time."""
 
-    ESTIMATE_FROM = 10_000
     COUNT_CAP = 10_000
 
     @cached_property
@@ -40,11 +40,14 @@ class LargeTablePaginator(Paginator):
         queryset = self.object_list
         if not isinstance(queryset, QuerySet):
             return super().count
+        counted = queryset.order_by()[: self.COUNT_CAP + 1].count()
+        if counted <= self.COUNT_CAP:
+            return counted
         if not queryset.query.where:
             estimate = table_row_estimate(queryset)
-            if estimate is not None and estimate >= self.ESTIMATE_FROM:
+            if estimate is not None and estimate > self.COUNT_CAP:
                 return estimate
-        return queryset.order_by()[: self.COUNT_CAP].count()
+        return self.COUNT_CAP
 
 
 class LargeTableAdminMixin:
