@@ -133,7 +133,8 @@ class Plan:
         return mix(self.seed)
 
     def rng(self, table: str) -> random.Random:
-        return random.Random(f"{self.seed}:{table}")
+        """The table's random stream; another run appended beside this one gets another."""
+        return random.Random(f"{self.seed}:{table}:{self.user_base}")  # noqa: S311 - demo data
 
     def user_id(self, index: int) -> int:
         return self.user_base + index
@@ -442,9 +443,11 @@ def credit_account_rows(plan: Plan, people: People) -> Iterator[tuple]:
         factor = _PLAN_FACTOR[person.plan]
         main_reset = plan.default_credits["reset"] * factor
         conversation_reset = plan.default_limits["reset"] * factor
-        left = rng.randint(0, conversation_reset)
+        left, main = rng.randint(0, conversation_reset), rng.randint(0, main_reset)
+        if plan.demo_accounts and index == 0:
+            left, main = conversation_reset, main_reset  # the demo user starts the day unused
         yield (
-            plan.account_base + index, person.id, rng.randint(0, main_reset), main_reset, left,
+            plan.account_base + index, person.id, main, main_reset, left,
             conversation_reset, conversation_reset - left, today,
             _ts(plan.as_of.timestamp() - rng.uniform(0, 20) * 3_600),
         )  # fmt: skip
@@ -475,7 +478,9 @@ def credit_ledger_rows(plan: Plan, people: People) -> Iterator[tuple]:
         if draw < 10:
             after = before + rng.choice((10, 50, 100))
             kind, actor, reason = (
-                CreditLedgerEntry.Kind.STAFF_CHANGE, staff_id, rng.choice(_STAFF_REASONS)
+                CreditLedgerEntry.Kind.STAFF_CHANGE,
+                staff_id,
+                rng.choice(_STAFF_REASONS),
             )
         else:
             after, kind, actor, reason = before + 1, CreditLedgerEntry.Kind.REFUND, None, ""
@@ -501,7 +506,8 @@ def audit_rows(plan: Plan, people: People) -> Iterator[tuple]:
             actor = (person.id, ActorKind.USER, person.username, AuditAction.USER_REGISTER)
         yield (
             _ts(person.created_ts), actor[0], actor[1], actor[2], actor[3], "accounts.user",
-            str(person.id), tenant_id, changes, person.ip, user_agent, f"{rng.getrandbits(64):016x}",
+            str(person.id), tenant_id, changes, person.ip, user_agent,
+            f"{rng.getrandbits(64):016x}",
         )  # fmt: skip
         if person.last_login_ts is not None:
             yield (
@@ -531,7 +537,9 @@ def conversation_pool(plan: Plan) -> list[tuple[str, int]]:
                 {"role": "user", "content": rng.choice(words.PROMPT_TEMPLATES).format(**fill)}
             )
             request.append({"role": "assistant", "content": _answer(rng)})
-        request.append({"role": "user", "content": rng.choice(words.PROMPT_TEMPLATES).format(**fill)})
+        request.append(
+            {"role": "user", "content": rng.choice(words.PROMPT_TEMPLATES).format(**fill)}
+        )
         response = {"role": "assistant", "content": _answer(rng)}
         text = json.dumps({"request": request, "response": response})
         pool.append((text, max(1, len(text) // 4)))

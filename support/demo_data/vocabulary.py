@@ -21,6 +21,7 @@ def mix(value: int) -> int:
     return value ^ (value >> 31)
 
 
+# fmt: off
 FIRST_NAMES = (
     "james", "mary", "john", "patricia", "robert", "jennifer", "michael", "linda",
     "william", "elizabeth", "david", "barbara", "richard", "susan", "joseph", "jessica",
@@ -59,11 +60,12 @@ COMPANY_KINDS = (
     "labs", "analytics", "systems", "health", "logistics", "media", "robotics",
     "finance", "studios", "research", "energy", "foods", "travel", "learning", "legal",
 )
-COMPANY_SUFFIXES = ("inc", "ltd", "gmbh", "group", "co", "llc", "sa", "ag")
+COMPANY_SUFFIXES = ("Inc.", "Ltd", "GmbH", "Group", "Co.", "LLC", "SA", "AG")
+# fmt: on
 
 # Reserved for documentation (RFC 2606): no demo address can ever reach a real mailbox.
 PERSONAL_MAIL_DOMAINS = ("mail.example", "inbox.example", "post.example")
-# RFC 5737 / RFC 3849 documentation networks: realistic shape, nobody's address.
+# RFC 5737 documentation networks: realistic shape, nobody's address.
 IP_PREFIXES = ("192.0.2.", "198.51.100.", "203.0.113.")
 
 USER_AGENTS = (
@@ -117,11 +119,26 @@ MODELS = (
 R_TYPES = ("", "", "", "chat", "search", "code", "summary")
 
 TOPICS = (
-    "gradient descent", "database indexing", "the French revolution", "photosynthesis",
-    "compound interest", "TCP congestion control", "the water cycle", "Kubernetes pods",
-    "transformer attention", "supply and demand", "black holes", "the immune system",
-    "unit testing", "climate change", "public key cryptography", "Roman architecture",
-    "sourdough baking", "marathon training", "quarterly budgeting", "GDPR compliance",
+    "gradient descent",
+    "database indexing",
+    "the French revolution",
+    "photosynthesis",
+    "compound interest",
+    "TCP congestion control",
+    "the water cycle",
+    "Kubernetes pods",
+    "transformer attention",
+    "supply and demand",
+    "black holes",
+    "the immune system",
+    "unit testing",
+    "climate change",
+    "public key cryptography",
+    "Roman architecture",
+    "sourdough baking",
+    "marathon training",
+    "quarterly budgeting",
+    "GDPR compliance",
 )
 TASKS = (
     "parses a CSV file and sums a column",
@@ -138,8 +155,7 @@ PROMPT_TEMPLATES = (
     "Write a {language} function that {task}.",
     "What are the main trade-offs of {topic}? Give me a short list.",
     "Summarise the key ideas of {topic} for a presentation to my team.",
-    "I am preparing for an exam on {topic}. Ask me three questions and then explain the "
-    "answers.",
+    "I am preparing for an exam on {topic}. Ask me three questions and then explain the answers.",
     "Review this approach: a {language} service that {task}. What could go wrong?",
     "Draft a friendly email to a customer explaining a delay caused by {topic}.",
     "Compare two ways to do this in {language}: a function that {task}.",
@@ -181,13 +197,17 @@ CODE_SNIPPETS = (
 )
 
 _P = Permission
+# fmt: off
 # (name, description, permissions) of the custom roles a demo tenant defines.
 TENANT_ROLE_CHOICES = (
-    ("analyst", "Reads the tenant's users and uses models.", [_P.READ_SELF, _P.READ_MODELS, _P.READ_USERS]),
-    ("researcher", "Uses and changes models.", [_P.READ_SELF, _P.WRITE_SELF, _P.READ_MODELS, _P.WRITE_MODELS]),
+    ("analyst", "Reads the tenant's users and uses models.",
+     [_P.READ_SELF, _P.READ_MODELS, _P.READ_USERS]),
+    ("researcher", "Uses and changes models.",
+     [_P.READ_SELF, _P.WRITE_SELF, _P.READ_MODELS, _P.WRITE_MODELS]),
     ("billing", "Sees the tenant's users, nothing else.", [_P.READ_SELF, _P.READ_USERS]),
     ("support-lead", "Helps the tenant's users.", [_P.READ_SELF, _P.READ_USERS, _P.WRITE_USERS]),
 )
+# fmt: on
 
 TENANT_DESCRIPTIONS = (
     "",
@@ -202,7 +222,7 @@ def company_name(hashed: int) -> str:
     word = COMPANY_WORDS[hashed % len(COMPANY_WORDS)]
     kind = COMPANY_KINDS[(hashed >> 8) % len(COMPANY_KINDS)]
     suffix = COMPANY_SUFFIXES[(hashed >> 16) % len(COMPANY_SUFFIXES)]
-    return f"{word.title()} {kind.title()} {suffix.upper() if len(suffix) <= 3 else suffix.title()}"
+    return f"{word.title()} {kind.title()} {suffix}"
 
 
 def company_slug(name: str, number: int) -> str:
