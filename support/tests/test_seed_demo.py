@@ -1,6 +1,7 @@
 """`manage.py seed_demo`: counts, valid references, logins and keys that work, the guards."""
 
 from io import StringIO
+from itertools import islice
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -14,6 +15,7 @@ from credits.models import CreditAccount, CreditLedgerEntry
 from gateway.tests.helpers import COMPLETIONS, PROMPT, limit_of
 from messagelog.models import MessageLog
 from security.models import AuditAction, AuditLog
+from support.demo_data import loader, rows
 from support.demo_data.loader import DEMO_PASSWORD, table_tail
 from support.demo_data.rows import COLUMNS, DEMO_USERNAME
 from tenants.models import Tenant
@@ -248,3 +250,35 @@ def test_seed_demo_refuses_a_database_without_copy(db, monkeypatch):
     with pytest.raises(CommandError, match="PostgreSQL"):
         seed_demo(*SMALL, CONFIRMED)
     assert not User.objects.exists()
+
+
+def _index_names(table: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [table])
+        return {name for (name,) in cursor.fetchall()}
+
+
+@postgresql_only
+def test_a_run_that_fails_half_way_leaves_nothing_and_every_index(db, monkeypatch):
+    indexes_before = _index_names(MessageLog._meta.db_table)
+    real_rows = rows.message_rows
+
+    def failing_messages(plan, people):
+        yield from islice(real_rows(plan, people), 100)
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(
+        rows,
+        "GENERATORS",
+        tuple((t, failing_messages if t == "message_log" else g) for t, g in rows.GENERATORS),
+    )
+    monkeypatch.setattr(loader, "GENERATORS", rows.GENERATORS)
+
+    with pytest.raises(RuntimeError):
+        seed_demo(*SMALL, CONFIRMED)
+
+    assert not User.objects.exists()
+    assert not Tenant.objects.exists()
+    assert not MessageLog.objects.exists()
+    assert _index_names(MessageLog._meta.db_table) == indexes_before
+    assert "messagelog_user_time_idx" in indexes_before
