@@ -88,22 +88,22 @@ def _has_real_accounts() -> bool:
 def check_allowed(options: Options) -> None:
     """Raise DemoRefused unless this database may receive demo data.
 
-    PostgreSQL only (the rows go in with COPY); never with ENVIRONMENT=production;
-    outside DEBUG only with the explicit confirmation; into a database that already
+    Never with ENVIRONMENT=production; outside DEBUG only with the explicit
+    confirmation; PostgreSQL only (the rows go in with COPY); into a database that already
     has accounts only with --append, or --reset when every account there has a
     reserved (RFC 2606) address, i.e. holds no real person.
     """
-    if connection.vendor != "postgresql":
-        raise DemoRefused(
-            "Demo data is written with PostgreSQL's COPY: set DATABASE_URL to a PostgreSQL "
-            f"database (this one is {connection.vendor})."
-        )
     if settings.IS_PRODUCTION:
         raise DemoRefused("ENVIRONMENT is 'production': demo data never goes there.")
     if not settings.DEBUG and not options.confirmed:
         raise DemoRefused(
             "DEBUG is off, so this may be a real deployment: pass "
             "--yes-this-is-a-demo-database to fill it anyway."
+        )
+    if connection.vendor != "postgresql":
+        raise DemoRefused(
+            "Demo data is written with PostgreSQL's COPY: set DATABASE_URL to a PostgreSQL "
+            f"database (this one is {connection.vendor})."
         )
     if options.reset and options.append:
         raise DemoRefused("Choose one of --reset and --append.")
