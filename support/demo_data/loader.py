@@ -2,8 +2,8 @@
 
 Everything is written in one transaction, so a run that fails or is interrupted
 leaves the database as it was. The rows go through every constraint and trigger the
-schema has; only an empty table's plain indexes are built after its rows rather than
-row by row, inside that same transaction.
+schema has; only an empty table's indexes that no foreign key relies on are built
+after its rows rather than row by row, inside that same transaction.
 """
 
 import time
@@ -172,22 +172,37 @@ def table_tail(name: str) -> tuple[list[str], tuple]:
     return columns, tuple(values)
 
 
-def _plain_indexes(name: str) -> list[tuple[str, str]]:
-    """(name, definition) of the table's indexes that back no constraint."""
+@dataclass(frozen=True)
+class _Index:
+    name: str
+    definition: str
+    is_constraint: bool  # a primary key or UNIQUE constraint, else a bare index
+
+
+def _rebuildable_indexes(name: str) -> list[_Index]:
+    """The table's indexes that no foreign key relies on: the plain and unique ones,
+    and its primary key and unique constraints unless another table points at them."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT index_class.relname, pg_get_indexdef(index.indexrelid)
+            SELECT index_class.relname, pg_get_indexdef(index.indexrelid), NULL
             FROM pg_index AS index
             JOIN pg_class AS index_class ON index_class.oid = index.indexrelid
-            WHERE index.indrelid = %s::regclass
-              AND NOT index.indisunique
+            WHERE index.indrelid = %(table)s::regclass
               AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = index.indexrelid)
-            ORDER BY index_class.relname
+            UNION ALL
+            SELECT owned.conname, pg_get_constraintdef(owned.oid), owned.contype
+            FROM pg_constraint AS owned
+            WHERE owned.conrelid = %(table)s::regclass
+              AND owned.contype IN ('p', 'u')
+              AND NOT EXISTS (
+                  SELECT 1 FROM pg_constraint AS referring
+                  WHERE referring.contype = 'f' AND referring.conindid = owned.conindid
+              )
             """,
-            [MODELS[name]._meta.db_table],
+            {"table": MODELS[name]._meta.db_table},
         )
-        return cursor.fetchall()
+        return [_Index(row[0], row[1], row[2] is not None) for row in cursor.fetchall()]
 
 
 def _is_empty(name: str) -> bool:
@@ -197,20 +212,32 @@ def _is_empty(name: str) -> bool:
 def _copy_into(
     name: str, rows: Iterator[tuple], batch_size: int, progress: Callable[[int], None]
 ) -> int:
-    """COPY the rows; into an empty table, its plain indexes are built once at the end.
+    """COPY the rows; into an empty table, the indexes no foreign key relies on are built
+    once at the end.
 
-    Building an index over the loaded table is several times cheaper than updating it
-    row by row. The indexes are dropped and made again inside the run's transaction,
-    so a run that fails leaves them as they were.
+    Building an index over the loaded rows costs far less than updating it row by row
+    (a random UUID key touches a random page per row). They are dropped and made again
+    inside the run's transaction, so a run that fails leaves them as they were, and a
+    duplicate key still stops the run, when its index is built.
     """
-    indexes = _plain_indexes(name) if _is_empty(name) else []
+    indexes = _rebuildable_indexes(name) if _is_empty(name) else []
+    table = _table(name)
+    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        for index_name, _definition in indexes:
-            cursor.execute(f"DROP INDEX {connection.ops.quote_name(index_name)}")
+        for index in indexes:
+            if index.is_constraint:
+                cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(index.name)}")
+            else:
+                cursor.execute(f"DROP INDEX {quote(index.name)}")
     written = _copy(name, rows, batch_size, progress)
     with connection.cursor() as cursor:
-        for _index_name, definition in indexes:
-            cursor.execute(definition)
+        for index in sorted(indexes, key=lambda index: not index.is_constraint):
+            if index.is_constraint:
+                cursor.execute(
+                    f"ALTER TABLE {table} ADD CONSTRAINT {quote(index.name)} {index.definition}"
+                )
+            else:
+                cursor.execute(index.definition)
     return written
 
 

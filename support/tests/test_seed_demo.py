@@ -252,15 +252,24 @@ def test_seed_demo_refuses_a_database_without_copy(db, monkeypatch):
     assert not User.objects.exists()
 
 
-def _index_names(table: str) -> set[str]:
+def _indexes_and_constraints() -> set[tuple]:
+    tables = [model._meta.db_table for model in rows.MODELS.values()]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [table])
-        return {name for (name,) in cursor.fetchall()}
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)", [tables]
+        )
+        indexes = set(cursor.fetchall())
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid::regclass::text = ANY(%s)",
+            [tables],
+        )
+        return indexes | set(cursor.fetchall())
 
 
 @postgresql_only
 def test_a_run_that_fails_half_way_leaves_nothing_and_every_index(db, monkeypatch):
-    indexes_before = _index_names(MessageLog._meta.db_table)
+    before = _indexes_and_constraints()
     real_rows = rows.message_rows
 
     def failing_messages(plan, people):
@@ -268,11 +277,10 @@ def test_a_run_that_fails_half_way_leaves_nothing_and_every_index(db, monkeypatc
         raise RuntimeError("the disk is full")
 
     monkeypatch.setattr(
-        rows,
+        loader,
         "GENERATORS",
         tuple((t, failing_messages if t == "message_log" else g) for t, g in rows.GENERATORS),
     )
-    monkeypatch.setattr(loader, "GENERATORS", rows.GENERATORS)
 
     with pytest.raises(RuntimeError):
         seed_demo(*SMALL, CONFIRMED)
@@ -280,5 +288,16 @@ def test_a_run_that_fails_half_way_leaves_nothing_and_every_index(db, monkeypatc
     assert not User.objects.exists()
     assert not Tenant.objects.exists()
     assert not MessageLog.objects.exists()
-    assert _index_names(MessageLog._meta.db_table) == indexes_before
-    assert "messagelog_user_time_idx" in indexes_before
+    assert _indexes_and_constraints() == before
+    assert {"messagelog_messagelog_pkey", "messagelog_user_time_idx", "user_email_ci_unique"} <= {
+        name for name, _definition in before
+    }
+
+
+@postgresql_only
+def test_a_completed_run_keeps_every_index_and_constraint(db):
+    before = _indexes_and_constraints()
+
+    seed_demo(*SMALL, CONFIRMED)
+
+    assert _indexes_and_constraints() == before
