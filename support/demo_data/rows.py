@@ -162,6 +162,16 @@ class Person:
     hashed: int
 
 
+# One independent draw per attribute, so that e.g. holding an API key says nothing
+# about having a ledger row.
+_STATUS, _ROLE, _PLAN, _LAST_LOGIN, _API_KEYS, _LEDGER = range(1, 7)
+
+
+def percent(hashed: int, attribute: int) -> int:
+    """A number in 0..99 that depends on the person and the attribute only."""
+    return mix(hashed ^ (attribute << 56)) % 100
+
+
 def _ts(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
@@ -226,7 +236,8 @@ class People:
         first = words.FIRST_NAMES[hashed % len(words.FIRST_NAMES)]
         last = words.LAST_NAMES[(hashed >> 8) % len(words.LAST_NAMES)]
         if plan.demo_accounts and index == 0:
-            username, email, status, role = DEMO_USERNAME, DEMO_EMAIL, User.Status.ACTIVE, "user"
+            username, email = DEMO_USERNAME, DEMO_EMAIL
+            status, role = User.Status.ACTIVE, BuiltinRole.USER
         elif plan.demo_accounts and index == 1:
             username, email = DEMO_ADMIN_USERNAME, DEMO_ADMIN_EMAIL
             status, role = User.Status.ACTIVE, BuiltinRole.ADMIN
@@ -245,11 +256,13 @@ class People:
             email = f"{first}.{last}{user_id}@{domain}"
             status = self._status(hashed, position, tenant)
             role = self._role(hashed, position, tenant)
-        plan_name = ("free", "free", "free", "free", "pro", "pro", "enterprise")[(hashed >> 40) % 7]
+        plan_name = ("free", "free", "free", "free", "pro", "pro", "enterprise")[
+            percent(hashed, _PLAN) % 7
+        ]
         if status == User.Status.PENDING:
             last_login = None
         else:
-            share = 0.3 + 0.7 * ((hashed >> 44) & 0xFFFF) / 65_536
+            share = 0.3 + 0.7 * percent(hashed, _LAST_LOGIN) / 100
             if status != User.Status.ACTIVE:
                 share *= 0.6
             last_login = created + (plan.as_of.timestamp() - created) * share
@@ -263,7 +276,7 @@ class People:
     def _status(hashed: int, position: int, tenant: int | None) -> str:
         if tenant is not None and position == 0:
             return User.Status.ACTIVE  # a tenant keeps its first admin
-        draw = (hashed >> 32) % 100
+        draw = percent(hashed, _STATUS)
         if draw < 90:
             return User.Status.ACTIVE
         if draw < 94:
@@ -280,7 +293,7 @@ class People:
             return BuiltinRole.ADMIN
         if position in (1, 2):
             return BuiltinRole.MODERATOR
-        draw = (hashed >> 48) % 100
+        draw = percent(hashed, _ROLE)
         if draw < 5:
             return BuiltinRole.GUEST
         if draw < 11:
@@ -417,7 +430,7 @@ def api_key_rows(plan: Plan, people: People) -> Iterator[tuple]:
         person = people.person(index)
         if person.last_login_ts is None:
             continue
-        draw = (person.hashed >> 52) % 100
+        draw = percent(person.hashed, _API_KEYS)
         if draw >= 60 and not (plan.demo_accounts and index == 0):
             continue
         active = person.status == User.Status.ACTIVE
@@ -469,7 +482,7 @@ def credit_ledger_rows(plan: Plan, people: People) -> Iterator[tuple]:
     as_of = plan.as_of.timestamp()
     for index in range(plan.users):
         person = people.person(index)
-        draw = (person.hashed >> 56) % 100
+        draw = percent(person.hashed, _LEDGER)
         if draw >= 15:
             continue
         account_id = plan.account_base + index
