@@ -149,8 +149,10 @@ def _reserve_ids(name: str, count: int) -> int:
 def table_tail(name: str) -> tuple[list[str], tuple]:
     """The model's columns that COLUMNS leaves out, with the value each row gets.
 
-    A database default is left to the database; otherwise the Django default (one
-    value for every row) or NULL. A NOT NULL column with neither cannot be filled.
+    A database default is left to the database; otherwise what the ORM stores for a
+    field left out of `Model()`: its default (one value for every row), "" for a blank
+    text field, NULL for a nullable one. A NOT NULL column with none of these cannot
+    be filled.
     """
     model = MODELS[name]
     listed = set(COLUMNS[name])
@@ -158,15 +160,13 @@ def table_tail(name: str) -> tuple[list[str], tuple]:
     for field in model._meta.concrete_fields:
         if field.attname in listed or isinstance(field, AutoFieldMixin) or field.has_db_default():
             continue
-        if field.has_default():
-            value = field.get_db_prep_save(field.get_default(), connection)
-        elif field.null:
-            value = None
-        else:
+        value = field.get_default()
+        if value is None and not field.null:
             raise DemoRefused(
                 f"{model._meta.db_table}.{field.column} needs a value: add it to "
                 f"COLUMNS['{name}'] and to the rows in support/demo_data/rows.py."
             )
+        value = field.get_db_prep_save(value, connection)
         columns.append(field.column)
         values.append(value)
     return columns, tuple(values)

@@ -55,6 +55,28 @@ def test_every_model_column_is_listed_or_has_a_default():
         table_tail(table)
 
 
+def test_a_column_left_out_gets_its_default_or_null_and_a_required_one_stops_the_run(
+    monkeypatch,
+):
+    listed = rows.COLUMNS["users"]
+    left_out = ("about_me", "preferences", "purged_at")
+    monkeypatch.setitem(
+        rows.COLUMNS, "users", tuple(name for name in listed if name not in left_out)
+    )
+
+    columns, values = table_tail("users")
+
+    assert columns == ["about_me", "preferences", "purged_at"]
+    about_me, preferences, purged_at = values
+    assert about_me == ""
+    assert getattr(preferences, "obj", preferences) in ({}, "{}")
+    assert purged_at is None
+
+    monkeypatch.setitem(rows.COLUMNS, "users", tuple(n for n in listed if n != "created_at"))
+    with pytest.raises(loader.DemoRefused, match="accounts_user.created_at needs a value"):
+        table_tail("users")
+
+
 @postgresql_only
 def test_seed_demo_writes_the_counts_it_is_asked_for(db):
     output = seed_demo(*SMALL, CONFIRMED)
