@@ -73,7 +73,7 @@ def test_a_column_left_out_gets_its_default_or_null_and_a_required_one_stops_the
     assert purged_at is None
 
     monkeypatch.setitem(rows.COLUMNS, "users", tuple(n for n in listed if n != "created_at"))
-    with pytest.raises(loader.DemoRefused, match="accounts_user.created_at needs a value"):
+    with pytest.raises(loader.DemoRefused, match=r"accounts_user\.created_at needs a value"):
         table_tail("users")
 
 
