@@ -5,7 +5,7 @@ from itertools import islice
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import IntegrityError, connection
 from rest_framework.test import APIClient
 
 from accounts.models import LoginSession, Role, User
@@ -319,3 +319,27 @@ def test_a_completed_run_keeps_every_index_and_constraint(db):
     seed_demo(*SMALL, CONFIRMED)
 
     assert _indexes_and_constraints() == before
+
+
+@postgresql_only
+def test_a_row_pointing_at_nothing_stops_the_run(db, monkeypatch):
+    real_rows = rows.login_session_rows
+    user_column = rows.COLUMNS["login_sessions"].index("user_id")
+
+    def dangling_sessions(plan, people):
+        for number, row in enumerate(real_rows(plan, people)):
+            if number == 7:
+                row = (*row[:user_column], 10**12, *row[user_column + 1 :])
+            yield row
+
+    monkeypatch.setattr(
+        loader,
+        "GENERATORS",
+        tuple((t, dangling_sessions if t == "login_sessions" else g) for t, g in rows.GENERATORS),
+    )
+
+    with pytest.raises(IntegrityError, match="accounts_loginsession"):
+        seed_demo(*SMALL, CONFIRMED)
+
+    assert not User.objects.exists()
+    assert not LoginSession.objects.exists()
