@@ -295,8 +295,8 @@ def fill(
     results = []
     with transaction.atomic():
         with connection.cursor() as cursor:
-            # Each COPY's rows are checked against their foreign keys when it ends, not at
-            # commit: an index cannot be built over rows with checks still pending.
+            # Foreign keys are checked as each statement ends, not at commit: a table
+            # with checks still pending can be neither truncated, indexed nor altered.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         if options.reset:
             _reset()
