@@ -345,7 +345,8 @@ def tenant_rows(plan: Plan, people: People) -> Iterator[tuple]:
             }
         yield (
             plan.tenant_id(number), created, created, name, slug,
-            rng.choice(words.TENANT_DESCRIPTIONS), f"{slug}.example", rng.random() < 0.97,
+            rng.choice(words.TENANT_DESCRIPTIONS), f"{slug}.example",
+            rng.random() < 0.97 or number == 0,  # the demo user's tenant stays active
             json.dumps(settings),
         )  # fmt: skip
 
