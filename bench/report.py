@@ -616,6 +616,17 @@ what that trade buys on this machine, for an operator to weigh.
 """
 
 
+# Sections written by hand after `make bench`'s own (demo data, then scale), kept
+# from this heading on when it rewrites the file.
+KEPT_HEADING = "## Demo data"
+
+
+def kept_sections(previous: str) -> str:
+    """The hand-kept tail of the previous report (from KEPT_HEADING on), or nothing."""
+    start = previous.find(f"\n{KEPT_HEADING}\n")
+    return "" if start < 0 else "\n" + previous[start:].strip("\n") + "\n"
+
+
 def render(report: Report) -> str:
     """The whole Markdown document."""
     lines = [

@@ -49,6 +49,7 @@ from bench.report import (
     MeteredSet,
     Report,
     StepTiming,
+    kept_sections,
     render,
 )
 from bench.server import ROOT, ServerFailed, gunicorn
@@ -425,7 +426,8 @@ def main(argv: Sequence[str]) -> int:
     except (BenchFailed, ServerFailed) as exc:
         print(f"bench: failed: {exc}", file=sys.stderr)
         return 1
-    args.output.write_text(render(report))
+    previous = args.output.read_text() if args.output.exists() else ""
+    args.output.write_text(render(report) + kept_sections(previous))
     for ratio in report.ratios():
         verdict = "met" if ratio.met else "NOT met"
         print(f"{ratio.label}: {ratio.short} (aim {ratio.aim_text}: {verdict})")
