@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from accounts.api import serializers as s
 from accounts.api.base_views import validated_data
+from accounts.authz.roles import Permission
 from accounts.preferences import effective_preferences
 from accounts.selectors import email_visible_to, preference_changes_of, user_profile_visible
 from accounts.services.preferences import (
@@ -25,6 +26,9 @@ TAG = "preferences"
 
 class MyPreferencesView(GenericAPIView):
     permission_classes = [IsAuthenticated]
+    # A key reads (`read:self`); changes take a login session.
+    accepts_api_keys = True
+    api_key_permissions = {"get": Permission.READ_SELF}
     serializer_class = s.PreferencesSerializer
 
     @extend_schema(
@@ -58,6 +62,9 @@ class MyPreferencesView(GenericAPIView):
 
 class MyPreferenceHistoryView(GenericAPIView):
     permission_classes = [IsAuthenticated]
+    # A key reads (`read:self`); changes take a login session.
+    accepts_api_keys = True
+    api_key_permissions = {"get": Permission.READ_SELF}
     serializer_class = s.PreferenceChangeSerializer
     pagination_class = EnvelopePagination
 

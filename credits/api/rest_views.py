@@ -80,6 +80,9 @@ class UserCreditsView(APIView):
 
 class PlansView(APIView):
     permission_classes = [IsAuthenticated]
+    # A key reads (`read:self`); changes take a login session.
+    accepts_api_keys = True
+    api_key_permissions = {"get": Permission.READ_SELF}
 
     @extend_schema(
         tags=["billing"],
@@ -95,6 +98,9 @@ class MyBillingView(APIView):
     plan history."""
 
     permission_classes = [IsAuthenticated]
+    # A key reads (`read:self`); changes take a login session.
+    accepts_api_keys = True
+    api_key_permissions = {"get": Permission.READ_SELF}
 
     @extend_schema(
         tags=["billing"],
@@ -120,6 +126,9 @@ class MyBillingView(APIView):
 
 class MyPlanHistoryView(ListAPIView):
     permission_classes = [IsAuthenticated]
+    # A key reads (`read:self`); changes take a login session.
+    accepts_api_keys = True
+    api_key_permissions = {"get": Permission.READ_SELF}
     pagination_class = EnvelopePagination
     serializer_class = PlanChangeRowSerializer
 

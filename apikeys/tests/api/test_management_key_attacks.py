@@ -84,6 +84,11 @@ KEY_ROUTES = {
     "api/v1/^users/(?P<pk>\\d+)/status/?$": "UserAdminViewSet",
     "api/v1/^roles/?$": "RoleViewSet",
     "api/v1/^roles/(?P<pk>\\d+)/?$": "RoleViewSet",
+    "api/v1/^users/me/preferences/?$": "MyPreferencesView",
+    "api/v1/^users/me/preferences/history/?$": "MyPreferenceHistoryView",
+    "api/v1/^plans/?$": "PlansView",
+    "api/v1/^users/me/billing/?$": "MyBillingView",
+    "api/v1/^users/me/billing/history/?$": "MyPlanHistoryView",
 }
 
 
