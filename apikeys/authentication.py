@@ -2,8 +2,10 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 
 from accounts.auth.authentication import refuse_read_only_write, refuse_unusable_account
-from accounts.authz.keys import KeyRefusal, key_refusal
+from accounts.auth.password_policy import password_is_expired
+from accounts.authz.keys import KeyRefusal, is_management_permission, key_refusal
 from accounts.authz.rules import role_permissions_of
+from accounts.errors import AccountErrorCode
 from apikeys.errors import APIKeyErrorCode
 from apikeys.services import KEY_PREFIX, apikey_authenticate
 from core.errors import CommonErrorCode
@@ -122,6 +124,14 @@ class APIKeyAuthentication(BaseAuthentication):
             if not scoped:
                 raise _not_accepted("API keys open management operations only in a request.")
             self._refuse_out_of_scope(user, identity.scopes, needed)
+            # A management key is as strong as its owner's login, which an expired
+            # password stops until it is changed (PASSWORD_EXPIRY_DAYS).
+            if any(map(is_management_permission, needed)) and password_is_expired(user):
+                raise PermissionDenied(
+                    "The key's owner must change their expired password before the key "
+                    "manages anything again.",
+                    code=AccountErrorCode.PASSWORD_EXPIRED,
+                )
         return user, identity
 
     @staticmethod

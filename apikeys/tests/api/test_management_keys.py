@@ -7,8 +7,10 @@ are the ones a deployment would read.
 """
 
 import secrets
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from accounts.auth.request_cache import forget_changed_user
 from accounts.authz.roles import Permission
@@ -476,3 +478,20 @@ def test_support_staff_keys_do_not_open_the_support_api(api_client, world):
     response = api_client.get("/v1/support/users", **_key(clear))
 
     assert_envelope(response, 401, "NOT_AUTHENTICATED")
+
+
+def test_an_expired_password_stops_management_by_key_until_it_is_changed(
+    api_client, world, admin_key, settings
+):
+    """The key is as strong as its owner's login, which an expired password stops."""
+    settings.PASSWORD_EXPIRY_DAYS = 90
+    owner = world.users["tenant_admin"]
+    User.objects.filter(pk=owner.pk).update(password_changed_at=timezone.now() - timedelta(days=91))
+    forget_changed_user(owner, ["password_changed_at"])
+
+    listed = api_client.get(USERS, **_key(admin_key))
+    created = api_client.post(USERS, _new_user("late"), format="json", **_key(admin_key))
+
+    assert_envelope(listed, 403, "PASSWORD_EXPIRED")
+    assert_envelope(created, 403, "PASSWORD_EXPIRED")
+    assert not User.objects.filter(username="late").exists()
