@@ -74,20 +74,21 @@ def test_a_malformed_setting_is_a_validation_error_and_changes_nothing(sdk_servi
     assert read["theme"] == "dark"
 
 
-def test_preferences_need_a_login_session(sdk_service, organisation):
+def test_a_key_reads_preferences_and_only_a_login_session_changes_them(sdk_service, organisation):
     client, me = developer(sdk_service, organisation)
-    issued = me.generate_api_key("no preferences")
+    me.update_settings(theme="dark")
+    issued = me.generate_api_key("reads preferences")
     with UserClient(api_key=issued.api_key, base_url=sdk_service.url) as keyed:
+        read = keyed.get_preferences()
         with pytest.raises(KeyNotAccepted) as refused:
-            keyed.get_preferences()
-        with pytest.raises(KeyNotAccepted):
             keyed.me().update_settings(theme="light")
     theme = me.get_preferences()["theme"]
     client.close()
 
+    assert read["theme"] == "dark"
     assert isinstance(refused.value, AuthenticationError)
     assert refused.value.code == "API_KEY_NOT_ACCEPTED"
-    assert theme != "light"
+    assert theme == "dark"
 
 
 def test_staff_read_and_merge_a_members_preferences_but_cannot_replace_them(
