@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from core.admin_paging import LargeTableAdminMixin
 from credits.models import CreditAccount, CreditLedgerEntry, Plan, PlanChange
 from credits.services import MAX_BALANCE, credits_set
-from security.admin_audit import AllOrNothingModelAdmin, AuditedModelAdmin
+from security.admin_audit import AllOrNothingModelAdmin, AuditedModelAdmin, ReadOnlyAdmin
 
 # Form field -> (group, name) of the `credits` and `limits` objects `credits_set` takes.
 _BALANCE_FIELDS = {
@@ -94,7 +94,7 @@ class CreditAccountAdmin(LargeTableAdminMixin, AllOrNothingModelAdmin):
 
 
 @admin.register(CreditLedgerEntry)
-class CreditLedgerEntryAdmin(LargeTableAdminMixin, admin.ModelAdmin):
+class CreditLedgerEntryAdmin(LargeTableAdminMixin, ReadOnlyAdmin):
     """Every staff change and refund of a balance; nobody adds, changes or deletes one.
     A search names the account (the user table's trigram indexes), not the reason,
     whose substring search would read the whole ledger."""
@@ -109,15 +109,6 @@ class CreditLedgerEntryAdmin(LargeTableAdminMixin, admin.ModelAdmin):
     @admin.display(description="User", ordering="account__user__username")
     def account_user(self, entry: CreditLedgerEntry) -> str:
         return str(entry.account.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(Plan)
@@ -161,7 +152,7 @@ class PlanAdmin(AuditedModelAdmin):
 
 
 @admin.register(PlanChange)
-class PlanChangeAdmin(admin.ModelAdmin):
+class PlanChangeAdmin(ReadOnlyAdmin):
     """Every change of a user's plan; nobody adds, changes or deletes one."""
 
     list_display = ("created_at", "user", "from_plan", "to_plan", "reason", "actor_id")
@@ -169,12 +160,3 @@ class PlanChangeAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "user__email", "reason")
     list_select_related = ("user",)
     readonly_fields = ("user", "from_plan", "to_plan", "reason", "actor_id", "created_at")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

@@ -13,10 +13,11 @@ from accounts.models import User
 from core.admin_paging import LargeTableAdminMixin
 from messagelog.models import MessageLog
 from messagelog.services import message_log_entry_read
+from security.admin_audit import ReadOnlyAdmin
 
 
 @admin.register(MessageLog)
-class MessageLogAdmin(LargeTableAdminMixin, admin.ModelAdmin):
+class MessageLogAdmin(LargeTableAdminMixin, ReadOnlyAdmin):
     list_display = ("timestamp", "username", "email", "user_id", "model", "tokens_used")
     # A plain filter on the indexed time; date_hierarchy would scan the table for its years.
     list_filter = (("timestamp", admin.DateFieldListFilter),)
@@ -79,12 +80,3 @@ class MessageLogAdmin(LargeTableAdminMixin, admin.ModelAdmin):
             if entry is not None:
                 message_log_entry_read(actor=request.user, entry=entry)
         return response
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False

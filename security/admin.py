@@ -7,25 +7,12 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from core.admin_paging import LargeTableAdminMixin, ip_address_or_none
-from security.admin_audit import AuditedModelAdmin
+from security.admin_audit import AuditedModelAdmin, ReadOnlyAdmin
 from security.lockout import account_of_key, lockout_key
 from security.models import AuditAction, AuditLog, IPAllowlistEntry, IPBlock, SecurityEvent
 from security.services.allowlist import allowlist_cache_clear, normalize_network
 from security.services.firewall import ip_block_lift
 from security.services.lockout import account_unlock
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records nobody may add, change or delete, whatever their permissions."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class AuditActionFilter(admin.SimpleListFilter):

@@ -104,3 +104,16 @@ class AuditedModelAdmin(AllOrNothingModelAdmin):
             for obj in queryset:
                 audit_record(action=self._action("delete"), actor=request.user, target=obj)
             super().delete_queryset(request, queryset)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records nobody may add, change or delete, whatever their permissions."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -420,7 +420,20 @@ class BulkUserSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
-class UserFilterSerializer(serializers.Serializer):
+class UserSelectionSerializer(serializers.Serializer):
+    """The user list's filters (`accounts.filters.UserFilter`) without an order: what
+    the list and a bulk change select users by."""
+
+    search = serializers.CharField(required=False, max_length=100)
+    status = serializers.ChoiceField(choices=User.Status.choices, required=False)
+    role = serializers.CharField(required=False, max_length=50)
+    tenant = serializers.IntegerField(required=False, min_value=1)
+    plan = serializers.CharField(required=False, max_length=50)
+    created_after = serializers.DateTimeField(required=False)
+    created_before = serializers.DateTimeField(required=False)
+
+
+class UserFilterSerializer(UserSelectionSerializer):
     ORDERINGS = [
         "id",
         "-id",
@@ -432,13 +445,6 @@ class UserFilterSerializer(serializers.Serializer):
         "-email",
     ]
 
-    search = serializers.CharField(required=False, max_length=100)
-    status = serializers.ChoiceField(choices=User.Status.choices, required=False)
-    role = serializers.CharField(required=False, max_length=50)
-    tenant = serializers.IntegerField(required=False, min_value=1)
-    plan = serializers.CharField(required=False, max_length=50)
-    created_after = serializers.DateTimeField(required=False)
-    created_before = serializers.DateTimeField(required=False)
     ordering = serializers.ChoiceField(choices=ORDERINGS, required=False)
 
 
@@ -532,16 +538,6 @@ class PublicProfileSerializer(serializers.Serializer):
     email = serializers.EmailField(allow_null=True)
 
 
-class PreferencesBulkFilterSerializer(serializers.Serializer):
-    search = serializers.CharField(required=False, max_length=100)
-    status = serializers.ChoiceField(choices=User.Status.choices, required=False)
-    role = serializers.CharField(required=False, max_length=50)
-    tenant = serializers.IntegerField(required=False, min_value=1)
-    plan = serializers.CharField(required=False, max_length=50)
-    created_after = serializers.DateTimeField(required=False)
-    created_before = serializers.DateTimeField(required=False)
-
-
 class PreferencesBulkSerializer(serializers.Serializer):
     """`preferences` (merged as PATCH merges) and either `ids` or a non-empty `filter`."""
 
@@ -549,7 +545,7 @@ class PreferencesBulkSerializer(serializers.Serializer):
     ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1), min_length=1, max_length=1000, required=False
     )
-    filter = PreferencesBulkFilterSerializer(required=False)
+    filter = UserSelectionSerializer(required=False)
 
     def validate(self, attrs: dict) -> dict:
         if ("ids" in attrs) == bool(attrs.get("filter")):

@@ -180,14 +180,7 @@ def user_update_profile(*, user: User, actor: User, data: dict[str, Any]) -> Use
     stored in E.164 ("" clears it).
     """
     data = _phone_normalised(data)
-    if "preferences" in data:
-        preferences_merge(
-            user=user,
-            actor=actor,
-            patch=data["preferences"],
-            source=_preference_source(actor, user),
-            prefix="preferences.",
-        )
+    _preferences_merged(actor=actor, user=user, data=data)
     before = snapshot(user, list(PROFILE_FIELDS))
     changed = []
     for field in PROFILE_FIELDS:
@@ -208,6 +201,19 @@ def user_update_profile(*, user: User, actor: User, data: dict[str, Any]) -> Use
         )
         logger.info("user_profile_updated", user_id=user.pk, fields=changed)
     return user
+
+
+def _preferences_merged(*, actor: User, user: User, data: dict[str, Any]) -> None:
+    """`preferences` of a profile or staff update, merged into the stored choices as
+    `PATCH /api/v1/users/me/preferences` does, with the same checks and history."""
+    if "preferences" in data:
+        preferences_merge(
+            user=user,
+            actor=actor,
+            patch=data["preferences"],
+            source=_preference_source(actor, user),
+            prefix="preferences.",
+        )
 
 
 def _preference_source(actor: User | None, user: User) -> str:
@@ -492,14 +498,7 @@ def user_update_by_admin(*, actor: User, user: User, data: dict[str, Any]) -> Us
     # and it changes the credit account too (`plan_change`, its own role check).
     if data.get("subscription_plan"):
         plan_change(actor=actor, user=user, plan=data["subscription_plan"])
-    if "preferences" in data:
-        preferences_merge(
-            user=user,
-            actor=actor,
-            patch=data["preferences"],
-            source=_preference_source(actor, user),
-            prefix="preferences.",
-        )
+    _preferences_merged(actor=actor, user=user, data=data)
     user_fields_set_on_behalf(actor=actor, user=user, data=data)
     if "role" in data and data["role"] and actor.pk != user.pk:
         user_assign_role(actor=actor, user=user, role_name=data["role"])
