@@ -3,7 +3,9 @@
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, When
+from django.core.cache import cache
+from django.db.models import BooleanField, Case, CharField, Count, F, Func, Q, QuerySet, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 from django.forms.models import model_to_dict
 from django.utils import timezone
@@ -183,7 +185,29 @@ def login_sessions_active_for_user(*, user: User) -> QuerySet[LoginSession]:
     return LoginSession.objects.filter(user=user, revoked_at__isnull=True)
 
 
+USER_STATISTICS_CACHE_SECONDS = 60
+
+
 def user_statistics(*, actor, since=None, until=None) -> dict:
+    """`user_statistics_now`, kept in the cache for USER_STATISTICS_CACHE_SECONDS
+    per scope (every user, a tenant's, or the caller alone) and window: the figures
+    are exact as of their `generated_at`, at most that old. Counting a million users
+    takes over a second; a dashboard polling it should not pay that each time."""
+    if is_platform_admin(actor):
+        scope = "all"
+    elif Permission.READ_USERS in permissions_of(actor) and actor.tenant_id is not None:
+        scope = f"tenant:{actor.tenant_id}"
+    else:
+        scope = f"user:{actor.pk}"
+    key = f"user-statistics:{scope}:{since}:{until}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = user_statistics_now(actor=actor, since=since, until=until)
+        cache.set(key, figures, USER_STATISTICS_CACHE_SECONDS)
+    return figures
+
+
+def user_statistics_now(*, actor, since=None, until=None) -> dict:
     """Totals by status, role, tenant, plan and verification, and sign-ups per day.
 
     Of the users the actor may see, in two queries whatever the table's size: one pass
@@ -222,6 +246,7 @@ def user_statistics(*, actor, since=None, until=None) -> dict:
         .order_by("day")
     )
     return {
+        "generated_at": timezone.now(),
         "total": sum(totals["status"].values()),
         "by_status": named(totals["status"]),
         "by_role": named(by_role),
@@ -230,6 +255,57 @@ def user_statistics(*, actor, since=None, until=None) -> dict:
         "by_verified": named(totals["is_verified"]),
         "signups_per_day": [{"date": row["day"], "count": row["count"]} for row in per_day],
     }
+
+
+# The columns the admin's user search reads; migration 0013 gives each a trigram index.
+USER_SEARCH_COLUMNS = ("username", "email", "name", "first_name", "last_name")
+# pg_trgm indexes a pattern by its three-letter pieces: a shorter word has none
+# inside a value, only at its start (the index pads each value's beginning).
+TRIGRAM_LENGTH = 3
+
+
+def _like_pattern(word: str) -> str:
+    """`%word%` for LIKE, its own `%`, `_` and `\\` taken literally."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%" if len(word) >= TRIGRAM_LENGTH else f"{escaped}%"
+
+
+def user_ids_matching(words: list[str]) -> RawSQL:
+    """SQL of the ids of the users matching every word: one of whose
+    USER_SEARCH_COLUMNS contains the word (three characters or more) or starts with
+    it (one or two), ignoring letter case.
+
+    For each word one SELECT per column, UNIONed, and the words' unions INTERSECTed:
+    each SELECT is served by its column's trigram index alone (the expression
+    `UPPER(col::text)` of migration 0013), so a rare word costs a few index reads."""
+    selects = " UNION ".join(
+        f'SELECT id FROM accounts_user WHERE UPPER("{column}"::text) LIKE UPPER(%s)'
+        for column in USER_SEARCH_COLUMNS
+    )
+    sql = " INTERSECT ".join(f"({selects})" for _ in words)
+    params = [_like_pattern(word) for word in words for _ in USER_SEARCH_COLUMNS]
+    return RawSQL(sql, params)
+
+
+def users_matching(users: QuerySet[User], words: list[str]) -> QuerySet[User]:
+    """`users` narrowed to those `user_ids_matching` finds for `words`.
+
+    Written `id = ANY(ARRAY(<the ids>))`: the ids are collected once, then fetched
+    through the primary key; the page sorts those rows only. As `id IN (<the ids>)`
+    the planner may hash-join them against a scan of the whole table, and an OR of
+    LIKEs under the page's LIMIT walks the table in the page's order testing every
+    row (some three seconds at a million users)."""
+    if not words:
+        return users
+    return users.filter(_AnyOf(F("pk"), user_ids_matching(words)))
+
+
+class _AnyOf(Func):
+    """`<column> = ANY(ARRAY(<subquery>))`: the subquery runs once, as an InitPlan."""
+
+    template = "%(expressions)s)"
+    arg_joiner = " = ANY(ARRAY"
+    output_field = BooleanField()
 
 
 def _utc_midnight(day: date) -> datetime:
