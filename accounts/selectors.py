@@ -283,47 +283,67 @@ def _like_pattern(word: str) -> str:
     return f"%{escaped}%" if len(word) >= TRIGRAM_LENGTH else f"{escaped}%"
 
 
-def user_ids_matching(words: list[str]) -> list[int]:
-    """The ids of the users matching every word: one of whose USER_SEARCH_COLUMNS
-    contains the word (three characters or more) or starts with it (one or two),
-    ignoring letter case.
+# A word found in fewer rows than this is rare: its ids are fetched first.
+RARE_WORD_ROWS = 2_000
 
-    For each word one SELECT per column, UNIONed, and the words' unions INTERSECTed:
-    each SELECT is served by its column's trigram index alone (the expression
-    `UPPER(col::text)` of migration 0013), so a rare word costs a few index reads.
-    PostgreSQL only (see `users_matching`)."""
-    selects = " UNION ".join(
-        f'SELECT id FROM accounts_user WHERE UPPER("{column}"::text) LIKE UPPER(%s)'  # noqa: S608 (constant column names; the words are parameters)
+
+def _word_selects(word: str) -> tuple[str, list[str]]:
+    """One SELECT of ids per searched column, each served by its column's trigram
+    index alone (the expression `UPPER(col::text)` of migration 0013)."""
+    selects = [
+        f'SELECT id FROM accounts_user WHERE UPPER("{column}"::text) LIKE UPPER(%s)'  # noqa: S608 (constant column names; the word is a parameter)
         for column in USER_SEARCH_COLUMNS
-    )
-    sql = " INTERSECT ".join(f"({selects})" for _ in words)
-    params = [_like_pattern(word) for word in words for _ in USER_SEARCH_COLUMNS]
+    ]
+    return selects, [_like_pattern(word)] * len(selects)
+
+
+def user_ids_if_rare(word: str) -> list[int] | None:
+    """The ids of the users matching `word` when fewer than RARE_WORD_ROWS rows
+    hold it, else None. PostgreSQL only.
+
+    Counted first through the indexes with a LIMIT (the heap is read for those
+    rows only), so a broad word costs no more than a rare one to rule out."""
+    selects, params = _word_selects(word)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        hits = " UNION ALL ".join(selects)
+        cursor.execute(
+            f"SELECT count(*) FROM ({hits} LIMIT %s) AS hits",  # noqa: S608 (as above)
+            [*params, RARE_WORD_ROWS],
+        )
+        if cursor.fetchone()[0] >= RARE_WORD_ROWS:
+            return None
+        cursor.execute(" UNION ".join(selects), params)
         return [row[0] for row in cursor.fetchall()]
 
 
-def users_matching(users: QuerySet[User], words: list[str]) -> QuerySet[User]:
-    """`users` narrowed to those matching every word (see `user_ids_matching`).
+def _word_matches(word: str) -> Q:
+    lookup = "icontains" if len(word) >= TRIGRAM_LENGTH else "istartswith"
+    any_column = Q()
+    for column in USER_SEARCH_COLUMNS:
+        any_column |= Q(**{f"{column}__{lookup}": word})
+    return any_column
 
-    On PostgreSQL the ids are found once, then the list and its count fetch them
-    as `id = ANY(<ids>)` through the primary key and sort those rows only. An OR of
-    LIKEs under the page's LIMIT instead walks the table in the page's order
-    testing every row (some three seconds at a million users), and `id IN
-    (<subquery>)` may be hash-joined against a scan of the whole table. Elsewhere
-    (SQLite, in development) the same test as Django's admin search."""
-    if not words:
-        return users
-    if connection.vendor != "postgresql":
-        for word in words:
-            lookup = "icontains" if len(word) >= TRIGRAM_LENGTH else "istartswith"
-            any_column = Q()
-            for column in USER_SEARCH_COLUMNS:
-                any_column |= Q(**{f"{column}__{lookup}": word})
-            users = users.filter(any_column)
-        return users
-    ids = Value(user_ids_matching(words), output_field=ArrayField(BigIntegerField()))
-    return users.filter(_AnyOf(F("pk"), ids))
+
+def users_matching(users: QuerySet[User], words: list[str]) -> QuerySet[User]:
+    """`users` narrowed to those matching every word: one of whose
+    USER_SEARCH_COLUMNS contains the word (three characters or more) or starts with
+    it (one or two), ignoring letter case.
+
+    A broad word is left to the planner, which walks the page's order and meets
+    matches soon. A rare one is not: the planner may walk a million rows testing
+    each for it, or AND several words' trigram bitmaps. So on PostgreSQL the
+    rarest word's ids are found first (`user_ids_if_rare`) and the page fetches
+    those rows by primary key, testing the other words on them alone."""
+    if connection.vendor == "postgresql":
+        for word in sorted(words, key=len, reverse=True):
+            ids = user_ids_if_rare(word)
+            if ids is not None:
+                array = Value(ids, output_field=ArrayField(BigIntegerField()))
+                users = users.filter(_AnyOf(F("pk"), array))
+                break
+    for word in words:
+        users = users.filter(_word_matches(word))
+    return users
 
 
 class _AnyOf(Func):
