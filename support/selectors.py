@@ -76,8 +76,8 @@ STATISTICS_CACHE_KEY = "platform-statistics"
 def statistics(*, actor) -> dict:
     """`statistics_now`, kept in the cache for STATISTICS_CACHE_SECONDS: the figures
     are exact as of their `generated_at`, at most that old (a million users and ten
-    million conversations take seconds to count). Shared by the admin panel's
-    endpoint and the admin site's dashboard; every caller is a platform admin."""
+    million conversations take seconds to count). For the admin panel's endpoint
+    (the admin site's dashboard keeps its own copy); callers are platform admins."""
     figures = cache.get(STATISTICS_CACHE_KEY)
     if figures is None:
         figures = statistics_now(actor=actor)
