@@ -3,7 +3,22 @@
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, When
+from django.contrib.postgres.fields import ArrayField
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    F,
+    Func,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncDate
 from django.forms.models import model_to_dict
 from django.utils import timezone
@@ -183,7 +198,29 @@ def login_sessions_active_for_user(*, user: User) -> QuerySet[LoginSession]:
     return LoginSession.objects.filter(user=user, revoked_at__isnull=True)
 
 
+USER_STATISTICS_CACHE_SECONDS = 60
+
+
 def user_statistics(*, actor, since=None, until=None) -> dict:
+    """`user_statistics_now`, kept in the cache for USER_STATISTICS_CACHE_SECONDS
+    per scope (every user, a tenant's, or the caller alone) and window: the figures
+    are exact as of their `generated_at`, at most that old. Counting a million users
+    takes over a second; a dashboard polling it should not pay that each time."""
+    if is_platform_admin(actor):
+        scope = "all"
+    elif Permission.READ_USERS in permissions_of(actor) and actor.tenant_id is not None:
+        scope = f"tenant:{actor.tenant_id}"
+    else:
+        scope = f"user:{actor.pk}"
+    key = f"user-statistics:{scope}:{since}:{until}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = user_statistics_now(actor=actor, since=since, until=until)
+        cache.set(key, figures, USER_STATISTICS_CACHE_SECONDS)
+    return figures
+
+
+def user_statistics_now(*, actor, since=None, until=None) -> dict:
     """Totals by status, role, tenant, plan and verification, and sign-ups per day.
 
     Of the users the actor may see, in two queries whatever the table's size: one pass
@@ -222,6 +259,7 @@ def user_statistics(*, actor, since=None, until=None) -> dict:
         .order_by("day")
     )
     return {
+        "generated_at": timezone.now(),
         "total": sum(totals["status"].values()),
         "by_status": named(totals["status"]),
         "by_role": named(by_role),
@@ -230,6 +268,90 @@ def user_statistics(*, actor, since=None, until=None) -> dict:
         "by_verified": named(totals["is_verified"]),
         "signups_per_day": [{"date": row["day"], "count": row["count"]} for row in per_day],
     }
+
+
+# The columns the admin's user search reads; migration 0013 gives each a trigram index.
+USER_SEARCH_COLUMNS = ("username", "email", "name", "first_name", "last_name")
+# pg_trgm indexes a pattern by its three-letter pieces: a shorter word has none
+# inside a value, only at its start (the index pads each value's beginning).
+TRIGRAM_LENGTH = 3
+
+
+def _like_pattern(word: str) -> str:
+    """`%word%` for LIKE, its own `%`, `_` and `\\` taken literally."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%" if len(word) >= TRIGRAM_LENGTH else f"{escaped}%"
+
+
+# A word found in fewer rows than this is rare: its ids are fetched first.
+RARE_WORD_ROWS = 2_000
+
+
+def _word_selects(word: str) -> tuple[str, list[str]]:
+    """One SELECT of ids per searched column, each served by its column's trigram
+    index alone (the expression `UPPER(col::text)` of migration 0013)."""
+    selects = [
+        f'SELECT id FROM accounts_user WHERE UPPER("{column}"::text) LIKE UPPER(%s)'  # noqa: S608 (constant column names; the word is a parameter)
+        for column in USER_SEARCH_COLUMNS
+    ]
+    return selects, [_like_pattern(word)] * len(selects)
+
+
+def user_ids_if_rare(word: str) -> list[int] | None:
+    """The ids of the users matching `word` when fewer than RARE_WORD_ROWS rows
+    hold it, else None. PostgreSQL only.
+
+    Counted first through the indexes with a LIMIT (the heap is read for those
+    rows only), so a broad word costs no more than a rare one to rule out."""
+    selects, params = _word_selects(word)
+    with connection.cursor() as cursor:
+        hits = " UNION ALL ".join(selects)
+        cursor.execute(
+            f"SELECT count(*) FROM ({hits} LIMIT %s) AS hits",  # noqa: S608 (as above)
+            [*params, RARE_WORD_ROWS],
+        )
+        if cursor.fetchone()[0] >= RARE_WORD_ROWS:
+            return None
+        cursor.execute(" UNION ".join(selects), params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _word_matches(word: str) -> Q:
+    lookup = "icontains" if len(word) >= TRIGRAM_LENGTH else "istartswith"
+    any_column = Q()
+    for column in USER_SEARCH_COLUMNS:
+        any_column |= Q(**{f"{column}__{lookup}": word})
+    return any_column
+
+
+def users_matching(users: QuerySet[User], words: list[str]) -> QuerySet[User]:
+    """`users` narrowed to those matching every word: one of whose
+    USER_SEARCH_COLUMNS contains the word (three characters or more) or starts with
+    it (one or two), ignoring letter case.
+
+    A broad word is left to the planner, which walks the page's order and meets
+    matches soon. A rare one is not: the planner may walk a million rows testing
+    each for it, or AND several words' trigram bitmaps. So on PostgreSQL the
+    rarest word's ids are found first (`user_ids_if_rare`) and the page fetches
+    those rows by primary key, testing the other words on them alone."""
+    if connection.vendor == "postgresql":
+        for word in sorted(words, key=len, reverse=True):
+            ids = user_ids_if_rare(word)
+            if ids is not None:
+                array = Value(ids, output_field=ArrayField(BigIntegerField()))
+                users = users.filter(_AnyOf(F("pk"), array))
+                break
+    for word in words:
+        users = users.filter(_word_matches(word))
+    return users
+
+
+class _AnyOf(Func):
+    """`<column> = ANY(<array>)`."""
+
+    template = "%(expressions)s)"
+    arg_joiner = " = ANY("
+    output_field = BooleanField()
 
 
 def _utc_midnight(day: date) -> datetime:

@@ -17,7 +17,7 @@ from support.selectors import (
     DAILY_DAYS,
     daily_activity,
     recent_security_events,
-    statistics,
+    statistics_now,
     top_users_by_conversations,
 )
 
@@ -70,7 +70,7 @@ def dashboard_figures(*, actor) -> dict:
     key = _cache_key()
     figures = cache.get(key)
     if figures is None:
-        stats = statistics(actor=actor)
+        stats = statistics_now(actor=actor)
         daily = daily_activity(actor=actor)
         top_users = top_users_by_conversations(actor=actor)
         figures = {

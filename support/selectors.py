@@ -18,6 +18,7 @@ be acted on; the others are `protected`.
 
 from datetime import date, datetime, time, timedelta
 
+from django.core.cache import cache
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -68,7 +69,23 @@ def _counts_since(queryset: QuerySet, field: str, starts: dict, *, total=None) -
     return queryset.filter(**{f"{field}__gte": earliest}).aggregate(**aggregates)
 
 
+STATISTICS_CACHE_SECONDS = 60
+STATISTICS_CACHE_KEY = "platform-statistics"
+
+
 def statistics(*, actor) -> dict:
+    """`statistics_now`, kept in the cache for STATISTICS_CACHE_SECONDS: the figures
+    are exact as of their `generated_at`, at most that old (a million users and ten
+    million conversations take seconds to count). For the admin panel's endpoint
+    (the admin site's dashboard keeps its own copy); callers are platform admins."""
+    figures = cache.get(STATISTICS_CACHE_KEY)
+    if figures is None:
+        figures = statistics_now(actor=actor)
+        cache.set(STATISTICS_CACHE_KEY, figures, STATISTICS_CACHE_SECONDS)
+    return figures
+
+
+def statistics_now(*, actor) -> dict:
     """The platform's figures for the admin panel (see docs/api.md, admin panel).
 
     Logins are the login sessions opened (kept at least LOGIN_SESSION_RETENTION_DAYS

@@ -192,7 +192,8 @@ class UserAdminViewSet(viewsets.GenericViewSet):
         summary="User counts of the users the caller may see",
         description=(
             "Totals by status, role, tenant, plan and verification, and sign-ups per day "
-            "within the `since`/`until` dates."
+            "within the `since`/`until` dates; exact as of `generated_at` (kept in the "
+            "cache for 60 seconds per scope and window)."
         ),
         parameters=[s.StatisticsFilterSerializer],
         responses={200: dict, **error_responses(400, 401, 403)},

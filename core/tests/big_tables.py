@@ -21,6 +21,202 @@ SELECT now(), now(), 'Tenant ' || i, 'tenant-' || i, '', '', true, '{}'
 FROM generate_series(1, %(tenants)s) AS i
 """
 
+# Words the realistic users' names are made of: every name, username and address
+# differs, and they share trigrams as real ones do (no common "member" stem).
+FIRST_NAMES = (
+    "Aaliyah",
+    "Adam",
+    "Ahmed",
+    "Aiko",
+    "Alejandro",
+    "Alice",
+    "Amara",
+    "Amir",
+    "Ana",
+    "Andrei",
+    "Anna",
+    "Arjun",
+    "Astrid",
+    "Aylin",
+    "Beatriz",
+    "Benjamin",
+    "Bianca",
+    "Bo",
+    "Camila",
+    "Carlos",
+    "Chen",
+    "Chloe",
+    "Daniel",
+    "Dmitri",
+    "Elena",
+    "Elif",
+    "Emeka",
+    "Emma",
+    "Erik",
+    "Fatima",
+    "Felix",
+    "Freya",
+    "Gabriel",
+    "Giulia",
+    "Hana",
+    "Hannah",
+    "Hiroshi",
+    "Ibrahim",
+    "Ines",
+    "Ingrid",
+    "Isabel",
+    "Ivan",
+    "Jakob",
+    "Javier",
+    "Jin",
+    "Joao",
+    "Jonas",
+    "Julia",
+    "Kai",
+    "Karim",
+    "Kenji",
+    "Lars",
+    "Laura",
+    "Leila",
+    "Liam",
+    "Lina",
+    "Lucas",
+    "Luis",
+    "Maja",
+    "Marco",
+    "Maria",
+    "Mateo",
+    "Mei",
+    "Mia",
+    "Mohammed",
+    "Nadia",
+    "Nia",
+    "Noah",
+    "Nora",
+    "Olga",
+    "Oliver",
+    "Omar",
+    "Pablo",
+    "Paula",
+    "Priya",
+    "Rafael",
+    "Rania",
+    "Ravi",
+    "Rosa",
+    "Sakura",
+    "Sami",
+    "Sara",
+    "Sebastian",
+    "Sofia",
+    "Sven",
+    "Tariq",
+    "Thomas",
+    "Tomas",
+    "Valentina",
+    "Victor",
+    "Wei",
+    "Yara",
+    "Yusuf",
+    "Zara",
+    "Zoe",
+)
+LAST_NAMES = (
+    "Abe",
+    "Adeyemi",
+    "Alvarez",
+    "Andersen",
+    "Bauer",
+    "Becker",
+    "Bianchi",
+    "Brown",
+    "Castillo",
+    "Chen",
+    "Costa",
+    "Cruz",
+    "Dubois",
+    "Eriksson",
+    "Fernandes",
+    "Fischer",
+    "Garcia",
+    "Gomez",
+    "Gonzalez",
+    "Hansen",
+    "Hoffmann",
+    "Horvath",
+    "Ibrahim",
+    "Ivanova",
+    "Jansen",
+    "Jensen",
+    "Johansson",
+    "Kaya",
+    "Khan",
+    "Kim",
+    "Kowalski",
+    "Kruger",
+    "Larsen",
+    "Lee",
+    "Lefebvre",
+    "Lopez",
+    "Martin",
+    "Martinez",
+    "Meyer",
+    "Moreau",
+    "Muller",
+    "Murphy",
+    "Nakamura",
+    "Nguyen",
+    "Nielsen",
+    "Novak",
+    "Okafor",
+    "Olsen",
+    "Ortiz",
+    "Park",
+    "Patel",
+    "Pereira",
+    "Petrov",
+    "Popescu",
+    "Quinn",
+    "Ramos",
+    "Reyes",
+    "Ricci",
+    "Rossi",
+    "Sato",
+    "Schmidt",
+    "Schneider",
+    "Silva",
+    "Singh",
+    "Smith",
+    "Sousa",
+    "Suzuki",
+    "Tanaka",
+    "Taylor",
+    "Torres",
+    "Novotny",
+    "Wagner",
+    "Walsh",
+    "Wang",
+    "Weber",
+    "Williams",
+    "Wilson",
+    "Wojcik",
+    "Yamamoto",
+    "Yilmaz",
+    "Zhang",
+    "Zimmermann",
+)
+MAIL_DOMAINS = (
+    "example.com",
+    "example.org",
+    "example.net",
+    "mail.example",
+    "corp.example",
+    "studio.example",
+    "lab.example",
+    "uni.example",
+    "shop.example",
+    "cloud.example",
+)
+
 # Users spread over two years of sign-ups, a tenth suspended or pending, a third
 # verified, every tenth in a tenant, the four plans in turn.
 _USERS = """
@@ -29,8 +225,7 @@ INSERT INTO accounts_user (password, is_superuser, created_at, updated_at, usern
     preferences, is_verified, is_staff, tenant_id, role_id, pending_email,
     status_before_deletion, support_level, avatar, phone, billing_email)
 SELECT '!', false, now() - (i * interval '63 seconds'), now(),
-    'member' || i, 'member' || i || '@example.com', 'Member ' || i, 'First' || i,
-    'Last' || i,
+    {username}, {email}, {name}, {first_name}, {last_name},
     (ARRAY['active','active','active','active','active','active','active','active',
            'suspended','pending'])[1 + i %% 10],
     'Personal', '', '', (ARRAY['free','basic','premium','enterprise'])[1 + i %% 4],
@@ -40,6 +235,34 @@ SELECT '!', false, now() - (i * interval '63 seconds'), now(),
     '', '', '', '', '', ''
 FROM generate_series(1, %(users)s) AS i
 """
+
+# `member<i>`: names a test can guess (member4242), sharing most of their trigrams.
+_NUMBERED_NAMES = {
+    "username": "'member' || i",
+    "email": "'member' || i || '@example.com'",
+    "name": "'Member ' || i",
+    "first_name": "'First' || i",
+    "last_name": "'Last' || i",
+}
+
+
+def _word(words: tuple[str, ...] | list[str], salt: int) -> str:
+    """SQL picking one of `words` for row `i`, spread by a hash (not in turn)."""
+    quoted = ",".join(f"'{word}'" for word in words)
+    return f"(ARRAY[{quoted}])[1 + abs(hashtext(i::text || '{salt}')) %% {len(words)}]"
+
+
+# Realistic ones: first and last names from the lists, `first.last<n>` usernames
+# (unique by the row number) and addresses at a handful of domains.
+_FIRST, _LAST = _word(FIRST_NAMES, 1), _word(LAST_NAMES, 2)
+_REALISTIC_NAMES = {
+    "username": f"lower({_FIRST} || '.' || {_LAST}) || i",
+    "email": f"lower({_FIRST} || '.' || {_LAST}) || i || '@' || {_word(MAIL_DOMAINS, 3)}",
+    "name": f"{_FIRST} || ' ' || {_LAST}",
+    "first_name": _FIRST,
+    "last_name": _LAST,
+}
+
 
 _SESSIONS = """
 INSERT INTO accounts_loginsession (id, ip_address, user_agent, remember_me, refresh_jti,
@@ -105,9 +328,12 @@ def populate_big_tables(
     messages: int,
     ledger: int,
     tenants: int = 20,
+    realistic_names: bool = False,
 ) -> None:
     """Add generated rows to each large table and ANALYZE them (inside the caller's
-    transaction on PostgreSQL, so a test's rows vanish with its rollback)."""
+    transaction on PostgreSQL, so a test's rows vanish with its rollback).
+    `realistic_names` gives the users varied names from word lists instead of
+    `member<i>`, for measuring a substring search as it behaves on real names."""
     sizes = {
         "users": users,
         "sessions": sessions,
@@ -118,9 +344,11 @@ def populate_big_tables(
         "tenants": tenants,
     }
     with connection.cursor() as cursor:
+        names = _REALISTIC_NAMES if realistic_names else _NUMBERED_NAMES
+        users_sql = _USERS.replace("'{}'", "'{{}}'").format(**names)
         for statement in (
             _TENANTS,
-            _USERS,
+            users_sql,
             _SESSIONS,
             _AUDIT,
             _EVENTS,

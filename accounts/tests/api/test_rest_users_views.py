@@ -3,10 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.authz.rules import can
 from accounts.models import User
+from accounts.selectors import USER_STATISTICS_CACHE_SECONDS
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import assert_envelope
 from security.tests.helpers import audit_row, audit_rows
@@ -155,6 +157,7 @@ def test_statistics_cost_does_not_grow_with_users(api_client, world):
 
     def user_queries() -> int:
         auth = world.auth("platform_admin")
+        cache.delete_pattern("user-statistics:*")  # counted afresh each time
         with CaptureQueriesContext(connection) as queries:
             assert api_client.get("/api/v1/users/stats", **auth).status_code == 200
         return sum('FROM "accounts_user"' in query["sql"] for query in queries.captured_queries)
@@ -164,3 +167,17 @@ def test_statistics_cost_does_not_grow_with_users(api_client, world):
     UserFactory.create_batch(40, tenant=world.tenant_a)
 
     assert user_queries() == few <= 8
+
+
+def test_statistics_are_kept_for_a_minute_per_scope(api_client, world):
+    admin, tenant_admin = world.auth("platform_admin"), world.auth("tenant_admin")
+    first = api_client.get("/api/v1/users/stats", **admin).json()
+    scoped = api_client.get("/api/v1/users/stats", **tenant_admin).json()
+    UserFactory(tenant=world.tenant_a)
+
+    assert api_client.get("/api/v1/users/stats", **admin).json() == first
+    assert api_client.get("/api/v1/users/stats", **tenant_admin).json() == scoped
+    assert api_client.get("/api/v1/users/stats?since=2000-01-01", **admin).json()["total"] == (
+        first["total"] + 1
+    )
+    assert 0 < cache.ttl("user-statistics:all:None:None") <= USER_STATISTICS_CACHE_SECONDS

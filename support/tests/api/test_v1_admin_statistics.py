@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core.cache import cache
 
 from accounts.models import LoginSession, User
 from accounts.services.sessions import ClientInfo, session_start
@@ -14,6 +15,7 @@ from accounts.tests.world import builtin
 from credits.services import account_for
 from messagelog.tests.factories import MessageLogFactory
 from security.models import IPBlock, SecurityEvent, Severity
+from support.selectors import STATISTICS_CACHE_KEY, STATISTICS_CACHE_SECONDS
 from tenants.models import Tenant
 
 URL = "/v1/admin-panel/statistics"
@@ -150,12 +152,25 @@ def test_the_number_of_queries_does_not_grow_with_the_users(
         small = api_client.get(URL, **auth)
 
     _grow(30, tenant)
+    cache.delete(STATISTICS_CACHE_KEY)  # counted afresh, not the minute-old figures
     with django_assert_max_num_queries(MAX_QUERIES):
         large = api_client.get(URL, **auth)
 
     assert small.json()["statistics"]["users"]["total"] == 4
     assert large.json()["statistics"]["users"]["total"] == 34
     assert large.json()["statistics"]["conversations"]["today"] == 33
+
+
+def test_the_figures_are_kept_for_a_minute(api_client, admin):
+    auth = _auth(admin)
+    first = api_client.get(URL, **auth).json()["statistics"]
+    UserFactory.create_batch(2)
+
+    assert api_client.get(URL, **auth).json()["statistics"] == first
+    assert cache.ttl(STATISTICS_CACHE_KEY) <= STATISTICS_CACHE_SECONDS
+    cache.delete(STATISTICS_CACHE_KEY)
+    fresh = api_client.get(URL, **auth).json()["statistics"]
+    assert fresh["users"]["total"] == first["users"]["total"] + 2
 
 
 def test_statistics_are_for_platform_admins_only(api_client, admin):

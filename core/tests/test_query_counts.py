@@ -1,0 +1,131 @@
+"""The number of queries each hot endpoint runs, pinned: a page that starts querying
+per row, or a lookup that stops being cached, fails here before it shows in
+production. The numbers are what each request runs today, with a few rows more than
+a page holds so that a query per row would show."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import LoginSession, User
+from accounts.services.sessions import ClientInfo, session_start
+from accounts.tests.factories import UserFactory
+from accounts.tests.world import builtin
+from apikeys.services import apikey_regenerate_primary
+from core.tests.cache import clear_cache
+from credits.services import account_for
+from gateway.tests.helpers import COMPLETIONS, PROMPT
+
+PAGE_SIZE = 5
+ROWS = PAGE_SIZE * 2 + 1
+
+
+@pytest.fixture
+def crowd(db):
+    """Platform admin with an MFA-verified session, and more users than two pages."""
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True, role=builtin("admin"))
+    for number in range(ROWS):
+        account_for(UserFactory(username=f"crowd{number}"))
+    return admin
+
+
+def _tokens(user: User, **session):
+    return session_start(user=user, client=ClientInfo("127.0.0.1", "tests"), **session)
+
+
+def _bearer(token: str) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def _get(client, url: str, **headers):
+    response = client.get(url, **headers)
+    assert response.status_code == 200, (url, response.content[:300])
+    return response
+
+
+def test_query_counts_me(crowd, django_assert_max_num_queries):
+    member = User.objects.get(username="crowd0")
+    auth = _bearer(_tokens(member).access)
+    client = APIClient()
+
+    with django_assert_max_num_queries(3):
+        _get(client, "/api/v1/users/me", **auth)
+    # The session and the user are cached now: nothing reaches the database.
+    with django_assert_max_num_queries(0):
+        _get(client, "/api/v1/users/me", **auth)
+
+
+@pytest.mark.parametrize(
+    ("url", "surface", "most"),
+    [
+        ("/api/v1/auth/refresh", LoginSession.Surface.API, 9),
+        ("/v1/users/refresh", LoginSession.Surface.USERS, 8),
+    ],
+)
+def test_query_counts_token_refresh(crowd, django_assert_max_num_queries, url, surface, most):
+    member = User.objects.get(username="crowd1")
+    pair = _tokens(member, surface=surface)
+
+    with django_assert_max_num_queries(most):
+        response = APIClient().post(url, {"refresh_token": pair.refresh}, format="json")
+    assert response.status_code == 200, response.content[:300]
+
+
+def test_query_counts_metered_completion(crowd, django_assert_max_num_queries):
+    member = User.objects.get(username="crowd2")
+    auth = _bearer(apikey_regenerate_primary(user=member, actor=member).clear)
+    client = APIClient()
+
+    with django_assert_max_num_queries(4):
+        response = client.post(COMPLETIONS, PROMPT, format="json", **auth)
+    assert response.status_code == 200, response.content[:300]
+    # The key and its owner are cached; the credit taken is the one statement left.
+    with django_assert_max_num_queries(1):
+        response = client.post(COMPLETIONS, PROMPT, format="json", **auth)
+    assert response.status_code == 200, response.content[:300]
+
+
+@pytest.mark.parametrize(
+    ("base", "most"),
+    [("/api/v1/users", 3), ("/v1/admin-panel/users", 3)],
+)
+def test_query_counts_user_lists(crowd, django_assert_max_num_queries, base, most):
+    """A numbered page: the capped count, the page and the roles of its rows; a
+    keyset page: the page alone."""
+    auth = _bearer(_tokens(crowd, mfa_verified=True).access)
+    client = APIClient()
+    _get(client, f"{base}?page_size=1", **auth)  # the caller's session now cached
+
+    with django_assert_max_num_queries(most):
+        paged = _get(client, f"{base}?page_size={PAGE_SIZE}&page=2", **auth).json()
+    assert len(paged["results"]) == PAGE_SIZE
+    with django_assert_max_num_queries(1):
+        first = _get(client, f"{base}?page_size={PAGE_SIZE}&cursor=", **auth).json()
+    with django_assert_max_num_queries(1):
+        second = client.get(first["next"], **auth).json()
+    assert len(second["results"]) == PAGE_SIZE
+
+
+def test_query_counts_admin_user_changelist(crowd, client, django_assert_max_num_queries):
+    client.force_login(crowd)
+    _get(client, "/admin/")
+
+    with django_assert_max_num_queries(9):
+        page = _get(client, "/admin/accounts/user/")
+    assert page.content.count(b"crowd") >= ROWS
+    # A search of a rare word adds two: its rows counted up to RARE_WORD_ROWS, then
+    # the ids of its users, found once for the page and its count.
+    with django_assert_max_num_queries(10):
+        _get(client, "/admin/accounts/user/?q=crowd1")
+    with django_assert_max_num_queries(10):
+        _get(client, "/admin/accounts/user/?q=cr")
+
+
+def test_query_counts_admin_dashboard(crowd, client, django_assert_max_num_queries):
+    client.force_login(crowd)
+    clear_cache()
+
+    with django_assert_max_num_queries(20):
+        _get(client, "/admin/")
+    # Within DASHBOARD_CACHE_SECONDS the figures come from the cache.
+    with django_assert_max_num_queries(4):
+        _get(client, "/admin/")
