@@ -37,14 +37,31 @@ from messagelog.selectors import messages_visible_to
 from security.models import AuditLog, SecurityEvent
 
 
+def users_scope(actor, permission: str = Permission.READ_USERS) -> tuple[str, int | None]:
+    """Whose accounts `permission` reaches for the actor: every user (`"all"`, None),
+    their tenant's (`"tenant"`, its id) or only their own (`"user"`, their id). The
+    one rule behind `users_visible_to`, the caches keyed by what a caller sees, and
+    narrower reaches such as billing (`manage:tenant`)."""
+    if is_platform_admin(actor):
+        return "all", None
+    if permission in permissions_of(actor) and actor.tenant_id is not None:
+        return "tenant", actor.tenant_id
+    return "user", actor.pk
+
+
+def users_in_scope(scope: tuple[str, int | None]) -> QuerySet[User]:
+    kind, ident = scope
+    users = User.objects.select_related("role", "tenant")
+    if kind == "all":
+        return users
+    if kind == "tenant":
+        return users.filter(tenant_id=ident)
+    return users.filter(pk=ident)
+
+
 def users_visible_to(actor) -> QuerySet[User]:
     """The users an actor may see: all, their tenant's, or only themselves. Others are 404."""
-    users = User.objects.select_related("role", "tenant")
-    if is_platform_admin(actor):
-        return users
-    if Permission.READ_USERS in permissions_of(actor) and actor.tenant_id is not None:
-        return users.filter(tenant_id=actor.tenant_id)
-    return users.filter(pk=actor.pk)
+    return users_in_scope(users_scope(actor))
 
 
 def users_list(*, actor, filters: dict, keyset: bool = False) -> QuerySet[User]:
@@ -206,12 +223,8 @@ def user_statistics(*, actor, since=None, until=None) -> dict:
     per scope (every user, a tenant's, or the caller alone) and window: the figures
     are exact as of their `generated_at`, at most that old. Counting a million users
     takes over a second; a dashboard polling it should not pay that each time."""
-    if is_platform_admin(actor):
-        scope = "all"
-    elif Permission.READ_USERS in permissions_of(actor) and actor.tenant_id is not None:
-        scope = f"tenant:{actor.tenant_id}"
-    else:
-        scope = f"user:{actor.pk}"
+    kind, ident = users_scope(actor)
+    scope = kind if ident is None else f"{kind}:{ident}"
     key = f"user-statistics:{scope}:{since}:{until}"
     figures = cache.get(key)
     if figures is None:

@@ -2,10 +2,9 @@
 
 from django.db.models import QuerySet
 
-from accounts.authz import rules as authz
 from accounts.authz.roles import Permission
 from accounts.models import User
-from accounts.selectors import users_visible_to
+from accounts.selectors import users_in_scope, users_scope, users_visible_to
 from core.errors import ValidationFailed
 from credits.errors import CreditErrorCode
 from credits.models import CreditAccount, Plan, PlanChange
@@ -22,12 +21,7 @@ def billing_owners_visible_to(actor: User) -> QuerySet[User]:
     manage it (platform admins, the admins of the user's tenant); others are 404. A
     moderator sees users but not where their invoices go, which is often the very
     address `privacy.show_email` hides."""
-    users = users_visible_to(actor)
-    if authz.is_platform_admin(actor):
-        return users
-    if Permission.MANAGE_TENANT in authz.permissions_of(actor) and actor.tenant_id is not None:
-        return users.filter(tenant_id=actor.tenant_id)
-    return users.filter(pk=actor.pk)
+    return users_visible_to(actor) & users_in_scope(users_scope(actor, Permission.MANAGE_TENANT))
 
 
 def credit_accounts_visible_to(actor: User) -> QuerySet[CreditAccount]:
