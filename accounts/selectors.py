@@ -32,7 +32,7 @@ from accounts.filters import UserFilter
 from accounts.models import LoginSession, MfaChallenge, PreferenceChange, Role, User
 from accounts.preferences import PLATFORM_DEFAULTS, effective_preferences
 from core.errors import Forbidden, ValidationFailed
-from credits.models import PlanChange
+from credits.models import CreditLedgerEntry, PlanChange
 from messagelog.selectors import messages_visible_to
 from security.models import AuditLog, SecurityEvent
 
@@ -444,6 +444,17 @@ _AUDIT_FIELDS = (
     "user_agent",
 )
 
+# What the owner's export shows of a key: never its digest (nor the secret, kept nowhere).
+_API_KEY_FIELDS = (
+    "name",
+    "scopes",
+    "is_primary",
+    "created_at",
+    "expires_at",
+    "last_used_at",
+    "revoked_at",
+)
+
 
 _CONVERSATION_FIELDS = (
     "id",
@@ -459,22 +470,38 @@ _CONVERSATION_FIELDS = (
 
 
 def personal_data_export(*, user: User) -> dict:
-    """Profile, preferences, sessions, MFA status, API-key metadata, credits, billing
-    (plan, billing email, plan history), audit records and conversations of the
-    person; later features add their sections here."""
+    """Profile, preferences and their history, sessions, MFA status, API-key metadata,
+    the credit ledger, billing (plan, billing email, plan history), audit records,
+    security events and conversations of the person; later features add their
+    sections here."""
     about_user = AuditLog.objects.filter(target_type=User._meta.label_lower, target_id=str(user.pk))
     by_user = AuditLog.objects.filter(actor_id=user.pk)
     return {
         "exported_at": timezone.now(),
         "profile": profile_row(user),
         "preferences": user.preferences,
+        "preference_history": list(
+            preference_changes_of(user).values(
+                "source", "actor_id", "before", "after", "created_at"
+            )
+        ),
         "mfa": {"totp_enabled": user_has_mfa(user)},
         "login_sessions": [
             model_to_dict(session, fields=_SESSION_FIELDS) | {"id": str(session.pk)}
             for session in user.login_sessions.order_by("-created_at")
         ],
-        "api_keys": [],
-        "credit_history": [],
+        "api_keys": [
+            {
+                "key": key.masked,
+                **model_to_dict(key, fields=_API_KEY_FIELDS),
+            }
+            for key in user.api_keys.order_by("-created_at")
+        ],
+        "credit_history": list(
+            CreditLedgerEntry.objects.filter(account__user_id=user.pk)
+            .order_by("-created_at", "-id")
+            .values("kind", "reason", "before", "after", "actor_id", "created_at")
+        ),
         "billing": {
             "plan": user.subscription_plan_id,
             "billing_email": user.billing_email,

@@ -278,3 +278,20 @@ def test_export_holds_everything_about_the_caller(api_client, user):
     }
     assert body["mfa"] == {"totp_enabled": False}
     assert "password" not in body["profile"]
+
+
+def test_export_holds_the_callers_keys_masked_and_their_credit_ledger(api_client, user):
+    from apikeys.services import apikey_create
+    from credits.services import credits_set
+
+    issued = apikey_create(user=user, actor=user, name="laptop", scopes=["read"])
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    credits_set(actor=admin, user=user, credits={"main": 7}, limits=None, reason="goodwill")
+    tokens = login(api_client, user.email)
+
+    body = api_client.get("/api/v1/users/me/export", **bearer(tokens["access_token"])).json()
+
+    [key] = [row for row in body["api_keys"] if row["name"] == "laptop"]
+    assert key["key"] == issued.key.masked and key["scopes"] == ["read"]
+    assert "digest" not in key and issued.clear not in str(body)
+    assert [row["reason"] for row in body["credit_history"]] == ["goodwill"]

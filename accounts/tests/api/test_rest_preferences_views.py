@@ -467,3 +467,14 @@ def test_a_stored_value_that_no_longer_fits_is_left_out_of_the_effective_view(
     api_client.patch(URL, {"timezone": "Asia/Tokyo"}, format="json", **auth)
     world.users["user"].refresh_from_db()
     assert world.users["user"].preferences == {"theme": "dark", "timezone": "Asia/Tokyo"}
+
+
+def test_the_personal_export_holds_the_preference_history(api_client, world):
+    auth = world.auth("user")
+    assert api_client.patch(URL, {"theme": "dark"}, format="json", **auth).status_code == 200
+
+    body = api_client.get("/api/v1/users/me/export", **auth).json()
+
+    [change] = body["preference_history"]
+    assert change["source"] == PreferenceChange.Source.SELF
+    assert change["after"] == {"theme": "dark"} and change["before"] == {}
