@@ -263,7 +263,9 @@ class Minter:
 def schemathesis(base_url: str, header: str, label: str, *, only: str | None = None) -> int:
     """One schemathesis run; the exit status is non-zero on any finding."""
     command = [
-        str(Path(sys.executable).with_name("schemathesis")),
+        sys.executable,
+        "-m",
+        "fuzz.schemathesis_cli",
         "run",
         str(SCHEMA_PATH),
         "--url",
