@@ -84,6 +84,10 @@ class _Upstream(BaseHTTPRequestHandler):
         if self.mode == "error-event-stream":
             send({"error": {"message": "overloaded"}})
             return
+        if self.mode == "drip-stream":  # a long answer, slowly: time for a client to leave
+            for index in range(100):
+                send(chunk({"content": f"w{index} "}))
+                time.sleep(0.05)
         send(chunk({"content": "From "}))
         if self.mode == "broken-mid-stream":
             return
@@ -100,6 +104,12 @@ class _Upstream(BaseHTTPRequestHandler):
 
     def log_message(self, *args) -> None:
         return
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except ConnectionError:  # the service stopped reading (its client went away)
+            return
 
 
 @pytest.fixture
