@@ -371,3 +371,32 @@ def test_a_stream_without_counts_logs_no_invented_tokens(api_client, keyed, upst
 
     assert events[-1] == "[DONE]"
     assert logged().get().tokens_used == 0
+
+
+# ----- the request path's defences, as on /v1/prompt/completions ------------------------
+
+
+def test_the_per_ip_budget_applies_and_answers_in_openai_shape(api_client, keyed, settings):
+    user, auth = keyed
+    settings.FIREWALL_RATE_LIMIT = "3/m"
+
+    responses = [api_client.post(CHAT, HELLO, format="json", **auth) for _ in range(4)]
+
+    assert [response.status_code for response in responses] == [200, 200, 200, 429]
+    error = _openai_error(responses[-1], 429, "RATE_LIMITED")
+    assert error["type"] == "rate_limit_error"
+    assert int(responses[-1]["Retry-After"]) > 0
+    assert limit_of(user) == 7
+
+
+def test_wrong_keys_block_the_address_even_for_a_right_key(api_client, keyed):
+    user, auth = keyed
+    for number in range(5):
+        wrong = {"HTTP_AUTHORIZATION": f"Bearer pe-wrong-{number}"}
+        assert api_client.post(CHAT, HELLO, format="json", **wrong).status_code == 401
+
+    blocked = api_client.post(CHAT, HELLO, format="json", **auth)
+
+    error = _openai_error(blocked, 403, "IP_BLOCKED")
+    assert error["type"] == "permission_error"
+    assert limit_of(user) == 10
