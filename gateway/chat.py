@@ -3,7 +3,7 @@ by field like `gateway.prompts`, into the same Prompt the metered path takes.
 
 What the service cannot honour is refused rather than ignored: `n` other than 1 (one
 credit buys one answer), tools, and `max_tokens` above LLM_MAX_TOKENS. Fields OpenAI
-defines that do not change what is paid for (`presence_penalty`, `seed`, `user`, …)
+defines that do not change what is paid for (`presence_penalty`, `user`, …)
 are accepted and not forwarded, so that any OpenAI client's body is taken.
 """
 

@@ -270,7 +270,7 @@ def test_a_streamed_upstream_answer_is_relayed_and_its_counts_kept(api_client, k
 
 def test_the_options_asked_for_are_forwarded(api_client, keyed, upstream):
     _, auth = keyed
-    body = {**HELLO, "temperature": 0.2, "max_tokens": 50, "stop": ["\n"], "seed": 7}
+    body = {**HELLO, "temperature": 0.2, "max_tokens": 50, "stop": ["\n"], "presence_penalty": 0.5}
 
     assert api_client.post(CHAT, body, format="json", **auth).status_code == 200
     forwarded = upstream.last_request
@@ -279,7 +279,7 @@ def test_the_options_asked_for_are_forwarded(api_client, keyed, upstream):
         50,
         ["\n"],
     )
-    assert "seed" not in forwarded
+    assert "presence_penalty" not in forwarded
 
 
 @pytest.mark.parametrize(
