@@ -13,6 +13,8 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -51,8 +53,18 @@ class KeyOnlyAuthentication(APIKeyAuthentication):
         return super().authenticate(request)
 
 
+class JSONWhateverAccepted(DefaultContentNegotiation):
+    """OpenAI's routes answer JSON (or events, for a stream) whatever `Accept` says: a
+    client that asks for `text/event-stream` gets its stream, never a 406 or a page."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class OpenAIView(MeteredView):
     authentication_classes = [KeyOnlyAuthentication]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JSONWhateverAccepted
     schema = OpenAIAutoSchema()
 
 

@@ -86,6 +86,22 @@ def test_a_streamed_completion_sends_chunks_then_done_and_logs_the_assembled_ans
     assert log.tokens_used == 5
 
 
+@pytest.mark.parametrize("accept", ["text/event-stream", "text/html", "image/png"])
+def test_whatever_accept_says_the_answer_is_json_or_events(api_client, keyed, accept):
+    _, auth = keyed
+
+    plain = api_client.post(CHAT, HELLO, format="json", HTTP_ACCEPT=accept, **auth)
+    streamed = api_client.post(
+        CHAT, {**HELLO, "stream": True}, format="json", HTTP_ACCEPT=accept, **auth
+    )
+    refused = api_client.post(CHAT, {**HELLO, "n": 3}, format="json", HTTP_ACCEPT=accept, **auth)
+
+    assert plain["Content-Type"] == "application/json"
+    assert plain.json()["object"] == "chat.completion"
+    assert _events(streamed)[-1] == "[DONE]"
+    _openai_error(refused, 400, "VALIDATION_ERROR")
+
+
 def test_text_parts_and_every_role_are_read(api_client, keyed):
     _, auth = keyed
     messages = [
