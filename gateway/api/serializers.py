@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from core.openapi import EnvelopeAutoSchema, ErrorEnvelopeSerializer, error_responses
 from gateway import chat, prompts
+from gateway.backends import offered_models
 
 
 @extend_schema_field(
@@ -118,7 +119,7 @@ class StreamOptionsSerializer(serializers.Serializer):
 
 
 class ChatCompletionRequestSerializer(serializers.Serializer):
-    model = serializers.CharField(max_length=prompts.MAX_MODEL, help_text="GET /v1/models.")
+    model = serializers.CharField(max_length=prompts.MAX_MODEL)
     messages = OpenAIMessagesField()
     temperature = serializers.FloatField(min_value=0, max_value=2, required=False)
     top_p = serializers.FloatField(min_value=0, max_value=1, required=False)
@@ -131,6 +132,13 @@ class ChatCompletionRequestSerializer(serializers.Serializer):
     )
     stream = serializers.BooleanField(required=False, default=False)
     stream_options = StreamOptionsSerializer(required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The document names the models offered when it is made (LLM_MODELS).
+        self.fields["model"] = serializers.ChoiceField(
+            choices=offered_models(), help_text="One of GET /v1/models."
+        )
 
 
 class ChatMessageSerializer(serializers.Serializer):
