@@ -165,7 +165,10 @@ def chat_request_from(data: Any) -> ChatRequest:
         if not stream or not isinstance(stream_options, dict):
             errors["stream_options"] = "an object, only with stream: true."
         else:
-            include_usage = _flag(stream_options, "include_usage", errors)
+            usage_errors: dict[str, str] = {}
+            include_usage = _flag(stream_options, "include_usage", usage_errors)
+            if usage_errors:
+                errors["stream_options.include_usage"] = usage_errors["include_usage"]
     if errors:
         raise ValidationFailed(errors=[f"{name}: {problem}" for name, problem in errors.items()])
     if model.strip() not in offered_models():

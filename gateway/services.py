@@ -6,6 +6,10 @@ runs unpaid. Conversations are logged only once every call of the request has
 answered, all in one place before the answer leaves: a batch that fails half-way
 logs nothing, as it charges nothing, and a call that cannot be logged is refunded
 and refused (503) rather than answered unlogged.
+
+A streamed completion is paid for once its first token has arrived (a failure
+before that is refunded like any other) and logged once its stream ends, however
+it ends, with what was handed out (`CompletionStream`).
 """
 
 import time

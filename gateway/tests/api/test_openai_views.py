@@ -131,6 +131,7 @@ def test_text_parts_and_every_role_are_read(api_client, keyed):
         ({"temperature": 3}, "temperature"),
         ({"stream": "yes"}, "stream"),
         ({"stream_options": {"include_usage": True}}, "stream_options"),
+        ({"stream": True, "stream_options": {"include_usage": 1}}, "stream_options.include_usage"),
         ({"tools": [{"type": "function"}]}, "tools"),
         ({"model": ""}, "model"),
         ({"messages": []}, "messages"),
