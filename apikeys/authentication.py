@@ -31,7 +31,7 @@ def presented_key(request) -> str | None:
     return bearer if bearer.startswith(KEY_PREFIX) else None
 
 
-def _session_token_presented(request) -> bool:
+def session_token_presented(request) -> bool:
     bearer = _bearer(request)
     return bool(bearer) and not bearer.startswith(KEY_PREFIX)
 
@@ -96,7 +96,7 @@ class APIKeyAuthentication(BaseAuthentication):
             return None
         needed = _permissions_needed(view, request)
         if not getattr(view, "accepts_api_keys", False) or needed is _NOT_ACCEPTED:
-            if _session_token_presented(request):
+            if session_token_presented(request):
                 return None  # the session token decides; the key is not for this view
             raise _not_accepted(
                 "API keys do not open this operation; it needs a session token from login."

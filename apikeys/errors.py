@@ -11,6 +11,12 @@ class APIKeyErrorCode(ErrorCode):
         401,
         "a key sent to an endpoint that needs a session token",
     )
+    API_KEY_REQUIRED = (
+        "API_KEY_REQUIRED",
+        401,
+        "a session token sent to an endpoint that takes API keys only (the OpenAI-compatible "
+        "routes)",
+    )
     API_KEY_EXPIRED = "API_KEY_EXPIRED", 409, "an expired key cannot be rotated"
     API_KEY_SCOPE_MISSING = (
         "API_KEY_SCOPE_MISSING",

@@ -115,6 +115,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "core.middleware.RequestIDMiddleware",
     "core.cache_headers.NoStoreApiMiddleware",
+    "gateway.openai_errors.OpenAIErrorShapeMiddleware",
     "core.middleware.ApiErrorEnvelopeMiddleware",
     "core.middleware.RequestCharactersMiddleware",
     "security.middleware.RequestContextMiddleware",
@@ -456,6 +457,13 @@ LLM_BACKEND_URL = env.str("LLM_BACKEND_URL", default="")
 LLM_API_KEY = env.str("LLM_API_KEY", default="")
 LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=30)
 LLM_DEFAULT_MODEL = env.str("LLM_DEFAULT_MODEL", default="echo-1")
+# The models GET /v1/models lists and /v1/chat/completions accepts (empty: the default).
+LLM_MODELS = env.list("LLM_MODELS", default=[])
+# The most tokens one conversation credit buys on /v1/chat/completions: a larger
+# max_tokens is refused, and a request without one is sent upstream with this.
+LLM_MAX_TOKENS = env.int("LLM_MAX_TOKENS", default=4096)
+if LLM_MAX_TOKENS < 1:
+    raise ImproperlyConfigured("LLM_MAX_TOKENS must be at least 1.")
 BATCH_MAX_PROMPTS = env.int("BATCH_MAX_PROMPTS", default=20)
 AUTO_CREDIT_RESET_ENABLED = env.bool("AUTO_CREDIT_RESET_ENABLED", default=True)
 DAILY_USAGE_RESET_HOUR = env.int("DAILY_USAGE_RESET_HOUR", default=0)

@@ -37,16 +37,15 @@ class ErrorEnvelopeSerializer(serializers.Serializer):
     details = ErrorDetailsSerializer()
 
 
-def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+def error_responses(
+    *statuses: int, body: type[serializers.Serializer] = ErrorEnvelopeSerializer
+) -> dict[int, OpenApiResponse]:
     """Document the envelope for each listed status, with a description of its own.
 
     EnvelopeAutoSchema adds the statuses every operation shares; this names the
     ones particular to an operation (409, 423) or gives a shared one a better word.
     """
-    return {
-        code: OpenApiResponse(ErrorEnvelopeSerializer, description=_DESCRIPTIONS[code])
-        for code in statuses
-    }
+    return {code: OpenApiResponse(body, description=_DESCRIPTIONS[code]) for code in statuses}
 
 
 # The object an unpaged list answers: documented as it is, never as an array of it.
@@ -79,13 +78,17 @@ class EnvelopeAutoSchema(AutoSchema):
       operations), and 403 where a permission is asked;
     - 415 where a body is parsed;
     - 404 where the path names a resource or the list is paged (`?page=` past the end).
+
+    A subclass names another `error_body` for routes that wrap the envelope.
     """
+
+    error_body: type[serializers.Serializer] = ErrorEnvelopeSerializer
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         for code in sorted(self._shared_error_statuses()):
             if str(code) not in responses:
-                envelope = OpenApiResponse(ErrorEnvelopeSerializer, description=_DESCRIPTIONS[code])
+                envelope = OpenApiResponse(self.error_body, description=_DESCRIPTIONS[code])
                 responses[str(code)] = self._get_response_for_code(
                     envelope, str(code), direction=direction
                 )

@@ -15,3 +15,8 @@ class GatewayErrorCode(ErrorCode):
         504,
         "the model backend did not answer within `LLM_TIMEOUT_SECONDS`; the credit is refunded",
     )
+    MODEL_NOT_FOUND = (
+        "MODEL_NOT_FOUND",
+        404,
+        "a model the service does not offer (`LLM_MODELS`; `GET /v1/models` lists them)",
+    )

@@ -101,7 +101,9 @@ def test_every_operation_documents_the_statuses_of_the_request_path(schema):
             assert "404" in documented, (method, path, documented)
 
 
-@pytest.mark.parametrize("path", ["/v1/prompt/completions", "/v1/batch/process"])
+@pytest.mark.parametrize(
+    "path", ["/v1/prompt/completions", "/v1/batch/process", "/v1/chat/completions"]
+)
 def test_metered_operations_document_the_model_backend_failures(schema, path):
     assert {"502", "504"} <= set(schema["paths"][path]["post"]["responses"])
 
@@ -129,12 +131,28 @@ def test_every_operation_that_reads_a_credential_documents_401(schema):
             assert "401" in operation["responses"], (method, path)
 
 
+# OpenAI's clients read errors under `error`: there the envelope sits inside it.
+OPENAI_PATHS = ("/v1/chat/completions", "/v1/models")
+OPENAI_FIELDS = {"type", "code", "param"}
+
+
 def test_every_error_is_documented_as_the_envelope(schema):
     for path, method, operation in _operations(schema):
         for status, response in operation["responses"].items():
             probe_answer = status == "503" and path.startswith(("/health", "/api/v1/health"))
             if status.startswith(("4", "5")) and not probe_answer:
                 body = _schema_of(schema, response)
+                if path in OPENAI_PATHS:
+                    assert set(body["properties"]) == {"error"}, (method, path, status)
+                    body = body["properties"]["error"]
+                    body = body.get("allOf", [body])[0]
+                    while "$ref" in body:
+                        body = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]
+                    assert set(body["required"]) >= OPENAI_FIELDS, (method, path, status)
+                    body = {
+                        "required": set(body["required"]) - OPENAI_FIELDS,
+                        "properties": set(body["properties"]) - OPENAI_FIELDS,
+                    }
                 assert set(body["required"]) == {"success", "message", "errors", "details"}, (
                     method,
                     path,
@@ -147,6 +165,12 @@ def test_every_error_is_documented_as_the_envelope(schema):
                     "error_code",
                     "details",
                 }
+
+
+def test_the_streamed_completion_is_documented_as_server_sent_events(schema):
+    answers = schema["paths"]["/v1/chat/completions"]["post"]["responses"]["200"]["content"]
+
+    assert set(answers) == {"application/json", "text/event-stream"}
 
 
 @pytest.mark.parametrize(

@@ -139,6 +139,7 @@ SERVICES_WITHOUT_ACTOR = {
     "messagelog.services.redact_users": "step of the account purge, which is audited",
     "gateway.services.complete": "metered path: the key's owner asks",
     "gateway.services.complete_batch": "metered path: the key's owner asks",
+    "gateway.services.complete_streamed": "metered path: the key's owner asks",
     "accounts.services.lifecycle.account_recover": "credential flow: the token names the account",
     "accounts.services.lifecycle.account_recovery_request": (
         "credential flow: the email names the account"

@@ -21,15 +21,20 @@ def keyed(db):
 
 class _Upstream(BaseHTTPRequestHandler):
     mode = "ok"
+    last_request: dict = {}
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length", 0))
         request = json.loads(self.rfile.read(length))
+        type(self).last_request = request
         if self.mode == "slow":
             time.sleep(1.5)
         if self.mode == "error":
             self.send_response(500)
             self.end_headers()
+            return
+        if request.get("stream"):
+            self._stream(request)
             return
         body = {
             "model": request["model"],
@@ -58,8 +63,53 @@ class _Upstream(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
+    def _stream(self, request: dict) -> None:
+        """Server-sent events: a role chunk, two pieces, the counts, [DONE]; the
+        `*-stream` modes break it at one point."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+
+        def send(data) -> None:
+            payload = data if isinstance(data, str) else json.dumps(data)
+            self.wfile.write(f"data: {payload}\n\n".encode())
+            self.wfile.flush()
+
+        def chunk(delta: dict) -> dict:
+            return {"model": request["model"], "choices": [{"index": 0, "delta": delta}]}
+
+        send(chunk({"role": "assistant", "content": ""}))
+        if self.mode == "broken-before-first-token":
+            return  # the connection closes without a token
+        if self.mode == "error-event-stream":
+            send({"error": {"message": "overloaded"}})
+            return
+        if self.mode == "drip-stream":  # a long answer, slowly: time for a client to leave
+            for index in range(100):
+                send(chunk({"content": f"w{index} "}))
+                time.sleep(0.05)
+        send(chunk({"content": "From "}))
+        if self.mode == "broken-mid-stream":
+            return
+        send(chunk({"content": "upstream"}))
+        if self.mode != "no-usage-stream":
+            send(
+                {
+                    "model": request["model"],
+                    "choices": [],
+                    "usage": {"prompt_tokens": 3, "completion_tokens": 2},
+                }
+            )
+        send("[DONE]")
+
     def log_message(self, *args) -> None:
         return
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except ConnectionError:  # the service stopped reading (its client went away)
+            return
 
 
 @pytest.fixture

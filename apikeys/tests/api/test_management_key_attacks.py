@@ -76,6 +76,8 @@ KEY_ROUTES = {
     "v1/users/^profile/?$": "V1ProfileView",
     "v1/^prompt/completions/?$": "CompletionView",
     "v1/^batch/process/?$": "BatchView",
+    "v1/^chat/completions/?$": "ChatCompletionsView",
+    "v1/^models/?$": "ModelsView",
     "api/v1/^users/?$": "UserAdminViewSet",
     "api/v1/^users/bulk/?$": "UserAdminViewSet",
     "api/v1/^users/stats/?$": "UserAdminViewSet",
