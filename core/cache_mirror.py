@@ -63,7 +63,7 @@ class _Unexpected(ConnectionError):
 
 @dataclass
 class _Copy:
-    raw: bytes  # the value as Redis holds it, decoded by the cache on every read
+    raw: Any  # the value as Redis holds it (django-redis keeps integers as integers)
     expires_at: float
 
 
@@ -114,50 +114,36 @@ class CacheMirror:
                     if copy is not None and copy.expires_at > now:
                         found[key] = copy.raw
         missing = [key for key in keys if key not in found]
-        fetched = self._fetch(backend, tracking, generation, missing, made) if missing else {}
+        fetched = backend.get_many(missing) if missing else {}
+        if fetched and tracking is not None:
+            self._keep(backend, tracking, generation, {made[k]: v for k, v in fetched.items()})
         # A new object for every read, as from Redis: callers may change what they get.
         decode = backend.client.decode
         result = {key: decode(raw) for key, raw in found.items()}
         result.update(fetched)
         return result
 
-    def _fetch(self, backend, tracking, generation: int, keys: list[str], made: dict) -> dict:
-        """Read keys from Redis and keep copies of the mirrored ones, in one round trip.
+    def _keep(self, backend, tracking: _Tracking, generation: int, fetched: dict) -> None:
+        """Store what Redis answered, unless an invalidation came in meanwhile.
 
-        Each copy expires with its key (its PTTL, asked in the same pipeline as the
-        values): Redis sends an expired key's invalidation only when it gets round to
-        deleting it, which can be later.
+        Each copy expires with its key: Redis sends an expired key's invalidation
+        only when it gets round to deleting it, which can be later.
         """
-        if tracking is None:
-            return backend.get_many(keys)
-        names = [made[key] for key in keys]
-        mirrored = [name for name in names if name.startswith(tracking.prefixes)]
-        pipeline = backend.client.get_client(write=False).pipeline(transaction=False)
-        pipeline.mget(names)
-        for name in mirrored:
-            pipeline.pttl(name)
+        wanted = [key for key in fetched if key.startswith(tracking.prefixes)]
+        if not wanted:
+            return
         asked_at = time.monotonic()
-        try:
-            values, *remaining = pipeline.execute()
-        except (RedisError, OSError):
-            return backend.get_many(keys)  # the cache's own handling of an outage
-        raw = {name: value for name, value in zip(names, values, strict=True) if value is not None}
-        self._keep(tracking, generation, raw, dict(zip(mirrored, remaining, strict=True)), asked_at)
-        decode = backend.client.decode
-        return {key: decode(raw[made[key]]) for key in keys if made[key] in raw}
-
-    def _keep(self, tracking, generation: int, raw: dict, remaining: dict, asked_at: float) -> None:
-        """Store what Redis answered, unless an invalidation came in meanwhile."""
+        remaining = _remaining_ms(backend, wanted)
+        if remaining is None:
+            return
         copies = {}
-        for name, milliseconds in remaining.items():
-            if name not in raw or milliseconds == -2:  # absent, or gone already
+        for key, milliseconds in zip(wanted, remaining, strict=True):
+            if milliseconds == -2:  # gone already
                 continue
             life = settings.CACHE_MIRROR_SECONDS
             if milliseconds >= 0:
                 life = min(life, milliseconds / 1000)
-            copies[name] = _Copy(raw[name], asked_at + life)
-        if not copies:
-            return
+            copies[key] = _Copy(backend.client.encode(fetched[key]), asked_at + life)
         with self._lock:
             if self._trusted_tracking(time.monotonic()) is not tracking:
                 return
@@ -303,6 +289,17 @@ class CacheMirror:
         with self._lock:
             tracking = self._state.tracking
             return tracking.client_id if tracking is not None else None
+
+
+def _remaining_ms(backend, keys: list[str]) -> list[int] | None:
+    """Each key's remaining life in Redis (PTTL: -1 none, -2 gone), in one round trip."""
+    pipeline = backend.client.get_client(write=False).pipeline(transaction=False)
+    for key in keys:
+        pipeline.pttl(key)
+    try:
+        return pipeline.execute()
+    except RedisError:
+        return None
 
 
 def _command(connection, *args):
