@@ -577,9 +577,8 @@ A warm `/users/me` makes no database query and no cache round trip: the session
 state, last-seen marker and cached user are read from the process's copies of
 those Redis keys, which Redis invalidates the moment they change, so a
 revocation still takes effect at once in every process (docs/settings.md,
-"Authentication cache copies"). A cold one reads them in one pipelined round
-trip (an `MGET` and each key's `PTTL`); the round-trip floor section times the
-`MGET` alone.
+"Authentication cache copies"). A cold one reads them in one `MGET`, which the
+round-trip floor section times alone.
 
 The metered ratio is the share of the bare view's throughput left when each
 request, on top of what the bare view does, parses and validates a JSON body,
