@@ -1,0 +1,9 @@
+from rest_framework.routers import SimpleRouter
+
+from oauth.api.rest_views import ApplicationViewSet
+
+router = SimpleRouter()
+router.trailing_slash = "/?"  # match with or without the slash, never redirect
+router.register("oauth/applications", ApplicationViewSet, basename="oauth-applications")
+
+rest_urlpatterns = router.urls
