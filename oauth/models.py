@@ -58,3 +58,22 @@ class TokenFamilySession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pk}:{self.login_session_id}"
+
+
+class SocialAccount(models.Model):
+    """An identity at a social-login provider, linked to one of our accounts."""
+
+    provider = models.CharField(max_length=64)
+    subject = models.CharField(max_length=255)
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, related_name="social_accounts"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "subject"], name="social_account_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.subject}"

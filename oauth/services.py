@@ -9,8 +9,8 @@ from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
 from accounts.models import User
-from core.errors import ValidationFailed
-from oauth.models import Application
+from core.errors import AuthenticationError, ValidationFailed
+from oauth.models import Application, SocialAccount
 from oauth.selectors import application_tenant_for
 from security.models import AuditAction
 from security.services.audit import audit_record, field_changes, snapshot
@@ -134,3 +134,32 @@ def application_delete(*, actor: User, application: Application) -> None:
 def _end_tokens(application: Application) -> None:
     get_refresh_token_model().objects.filter(application=application).delete()
     get_access_token_model().objects.filter(application=application).delete()
+
+
+def social_account_resolve(*, provider, identity) -> User:
+    """The account a provider's identity signs in: the one linked to it, else (once)
+    the active account with its email when the provider is trusted for emails and
+    says the email is verified; anyone else is refused with the same 401."""
+    refused = AuthenticationError(f"No account here is linked to this {provider.label} identity.")
+    linked = (
+        SocialAccount.objects.select_related("user__tenant", "user__role")
+        .filter(provider=provider.name, subject=identity.subject)
+        .first()
+    )
+    if linked is not None:
+        return linked.user
+    if not (provider.trust_email and identity.email_verified and identity.email):
+        raise refused
+    matches = list(User.objects.filter(email__iexact=identity.email)[:2])
+    if len(matches) != 1:  # none, or an address two accounts share: nothing to trust
+        raise refused
+    user = matches[0]
+    with transaction.atomic():
+        SocialAccount.objects.create(provider=provider.name, subject=identity.subject, user=user)
+        audit_record(
+            action=AuditAction.SOCIAL_ACCOUNT_LINK,
+            actor=user,
+            target=user,
+            changes={"provider": provider.name},
+        )
+    return user

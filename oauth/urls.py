@@ -23,6 +23,12 @@ urlpatterns = [
     path(".well-known/jwks.json", dot.JwksInfoView.as_view(), name="jwks-info"),
     path("oauth/login/", views.SignInView.as_view(), name="login"),
     path("oauth/login/mfa/", views.SignInCodeView.as_view(), name="login-mfa"),
+    path("oauth/social/<slug:provider_name>/", views.SocialStartView.as_view(), name="social"),
+    path(
+        "oauth/social/<slug:provider_name>/callback/",
+        views.SocialCallbackView.as_view(),
+        name="social-callback",
+    ),
     path("oauth/authorize/", views.ConsentView.as_view(), name="authorize"),
     path("oauth/token/", dot.TokenView.as_view(), name="token"),
     path("oauth/revoke/", dot.RevokeTokenView.as_view(), name="revoke-token"),

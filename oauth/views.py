@@ -10,6 +10,9 @@ session, which the authorize endpoint needs. Every token issued through it is
 bound to that login session.
 """
 
+import secrets
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, logout
 from django.shortcuts import redirect, render
@@ -18,15 +21,22 @@ from django.views import View
 from oauth2_provider.views import AuthorizationView
 
 from accounts.models import LoginSession
-from accounts.services.login import complete_mfa_login, login_with_password
+from accounts.services.login import (
+    complete_mfa_login,
+    login_with_external_identity,
+    login_with_password,
+)
 from accounts.services.sessions import ClientInfo
 from core.errors import ServiceError
 from oauth.scopes import ALL_SCOPES, permission_scopes
 from oauth.selectors import login_session_is_live
+from oauth.services import social_account_resolve
+from oauth.social import configured_providers, social_provider
 from security import ratelimits
 from security.client_ip import client_ip_or_none
 
 LOGIN_SESSION_KEY = "oauth_login_session_id"
+SOCIAL_KEY = "oauth_social_sign_in"
 MFA_TOKEN_KEY = "oauth_mfa_token"  # noqa: S105 (a session key name)
 AUTHORIZE_PATH = "/oauth/authorize/"
 LOGIN_PATH = "/oauth/login/"
@@ -73,10 +83,18 @@ class SignInView(View):
     defers_ip_block = True  # a blocked IP hears of the account's lockout first, as on the API
 
     def get(self, request):
-        return render(request, self.template_name, {"next": safe_next(request)})
+        return render(request, self.template_name, self.context(request))
+
+    @staticmethod
+    def context(request, **extra) -> dict:
+        return {
+            "next": safe_next(request),
+            "social_providers": list(configured_providers().values()),
+            **extra,
+        }
 
     def post(self, request):
-        context = {"next": safe_next(request), "identifier": request.POST.get("username", "")}
+        context = self.context(request, identifier=request.POST.get("username", ""))
         try:
             for limit in (ratelimits.LOGIN_PER_IP, ratelimits.LOGIN_PER_ACCOUNT):
                 ratelimits.enforce(request, limit)
@@ -89,11 +107,7 @@ class SignInView(View):
             )
         except ServiceError as error:
             return _refusal(request, self.template_name, error, context)
-        if result.mfa_token:
-            request.session[MFA_TOKEN_KEY] = result.mfa_token
-            return redirect(f"{LOGIN_PATH}mfa/?next={context['next']}")
-        _open_browser_session(request, result.user, result.tokens.session_id)
-        return redirect(context["next"])
+        return _finish_sign_in(request, result, context["next"])
 
 
 class SignInCodeView(View):
@@ -125,6 +139,82 @@ class SignInCodeView(View):
         request.session.pop(MFA_TOKEN_KEY, None)
         _open_browser_session(request, result.user, result.tokens.session_id)
         return redirect(context["next"])
+
+
+def _finish_sign_in(request, result, next_url: str):
+    """After a proven first factor: the code step when MFA is enrolled, else signed in."""
+    if result.mfa_token:
+        request.session[MFA_TOKEN_KEY] = result.mfa_token
+        return redirect(f"{LOGIN_PATH}mfa/?{urlencode({'next': next_url})}")
+    _open_browser_session(request, result.user, result.tokens.session_id)
+    return redirect(next_url)
+
+
+class SocialStartView(View):
+    """Send the browser to a social-login provider (state and PKCE kept in the session)."""
+
+    def get(self, request, provider_name: str):
+        provider = social_provider(provider_name)
+        if provider is None:
+            return render(request, "oauth/refused.html", {"message": "Unknown provider."}, 404)
+        state, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(48)
+        request.session[SOCIAL_KEY] = {
+            "provider": provider.name,
+            "state": state,
+            "verifier": verifier,
+            "next": safe_next(request),
+        }
+        return redirect(
+            provider.authorization_url(
+                redirect_uri=_social_callback_uri(request, provider.name),
+                state=state,
+                code_verifier=verifier,
+            )
+        )
+
+
+class SocialCallbackView(View):
+    """The provider's answer: the state must be the one this browser was sent with."""
+
+    template_name = "oauth/login.html"
+    defers_ip_block = True
+
+    def get(self, request, provider_name: str):
+        pending = request.session.pop(SOCIAL_KEY, None) or {}
+        provider = social_provider(provider_name)
+        state = request.GET.get("state", "")
+        if (
+            provider is None
+            or pending.get("provider") != provider_name
+            or not state
+            or not secrets.compare_digest(state, pending.get("state", ""))
+            or "code" not in request.GET
+        ):
+            return render(
+                request,
+                "oauth/refused.html",
+                {"message": "This sign-in was not started here, or has expired; start again."},
+                status=400,
+            )
+        next_url = pending.get("next") or AUTHORIZE_PATH
+        try:
+            ratelimits.enforce(request, ratelimits.LOGIN_PER_IP)
+            identity = provider.identity(
+                code=request.GET["code"],
+                redirect_uri=_social_callback_uri(request, provider_name),
+                code_verifier=pending["verifier"],
+            )
+            user = social_account_resolve(provider=provider, identity=identity)
+            result = login_with_external_identity(
+                request=request, user=user, client=_client(request)
+            )
+        except ServiceError as error:
+            return _refusal(request, self.template_name, error, {"next": next_url})
+        return _finish_sign_in(request, result, next_url)
+
+
+def _social_callback_uri(request, provider_name: str) -> str:
+    return request.build_absolute_uri(f"/oauth/social/{provider_name}/callback/")
 
 
 class ConsentView(AuthorizationView):

@@ -55,6 +55,7 @@ class AuditAction(models.TextChoices):
         "OAuth application: new secret",
     )
     OAUTH_APPLICATION_UPDATE = "oauth_application.update", "OAuth application: update"
+    SOCIAL_ACCOUNT_LINK = "social_account.link", "Social login: identity linked"
     ROLE_CREATE = "role.create", "Role: create"
     ROLE_DELETE = "role.delete", "Role: delete"
     ROLE_UPDATE = "role.update", "Role: update"
