@@ -408,7 +408,19 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     # Public clients always (TenantOAuth2Validator.is_pkce_required); S256 only.
     "PKCE_REQUIRED": True,
+    # RFC 9700 (the OAuth security BCP) throughout: no implicit or password grant,
+    # no tokens in query strings, `iss` in authorization responses, tokens stored
+    # only as digests, and `check --deploy` errors on a non-compliant setting.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": IS_PRODUCTION,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": OAUTH_REDIRECT_URI_SCHEMES,
     "ALLOWED_SCHEMES": OAUTH_REDIRECT_URI_SCHEMES,
     "REQUEST_APPROVAL_PROMPT": "force",

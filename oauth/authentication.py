@@ -7,9 +7,11 @@ platform power. A client-credentials token has no user and opens none of them.
 """
 
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 
 from accounts.auth.authentication import refuse_read_only_write, refuse_unusable_account
+from accounts.authz.keys import key_refusal
+from accounts.authz.rules import role_permissions_of
 from apikeys.authentication import NOT_ACCEPTED, permissions_needed
 from oauth.errors import OAuthErrorCode
 from oauth.scopes import permission_scopes
@@ -40,7 +42,12 @@ class OAuthTokenAuthentication(OAuth2Authentication):
                 code=OAuthErrorCode.OAUTH_TOKEN_NOT_ACCEPTED,
             )
         result = super().authenticate(request)
-        if result is None or result[0] is None:
+        if result is not None and result[0] is None:
+            raise AuthenticationFailed(
+                "A client-credentials token acts for its application, not for a user.",
+                code=OAuthErrorCode.OAUTH_TOKEN_NOT_ACCEPTED,
+            )
+        if result is None:
             security_event_record(
                 kind=SecurityEvent.Kind.API_KEY_MISUSE,
                 severity=Severity.WARNING,
@@ -65,11 +72,6 @@ class OAuthTokenAuthentication(OAuth2Authentication):
 
     @staticmethod
     def _refuse_out_of_scope(user, scopes, needed) -> None:
-        from rest_framework.exceptions import PermissionDenied
-
-        from accounts.authz.keys import key_refusal
-        from accounts.authz.rules import role_permissions_of
-
         refusal = key_refusal(user, scopes=scopes, any_of=needed, held=role_permissions_of(user))
         if refusal is not None:
             raise PermissionDenied(

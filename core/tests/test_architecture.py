@@ -17,7 +17,7 @@ from security.models import AuditAction
 
 ROOT = Path(settings.BASE_DIR)
 APPS = ("core", "security", "accounts", "tenants", "apikeys", "credits", "messagelog")
-APPS += ("gateway", "support", "config")
+APPS += ("gateway", "support", "oauth", "config")
 
 
 def _source_files(*, only_api: bool = False) -> list[Path]:

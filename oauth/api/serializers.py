@@ -11,6 +11,9 @@ def _uris(text: str) -> list[str]:
 
 
 class ApplicationSerializer(serializers.ModelSerializer):
+    client_type = serializers.CharField(read_only=True)
+    authorization_grant_type = serializers.CharField(read_only=True)
+    algorithm = serializers.CharField(read_only=True)
     redirect_uris = serializers.SerializerMethodField()
     post_logout_redirect_uris = serializers.SerializerMethodField()
     allowed_origins = serializers.SerializerMethodField()

@@ -1,5 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
+from oauth.api import schema  # noqa: F401  (registers the OpenAPI scheme of OAuth tokens)
 from oauth.api.rest_views import ApplicationViewSet
 
 router = SimpleRouter()
