@@ -250,6 +250,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.purge_deleted_accounts",
         "schedule": timedelta(hours=6),
     },
+    "clear-expired-oauth-tokens": {
+        "task": "oauth.tasks.clear_expired_oauth_tokens",
+        "schedule": timedelta(hours=1),
+    },
 }
 
 # ---------------------------------------------------------------------------

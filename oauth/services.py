@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from oauth2_provider.generators import generate_client_secret
-from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+from oauth2_provider.models import clear_expired, get_access_token_model, get_refresh_token_model
 
 from accounts.models import User
 from core.errors import AuthenticationError, ValidationFailed
@@ -163,3 +163,9 @@ def social_account_resolve(*, provider, identity) -> User:
             changes={"provider": provider.name},
         )
     return user
+
+
+def expired_tokens_clear(*, actor) -> None:
+    """Delete expired access and refresh tokens, ID tokens and codes (the toolkit's
+    `clear_expired`, in batches); what is deleted could no longer be used."""
+    clear_expired()
