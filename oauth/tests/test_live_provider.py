@@ -305,3 +305,26 @@ def test_wrong_password_counts_toward_lockout_like_the_api_login(oauth_service, 
         wrong = browser.sign_in(world.member.username, password="wrong-password")
         assert wrong.status_code == 401 and "Invalid credentials" in wrong.text
     assert not LoginSession.objects.filter(user=world.member).exists()
+
+
+def test_a_code_is_bound_to_its_client_and_refresh_cannot_widen_scopes(
+    oauth_service, browser, world
+):
+    public = relying_party(oauth_service, world.public_app, None)
+    callback, verifier, _ = _sign_in_and_authorize(browser, public, world.member)
+    # Another client of the same tenant presents the public client's code.
+    impostor = relying_party(oauth_service, world.confidential_app, world.confidential_secret)
+    with pytest.raises(OAuthError) as stolen:
+        _exchange(impostor, callback, verifier)
+    assert stolen.value.error == "invalid_grant"
+
+    confidential = impostor
+    callback, verifier, _ = _sign_in_and_authorize(
+        browser, confidential, world.member, scope="openid read:self"
+    )
+    token = _exchange(confidential, callback, verifier)
+    with pytest.raises(OAuthError) as wider:
+        confidential.refresh_token(
+            TOKEN, refresh_token=token["refresh_token"], scope="openid read:self write:models"
+        )
+    assert wider.value.error == "invalid_scope"
