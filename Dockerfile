@@ -16,6 +16,7 @@ COPY . .
 RUN useradd --system --uid 10001 --home /app app \
     && mkdir -p /app/var \
     && ENVIRONMENT=development SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+       OIDC_RSA_PRIVATE_KEY="$(python -c 'from core.signing_keys import new_rsa_private_key as k; print(k())')" \
        python manage.py collectstatic --noinput --verbosity 0 \
     && chown -R app /app/var
 USER app

@@ -203,6 +203,7 @@ class LoginSession(models.Model):
         USERS = "users", "/v1/users/login"
         ADMIN_PANEL = "admin-panel", "/v1/admin-panel/login"
         SUPPORT = "support", "/v1/support/login"
+        OAUTH = "oauth", "/oauth/login (OAuth / OpenID Connect sign-in)"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")

@@ -36,13 +36,13 @@ def session_token_presented(request) -> bool:
     return bool(bearer) and not bearer.startswith(KEY_PREFIX)
 
 
-_NOT_ACCEPTED = object()  # the view takes keys, but not for this operation
+NOT_ACCEPTED = object()  # the view takes keys, but not for this operation
 
 
-def _permissions_needed(view, request):
+def permissions_needed(view, request):
     """What a key must be allowed for this operation of a view that declares
     `api_key_permissions` (by action for viewsets, else by HTTP method); None for a
-    view that checks keys by itself (the metered API); _NOT_ACCEPTED for an
+    view that checks keys by itself (the metered API); NOT_ACCEPTED for an
     operation the view leaves to login sessions."""
     declared = getattr(view, "api_key_permissions", None)
     if declared is None:
@@ -50,7 +50,7 @@ def _permissions_needed(view, request):
     operation = getattr(view, "action", None) or request.method.lower()
     needed = declared.get(operation)
     if needed is None:
-        return _NOT_ACCEPTED
+        return NOT_ACCEPTED
     return tuple(str(p) for p in needed) if isinstance(needed, tuple) else (str(needed),)
 
 
@@ -94,8 +94,8 @@ class APIKeyAuthentication(BaseAuthentication):
         clear = presented_key(request)
         if clear is None:
             return None
-        needed = _permissions_needed(view, request)
-        if not getattr(view, "accepts_api_keys", False) or needed is _NOT_ACCEPTED:
+        needed = permissions_needed(view, request)
+        if not getattr(view, "accepts_api_keys", False) or needed is NOT_ACCEPTED:
             if session_token_presented(request):
                 return None  # the session token decides; the key is not for this view
             raise _not_accepted(

@@ -8,7 +8,7 @@ the embedded default (SQLite, database cache, inline Celery) and production
 
 import ipaddress
 import os
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import environ
@@ -109,6 +109,8 @@ INSTALLED_APPS = [
     "support",
     "security",
     "gateway",
+    "oauth2_provider",
+    "oauth",
 ]
 
 MIDDLEWARE = [
@@ -249,6 +251,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.purge_deleted_accounts",
         "schedule": timedelta(hours=6),
     },
+    "clear-expired-oauth-tokens": {
+        "task": "oauth.tasks.clear_expired_oauth_tokens",
+        "schedule": timedelta(hours=1),
+    },
 }
 
 # ---------------------------------------------------------------------------
@@ -343,6 +349,92 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
     "LEEWAY": 0,
 }
+
+# ---------------------------------------------------------------------------
+# OAuth 2.0 / OpenID Connect provider (django-oauth-toolkit) and social login
+# ---------------------------------------------------------------------------
+# The RS256 key signing ID tokens: OIDC_RSA_PRIVATE_KEY (PEM, `\n` for newlines) with
+# OIDC_RSA_PRIVATE_KEYS_INACTIVE (keys rotated out, still in the JWKS), else the local
+# file made by `make keys` and rotated by `manage.py rotate_oidc_key`.
+OAUTH_ACCESS_TOKEN_EXPIRE_SECONDS = env.int("OAUTH_ACCESS_TOKEN_EXPIRE_SECONDS", default=3600)
+OAUTH_REFRESH_TOKEN_EXPIRE_SECONDS = env.int(
+    "OAUTH_REFRESH_TOKEN_EXPIRE_SECONDS", default=30 * 24 * 3600
+)
+OAUTH_AUTHORIZATION_CODE_EXPIRE_SECONDS = env.int(
+    "OAUTH_AUTHORIZATION_CODE_EXPIRE_SECONDS", default=60
+)
+OAUTH_ID_TOKEN_EXPIRE_SECONDS = env.int("OAUTH_ID_TOKEN_EXPIRE_SECONDS", default=3600)
+# Redirect URIs must be https; plain http is accepted outside production for local clients.
+OAUTH_REDIRECT_URI_SCHEMES = env.list(
+    "OAUTH_REDIRECT_URI_SCHEMES", default=["https"] if IS_PRODUCTION else ["https", "http"]
+)
+OIDC_KEYS_FILE = signing_keys.oidc_keys_file_path(env)
+_oidc_active_key = env.str("OIDC_RSA_PRIVATE_KEY", default="", multiline=True)
+_oidc_inactive_keys = [
+    key.replace("\\n", "\n") for key in env.list("OIDC_RSA_PRIVATE_KEYS_INACTIVE", default=[])
+]
+if not _oidc_active_key and "PYTEST_VERSION" in os.environ:
+    # A test run signs with a key of its own, shared with the servers it starts.
+    _oidc_active_key = signing_keys.new_rsa_private_key()
+    os.environ["OIDC_RSA_PRIVATE_KEY"] = _oidc_active_key.replace("\n", "\\n")
+elif not _oidc_active_key:
+    _oidc_file_keys = signing_keys.read_oidc_keys(OIDC_KEYS_FILE)
+    if _oidc_file_keys is None:
+        raise ImproperlyConfigured(
+            "No OpenID Connect signing key: set OIDC_RSA_PRIVATE_KEY, or run `make keys` "
+            f"to make one in the local key file {OIDC_KEYS_FILE}."
+        )
+    _oidc_active_key = _oidc_file_keys.active
+    # A retired key is published while ID tokens it signed may still be presented.
+    _oidc_inactive_keys += _oidc_file_keys.inactive_since(
+        datetime.now(UTC) - timedelta(seconds=OAUTH_ID_TOKEN_EXPIRE_SECONDS)
+    )
+# The application model carries the tenant; the others are the toolkit's, named so
+# that migrations referring to them resolve.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth.Application"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 (a model)
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"  # noqa: S105
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"  # noqa: S105
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": _oidc_active_key,
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": _oidc_inactive_keys,
+    "OIDC_ISS_ENDPOINT": env.str("OIDC_ISSUER", default=""),
+    "OAUTH2_VALIDATOR_CLASS": "oauth.validators.TenantOAuth2Validator",
+    "SCOPES_BACKEND_CLASS": "oauth.scopes.PermissionScopes",
+    "ACCESS_TOKEN_GENERATOR": "oauth.tokens.access_token_value",
+    "REFRESH_TOKEN_GENERATOR": "oauth.tokens.refresh_token_value",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": OAUTH_ACCESS_TOKEN_EXPIRE_SECONDS,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": OAUTH_REFRESH_TOKEN_EXPIRE_SECONDS,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": OAUTH_AUTHORIZATION_CODE_EXPIRE_SECONDS,
+    "ID_TOKEN_EXPIRE_SECONDS": OAUTH_ID_TOKEN_EXPIRE_SECONDS,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # Public clients always (TenantOAuth2Validator.is_pkce_required); S256 only.
+    "PKCE_REQUIRED": True,
+    # RFC 9700 (the OAuth security BCP) throughout: no implicit or password grant,
+    # no tokens in query strings, `iss` in authorization responses, tokens stored
+    # only as digests, and `check --deploy` errors on a non-compliant setting.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": IS_PRODUCTION,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": OAUTH_REDIRECT_URI_SCHEMES,
+    "ALLOWED_SCHEMES": OAUTH_REDIRECT_URI_SCHEMES,
+    "REQUEST_APPROVAL_PROMPT": "force",
+    "DEFAULT_SCOPES": ["openid"],
+    "APPLICATION_ADMIN_CLASS": "oauth.admin.TenantApplicationAdmin",
+}
+# Social login: providers by name (oauth.social); each entry's keys are documented in
+# docs/oauth.md. Empty: no social login.
+SOCIAL_LOGIN_PROVIDERS = env.json("SOCIAL_LOGIN_PROVIDERS", default={})
 
 # ---------------------------------------------------------------------------
 # Defences: client IP, account lockout, firewall, rate limits, IP allowlist
@@ -477,6 +569,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apikeys.authentication.APIKeyAuthentication",
         "accounts.auth.authentication.SessionJWTAuthentication",
+        "oauth.authentication.OAuthTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [

@@ -12,6 +12,8 @@ from apikeys.api import urls as apikey_urls
 from credits.api import urls as credit_urls
 from gateway.api import urls as gateway_urls
 from messagelog.api import urls as messagelog_urls
+from oauth import urls as oauth_urls
+from oauth.api import urls as oauth_api_urls
 from support.api import urls as support_urls
 from support.api.rest_health_views import HealthView, MetricsView
 from tenants.api import urls as tenant_urls
@@ -24,10 +26,13 @@ api_v1_patterns = [
     path("", include(accounts_urls.rest_urlpatterns)),
     path("", include(tenant_urls.rest_urlpatterns)),
     path("", include(apikey_urls.rest_urlpatterns)),
+    path("", include(oauth_api_urls.rest_urlpatterns)),
 ]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # The OAuth 2.0 / OpenID Connect provider: /.well-known/* and /oauth/*.
+    path("", include(oauth_urls)),
     re_path(r"^health/?$", HealthView.as_view(), name="health"),
     path("api/v1/", include(api_v1_patterns)),
     path("v1/", include(apikey_urls.v1_urlpatterns)),

@@ -20,7 +20,16 @@ error_logger = structlog.get_logger("errors")
 GetResponse = Callable[[HttpRequest], HttpResponse]
 
 # Paths that serve HTML to people; every other path is API and answers JSON only.
-HTML_PATH_PREFIXES = ("/admin", "/staff", "/docs", "/redoc", "/static")
+HTML_PATH_PREFIXES = (
+    "/admin",
+    "/staff",
+    "/docs",
+    "/redoc",
+    "/static",
+    "/oauth/login",
+    "/oauth/authorize",
+    "/oauth/social",
+)
 
 _STATUS_MESSAGES = {
     400: "Bad request.",

@@ -48,6 +48,14 @@ class AuditAction(models.TextChoices):
     PLAN_CHANGE = "plan.change", "Plan: a user's plan changed"
     PLATFORM_ADMIN_CREATE = "platform_admin.create", "Platform admin: create"
     PLATFORM_ADMIN_UPDATE = "platform_admin.update", "Platform admin: update"
+    OAUTH_APPLICATION_CREATE = "oauth_application.create", "OAuth application: create"
+    OAUTH_APPLICATION_DELETE = "oauth_application.delete", "OAuth application: delete"
+    OAUTH_APPLICATION_SECRET_RESET = (
+        "oauth_application.secret_reset",
+        "OAuth application: new secret",
+    )
+    OAUTH_APPLICATION_UPDATE = "oauth_application.update", "OAuth application: update"
+    SOCIAL_ACCOUNT_LINK = "social_account.link", "Social login: identity linked"
     ROLE_CREATE = "role.create", "Role: create"
     ROLE_DELETE = "role.delete", "Role: delete"
     ROLE_UPDATE = "role.update", "Role: update"

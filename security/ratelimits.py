@@ -30,8 +30,9 @@ def ip_key(group: str, request) -> str:
 
 
 def identifier_key(group: str, request) -> str:
-    """The account named in a JSON login body (email or username), any case."""
-    data = request.data if hasattr(request, "data") else {}
+    """The account named in a login body (JSON, or the form of the OAuth sign-in
+    page: email or username), any case."""
+    data = request.data if hasattr(request, "data") else request.POST
     value = ""
     if isinstance(data, dict):
         value = str(data.get("email") or data.get("username") or "")

@@ -55,7 +55,7 @@ def account_locked(sender, request=None, username=None, ip_address=None, **kwarg
 # Apps whose admin pages write their own detailed audit rows (AuditedModelAdmin, or
 # the services their pages call).
 _APPS_WITH_DETAILED_ADMIN_AUDIT = frozenset(
-    {"accounts", "tenants", "security", "credits", "apikeys", "messagelog"}
+    {"accounts", "tenants", "security", "credits", "apikeys", "messagelog", "oauth"}
 )
 _LOG_ENTRY_VERBS = {ADDITION: "create", CHANGE: "update", DELETION: "delete"}
 

@@ -52,8 +52,9 @@ class SessionJWTAuthentication(JWTAuthentication):
 
     def get_raw_token(self, header: bytes):
         token = super().get_raw_token(header)
-        # API keys travel in the same header; they are the API-key class's to judge.
-        return None if token is not None and token.startswith(b"pe-") else token
+        # API keys and OAuth access tokens travel in the same header; their own
+        # classes judge them.
+        return None if token is not None and token.startswith((b"pe-", b"oat-")) else token
 
     def get_user(self, validated_token: Token) -> User:
         user = user_for_access_token(

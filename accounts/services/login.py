@@ -125,6 +125,39 @@ def complete_mfa_login(*, request: HttpRequest, mfa_token: str, code: str, clien
     )
 
 
+def login_with_external_identity(
+    *,
+    request: HttpRequest,
+    user: User,
+    client: ClientInfo,
+    surface: str = LoginSession.Surface.OAUTH,
+) -> LoginResult:
+    """Log in an account an external identity provider vouched for (social login).
+
+    The provider replaces the password only: an IP block, the account's lockout and
+    its status refuse it as they refuse a password login, and an account with MFA
+    still gets only a challenge for the code step."""
+    _refuse_blocked_ip(request, user.username)
+    for identifier in (user.username, user.email):
+        locked_until = account_locked_until(identifier) if identifier else None
+        if locked_until is not None:
+            raise locked_error(locked_until)
+    status_error = account_status_error(user)
+    if status_error:
+        raise status_error
+    if user_has_mfa(user):
+        token = mfa.mfa_challenge_create(
+            user=user,
+            identifier=user.username,
+            remember_me=False,
+            surface=surface,
+            ip_address=client.ip_address,
+            user_agent=client.user_agent,
+        )
+        return LoginResult(user=user, mfa_token=token)
+    return _finish(request, user, client, surface=surface, remember_me=False, mfa_verified=False)
+
+
 def _finish(
     request,
     user: User,

@@ -17,7 +17,7 @@ from security.models import AuditAction
 
 ROOT = Path(settings.BASE_DIR)
 APPS = ("core", "security", "accounts", "tenants", "apikeys", "credits", "messagelog")
-APPS += ("gateway", "support", "config")
+APPS += ("gateway", "support", "oauth", "config")
 
 
 def _source_files(*, only_api: bool = False) -> list[Path]:
@@ -155,6 +155,12 @@ SERVICES_WITHOUT_ACTOR = {
         "credential flow: the email names the account"
     ),
     "accounts.services.login.complete_mfa_login": "credential flow: the token names the account",
+    "accounts.services.login.login_with_external_identity": (
+        "credential flow: the identity provider names the account"
+    ),
+    "oauth.services.social_account_resolve": (
+        "credential flow: the identity provider names the account"
+    ),
     "accounts.services.login.login_with_password": (
         "credential flow: the password names the account"
     ),

@@ -14,8 +14,19 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from accounts.tests.helpers import assert_envelope
 from accounts.tests.world import build_world
 
-# Paths that serve HTML to people or are not part of the API (stored files under media/).
-_NOT_API = ("admin/", "docs", "redoc", "openapi.json", "metrics", "media/")
+# Paths that serve HTML to people or are not part of the API (stored files under media/,
+# the OAuth protocol endpoints, which answer in OAuth's own error format).
+_NOT_API = (
+    "admin/",
+    "docs",
+    "redoc",
+    "openapi.json",
+    "metrics",
+    "media/",
+    "oauth/",
+    ".well-known",
+    r"\.well-known",
+)
 # A sample for each kind of path parameter: the value a client would normally send.
 _SAMPLE_BY_PATTERN = {r"\d+": "1", r"[0-9a-f-]{36}": "00000000-0000-0000-0000-000000000000"}
 _DEFAULT_LOOKUP = "[^/.]+"

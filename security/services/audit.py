@@ -17,7 +17,16 @@ from security.models import ActorKind, AuditLog
 logger = structlog.get_logger(__name__)
 
 SECRET_FIELDS = frozenset(
-    {"password", "new_password", "current_password", "token", "refresh_token", "api_key", "secret"}
+    {
+        "password",
+        "new_password",
+        "current_password",
+        "token",
+        "refresh_token",
+        "api_key",
+        "secret",
+        "client_secret",
+    }
 )
 
 
