@@ -319,15 +319,7 @@ def http_scenarios(
     first = client.call("GET", users_path, headers=admin).json()
     next_link = first.get("next") or (first.get("pagination") or {}).get("next")
     second = _path_of(next_link) if next_link else users_path
-    metered = [
-        Request(
-            "POST",
-            COMPLETIONS_PATH,
-            {**JSON_HEADERS, **bearer(u["api_key"])},
-            json.dumps(COMPLETION_BODY),
-        )
-        for u in users
-    ]
+    metered = [metered_request(user) for user in users]
     logins = [
         Request(
             "POST",
@@ -360,6 +352,11 @@ def http_scenarios(
         for request in requests:
             client.call(request.method, request.path, headers=request.headers, content=request.body)
     return scenarios
+
+
+def metered_request(user: dict) -> Request:
+    headers = {**JSON_HEADERS, **bearer(user["api_key"])}
+    return Request("POST", COMPLETIONS_PATH, headers, json.dumps(COMPLETION_BODY))
 
 
 def _path_of(link: str) -> str:
@@ -456,10 +453,11 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-def memory_soak(server: Server, scenarios, args) -> MemorySoak:
-    """Mixed requests for `--soak` seconds while every worker's RSS is sampled."""
+def memory_soak(server: Server, scenarios, users: list[dict], args) -> MemorySoak:
+    """Mixed requests for `--soak` seconds while every worker's RSS is sampled; each
+    client's metered calls are its own user's, so no two wait on one credit row."""
     mix = [
-        *scenarios["metered"],
+        *(metered_request(user) for user in users),
         *scenarios["users_keyset"],
         *scenarios["messages_me"],
         *scenarios["admin_changelist"],
@@ -502,7 +500,7 @@ def serve_and_measure(args, env: dict[str, str], people: dict):
                 print("profiling ...", flush=True)
                 profiles = profile_scenarios(server, client, scenarios, users, args, tmp)
                 print(f"memory soak ({args.soak:g} s) ...", flush=True)
-                soak = memory_soak(server, scenarios, args)
+                soak = memory_soak(server, scenarios, users, args)
         except (BenchFailed, WrkFailed):
             print(f"gunicorn log (end):\n{log.read_text()[-4000:]}", file=sys.stderr)
             raise
