@@ -41,7 +41,9 @@ HTTP_SCENARIOS = {
     "messages_me": HttpScenario("newest conversations of one user: /api/v1/users/me/messages", 1),
     "metered": HttpScenario("POST /v1/prompt/completions (API key), one client", 1),
     "bare_concurrent": HttpScenario("GET /bench/bare (bare DRF view), concurrent", None),
-    "login": HttpScenario("POST /api/v1/auth/login, concurrent", None),
+    # Two clients per hashing process: each waits on a hash of up to a second here,
+    # and more clients only lengthen every login without adding any.
+    "login": HttpScenario("POST /api/v1/auth/login, concurrent", 4),
     "refresh": HttpScenario("POST /api/v1/auth/refresh (rotation), concurrent", None),
 }
 
@@ -73,32 +75,42 @@ SOAK_SLOPE_MIB_PER_MIN = 1.0
 # from the profiles of the run that last changed them; the profile table beside each
 # shows whether it still holds.
 NEXT_STEPS = {
-    "admin_changelist": "the page renders 100 rows through the admin's templates: "
-    "fewer columns or a smaller `list_per_page`, and `list_select_related` for the "
-    "foreign keys shown.",
-    "admin_search": "a search runs the trigram-indexed match and then the page's "
-    "template work; cap the counted rows of a search like the unfiltered count.",
-    "users_keyset": "serialising the page (the user serializer per row) dominates: "
-    "a slimmer list serializer, or `values()` rows for the list.",
-    "admin_statistics": "served from the statistics cache when warm; a cold read is "
-    "several aggregate scans: precompute them in beat.",
-    "admin_dashboard": "the dashboard's figures and the recent-actions box: cache "
-    "the figures as the panel does.",
-    "messages_admin_panel": "an index-ordered read of one user's newest rows; the "
-    "remaining time is serialising the JSON messages.",
-    "messages_support": "as the admin panel, plus the audit row written for each "
-    "read (one INSERT, committed).",
-    "messages_me": "an index-ordered read of the caller's newest rows and their serialisation.",
-    "metered": "the committed credit `UPDATE` and the Redis push of the log entry "
-    "are the two waits: CREDITS_ASYNC_COMMIT (an opt-in) removes most of the first.",
-    "login": "the password hash is nearly all of it: the hasher's cost sets the rate.",
-    "refresh": "each rotation writes the session row and checks reuse: one "
-    "`UPDATE ... RETURNING` instead of a read then a write.",
-    "reset": "one set-based `UPDATE`: what it costs beyond the bare statement is "
-    "the `CreditResetRun` bookkeeping; bigger gains need fewer indexes on the "
-    "updated columns (HOT updates).",
-    "flush": "each batch of MESSAGE_BATCH_SIZE rows is its own transaction with "
-    "Redis round trips around it: a larger batch size, or one COPY per flush run.",
+    "admin_changelist": "Django's admin rendering the 100-row page (templates, "
+    "`format_html`) and gunicorn writing the large HTML; the staff check "
+    "(`has_permission`) is next: fewer rows per page (`list_per_page`) or columns, and "
+    "the permission answer kept for the request.",
+    "admin_search": "template rendering and the search query (`user_ids_if_rare`): "
+    "as the changelist, fewer rows or columns; then the trigram plan at a million rows.",
+    "users_keyset": "`User.role_name` loads each row's role with a query of its own "
+    "(a related-object fetch per row): `select_related` of the role in the list "
+    "query, then the serializer.",
+    "admin_statistics": "answered from the statistics cache (p50 near the bare "
+    "view's); its p99 is the cold computation (`statistics_now`) after each expiry: "
+    "recompute it in beat before it expires.",
+    "admin_dashboard": "the figures' queries (`statistics_now`) and drawing the "
+    "charts with pygal (`support/charts.py`): keep the drawn charts in the cache "
+    "beside the figures.",
+    "messages_admin_panel": "each read writes its audit row (`audit_record`, a "
+    "committed INSERT) and loads the user (`user_get`) before the page query: the "
+    "audit row and the page in one transaction, one commit.",
+    "messages_support": "the audit row of each read (`audit_record`) and DRF's "
+    "field access while serialising (`get_attribute`): one commit for both, and a "
+    "plain serializer for the rows.",
+    "messages_me": "the keyset page query and gunicorn writing the JSON of a page "
+    "of whole conversations: a smaller default page, or shortened texts in lists.",
+    "metered": "the committed credit `UPDATE` (`_take`, waiting on PostgreSQL's WAL "
+    "flush on this busy disk): CREDITS_ASYNC_COMMIT (an opt-in) or group commit "
+    "(`commit_delay`); the Redis push of the log entry is small beside it.",
+    "login": "the password hash is nearly all of it: the hasher's cost sets the "
+    "rate; the rest is the user and session queries.",
+    "refresh": "`session_refresh`, `blacklist_jti` and the audit row each wait on "
+    "PostgreSQL: the rotation, the blacklist entry and the audit row in one "
+    "transaction with one commit.",
+    "reset": "all of it is PostgreSQL executing the one set-based `UPDATE`: the "
+    "service adds little beyond the bare statement.",
+    "flush": "`_copy` is the COPY itself; `purged_user_ids` is a query per batch to "
+    "anonymise erased authors and `store` the batch's own transaction: larger "
+    "batches (MESSAGE_BATCH_SIZE) cut both per-batch costs.",
 }
 
 
@@ -420,7 +432,7 @@ def _results_section(report: Report) -> list[str]:
         rows.append(
             [
                 HTTP_SCENARIOS[key].label,
-                str(report.settings.concurrency if HTTP_SCENARIOS[key].connections is None else 1),
+                str(HTTP_SCENARIOS[key].connections or report.settings.concurrency),
                 f"{report.throughput(key):.1f}",
                 f"{report.p50(key):.2f}",
                 f"{statistics.median(run.p99_ms for run in runs):.2f}",
@@ -525,7 +537,9 @@ def _settings_section(report: Report) -> list[str]:
         f"- gunicorn `bench.wsgi`: {s.workers} workers x {s.threads} threads (gthread, "
         "keep-alive), on 127.0.0.1.",
         f"- Load: wrk (bench/wrk.lua), one client for the pages and their bare view, "
-        f"{s.concurrency} for the concurrent bare view, login and refresh; {s.warmup:g} s "
+        f"{s.concurrency} for the concurrent bare view and refresh, "
+        f"{HTTP_SCENARIOS['login'].connections} for login (measured for at least twice as "
+        f"long); {s.warmup:g} s "
         f"warm-up then {s.duration:g} s measured, {s.repeats} interleaved rounds of every "
         "scenario.",
         "- Service environment (set by the harness, whatever the shell or a local .env says): "
