@@ -58,6 +58,8 @@ PAGE_TARGETS_MS = {
     "messages_support": 20,
     "messages_me": 20,
 }
+# Share of CPU busy with other work above which the summary warns.
+BUSY_PERCENT = 50
 RESET_MAX_RATIO = 1.5
 REFRESH_PER_CORE = 500
 LOGIN_HASH_SHARE = 0.90
@@ -352,6 +354,18 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return lines
 
 
+def _busy_note(report: Report) -> str:
+    """A warning when other work kept the CPUs busy around the run."""
+    busy = report.machine.get("CPU busy just before the run (other processes)", "")
+    if not busy.rstrip("%").isdigit() or int(busy.rstrip("%")) < BUSY_PERCENT:
+        return ""
+    return (
+        f" Other work kept the machine's CPUs {busy} busy just before this run (load "
+        "averages in the machine table): every absolute figure is pessimistic, and the "
+        "ratios to the same-run baselines are what to read."
+    )
+
+
 def _summary_section(report: Report) -> list[str]:
     s = report.settings
     rows = [
@@ -365,7 +379,8 @@ def _summary_section(report: Report) -> list[str]:
         f"conversations** (`manage.py seed_demo`; the busiest account, whose conversations "
         f"are read, has {s.busiest_messages:,})"
         + (", in `--quick` mode: small and short, for checking the harness." if s.quick else ".")
-        + " Each figure's baseline was measured in the same run.",
+        + " Each figure's baseline was measured in the same run."
+        + _busy_note(report),
         "",
         *_table(["Scenario", "Measured", "Baseline (same run)", "Target", "Met"], rows),
         "",

@@ -27,6 +27,7 @@ from bench.report import (
     render,
 )
 
+BUSY = "CPU busy just before the run (other processes)"
 ODD_BODY = {"text": 'a "quoted" line\nand more: é €'}
 
 
@@ -221,6 +222,9 @@ def test_report_renders_every_scenario_and_target_row():
     assert "100,000 users and 1,000,000 conversations" in text
     assert {t.key for t in targets} >= {"reset", "refresh", "login", "flush", "metered", "memory"}
     assert next(t for t in targets if t.key == "memory").met  # flat after the first fifth
+    assert "busy just before this run" not in text
+    busy = Report(**{**report.__dict__, "machine": {BUSY: "100%"}})
+    assert "CPUs 100% busy just before this run" in render(busy)
 
 
 def test_the_hand_written_sections_survive_a_rewrite():
