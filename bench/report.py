@@ -78,41 +78,47 @@ SOAK_SLOPE_MIB_PER_MIN = 1.0
 # shows whether it still holds.
 NEXT_STEPS = {
     "admin_changelist": "Django's admin rendering the 100-row page (templates, "
-    "`format_html`) and gunicorn writing the large HTML; the staff check "
-    "(`has_permission`) is next: fewer rows per page (`list_per_page`) or columns, and "
-    "the permission answer kept for the request.",
-    "admin_search": "template rendering and the search query (`user_ids_if_rare`): "
-    "as the changelist, fewer rows or columns; then the trigram plan at a million rows.",
-    "users_keyset": "`User.role_name` loads each row's role with a query of its own "
-    "(a related-object fetch per row): `select_related` of the role in the list "
-    "query, then the serializer.",
+    "`format_html`) and gunicorn writing the large HTML, then the"
+    " row count: fewer rows per page (`list_per_page`) or fewer "
+    "columns.",
+    "admin_search": "template rendering and the search query "
+    "(`user_ids_if_rare`): as the changelist, fewer rows or "
+    "columns; then the trigram plan at a million rows.",
+    "users_keyset": "gunicorn writing the answer and the page query "
+    "(`paginate_queryset`), then serialising each user: fewer "
+    "fields per row in the list than in the detail.",
     "admin_statistics": "answered from the statistics cache (p50 near the bare "
-    "view's); its p99 is the cold computation (`statistics_now`) after each expiry: "
-    "recompute it in beat before it expires.",
+    "view's); its p99 is the cold computation (`statistics_now`) "
+    "after each expiry: recompute it in beat before it expires.",
     "admin_dashboard": "the figures' queries (`statistics_now`) and drawing the "
-    "charts with pygal (`support/charts.py`): keep the drawn charts in the cache "
-    "beside the figures.",
-    "messages_admin_panel": "each read writes its audit row (`audit_record`, a "
-    "committed INSERT) and loads the user (`user_get`) before the page query: the "
-    "audit row and the page in one transaction, one commit.",
-    "messages_support": "the audit row of each read (`audit_record`) and DRF's "
-    "field access while serialising (`get_attribute`): one commit for both, and a "
-    "plain serializer for the rows.",
-    "messages_me": "the keyset page query and gunicorn writing the JSON of a page "
-    "of whole conversations: a smaller default page, or shortened texts in lists.",
-    "metered": "the committed credit `UPDATE` (`_take`, waiting on PostgreSQL's WAL "
-    "flush on this busy disk): CREDITS_ASYNC_COMMIT (an opt-in) or group commit "
-    "(`commit_delay`); the Redis push of the log entry is small beside it.",
-    "login": "the password hash is nearly all of it: the hasher's cost sets the "
-    "rate; the rest is the user and session queries.",
-    "refresh": "`session_refresh`, `blacklist_jti` and the audit row each wait on "
-    "PostgreSQL: the rotation, the blacklist entry and the audit row in one "
-    "transaction with one commit.",
-    "reset": "all of it is PostgreSQL executing the one set-based `UPDATE`: the "
-    "service adds little beyond the bare statement.",
-    "flush": "`_copy` is the COPY itself; `purged_user_ids` is a query per batch to "
-    "anonymise erased authors and `store` the batch's own transaction: larger "
-    "batches (MESSAGE_BATCH_SIZE) cut both per-batch costs.",
+    "charts with pygal (`support/charts.py`): keep the drawn "
+    "charts in the cache beside the figures.",
+    "messages_admin_panel": "each read writes its audit row (`audit_record`, a committed "
+    "INSERT) and loads the user (`user_get`) before the page "
+    "query: the audit row and the page in one transaction, one "
+    "commit.",
+    "messages_support": "the audit row of each read (`audit_record`) and DRF's field "
+    "access while serialising (`get_attribute`): one commit for "
+    "both, and a plain serializer for the rows.",
+    "messages_me": "the keyset page query and gunicorn writing the JSON of a "
+    "page of whole conversations: a smaller default page, or "
+    "shortened texts in lists.",
+    "metered": "the committed credit `UPDATE` (`_take`, waiting on "
+    "PostgreSQL's WAL flush on this busy disk): "
+    "CREDITS_ASYNC_COMMIT (an opt-in) or group commit "
+    "(`commit_delay`); the Redis push of the log entry is small "
+    "beside it.",
+    "login": "the password hash is nearly all of it: the hasher's cost "
+    "sets the rate; the rest is the user and session queries.",
+    "refresh": "`session_refresh`, `blacklist_jti` and the audit row each "
+    "wait on PostgreSQL: the rotation, the blacklist entry and "
+    "the audit row in one transaction with one commit.",
+    "reset": "all of it is PostgreSQL executing the one set-based "
+    "`UPDATE`: the service adds little beyond the bare statement.",
+    "flush": "`_copy` is the COPY itself; `purged_user_ids` is a query per"
+    " batch to anonymise erased authors and `store` the batch's "
+    "own transaction: larger batches (MESSAGE_BATCH_SIZE) cut "
+    "both per-batch costs.",
 }
 
 
