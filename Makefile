@@ -65,9 +65,10 @@ worker: $(RUNTIME_STAMP) keys
 beat: $(RUNTIME_STAMP) keys
 	$(BIN)/celery -A config beat --loglevel INFO
 
-## Throughput benchmarks on PostgreSQL + Redis; writes docs/BENCHMARKS.md
+## Benchmarks on a demo database (wrk, py-spy); writes docs/BENCHMARKS.md (BENCH_ARGS=--quick: a check)
 bench: $(DEV_STAMP)
-	$(BIN)/python bench/run.py
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 ## Schemathesis over every operation against a live server (FUZZ_EXAMPLES per operation)
 fuzz: $(DEV_STAMP)

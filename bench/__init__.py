@@ -1,10 +1,12 @@
 """Throughput benchmarks of the service on PostgreSQL + Redis (`make bench`).
 
-`run.py` drives everything; `wsgi.py` and `urls.py` are what gunicorn serves, so
-that a bare DRF view can sit beside the real routes without entering production.
+`run.py` drives everything (load from wrk with `wrk.lua`, via `wrk.py`), `report.py`
+writes the report; `wsgi.py` and `urls.py` are what gunicorn serves, so that a bare
+DRF view can sit beside the real routes without entering production. `prepare.py`,
+`batch.py` and `hashtime.py` run as child processes with the service's settings.
 """
 
-# The bare view's path: served by bench.urls, requested by bench.run and bench.steps.
+# The bare view's path: served by bench.urls, requested by bench.run.
 BARE_PATH = "/bench/bare"
 # The product API's registration: the only answer that shows a user's API key.
 REGISTER_PATH = "/v1/users/register"

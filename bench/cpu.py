@@ -1,7 +1,7 @@
 """CPU time spent by each part of the benchmark set-up, read from /proc (Linux).
 
 Throughput on a CPU-bound machine is set by CPU time per request, so splitting it
-by process (service, PostgreSQL, Redis, load generator) shows where a gap between
+by process (service, PostgreSQL, Redis, wrk) shows where a gap between
 two endpoints comes from. Processes are told apart by command line and name.
 """
 
@@ -9,13 +9,13 @@ import os
 from collections import Counter
 from pathlib import Path
 
-SERVICE, POSTGRES, REDIS, LOADGEN = "service", "PostgreSQL", "Redis", "load generator"
+SERVICE, POSTGRES, REDIS, LOADGEN = "service", "PostgreSQL", "Redis", "wrk"
 GROUPS = (SERVICE, POSTGRES, REDIS, LOADGEN)
 _TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def _group_of(pid: str, comm: str) -> str | None:
-    if int(pid) == os.getpid():
+    if comm == "wrk":
         return LOADGEN
     if comm.startswith("postgres"):
         return POSTGRES

@@ -1,16 +1,12 @@
 """Time bare password checks with the service's own hasher and settings.
 
-Run as `python -m bench.hashtime` in the benchmark's child environment, so the
-cost (BCRYPT_ROUNDS) and the hasher are exactly those the login endpoint uses.
-Prints one JSON object: the seconds each `check_password` call took.
+Called by `bench.prepare` in the benchmark's child environment, so the
+hasher and its cost (PASSWORD_HASHERS, BCRYPT_ROUNDS) are exactly those the login
+endpoint uses: the hasher with its cost parameters, and the seconds each
+`check_password` call took.
 """
 
-import argparse
-import json
-import os
 import time
-
-import django
 
 from bench import PASSWORD
 
@@ -31,16 +27,14 @@ def time_checks(samples: int) -> list[float]:
     return durations
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--samples", type=int, default=20)
-    args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    django.setup()
-    from django.conf import settings
+def describe_hasher() -> str:
+    """The default hasher's algorithm and the cost parameters it declares."""
+    from django.contrib.auth.hashers import get_hasher
 
-    print(json.dumps({"rounds": settings.BCRYPT_ROUNDS, "seconds": time_checks(args.samples)}))
-
-
-if __name__ == "__main__":
-    main()
+    hasher = get_hasher()
+    costs = [
+        f"{name}={getattr(hasher, name)}"
+        for name in ("rounds", "iterations", "time_cost", "memory_cost", "parallelism")
+        if isinstance(getattr(hasher, name, None), int)
+    ]
+    return f"{hasher.algorithm} ({', '.join(costs)})" if costs else hasher.algorithm

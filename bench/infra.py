@@ -1,8 +1,12 @@
-"""PostgreSQL and Redis for the benchmark: reachability, a fresh state, versions.
+"""PostgreSQL and Redis for the benchmark: reachability, the demo database, versions.
 
-Every run starts from an empty database and an empty Redis database so results
-do not depend on what an earlier run (or a developer) left behind.
+The measured database is filled by `manage.py seed_demo` at the sizes asked for; a
+marker (the database's comment) records those sizes once the fill has finished, so
+a later run at the same sizes reuses it and any other run recreates it. Redis is
+flushed every run so results do not depend on what an earlier run left behind.
 """
+
+import json
 
 import psycopg
 import redis
@@ -61,6 +65,39 @@ def check_services(database_url: str, redis_url: str) -> None:
         raise ServiceUnavailable(
             f"Redis is not reachable at {redis_url} (start it or set BENCH_REDIS_URL): {exc}"
         ) from exc
+
+
+def with_database(database_url: str, name: str) -> str:
+    """The URL with its database name replaced."""
+    params = conninfo_to_dict(database_url)
+    user = params.get("user", "postgres")
+    host, port = params.get("host", "127.0.0.1"), params.get("port", "5432")
+    password = f":{params['password']}" if params.get("password") else ""
+    return f"postgres://{user}{password}@{host}:{port}/{name}"
+
+
+def demo_marker(database_url: str) -> dict | None:
+    """The sizes a finished fill recorded on the database, or None (absent, or unfinished)."""
+    name = database_name(database_url)
+    with connect(database_url, dbname="postgres") as connection:
+        row = connection.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            (name,),
+        ).fetchone()
+    if not row or not row[0]:
+        return None
+    try:
+        return json.loads(row[0])
+    except ValueError:
+        return None
+
+
+def set_demo_marker(database_url: str, marker: dict) -> None:
+    name = sql.Identifier(database_name(database_url))
+    with connect(database_url, dbname="postgres") as connection:
+        connection.execute(
+            sql.SQL("COMMENT ON DATABASE {} IS {}").format(name, sql.Literal(json.dumps(marker)))
+        )
 
 
 def recreate_database(database_url: str) -> None:

@@ -1,79 +1,132 @@
-"""Turn measured runs into docs/BENCHMARKS.md: figures, the aims (ratios) and whether they are met.
+"""Turn one `make bench` run into docs/BENCHMARKS.md: the scenarios, each against its
+baseline of the same run, where their time goes, and whether each target is met.
 
-Everything shown is computed from the runs passed in; nothing here is a result.
+Everything shown is computed from the figures passed in; nothing here is a result,
+except the "next step" notes, which are the reading of the profiles written down.
 """
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
 from bench.cpu import GROUPS as CPU_PARTS
-from bench.floor import POSTGRES_ROUND_TRIPS, REDIS_ROUND_TRIPS, Floor
-from bench.loadgen import RunResult, Tally, percentile
-
-BARE = "GET /bench/bare (bare DRF view)"
-ME = "GET /api/v1/users/me (JWT)"
-LOGIN = "POST /api/v1/auth/login"
-METERED = "POST /v1/prompt/completions (API key)"
-BARE_ALONE = "GET /bench/bare, one client"
-METERED_ALONE = "POST /v1/prompt/completions, one client"
+from bench.profile import Profile
+from bench.wrk import WrkResult
 
 
-class MeteredSet(NamedTuple):
-    """The four runs behind the metered aims, and how the report names their server."""
+class HttpScenario(NamedTuple):
+    """A measured page: its label, its wrk connections (None: --concurrency)."""
 
-    variant: str
-    bare: str
-    metered: str
-    bare_alone: str
-    metered_alone: str
-
-    def names(self) -> tuple[str, str, str, str]:
-        return (self.bare, self.metered, self.bare_alone, self.metered_alone)
+    label: str
+    connections: int | None
 
 
-def _measured_on(variant: str) -> MeteredSet:
-    return MeteredSet(
-        variant, *(name + variant for name in (BARE, METERED, BARE_ALONE, METERED_ALONE))
-    )
-
-
-# The same four measured again on a second server with one setting changed: credit
-# decrements committed without waiting for the disk (docs/api-keys-and-credits.md).
-ASYNC_COMMIT_ENV = {"CREDITS_ASYNC_COMMIT": "true"}
-ASYNC_COMMIT_LABEL = ", ".join(f"{name}={value}" for name, value in ASYNC_COMMIT_ENV.items())
-SHIPPED = _measured_on("")
-ASYNC_COMMIT = _measured_on(f" [{ASYNC_COMMIT_LABEL}]")
-METERED_SETS = (SHIPPED, ASYNC_COMMIT)
-_SHIPPED_SHORT_NAMES = {
-    BARE: "bare",
-    ME: "`/users/me`",
-    METERED: "metered",
-    BARE_ALONE: "bare (one client)",
-    METERED_ALONE: "metered (one client)",
-    LOGIN: "login",
-}
-SHORT_NAMES = {
-    **_SHIPPED_SHORT_NAMES,
-    **{
-        variant: f"{_SHIPPED_SHORT_NAMES[name]}, async commit"
-        for name, variant in zip(SHIPPED.names(), ASYNC_COMMIT.names(), strict=True)
-    },
+HTTP_SCENARIOS = {
+    "bare": HttpScenario("GET /bench/bare (bare DRF view), one client", 1),
+    "admin_changelist": HttpScenario("admin user changelist, page 1", 1),
+    "admin_search": HttpScenario("admin user search (a common surname; a term matching none)", 1),
+    "users_keyset": HttpScenario(
+        "GET /api/v1/users/?status=active&ordering=-created_at, keyset pages 1 and 2", 1
+    ),
+    "admin_statistics": HttpScenario("GET /v1/admin-panel/statistics", 1),
+    "admin_dashboard": HttpScenario("admin dashboard (/admin/)", 1),
+    "messages_admin_panel": HttpScenario(
+        "newest conversations of one user: /v1/admin-panel/message-logs/{id}", 1
+    ),
+    "messages_support": HttpScenario(
+        "newest conversations of one user: /v1/support/users/{id}/messages", 1
+    ),
+    "messages_me": HttpScenario("newest conversations of one user: /api/v1/users/me/messages", 1),
+    "metered": HttpScenario("POST /v1/prompt/completions (API key), one client", 1),
+    "bare_concurrent": HttpScenario("GET /bench/bare (bare DRF view), concurrent", None),
+    # Two clients per hashing process: each waits on a hash of up to a second here,
+    # and more clients only lengthen every login without adding any.
+    "login": HttpScenario("POST /api/v1/auth/login, concurrent", 4),
+    "refresh": HttpScenario("POST /api/v1/auth/refresh (rotation), concurrent", None),
 }
 
-LOGIN_AIM = 0.90
-ME_AIM = 0.70
-METERED_AIM = 0.50
-METERED_ADDED_P50_AIM_MS = 2.0
+# p50 targets (ms) of the pages measured with one client, against the bare view's p50.
+PAGE_TARGETS_MS = {
+    "admin_changelist": 150,
+    "admin_search": 300,
+    "users_keyset": 30,
+    "admin_statistics": 200,
+    "admin_dashboard": 300,
+    "messages_admin_panel": 20,
+    "messages_support": 20,
+    "messages_me": 20,
+}
+# Share of CPU busy with other work above which the summary warns.
+BUSY_PERCENT = 50
+RESET_MAX_RATIO = 1.5
+REFRESH_PER_CORE = 500
+LOGIN_HASH_SHARE = 0.90
+LOGIN_PER_CORE = 30
+FLUSH_OVER_INSERTS = 20
+FLUSH_OF_COPY = 0.30
+METERED_ADDED_P50_MS = 1.5
+# No growth: after the first fifth of the soak (caches filling), the workers' RSS may
+# not rise by more than this share (allocator noise), nor keep a positive slope above
+# SOAK_SLOPE_MIB_PER_MIN.
+SOAK_GROWTH_SHARE = 0.05
+SOAK_SLOPE_MIB_PER_MIN = 1.0
+
+# The reading of each scenario's profile: the next step to make it faster. Written
+# from the profiles of the run that last changed them; the profile table beside each
+# shows whether it still holds.
+NEXT_STEPS = {
+    "admin_changelist": "Django's admin rendering the 100-row page (templates, "
+    "`format_html`) and gunicorn writing the large HTML, then the"
+    " row count: fewer rows per page (`list_per_page`) or fewer "
+    "columns.",
+    "admin_search": "template rendering and the search query "
+    "(`user_ids_if_rare`): as the changelist, fewer rows or "
+    "columns; then the trigram plan at a million rows.",
+    "users_keyset": "gunicorn writing the answer and the page query "
+    "(`paginate_queryset`), then serialising each user: fewer "
+    "fields per row in the list than in the detail.",
+    "admin_statistics": "answered from the statistics cache (p50 near the bare "
+    "view's); its p99 is the cold computation (`statistics_now`) "
+    "after each expiry: recompute it in beat before it expires.",
+    "admin_dashboard": "the figures' queries (`statistics_now`) and drawing the "
+    "charts with pygal (`support/charts.py`): keep the drawn "
+    "charts in the cache beside the figures.",
+    "messages_admin_panel": "each read writes its audit row (`audit_record`, a committed "
+    "INSERT) and loads the user (`user_get`) before the page "
+    "query: the audit row and the page in one transaction, one "
+    "commit.",
+    "messages_support": "the audit row of each read (`audit_record`) and DRF's field "
+    "access while serialising (`get_attribute`): one commit for "
+    "both, and a plain serializer for the rows.",
+    "messages_me": "the keyset page query and gunicorn writing the JSON of a "
+    "page of whole conversations: a smaller default page, or "
+    "shortened texts in lists.",
+    "metered": "the committed credit `UPDATE` (`_take`, waiting on "
+    "PostgreSQL's WAL flush on this busy disk): "
+    "CREDITS_ASYNC_COMMIT (an opt-in) or group commit "
+    "(`commit_delay`); the Redis push of the log entry is small "
+    "beside it.",
+    "login": "the password hash is nearly all of it: the hasher's cost "
+    "sets the rate; the rest is the user and session queries.",
+    "refresh": "`session_refresh`, `blacklist_jti` and the audit row each "
+    "wait on PostgreSQL: the rotation, the blacklist entry and "
+    "the audit row in one transaction with one commit.",
+    "reset": "all of it is PostgreSQL executing the one set-based "
+    "`UPDATE`: the service adds little beyond the bare statement.",
+    "flush": "`_copy` is the COPY itself; `purged_user_ids` is a query per"
+    " batch to anonymise erased authors and `store` the batch's "
+    "own transaction: larger batches (MESSAGE_BATCH_SIZE) cut "
+    "both per-batch costs.",
+}
 
 
 @dataclass(frozen=True)
 class HashTiming:
-    """Seconds per bare `check_password` at the configured cost, one per call."""
+    """Seconds per bare `check_password` with the configured hasher."""
 
-    rounds: int
+    hasher: str
     seconds: Sequence[float]
 
     @property
@@ -82,117 +135,104 @@ class HashTiming:
 
 
 @dataclass(frozen=True)
-class StepTiming:
-    """Microseconds of CPU per call, in one process with no server (`bench.steps`)."""
+class BatchTiming:
+    """Wall seconds per repeat of the set-based jobs and their bare SQL (bench.batch)."""
 
-    bare: float
-    metered: float
-    key_check: float
-    consume: float
-    message_log: float
-    calls: int
-    rounds: int
+    accounts: int
+    service: Sequence[float]
+    bare: Sequence[float]
+    flush_rows: int
+    flush_batch_size: int
+    flush_flush: Sequence[float]
+    flush_insert_each: Sequence[float]
+    flush_copy: Sequence[float]
+
+
+@dataclass(frozen=True)
+class MemorySoak:
+    """RSS (MiB) of every worker sampled at `times` (seconds) under mixed load."""
+
+    seconds: float
+    requests: int
+    errors: int
+    times: Sequence[float]
+    rss_mib: Sequence[Sequence[float]]
+    workers: int
 
     @property
-    def rest(self) -> float:
-        """What the metered call adds beyond the bare view and its three steps timed alone
-        (run inside a request, after the rest of its work, the same steps cost more)."""
-        return self.metered - self.bare - self.key_check - self.consume - self.message_log
+    def totals(self) -> list[float]:
+        return [sum(sizes) for sizes in self.rss_mib]
+
+    @property
+    def warm_index(self) -> int:
+        """The first sample after a fifth of the soak: caches are filled by then."""
+        cutoff = self.seconds / 5
+        return next((i for i, t in enumerate(self.times) if t >= cutoff), 0)
+
+    def slope_mib_per_min(self) -> float:
+        """Least-squares slope of the total RSS after warm-up, MiB per minute."""
+        xs, ys = self.times[self.warm_index :], self.totals[self.warm_index :]
+        if len(xs) < 2:
+            return 0.0
+        mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+        spread = sum((x - mean_x) ** 2 for x in xs)
+        if not spread:
+            return 0.0
+        return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread * 60
+
+    @property
+    def growth(self) -> float:
+        """Total RSS at the end over that after warm-up, minus one."""
+        totals = self.totals
+        if not totals or not totals[self.warm_index]:
+            return 0.0
+        return totals[-1] / totals[self.warm_index] - 1
 
 
 @dataclass(frozen=True)
 class BenchSettings:
-    """The knobs of one run, reported so that it can be reproduced."""
-
+    quick: bool
+    users: int
+    messages: int
+    busiest_messages: int
     workers: int
     threads: int
     cores: int
     concurrency: int
-    login_concurrency: int
     warmup: float
     duration: float
     repeats: int
-    rounds: int
-    hash_samples: int
+    profile_seconds: float
     database: str
     service_env: dict[str, str]
 
     @property
     def hashing_processes(self) -> int:
-        """Processes that can hash at once: workers, but never more than the cores."""
         return min(self.workers, self.cores)
 
 
+@dataclass(frozen=True)
+class Target:
+    """One target of the issue: what was measured, its baseline, and the verdict."""
+
+    key: str
+    label: str
+    measured: str
+    baseline: str
+    aim: str
+    met: bool
+
+    @property
+    def verdict(self) -> str:
+        return "met" if self.met else "NOT met"
+
+
 def share(part: float, whole: float) -> float:
-    """part / whole, 0 when nothing was measured (a dead endpoint must not crash the report)."""
     return part / whole if whole else 0.0
 
 
 @dataclass(frozen=True)
-class Ratio:
-    """One aim: a measured throughput against its reference, at least `aim` of it."""
-
-    label: str
-    numerator: float
-    denominator: float
-    aim: float
-
-    @property
-    def value(self) -> float:
-        return share(self.numerator, self.denominator)
-
-    @property
-    def met(self) -> bool:
-        return self.value >= self.aim
-
-    @property
-    def short(self) -> str:
-        return f"{self.value:.1%}"
-
-    @property
-    def measured(self) -> str:
-        return f"{self.short} ({self.numerator:.1f} / {self.denominator:.1f} req/s)"
-
-    @property
-    def aim_text(self) -> str:
-        return f">= {self.aim:.0%}"
-
-
-@dataclass(frozen=True)
-class AddedLatency:
-    """One aim: a p50 latency minus its reference p50 (seconds), at most `aim_ms`."""
-
-    label: str
-    latency: float
-    reference: float
-    aim_ms: float
-
-    @property
-    def value(self) -> float:
-        """The added latency in milliseconds (NaN when either side has no successes)."""
-        return (self.latency - self.reference) * 1000
-
-    @property
-    def met(self) -> bool:
-        return self.value <= self.aim_ms  # False for NaN: nothing measured is not a pass
-
-    @property
-    def short(self) -> str:
-        return f"{self.value:.2f} ms"
-
-    @property
-    def measured(self) -> str:
-        return f"{self.short} ({self.latency * 1000:.2f} - {self.reference * 1000:.2f} ms)"
-
-    @property
-    def aim_text(self) -> str:
-        return f"<= {self.aim_ms:.1f} ms"
-
-
-@dataclass(frozen=True)
 class Report:
-    """Everything one run measured and the context needed to judge it."""
-
     command: str
     started: datetime
     elapsed_seconds: float
@@ -200,82 +240,118 @@ class Report:
     versions: dict[str, str]
     settings: BenchSettings
     hashing: HashTiming
-    floor: Floor
-    steps: StepTiming
-    results: dict[str, list[RunResult]]
+    batch: BatchTiming
+    results: dict[str, list[WrkResult]]
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    soak: MemorySoak | None = None
 
-    def median_throughput(self, name: str) -> float:
-        return statistics.median(run.throughput for run in self.results[name])
+    def p50(self, key: str) -> float:
+        """Median over the rounds of each run's p50, ms."""
+        return statistics.median(run.p50_ms for run in self.results[key])
 
-    def p50(self, name: str) -> float:
-        """Median latency (seconds) of the successful requests of all rounds together."""
-        return _p50(_pooled(self.results[name]))
+    def throughput(self, key: str) -> float:
+        return statistics.median(run.throughput for run in self.results[key])
 
     @property
-    def hash_bound_limit(self) -> float:
-        """Logins per second if every usable core did nothing but one bcrypt check each."""
+    def hash_bound(self) -> float:
+        """Logins per second if every usable core did nothing but check passwords."""
         return self.settings.hashing_processes / self.hashing.median
 
-    def ratios(self) -> list[Ratio | AddedLatency]:
-        return [
-            Ratio(
-                "Login throughput / hash-bound limit",
-                self.median_throughput(LOGIN),
-                self.hash_bound_limit,
-                LOGIN_AIM,
-            ),
-            Ratio(
-                "`/users/me` throughput / bare DRF view",
-                self.median_throughput(ME),
-                self.median_throughput(BARE),
-                ME_AIM,
-            ),
-            *(aim for runs in METERED_SETS for aim in self._metered_aims(runs)),
+    def targets(self) -> list[Target]:
+        bare = self.p50("bare")
+        cores = self.settings.cores
+        rows = [
+            Target(
+                key,
+                HTTP_SCENARIOS[key].label,
+                f"p50 {self.p50(key):.1f} ms",
+                f"bare view p50 {bare:.2f} ms",
+                f"p50 <= {aim} ms",
+                self.p50(key) <= aim,
+            )
+            for key, aim in PAGE_TARGETS_MS.items()
         ]
-
-    def _metered_aims(self, runs: MeteredSet) -> list[Ratio | AddedLatency]:
-        return [
-            Ratio(
-                f"Metered completion throughput / bare DRF view{runs.variant}",
-                self.median_throughput(runs.metered),
-                self.median_throughput(runs.bare),
-                METERED_AIM,
+        metered_added = self.p50("metered") - bare
+        batch = self.batch
+        reset = share(statistics.median(batch.service), statistics.median(batch.bare))
+        flush = statistics.median(batch.flush_flush)
+        inserts = statistics.median(batch.flush_insert_each)
+        copy = statistics.median(batch.flush_copy)
+        login, refresh = self.throughput("login"), self.throughput("refresh")
+        bare_concurrent = f"bare view {self.throughput('bare_concurrent'):.0f} req/s"
+        rows += [
+            Target(
+                "reset",
+                f"daily credit reset of {batch.accounts:,} accounts vs one bare UPDATE",
+                f"{reset:.2f}x ({statistics.median(batch.service):.2f} s)",
+                f"bare UPDATE {statistics.median(batch.bare):.2f} s",
+                f"<= {RESET_MAX_RATIO}x",
+                reset <= RESET_MAX_RATIO,
             ),
-            AddedLatency(
-                "Metered completion added p50 latency, one client (metered p50 - bare p50)"
-                + runs.variant,
-                self.p50(runs.metered_alone),
-                self.p50(runs.bare_alone),
-                METERED_ADDED_P50_AIM_MS,
+            Target(
+                "refresh",
+                "token refresh (rotation and reuse bookkeeping), per core",
+                f"{refresh / cores:.0f}/s per core ({refresh:.0f}/s on {cores} cores)",
+                bare_concurrent,
+                f">= {REFRESH_PER_CORE}/s per core",
+                refresh / cores >= REFRESH_PER_CORE,
+            ),
+            Target(
+                "login",
+                f"login ({self.hashing.hasher}) / hash-bound limit",
+                f"{share(login, self.hash_bound):.0%} ({login:.1f} / {self.hash_bound:.1f} per s)",
+                f"bare hash {self.hashing.median * 1000:.0f} ms",
+                f">= {LOGIN_HASH_SHARE:.0%}",
+                share(login, self.hash_bound) >= LOGIN_HASH_SHARE,
+            ),
+            Target(
+                "login_per_core",
+                "login, per core",
+                f"{login / cores:.1f}/s per core",
+                f"hash-bound {self.hash_bound / cores:.1f}/s per core",
+                f">= {LOGIN_PER_CORE}/s per core",
+                login / cores >= LOGIN_PER_CORE,
+            ),
+            Target(
+                "flush",
+                f"message-log flush of {batch.flush_rows:,} rows vs one INSERT per message",
+                f"{share(inserts, flush):.1f}x faster ({flush * 1000:.0f} ms)",
+                f"INSERT each {inserts * 1000:.0f} ms",
+                f">= {FLUSH_OVER_INSERTS}x",
+                share(inserts, flush) >= FLUSH_OVER_INSERTS,
+            ),
+            Target(
+                "flush_copy",
+                "message-log flush vs raw COPY of the same rows",
+                f"{share(copy, flush):.0%} of COPY's rate",
+                f"COPY {copy * 1000:.0f} ms",
+                f">= {FLUSH_OF_COPY:.0%}",
+                share(copy, flush) >= FLUSH_OF_COPY,
+            ),
+            Target(
+                "metered",
+                "metered call, lossless default: added p50 over a bare view, one client",
+                f"+{metered_added:.2f} ms ({self.p50('metered'):.2f} ms)",
+                f"bare view p50 {bare:.2f} ms",
+                f"<= {METERED_ADDED_P50_MS} ms",
+                metered_added <= METERED_ADDED_P50_MS,
             ),
         ]
-
-
-def _pooled(runs: Sequence[RunResult]) -> Tally:
-    pooled = Tally()
-    for run in runs:
-        pooled.merge(run.tally)
-    return pooled
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.1f}"
-
-
-def _p50(tally: Tally) -> float:
-    return percentile(tally.latencies, 50)
-
-
-def _errors(tally: Tally) -> str:
-    """Error count with what they were, e.g. `3 (401 x2, no answer x1)`."""
-    if not tally.errors:
-        return "0"
-    kinds = [
-        f"{status} x{n}" for status, n in sorted(tally.statuses.items()) if not 200 <= status < 300
-    ]
-    if tally.transport_errors:
-        kinds.append(f"no answer x{tally.transport_errors}")
-    return f"{tally.errors} ({', '.join(kinds)})"
+        if self.soak is not None and self.soak.totals:
+            soak, totals = self.soak, self.soak.totals
+            rows.append(
+                Target(
+                    "memory",
+                    f"web worker memory over a {soak.seconds:g} s soak ({soak.workers} workers)",
+                    f"{totals[soak.warm_index]:.0f} -> {totals[-1]:.0f} MiB "
+                    f"({soak.growth:+.1%}, {soak.slope_mib_per_min():+.2f} MiB/min)",
+                    f"{totals[0]:.0f} MiB at the start",
+                    "no growth",
+                    soak.growth <= SOAK_GROWTH_SHARE
+                    and soak.slope_mib_per_min() <= SOAK_SLOPE_MIB_PER_MIN,
+                )
+            )
+        return rows
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -284,226 +360,182 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return lines
 
 
+def _busy_note(report: Report) -> str:
+    """A warning when other work kept the CPUs busy around the run."""
+    busy = report.machine.get("CPU busy just before the run (other processes)", "")
+    if not busy.rstrip("%").isdigit() or int(busy.rstrip("%")) < BUSY_PERCENT:
+        return ""
+    return (
+        f" Other work kept the machine's CPUs {busy} busy just before this run (load "
+        "averages in the machine table): every absolute figure is pessimistic, and the "
+        "ratios to the same-run baselines are what to read."
+    )
+
+
 def _summary_section(report: Report) -> list[str]:
+    s = report.settings
     rows = [
-        [ratio.label, ratio.measured, ratio.aim_text, "yes" if ratio.met else "**no**"]
-        for ratio in report.ratios()
+        [t.label, t.measured, t.baseline, t.aim, "yes" if t.met else "**no**"]
+        for t in report.targets()
     ]
-    return ["## Summary", "", *_table(["Ratio", "Measured", "Aim", "Met"], rows), ""]
+    return [
+        "## Summary",
+        "",
+        f"Measured on a demo database of **{s.users:,} users and {s.messages:,} "
+        f"conversations** (`manage.py seed_demo`; the busiest account, whose conversations "
+        f"are read, has {s.busiest_messages:,})"
+        + (", in `--quick` mode: small and short, for checking the harness." if s.quick else ".")
+        + " Each figure's baseline was measured in the same run."
+        + _busy_note(report),
+        "",
+        *_table(["Scenario", "Measured", "Baseline (same run)", "Target", "Met"], rows),
+        "",
+    ]
+
+
+def _frames(profile: Profile, which: str, count: int = 3) -> str:
+    top = profile.top(which, count)
+    return "; ".join(f"`{frame}` {part:.0%}" for frame, part in top) or "-"
+
+
+def _profile_section(report: Report) -> list[str]:
+    if not report.profiles:
+        return [
+            "## Where the time goes",
+            "",
+            "Not recorded in this run (py-spy missing or `--profile-seconds 0`).",
+            "",
+        ]
+    rows = []
+    for key, profile in report.profiles.items():
+        label = HTTP_SCENARIOS[key].label if key in HTTP_SCENARIOS else _JOB_LABELS[key]
+        rows.append(
+            [
+                label,
+                str(profile.samples),
+                _frames(profile, "service"),
+                _frames(profile, "packages"),
+                _frames(profile, "leaves", 2),
+                NEXT_STEPS.get(key, "-"),
+            ]
+        )
+    return [
+        "## Where the time goes",
+        "",
+        f"py-spy sampled every gunicorn worker for {report.settings.profile_seconds:g} s while "
+        "each scenario ran once more (not measured), idle stacks included so that waiting "
+        "on PostgreSQL or Redis counts; the jobs were sampled in their own process. Only "
+        'samples inside a request (or the job) count. "Service code" charges each sample '
+        "to its innermost frame in the service's own packages (that function and what it "
+        "calls; a middleware does not count, so a sample with only middleware above it is "
+        'Django\'s own work such as rendering a template response); "package" and '
+        '"innermost" to the frame it was in '
+        "(`psycopg` is waiting on PostgreSQL, `redis` on Redis, `django/template` is "
+        "rendering). Shares of the counted samples, largest first.",
+        "",
+        *_table(["Scenario", "Samples", "Service code", "Package", "Innermost", "Next step"], rows),
+        "",
+    ]
+
+
+_JOB_LABELS = {"reset": "daily credit reset", "flush": "message-log flush"}
 
 
 def _results_section(report: Report) -> list[str]:
     rows = []
-    for name, runs in report.results.items():
-        tally = _pooled(runs)
+    for key, runs in report.results.items():
+        cpu = [run.cpu_per_request_ms() for run in runs]
+        cpu = [figures for figures in cpu if figures]
+        per_part = [
+            f"{statistics.median(f[part] for f in cpu):.2f}" if cpu else "-"
+            for part in (*CPU_PARTS, "total")
+        ]
         rows.append(
             [
-                name,
-                str(runs[0].concurrency),
-                f"{report.median_throughput(name):.1f}",
-                ", ".join(f"{run.throughput:.1f}" for run in runs),
-                _ms(_p50(tally)),
-                _ms(percentile(tally.latencies, 99)),
-                str(tally.successes),
-                _errors(tally),
-                f"{statistics.median(run.client_cpu for run in runs):.0%}",
+                HTTP_SCENARIOS[key].label,
+                str(HTTP_SCENARIOS[key].connections or report.settings.concurrency),
+                f"{report.throughput(key):.1f}",
+                f"{report.p50(key):.2f}",
+                f"{statistics.median(run.p99_ms for run in runs):.2f}",
+                str(sum(run.successes for run in runs)),
+                *per_part,
             ]
         )
-    header = [
-        "Endpoint",
-        "Concurrency",
-        "Median req/s",
-        "Each run (req/s)",
-        "p50 ms",
-        "p99 ms",
-        "Successes",
-        "Errors",
-        "Load-gen CPU",
-    ]
-    bare_runs = report.results[BARE]
-    me_rounds = ", ".join(
-        f"{share(me.throughput, bare.throughput):.1%}"
-        for me, bare in zip(report.results[ME], bare_runs, strict=True)
-    )
-    return [
-        "## Results",
-        "",
-        *_table(header, rows),
-        "",
-        "Round by round, each pair measured back to back:",
-        "",
-        f"- `/users/me` / bare: {me_rounds}.",
-        *(line for runs in METERED_SETS for line in _metered_rounds(report, runs)),
-        "",
-    ]
+    header = ["Scenario", "Clients", "req/s", "p50 ms", "p99 ms", "Answers"]
+    header += [f"CPU ms: {part}" for part in (*CPU_PARTS, "total")]
+    return ["## HTTP results", "", *_table(header, rows), ""]
 
 
-def _metered_rounds(report: Report, runs: MeteredSet) -> list[str]:
-    results = report.results
-    throughput = ", ".join(
-        f"{share(m.throughput, b.throughput):.1%} (+{_ms(_p50(m.tally) - _p50(b.tally))} ms p50)"
-        for m, b in zip(results[runs.metered], results[runs.bare], strict=True)
-    )
-    alone = ", ".join(
-        f"+{_ms(_p50(m.tally) - _p50(b.tally))} ms"
-        for m, b in zip(results[runs.metered_alone], results[runs.bare_alone], strict=True)
-    )
-    return [
-        f"- metered completion / bare{runs.variant} (added p50 latency): {throughput}.",
-        f"- added p50 latency of a metered completion, one client{runs.variant}: {alone}.",
-    ]
+def _batch_section(report: Report) -> list[str]:
+    b = report.batch
 
+    def runs(values: Sequence[float]) -> str:
+        return ", ".join(f"{v:.3f}" for v in values)
 
-def cpu_per_request(run: RunResult) -> dict[str, float]:
-    """Milliseconds of CPU per successful answer in the window, by part and in total."""
-    if not run.tally.successes or not run.window_cpu:
-        return {}
-    per_request = {
-        part: seconds * 1000 / run.tally.successes for part, seconds in run.window_cpu.items()
-    }
-    return {**per_request, "total": sum(per_request.values())}
-
-
-def _cpu_medians(report: Report) -> dict[str, dict[str, float]]:
-    """Per endpoint, the median over rounds of each part's CPU per request (ms)."""
-    medians = {}
-    for name, runs in report.results.items():
-        measured = [figures for figures in map(cpu_per_request, runs) if figures]
-        if measured:
-            medians[name] = {
-                part: statistics.median(f[part] for f in measured) for part in measured[0]
-            }
-    return medians
-
-
-def _cpu_section(report: Report) -> list[str]:
-    medians = _cpu_medians(report)
-    totals = {name: parts["total"] for name, parts in medians.items()}
     rows = [
-        [name, *(f"{parts[part]:.2f}" for part in (*CPU_PARTS, "total"))]
-        for name, parts in medians.items()
-    ]
-    if not rows:
-        return []
-    lines = [
-        "## CPU per request",
-        "",
-        "CPU time (user + system, read from /proc) spent in the measuring window by each",
-        "part of the set-up, divided by the successful answers; median of the rounds, in ms.",
-        "",
-        *_table(["Endpoint", *CPU_PARTS, "total"], rows),
-        "",
-    ]
-    if totals.get(METERED) and totals.get(BARE):
-        lines += [
-            "With every core busy, throughput follows CPU per request: the bare view's total "
-            f"is {share(totals[BARE], totals[METERED]):.1%} of the metered completion's, to set "
-            "against the measured throughput ratio above.",
-            "",
-        ]
-    return lines
-
-
-def _floor_section(report: Report) -> list[str]:
-    """The metered path's unavoidable round trips, and the ceiling they put on its figures."""
-    floor = report.floor
-    bare_cpu_ms = _cpu_medians(report).get(BARE, {}).get("total")
-    rows = [
+        ["daily reset (`credits.services.daily_reset`)", f"{b.accounts:,}", runs(b.service)],
+        ["one bare `UPDATE` of the same rows and columns", f"{b.accounts:,}", runs(b.bare)],
         [
-            trip.name,
-            str(count),
-            f"{trip.wall_ms:.3f}",
-            f"{trip.client_cpu_ms:.3f}",
-            f"{trip.server_cpu_ms:.3f}",
-        ]
-        for trip, count in (
-            (floor.redis, REDIS_ROUND_TRIPS),
-            (floor.postgres, POSTGRES_ROUND_TRIPS),
-        )
+            f"message-log flush (batches of {b.flush_batch_size})",
+            f"{b.flush_rows:,}",
+            runs(b.flush_flush),
+        ],
+        [
+            "one `INSERT` per message, each committed",
+            f"{b.flush_rows:,}",
+            runs(b.flush_insert_each),
+        ],
+        ["one raw `COPY`", f"{b.flush_rows:,}", runs(b.flush_copy)],
     ]
-    lines = [
-        "## Round-trip floor of the metered path",
+    return [
+        "## Set-based jobs",
         "",
-        "A warm metered completion waits on one PostgreSQL round trip (the credit",
-        "`UPDATE`, committed durably, as shipped). Its key check is answered from the",
-        "process's copies of the cache keys, which Redis invalidates, so the Redis `MGET`",
-        "it makes when cold is shown for reference and counted zero times; its",
-        "message-log entry is pushed by the relay thread, one push shared by every entry",
-        "gathered meanwhile.",
-        "Timed alone from the harness process before the service starts; milliseconds per",
-        "call, medians for wall time, CPU from /proc and the client's own clock.",
+        "Timed by `bench.batch` in one process on the demo database before the server",
+        "starts; wall seconds of each repeat (the summary uses their medians).",
         "",
-        *_table(
-            ["Round trip", "Per request", "Wall", "Client CPU", "Server CPU"],
-            rows,
-        ),
+        *_table(["Work", "Rows", "Seconds"], rows),
         "",
-        f"The counted round trips take {floor.wall_ms:.2f} ms of a request's latency, which leaves "
-        f"{METERED_ADDED_P50_AIM_MS - floor.wall_ms:.2f} ms of the "
-        f"{METERED_ADDED_P50_AIM_MS:.1f} ms added-latency aim for everything else, and "
-        f"{floor.cpu_ms:.2f} ms of CPU.",
     ]
-    if bare_cpu_ms:
-        ceiling = share(bare_cpu_ms, bare_cpu_ms + floor.cpu_ms)
-        lines[-1] += (
-            " Were everything else the metered path does free, a metered request would"
-            f" still cost the bare view's {bare_cpu_ms:.2f} ms plus these, so on a machine"
-            f" whose cores are all busy its throughput could reach at most {ceiling:.1%}"
-            " of the bare view's."
-        )
-    return [*lines, ""]
-
-
-def _steps_section(report: Report) -> list[str]:
-    """The metered call's CPU in one process, step by step, beside what serving it cost."""
-    steps = report.steps
-    rows = [
-        ["bare view, through the Django stack", f"{steps.bare:.0f}"],
-        ["metered completion, through the Django stack", f"{steps.metered:.0f}"],
-        ["- of which the API-key check (warm)", f"{steps.key_check:.0f}"],
-        ["- of which the credit `UPDATE`, committed (client side)", f"{steps.consume:.0f}"],
-        ["- of which the message log (enqueue, push, flush)", f"{steps.message_log:.0f}"],
-        ["- the rest, and what those steps cost more inside a request", f"{steps.rest:.0f}"],
-    ]
-    lines = [
-        "## CPU of the metered path in one process",
-        "",
-        "Timed by `bench.steps` before the service starts: the benchmark app called",
-        "directly (the service's middleware and settings, no HTTP server, no other",
-        "client), then the metered call's own steps alone; the process's CPU per call,",
-        f"median of {steps.rounds} rounds of {steps.calls} calls, in microseconds.",
-        "",
-        *_table(["Work", "CPU per call (us)"], rows),
-        "",
-        f"In one process a metered completion costs {steps.metered / steps.bare:.1f} times"
-        f" the bare view ({share(steps.bare, steps.metered):.1%} of its rate on one core).",
-    ]
-    served = _cpu_medians(report)
-    if served.get(METERED) and served.get(BARE):
-        bare_ms, metered_ms = served[BARE]["service"], served[METERED]["service"]
-        lines[-1] += (
-            f" Served by gunicorn at concurrency {report.settings.concurrency}, the service's"
-            f" own CPU per request (CPU table) was {bare_ms:.2f} ms for the bare view and"
-            f" {metered_ms:.2f} ms for the metered call ({metered_ms / bare_ms:.1f} times):"
-            f" the metered call added {metered_ms - bare_ms:.2f} ms there, against"
-            f" {(steps.metered - steps.bare) / 1000:.2f} ms in one process."
-        )
-    return [*lines, ""]
 
 
 def _hash_section(report: Report) -> list[str]:
-    hashing, settings = report.hashing, report.settings
+    h, s = report.hashing, report.settings
     return [
         "## Hash-bound limit",
         "",
-        f"- One bare `check_password` (bcrypt-sha256, BCRYPT_ROUNDS={hashing.rounds}), "
-        f"{len(hashing.seconds)} calls in one process with the service's settings: "
-        f"median {_ms(hashing.median)} ms (min {_ms(min(hashing.seconds))}, "
-        f"max {_ms(max(hashing.seconds))}).",
-        f"- Processes hashing at once: min({settings.workers} gunicorn workers, "
-        f"{settings.cores} cores) = {settings.hashing_processes}.",
-        f"- Limit: {settings.hashing_processes} / {hashing.median:.4f} s = "
-        f"**{report.hash_bound_limit:.2f} logins/s**.",
+        f"- One bare `check_password` with the default hasher, {h.hasher}, "
+        f"{len(h.seconds)} calls in one process with the service's settings: median "
+        f"{h.median * 1000:.1f} ms (min {min(h.seconds) * 1000:.1f}, max "
+        f"{max(h.seconds) * 1000:.1f}).",
+        f"- Processes hashing at once: min({s.workers} workers, {s.cores} cores) = "
+        f"{s.hashing_processes}; limit {s.hashing_processes} / {h.median:.4f} s = "
+        f"**{report.hash_bound:.2f} logins/s**.",
+        "",
+    ]
+
+
+def _soak_section(report: Report) -> list[str]:
+    soak = report.soak
+    if soak is None or not soak.totals:
+        return []
+    totals = soak.totals
+    per_worker = [
+        f"worker {i + 1}: {soak.rss_mib[0][i]:.0f} -> {soak.rss_mib[-1][i]:.0f} MiB "
+        f"(max {max(sizes[i] for sizes in soak.rss_mib):.0f})"
+        for i in range(soak.workers)
+    ]
+    return [
+        "## Memory soak",
+        "",
+        f"Mixed requests (metered call, user list, own conversations, admin changelist, "
+        f"statistics, bare view) from {report.settings.concurrency} clients for "
+        f"{soak.seconds:g} s: {soak.requests:,} requests, {soak.errors} errors; the RSS of "
+        f"each worker read from /proc {len(totals)} times.",
+        "",
+        f"- All workers: start {totals[0]:.0f} MiB, after the first fifth "
+        f"{totals[soak.warm_index]:.0f} MiB, end {totals[-1]:.0f} MiB, max {max(totals):.0f} "
+        f"MiB; slope after the first fifth {soak.slope_mib_per_min():+.2f} MiB/min.",
+        *(f"- {line}" for line in per_worker),
         "",
     ]
 
@@ -513,35 +545,27 @@ def _machine_section(report: Report) -> list[str]:
     return ["## Machine", "", *_table(["", ""], [[k, v] for k, v in facts.items()]), ""]
 
 
-def _names(report: Report, *, shipped: bool) -> str:
-    """The scenarios of the server with the shipped settings, or of the async-commit one."""
-    async_commit = set(ASYNC_COMMIT.names())
-    names = [name for name in report.results if (name in async_commit) != shipped]
-    return ", ".join(SHORT_NAMES.get(name, name) for name in names)
-
-
 def _settings_section(report: Report) -> list[str]:
-    settings = report.settings
+    s = report.settings
     return [
         "## Command and settings",
         "",
         f"- Command: `{report.command}`",
         f"- Date: {report.started:%Y-%m-%d %H:%M} UTC; the whole run took "
         f"{report.elapsed_seconds:.0f} s.",
-        f"- gunicorn `bench.wsgi`: {settings.workers} workers x {settings.threads} threads "
-        "(gthread, keep-alive), on 127.0.0.1.",
-        f"- Load: concurrency {settings.concurrency} for the bare view, `/users/me` and the "
-        f"metered completion, 1 for their one-client runs, {settings.login_concurrency} for "
-        f"login; {settings.warmup:g} s "
-        f"warm-up then {settings.duration:g} s measured, {settings.repeats} rounds, each round "
-        f"measuring {_names(report, shipped=True)} and then, on a second server started "
-        f"beside the first with `{ASYNC_COMMIT_LABEL}`, {_names(report, shipped=False)}, "
-        "back to back (the idle server's processes count as service CPU too; they use next "
-        "to none).",
+        f"- Database `{s.database}`: `manage.py seed_demo --users {s.users} --messages "
+        f"{s.messages}` (filled once, reused while the sizes match), migrated each run.",
+        f"- gunicorn `bench.wsgi`: {s.workers} workers x {s.threads} threads (gthread, "
+        "keep-alive), on 127.0.0.1.",
+        f"- Load: wrk (bench/wrk.lua), one client for the pages and their bare view, "
+        f"{s.concurrency} for the concurrent bare view and refresh, "
+        f"{HTTP_SCENARIOS['login'].connections} for login (measured for at least twice as "
+        f"long); {s.warmup:g} s "
+        f"warm-up then {s.duration:g} s measured, {s.repeats} interleaved rounds of every "
+        "scenario.",
         "- Service environment (set by the harness, whatever the shell or a local .env says): "
-        + ", ".join(f"`{name}={value}`" for name, value in settings.service_env.items())
-        + f"; database `{settings.database}` (recreated and migrated each run), Redis bench "
-        "database flushed each run.",
+        + ", ".join(f"`{name}={value}`" for name, value in s.service_env.items())
+        + ".",
         "",
     ]
 
@@ -549,75 +573,38 @@ def _settings_section(report: Report) -> list[str]:
 HOW_TO_READ = """\
 ## How to read this
 
-Each figure is a closed-loop measurement: a fixed number of client threads each
-send the next request as soon as the previous answer arrives, over keep-alive
-connections on loopback. Throughput counts only 2xx answers completed inside the
-measuring window, divided by its length; the median of the rounds is reported,
-with every round shown so the spread is visible. p50/p99 are client-side
-latencies of the successful requests of all rounds together. Errors are non-2xx
-answers plus requests that got no answer. "Load-gen CPU" is the load generator's
-own CPU use (median of the rounds) as a share of one core.
+Every scenario runs on a demo database filled by `manage.py seed_demo` at the size
+stated in the summary, with PostgreSQL's default settings. Targets are judged
+against a baseline measured in the same run: a page's p50 beside the bare DRF view
+of the same server (`/bench/bare`: the middleware stack and nothing else); the
+daily reset beside one bare `UPDATE` of the same rows; the flush beside one
+`INSERT` per message and a raw `COPY`; login beside the bare password check.
 
-The machine is small and noisy (shared virtual CPUs), and the load generator is
-a Python process on the same cores as gunicorn, PostgreSQL and Redis: it takes
-CPU the server would otherwise have, which weighs more on the fast endpoints
-than on login. Other work on the machine lowers every figure: the machine table
-shows how busy the CPUs were just before and just after the run, and a wide
-spread between rounds is the sign of interference. Compare figures within one
-report (the ratios), not across machines or runs.
+Load comes from wrk (a C load generator) driven by `bench/wrk.lua`, which rotates
+through the prepared requests, counts every non-2xx answer as an error (the run
+fails on any) and prints the latency percentiles. Pages are measured with one
+client: p50 is then the time a request takes, not time spent queued. Throughput
+scenarios (login, refresh, the concurrent bare view) use several clients; "per
+core" divides by the machine's cores, which gunicorn, PostgreSQL, Redis and wrk
+share. p50 and p99 are the median over the rounds of each round's percentile.
+"CPU ms" is the CPU time (user + system, from /proc) each part of the set-up spent
+during the run divided by its answers.
 
-The hash-bound limit assumes bcrypt scales perfectly over the usable cores and
-that a login costs nothing but its one password check, so it is a ceiling: one
-minus the login ratio is roughly the share of server time a login spends on
-everything else (queries, tokens, the session row, HTTP). The `/users/me` ratio
-is the share of the bare view's throughput left after authenticating the JWT,
-checking its login session, loading the user and serialising it.
+The token refresh scenario gives each client its own login session, made fresh
+before each run, and sends each answer's new refresh token with the next request:
+a rotated token sent twice would be taken as theft and revoke the session.
 
-A warm `/users/me` makes no database query and no cache round trip: the session
-state, last-seen marker and cached user are read from the process's copies of
-those Redis keys, which Redis invalidates the moment they change, so a
-revocation still takes effect at once in every process (docs/settings.md,
-"Authentication cache copies"). A cold one reads them in one `MGET`, which the
-round-trip floor section times alone.
+The machine is small and shared with other work (the machine table shows how busy
+its CPUs were before and after): absolute figures move from run to run, the ratios
+against a same-run baseline much less. A `--quick` run (small database, short runs)
+checks the harness; only a full run is committed here.
 
-The metered ratio is the share of the bare view's throughput left when each
-request, on top of what the bare view does, parses and validates a JSON body,
-checks its API key from the cache (a warm request reads the key's state, its
-"last used" marker and its owner from the process's copies, no round trip), checks the owner's
-role and the key's scopes, takes one conversation credit with one conditional
-`UPDATE` that commits on its own, calls the built-in echo backend (no network),
-hands one message-log entry to its process's relay and renders a larger answer.
-The relay thread pushes the entries gathered over MESSAGE_RELAY_GATHER_MS (20 ms)
-onto the Redis queue in one round trip, and every 50th entry queued
-(MESSAGE_BATCH_SIZE) makes it write the queued batch with one `COPY`: the harness
-runs without a Celery broker, so the flush that a worker does in production runs
-inline here and its cost is in the figures. Each client thread has its own user,
-so the credit `UPDATE`s do not queue on one row's lock.
-
-One of those steps makes a warm request wait on another server: the committed
-PostgreSQL `UPDATE`. The round-trip floor section times it alone,
-from Python, before the service starts. On a machine whose cores are all busy,
-its CPU (client and server) added to the bare view's bounds the metered ratio
-from above, and its wall time is the part of the added latency that no work in
-the service can remove.
-
-The added p50 latency aim is judged on the one-client runs: with nothing
-queued, metered p50 minus bare p50 is the time the metered path adds to one
-request. At concurrency 8 the latencies also carry queueing (in a closed loop
-the mean latency is the concurrency divided by the throughput), so the
-round-by-round line shows those differences too, for comparison.
-
-Most of a committed `UPDATE`'s wait is PostgreSQL writing its WAL to the disk
-before it answers. The second server measures the metered path with
-`CREDITS_ASYNC_COMMIT=true`, which lets the decrement's commit answer before that
-write (a database crash can then forget the last fraction of a second of
-decrements; docs/api-keys-and-credits.md). It is not the shipped setting: its figures show
-what that trade buys on this machine, for an operator to weigh.
+The metered call runs with the shipped lossless default (MESSAGE_RELAY_GATHER_MS=0):
+its log entry reaches Redis before the answer leaves, and the harness has no Celery
+broker, so every 50th entry's flush runs inline and its cost is in the figures.
 """
 
 
-# Sections written by hand after `make bench`'s own (demo data, then scale), kept
-# from this heading on when it rewrites the file.
 KEPT_HEADING = "## Demo data"
 
 
@@ -628,18 +615,17 @@ def kept_sections(previous: str) -> str:
 
 
 def render(report: Report) -> str:
-    """The whole Markdown document."""
     lines = [
         "# Benchmarks",
         "",
         "Generated by `make bench` (`bench/run.py`); re-run it to refresh, do not edit by hand.",
         "",
         *_summary_section(report),
+        *_profile_section(report),
         *_results_section(report),
-        *_cpu_section(report),
-        *_floor_section(report),
-        *_steps_section(report),
+        *_batch_section(report),
         *_hash_section(report),
+        *_soak_section(report),
         *_machine_section(report),
         *_settings_section(report),
         HOW_TO_READ,

@@ -9,8 +9,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
-from bench.loadgen import Connection, encode_request
+import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 HEALTH_PATH = "/api/v1/health/live"
@@ -48,14 +49,23 @@ def gunicorn_command(*, port: int, workers: int, threads: int) -> list[str]:
 
 
 def _is_healthy(port: int) -> bool:
-    connection = Connection(port)
     try:
-        status, _ = connection.exchange(encode_request("GET", HEALTH_PATH, port=port))
-    except OSError:
+        return httpx.get(f"http://127.0.0.1:{port}{HEALTH_PATH}", timeout=5).status_code == 200
+    except httpx.HTTPError:
         return False
-    finally:
-        connection.close()
-    return status == 200
+
+
+def worker_pids(master: int) -> list[int]:
+    """The gunicorn workers of `master` (its child processes), from /proc."""
+    children = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        if int(stat[stat.rindex(")") + 2 :].split()[1]) == master:
+            children.append(int(pid))
+    return sorted(children)
 
 
 def _wait_healthy(process: subprocess.Popen, port: int, log_path: Path) -> None:
@@ -78,9 +88,16 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=STOP_TIMEOUT_SECONDS)
 
 
+class Server(NamedTuple):
+    port: int
+    master: int
+
+
 @contextmanager
-def gunicorn(*, env: dict[str, str], workers: int, threads: int, log_path: Path) -> Iterator[int]:
-    """Serve the benchmark app and yield its port; the server is stopped on any exit."""
+def gunicorn(
+    *, env: dict[str, str], workers: int, threads: int, log_path: Path
+) -> Iterator[Server]:
+    """Serve the benchmark app and yield its port and master pid; stopped on any exit."""
     port = free_port()
     command = gunicorn_command(port=port, workers=workers, threads=threads)
     with log_path.open("w") as log:
@@ -89,6 +106,6 @@ def gunicorn(*, env: dict[str, str], workers: int, threads: int, log_path: Path)
         )
     try:
         _wait_healthy(process, port, log_path)
-        yield port
+        yield Server(port, process.pid)
     finally:
         _stop(process)
