@@ -150,7 +150,9 @@ def test_every_metered_route_caps_the_answer_at_llm_max_tokens(api_client, keyed
 
 
 @pytest.mark.parametrize("path", [COMPLETIONS, BATCH])
-def test_a_model_outside_llm_models_is_refused_and_free(api_client, keyed, upstream, settings, path):
+def test_a_model_outside_llm_models_is_refused_and_free(
+    api_client, keyed, upstream, settings, path
+):
     user, auth = keyed
     settings.LLM_MODELS = ["echo-1"]
     prompt = {**PROMPT, "model": "gpt-4-32k"}
