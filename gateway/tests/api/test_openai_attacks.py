@@ -104,3 +104,27 @@ def test_line_breaks_in_the_answer_stay_inside_their_event(api_client, keyed):
     pieces = [json.loads(event)["choices"][0]["delta"].get("content", "") for event in events[:-1]]
     assert "".join(pieces) == f"Echo: {text}"
     assert logged().get().messages["response"]["content"] == f"Echo: {text}"
+
+
+@pytest.mark.parametrize(
+    ("mode", "code"),
+    [
+        ("broken-mid-stream", "LLM_BACKEND_ERROR"),
+        ("error-event-mid-stream", "LLM_BACKEND_ERROR"),
+        ("stall-mid-stream", "LLM_BACKEND_TIMEOUT"),
+    ],
+)
+def test_an_error_mid_stream_says_the_credit_is_spent(api_client, keyed, upstream, mode, code):
+    """After the first token the credit is not given back: the error event must not
+    repeat the before-the-first-token message that says no credit was used."""
+    user, auth = keyed
+    upstream.mode = mode
+
+    response = api_client.post(CHAT, {**HELLO, "stream": True}, format="json", **auth)
+    raw = b"".join(response.streaming_content).decode()
+    error = json.loads(raw.split("\n\n")[-2].removeprefix("data: "))["error"]
+
+    assert error["code"] == code
+    assert "no credit was used" not in error["message"]
+    assert "spent" in error["message"]
+    assert limit_of(user) == 9
