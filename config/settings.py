@@ -549,10 +549,11 @@ LLM_BACKEND_URL = env.str("LLM_BACKEND_URL", default="")
 LLM_API_KEY = env.str("LLM_API_KEY", default="")
 LLM_TIMEOUT_SECONDS = env.float("LLM_TIMEOUT_SECONDS", default=30)
 LLM_DEFAULT_MODEL = env.str("LLM_DEFAULT_MODEL", default="echo-1")
-# The models GET /v1/models lists and /v1/chat/completions accepts (empty: the default).
+# The models GET /v1/models lists and /v1/chat/completions accepts (empty: the default);
+# when set, /v1/prompt/completions and /v1/batch/process accept no other either.
 LLM_MODELS = env.list("LLM_MODELS", default=[])
-# The most tokens one conversation credit buys on /v1/chat/completions: a larger
-# max_tokens is refused, and a request without one is sent upstream with this.
+# The most tokens one conversation credit buys on every metered route: a larger
+# max_tokens is refused, and a call without one is sent upstream with this.
 LLM_MAX_TOKENS = env.int("LLM_MAX_TOKENS", default=4096)
 if LLM_MAX_TOKENS < 1:
     raise ImproperlyConfigured("LLM_MAX_TOKENS must be at least 1.")

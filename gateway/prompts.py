@@ -84,6 +84,8 @@ def _checked(data: Any, errors: Errors) -> Prompt | None:
     level = _text(data, "level", errors, limit=MAX_LEVEL, default=DEFAULT_LEVEL, blank=False)
     r_type = _text(data, "r_type", errors, limit=MAX_R_TYPE, default="", blank=True)
     model = _text(data, "model", errors, limit=MAX_MODEL, default="", blank=True)
+    if model and settings.LLM_MODELS and model not in settings.LLM_MODELS:
+        errors["model"] = "not offered here (LLM_MODELS; GET /v1/models lists them)."
     research_enabled = data.get("research_enabled", False)
     if not isinstance(research_enabled, bool):
         errors["research_enabled"] = "must be true or false."

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import structlog
+from django.conf import settings
 
 from accounts.models import User
 from core.errors import CommonErrorCode, ServiceError
@@ -78,10 +79,16 @@ class _Answered:
     conversation: Conversation
 
 
+def _capped(options: dict) -> dict:
+    """The options sent upstream: whatever the route, one credit buys at most
+    LLM_MAX_TOKENS tokens of answer (the route may ask for fewer)."""
+    return {"max_tokens": settings.LLM_MAX_TOKENS, **options}
+
+
 def _ask(user: User, prompt: Prompt, ip_address: str | None, options: dict) -> _Answered:
     started = time.perf_counter()
     completion = get_backend().complete(
-        messages=prompt.messages, model=prompt.model, options=options
+        messages=prompt.messages, model=prompt.model, options=_capped(options)
     )
     response_message = {"role": "assistant", "content": completion.content}
     total = completion.prompt_tokens + completion.completion_tokens
@@ -227,7 +234,9 @@ def complete_streamed(
     """
     with _charged(user, 1, "completion failed"):
         started = time.perf_counter()
-        deltas = get_backend().stream(messages=prompt.messages, model=prompt.model, options=options)
+        deltas = get_backend().stream(
+            messages=prompt.messages, model=prompt.model, options=_capped(options)
+        )
         read: list[Delta] = []
         for delta in deltas:
             read.append(delta)

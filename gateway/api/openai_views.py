@@ -36,6 +36,8 @@ from gateway.chat import ChatRequest, chat_request_from
 from gateway.openai_errors import openai_error
 from security.client_ip import client_ip
 
+MID_STREAM_FAILURE = "The model backend failed after the answer began; its credit is spent."
+
 # When the service started: a stable `created` for the models it offers.
 _OFFERED_SINCE = 1_700_000_000
 
@@ -89,7 +91,9 @@ def _events(stream: services.CompletionStream, include_usage: bool, request) -> 
         for piece in stream:
             yield chunk(choice({"content": piece}))
     except ServiceError as error:
-        envelope = error_body(message=error.message, code=error.code, request=request)
+        # The backend's errors say no credit was used, which is true only before the
+        # first token; here the answer has begun and its credit stays spent.
+        envelope = error_body(message=MID_STREAM_FAILURE, code=error.code, request=request)
         yield _sse(openai_error(envelope, error.status_code))
         return
     yield chunk(choice({}, "stop"))

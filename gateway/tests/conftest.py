@@ -91,6 +91,11 @@ class _Upstream(BaseHTTPRequestHandler):
         send(chunk({"content": "From "}))
         if self.mode == "broken-mid-stream":
             return
+        if self.mode == "error-event-mid-stream":
+            send({"error": {"message": "overloaded"}})
+            return
+        if self.mode == "stall-mid-stream":  # longer than the service's read timeout
+            time.sleep(1.5)
         send(chunk({"content": "upstream"}))
         if self.mode != "no-usage-stream":
             send(

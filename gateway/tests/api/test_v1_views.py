@@ -133,3 +133,35 @@ def test_concurrent_requests_never_overspend(live_service_unmetered, transaction
     assert limit_of(user) == 0
     assert logged().filter(user_id=user.pk).count() == credits
     assert account_for(user).conversation_limit == 0
+
+
+# ----- one credit buys what /v1/chat/completions sells, on every metered route ------------
+
+
+def test_every_metered_route_caps_the_answer_at_llm_max_tokens(api_client, keyed, upstream):
+    _, auth = keyed
+    forwarded = []
+
+    for path, body in ((COMPLETIONS, PROMPT), (BATCH, {"prompts": [PROMPT]})):
+        assert api_client.post(path, body, format="json", **auth).status_code == 200
+        forwarded.append(upstream.last_request.get("max_tokens"))
+
+    assert forwarded == [4096, 4096]
+
+
+@pytest.mark.parametrize("path", [COMPLETIONS, BATCH])
+def test_a_model_outside_llm_models_is_refused_and_free(
+    api_client, keyed, upstream, settings, path
+):
+    user, auth = keyed
+    settings.LLM_MODELS = ["echo-1"]
+    prompt = {**PROMPT, "model": "gpt-4-32k"}
+    body = prompt if path == COMPLETIONS else {"prompts": [PROMPT, prompt]}
+    upstream.last_request = {}
+
+    response = api_client.post(path, body, format="json", **auth)
+
+    assert_envelope(response, 400)
+    assert any("model" in error for error in response.json()["errors"])
+    assert upstream.last_request == {}
+    assert limit_of(user) == 10
