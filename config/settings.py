@@ -514,9 +514,9 @@ CELERY_BEAT_SCHEDULE["retry-webhook-deliveries"] = {
     "task": "webhooks.tasks.deliver_due_webhooks",
     "schedule": timedelta(seconds=30),
 }
-# `credits.low` fires when a consume takes the conversation limit below this; a
-# tenant's `credits_low_threshold` setting overrides it for its members.
-CREDITS_LOW_THRESHOLD = env.int("CREDITS_LOW_THRESHOLD", default=10)
+# `credits.low` fires when a consume brings the conversation limit down to this many
+# (0: never); a tenant's `credits_low_threshold` setting overrides it for its members.
+CREDITS_LOW_THRESHOLD = env.int("CREDITS_LOW_THRESHOLD", default=2)
 if CREDITS_LOW_THRESHOLD < 0:
     raise ImproperlyConfigured("CREDITS_LOW_THRESHOLD must be 0 (off) or more.")
 

@@ -165,11 +165,11 @@ def test_credits_low_fires_once_when_the_limit_crosses_the_tenant_threshold(
     _account(user, 7)
 
     with django_capture_on_commit_callbacks(execute=True):
-        for _ in range(4):  # 7 → 3: crosses 5 once, on the take that leaves 4
+        for _ in range(4):  # 7 → 3: reaches 5 once, on the take that leaves 5
             consume(user=user)
 
     event = _one(EventType.CREDITS_LOW)
-    assert (event.data["conversation_limit"], event.data["threshold"]) == (4, 5)
+    assert (event.data["conversation_limit"], event.data["threshold"]) == (5, 5)
     assert event.tenant_id == tenant.pk
     assert [m.to for m in mail.outbox if "running low" in m.subject] == [[user.email]]
     assert not _events(EventType.CREDITS_EXHAUSTED)

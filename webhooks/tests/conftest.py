@@ -21,3 +21,16 @@ def receiver(settings):
 def second_receiver():
     with running_receiver() as running:
         yield running
+
+
+@pytest.fixture
+def admin_client(client, db):
+    """A Django test client logged in to the admin site as a superuser."""
+    from accounts.models import User
+
+    admin = User.objects.create_superuser(
+        username="boss", email="boss@example.com", password="BossPass12345"
+    )
+    client.force_login(admin)
+    client.admin = admin
+    return client
