@@ -276,8 +276,9 @@ def _low_credit_threshold(tenant_threshold) -> int:
 def _signal_crossings(user: User, *, amount: int, left: int, tenant_threshold) -> None:
     """`credits.low` when this take brought the limit down to the threshold (and the
     email the user allows), `credits.exhausted` when it emptied the limit: once per
-    crossing, never on a take that was already at or below it. The decrement has committed on its own when
-    the caller holds no transaction, so these rows follow it in their own."""
+    crossing, never on a take that was already at or below it. The decrement has
+    committed on its own when the caller holds no transaction, so these rows follow
+    it in their own: a process killed between the two loses this one signal."""
     threshold = _low_credit_threshold(tenant_threshold)
     crossed_low = threshold > 0 and left <= threshold < left + amount
     if not crossed_low and left != 0:
