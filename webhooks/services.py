@@ -19,6 +19,7 @@ from core.errors import CommonErrorCode, Conflict, Forbidden, ValidationFailed
 from events.catalog import EventType
 from security.models import AuditAction
 from security.services.audit import audit_record
+from tenants.models import Tenant
 from webhooks import secret_box, tasks, transport
 from webhooks.errors import WebhookErrorCode
 from webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -41,7 +42,11 @@ def _tenant_for_new_endpoint(actor: User, tenant_id: int | None) -> int | None:
             code=CommonErrorCode.PERMISSION_DENIED,
         )
     # A tenant admin's endpoints are their tenant's, whatever the request names.
-    return own_tenant if kind == "tenant" else tenant_id
+    if kind == "tenant":
+        return own_tenant
+    if tenant_id is not None and not Tenant.objects.filter(pk=tenant_id).exists():
+        raise ValidationFailed("Unknown tenant.", code=CommonErrorCode.VALIDATION_ERROR)
+    return tenant_id
 
 
 def _event_types_cleaned(event_types: Any) -> list[str]:

@@ -90,6 +90,15 @@ def test_another_tenants_endpoint_and_deliveries_are_not_found(api_client, world
     assert theirs.is_active
 
 
+def test_a_platform_admin_places_endpoints_in_existing_tenants_only(api_client, world):
+    placed = _create(api_client, world, "platform_admin", tenant_id=world.tenant_b.pk)
+    unknown = _create(api_client, world, "platform_admin", tenant_id=999999)
+
+    assert placed.status_code == 201
+    assert placed.json()["tenant_id"] == world.tenant_b.pk
+    assert_envelope(unknown, 400, "VALIDATION_ERROR")
+
+
 def test_a_platform_admin_sees_every_tenants_endpoints(api_client, world):
     ours = WebhookEndpointFactory(tenant=world.tenant_a)
     theirs = WebhookEndpointFactory(tenant=world.tenant_b)
