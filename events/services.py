@@ -6,16 +6,25 @@ commits or rolls back with it, and the commit asks the relay to publish it.
 
 from typing import Any
 
+import structlog
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import KombuError
 
 from events import relay, tasks
 from events.catalog import EventType
 from events.models import OutboxEvent
 
+logger = structlog.get_logger(__name__)
+
 
 def _kick_relay() -> None:
-    tasks.relay_events.delay()
+    # After the commit: a Celery broker that is down must not fail the request whose
+    # change is already saved; beat's relay publishes the event.
+    try:
+        tasks.relay_events.delay()
+    except (OSError, KombuError) as error:
+        logger.warning("events_relay_kick_failed", error=str(error)[:300])
 
 
 def event_record(*, actor: Any, type: EventType, data: dict, tenant_id: int | None) -> OutboxEvent:

@@ -10,9 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import KombuError
 
 from accounts.models import User
 from core.errors import CommonErrorCode, Conflict, Forbidden, ValidationFailed
@@ -24,6 +26,8 @@ from webhooks import secret_box, tasks, transport
 from webhooks.errors import WebhookErrorCode
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.selectors import endpoints_listening, webhook_scope
+
+logger = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -172,9 +176,18 @@ def endpoint_secret_rotate(*, actor: User, endpoint: WebhookEndpoint) -> Endpoin
     return EndpointWithSecret(endpoint, secret)
 
 
+def _attempt_now(delivery_ids: list) -> None:
+    # A Celery broker that is down leaves the deliveries due: beat's sweep sends them.
+    try:
+        for pk in delivery_ids:
+            tasks.deliver_webhook.delay(str(pk))
+    except (OSError, KombuError) as error:
+        logger.warning("webhook_attempt_kick_failed", error=str(error)[:300])
+
+
 def _attempt_on_commit(delivery_ids: list) -> None:
     if delivery_ids:
-        transaction.on_commit(lambda: [tasks.deliver_webhook.delay(str(pk)) for pk in delivery_ids])
+        transaction.on_commit(lambda: _attempt_now(delivery_ids))
 
 
 @transaction.atomic
