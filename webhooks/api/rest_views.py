@@ -118,7 +118,7 @@ class WebhookDeliveryViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
     serializer_class = WebhookDeliverySerializer
     pagination_class = EnvelopePagination
-    lookup_value_regex = r"[0-9a-fA-F-]{36}"
+    lookup_value_regex = r"[0-9a-f-]{36}"
 
     def get_queryset(self):
         return selectors.deliveries_listed(
