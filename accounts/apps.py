@@ -12,4 +12,5 @@ class AccountsConfig(AppConfig):
         # `email__lower=` / `username__lower=` lookups hit the LOWER() unique indexes.
         CharField.register_lookup(Lower)
 
+        from accounts import signals  # noqa: F401  (events of failed logins and lockouts)
         from accounts.auth import openapi  # noqa: F401  (registers the OpenAPI scheme)

@@ -9,11 +9,16 @@ from django.template.loader import render_to_string
 
 from accounts.auth import email_tokens
 from accounts.models import User
+from accounts.preferences import effective_preferences
 
 VERIFY = "verify_email"
 PASSWORD_RESET = "password_reset"  # noqa: S105 - an email kind, not a password
 ACCOUNT_RECOVERY = "account_recovery"
 EMAIL_CHANGE_NOTICE = "email_change_notice"
+CREDITS_LOW = "credits_low"
+ACCOUNT_LOCKOUT = "account_lockout"
+# The notices a user may turn off: the preference (under `notifications`) each obeys.
+NOTICE_PREFERENCES = {CREDITS_LOW: "credits_low", ACCOUNT_LOCKOUT: "account_lockout"}
 
 
 def _body(kind: str, **context) -> str:
@@ -55,7 +60,37 @@ def _compose(kind: str, user: User, details: dict) -> tuple[str, str, str]:
             "The email address of your account is changing",
             _body(kind, username=user.username, what=what, new_email=details["new_email"]),
         )
+    if kind == CREDITS_LOW:
+        return (
+            user.email,
+            "Your conversations are running low",
+            _body(
+                kind,
+                username=user.username,
+                remaining=details["conversation_limit"],
+                base_url=base_url,
+            ),
+        )
+    if kind == ACCOUNT_LOCKOUT:
+        return (
+            user.email,
+            "Your account was locked after failed logins",
+            _body(
+                kind,
+                username=user.username,
+                minutes=int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+                base_url=base_url,
+            ),
+        )
     raise ValueError(f"unknown email kind {kind!r}")
+
+
+def notice_wanted(user: User, kind: str) -> bool:
+    """Whether the user's preferences let this notice go (`notifications.email` and
+    the notice's own switch)."""
+    notifications = effective_preferences(user).get("notifications", {})
+    wanted = notifications.get(NOTICE_PREFERENCES[kind], True)
+    return bool(notifications.get("email", True) and wanted)
 
 
 def send_account_email(*, user: User, kind: str, details: dict | None = None) -> None:
@@ -72,8 +107,13 @@ def send_account_email(*, user: User, kind: str, details: dict | None = None) ->
 )
 def send_account_email_task(user_id: int, kind: str, details: dict | None = None) -> None:
     user = User.objects.filter(pk=user_id).first()
-    if user is not None:
-        send_account_email(user=user, kind=kind, details=details)
+    if user is None:
+        return
+    # Preferences are read when sending, so a notice queued before the user turned it
+    # off is not sent.
+    if kind in NOTICE_PREFERENCES and not (user.is_active and notice_wanted(user, kind)):
+        return
+    send_account_email(user=user, kind=kind, details=details)
 
 
 def send_on_commit(user: User, kind: str, **details) -> None:

@@ -33,7 +33,17 @@ PLATFORM_DEFAULTS: dict[str, Any] = {
     "theme": "system",
     "language": "en",
     "timezone": "UTC",
-    "notifications": {"email": True, "slack": False, "in_app": True, "digest": "weekly"},
+    # `credits_low` and `account_lockout`: the emails sent when the conversation limit
+    # falls below the tenant's threshold and when failed logins lock the account
+    # (both also need `email`).
+    "notifications": {
+        "email": True,
+        "slack": False,
+        "in_app": True,
+        "digest": "weekly",
+        "credits_low": True,
+        "account_lockout": True,
+    },
     "privacy": {"profile_visibility": "tenant", "show_email": True},
     "integrations": {name: {"enabled": False, "label": ""} for name in INTEGRATIONS},
 }
@@ -84,6 +94,8 @@ def preferences_schema(languages: tuple[str, ...] | None = None) -> dict:
                     "slack": {"type": "boolean"},
                     "in_app": {"type": "boolean"},
                     "digest": {"enum": list(DIGESTS)},
+                    "credits_low": {"type": "boolean"},
+                    "account_lockout": {"type": "boolean"},
                 }
             ),
             "privacy": _object(

@@ -33,6 +33,8 @@ from apikeys.models import APIKey
 from core import cache_mirror
 from core.cache_writes import set_many_or_fail
 from core.errors import CommonErrorCode, Conflict, Forbidden, NotFound, ValidationFailed
+from events.catalog import EventType
+from events.services import user_event_record
 from security.models import AuditAction
 from security.services.audit import audit_record
 
@@ -194,6 +196,15 @@ def _issue(*, user: User, name: str, scopes: list[str], expires_at, is_primary: 
         expires_at=expires_at,
         is_primary=is_primary,
     )
+    user_event_record(
+        actor=None,
+        type=EventType.API_KEY_CREATED,
+        user=user,
+        key_id=key.pk,
+        prefix=key.prefix,
+        name=name,
+        scopes=list(scopes),
+    )
     return IssuedKey(key=key, clear=clear)
 
 
@@ -266,6 +277,9 @@ def _revoke(key: APIKey, *, actor, action: str) -> None:
         target=key,
         tenant_id=key.user.tenant_id,
         changes={"key": key.masked},
+    )
+    user_event_record(
+        actor=actor, type=EventType.API_KEY_REVOKED, user=key.user, key_id=key.pk, prefix=key.prefix
     )
 
 

@@ -10,6 +10,7 @@ import ipaddress
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote as _quote
 
 import environ
 from celery.schedules import crontab
@@ -106,6 +107,8 @@ INSTALLED_APPS = [
     "apikeys",
     "credits",
     "messagelog",
+    "events",
+    "webhooks",
     "support",
     "security",
     "gateway",
@@ -541,6 +544,74 @@ CELERY_BEAT_SCHEDULE["purge-message-log"] = {
     "task": "messagelog.tasks.purge_message_log",
     "schedule": crontab(minute=17),
 }
+
+# ---------------------------------------------------------------------------
+# Domain events (events.relay) and webhooks (webhooks.delivery)
+# ---------------------------------------------------------------------------
+# Where events are published: EVENTS_BROKER_URL when set (amqp://, amqps://, redis://);
+# else RabbitMQ when RABBITMQ_HOST is set; else a Redis stream on REDIS_URL; else
+# nowhere (the embedded default: the outbox and the webhooks still work).
+RABBITMQ_HOST = env.str("RABBITMQ_HOST", default="")
+RABBITMQ_PORT = env.int("RABBITMQ_PORT", default=5672)
+RABBITMQ_USER = env.str("RABBITMQ_USER", default="guest")
+RABBITMQ_PASSWORD = env.str("RABBITMQ_PASSWORD", default="guest")
+RABBITMQ_VHOST = env.str("RABBITMQ_VHOST", default="/")
+EVENTS_BROKER_URL = env.str("EVENTS_BROKER_URL", default="")
+if not EVENTS_BROKER_URL and RABBITMQ_HOST:
+    EVENTS_BROKER_URL = (
+        f"amqp://{_quote(RABBITMQ_USER, safe='')}:{_quote(RABBITMQ_PASSWORD, safe='')}"
+        f"@{RABBITMQ_HOST}:{RABBITMQ_PORT}/{_quote(RABBITMQ_VHOST, safe='')}"
+    )
+if not EVENTS_BROKER_URL and REDIS_URL:
+    EVENTS_BROKER_URL = REDIS_URL
+# The durable topic exchange events go to (routing key: the event type), and a durable
+# queue bound to every event, declared only when named (a queue nobody reads grows).
+EVENTS_EXCHANGE = env.str("EVENTS_EXCHANGE", default="user_management.events")
+EVENTS_AMQP_QUEUE = env.str("EVENTS_AMQP_QUEUE", default="")
+EVENTS_REDIS_STREAM = env.str("EVENTS_REDIS_STREAM", default="user_management:events")
+EVENTS_REDIS_STREAM_MAXLEN = env.int("EVENTS_REDIS_STREAM_MAXLEN", default=100_000)
+EVENTS_RELAY_BATCH_SIZE = env.int("EVENTS_RELAY_BATCH_SIZE", default=200)
+EVENTS_RELAY_INTERVAL_SECONDS = env.int("EVENTS_RELAY_INTERVAL_SECONDS", default=60)
+# Published events stay in the outbox this many days (the admin shows them), then go.
+EVENTS_RETENTION_DAYS = env.int("EVENTS_RETENTION_DAYS", default=7)
+if not 1 <= EVENTS_RELAY_BATCH_SIZE <= 5000:
+    raise ImproperlyConfigured("EVENTS_RELAY_BATCH_SIZE must be 1 to 5000.")
+if EVENTS_RELAY_INTERVAL_SECONDS < 1 or EVENTS_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured(
+        "EVENTS_RELAY_INTERVAL_SECONDS and EVENTS_RETENTION_DAYS must be at least 1."
+    )
+CELERY_BEAT_SCHEDULE["relay-events"] = {
+    "task": "events.tasks.relay_events",
+    "schedule": timedelta(seconds=EVENTS_RELAY_INTERVAL_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["prune-events"] = {
+    "task": "events.tasks.prune_events",
+    "schedule": crontab(minute=41),
+}
+# Webhooks never reach private, loopback, link-local or reserved addresses (cloud
+# metadata included) unless this is on (tests, a closed network).
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10)
+# A failed delivery is tried again after WEBHOOK_RETRY_BASE_SECONDS, then twice as
+# long each time (capped at a day), WEBHOOK_MAX_ATTEMPTS times in all.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+WEBHOOK_MAX_ENDPOINTS_PER_TENANT = env.int("WEBHOOK_MAX_ENDPOINTS_PER_TENANT", default=20)
+if not 1 <= WEBHOOK_MAX_ATTEMPTS <= 30 or WEBHOOK_RETRY_BASE_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "WEBHOOK_MAX_ATTEMPTS must be 1 to 30 and WEBHOOK_RETRY_BASE_SECONDS at least 1."
+    )
+if not 0 < WEBHOOK_TIMEOUT_SECONDS <= 60:
+    raise ImproperlyConfigured("WEBHOOK_TIMEOUT_SECONDS must be above 0 and at most 60.")
+CELERY_BEAT_SCHEDULE["retry-webhook-deliveries"] = {
+    "task": "webhooks.tasks.deliver_due_webhooks",
+    "schedule": timedelta(seconds=30),
+}
+# `credits.low` fires when a consume brings the conversation limit down to this many
+# (0: never); a tenant's `credits_low_threshold` setting overrides it for its members.
+CREDITS_LOW_THRESHOLD = env.int("CREDITS_LOW_THRESHOLD", default=2)
+if CREDITS_LOW_THRESHOLD < 0:
+    raise ImproperlyConfigured("CREDITS_LOW_THRESHOLD must be 0 (off) or more.")
 
 # ---------------------------------------------------------------------------
 # Metered endpoints and credits

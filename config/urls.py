@@ -10,6 +10,7 @@ from drf_spectacular.views import (
 from accounts.api import urls as accounts_urls
 from apikeys.api import urls as apikey_urls
 from credits.api import urls as credit_urls
+from events.api import urls as event_urls
 from gateway.api import urls as gateway_urls
 from messagelog.api import urls as messagelog_urls
 from oauth import urls as oauth_urls
@@ -17,6 +18,7 @@ from oauth.api import urls as oauth_api_urls
 from support.api import urls as support_urls
 from support.api.rest_health_views import HealthView, MetricsView
 from tenants.api import urls as tenant_urls
+from webhooks.api import urls as webhook_urls
 
 # Every API route matches with or without a trailing slash, so clients never meet a redirect.
 api_v1_patterns = [
@@ -27,6 +29,8 @@ api_v1_patterns = [
     path("", include(tenant_urls.rest_urlpatterns)),
     path("", include(apikey_urls.rest_urlpatterns)),
     path("", include(oauth_api_urls.rest_urlpatterns)),
+    path("", include(event_urls.rest_urlpatterns)),
+    path("", include(webhook_urls.rest_urlpatterns)),
 ]
 
 urlpatterns = [

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.auth.request_cache import forget_changed_user
 from accounts.authz import rules as authz
 from accounts.authz.roles import Permission
+from accounts.emails import CREDITS_LOW, send_on_commit
 from accounts.models import User
 from core.errors import CommonErrorCode, Forbidden, ServiceError, ValidationFailed
 from credits.errors import CreditErrorCode
@@ -31,8 +32,11 @@ from credits.models import (
     PlanChange,
 )
 from credits.selectors import plan_available
+from events.catalog import EventType
+from events.services import event_record, user_event_record
 from security.models import AuditAction
 from security.services.audit import audit_record
+from tenants.models import Tenant
 from tenants.selectors import tenant_settings
 
 logger = structlog.get_logger(__name__)
@@ -166,11 +170,31 @@ _RESET_AND_TAKE = (
 # it works with either parameter binding and behind any pooler. CREDITS_ASYNC_COMMIT
 # in docs/api-keys-and-credits.md.
 _WITHOUT_WAITING_FOR_THE_DISK = " AND set_config('synchronous_commit', 'off', true) IS NOT NULL"
-_CONSUME_SQL = {
-    (resets, asynchronous): (
-        f"{_RESET_AND_TAKE if resets else _TAKE}"
-        f"{_WITHOUT_WAITING_FOR_THE_DISK if asynchronous else ''} RETURNING last_reset_on"
+# The member's tenant's `credits_low_threshold`, read by the same statement (two
+# primary-key lookups, no extra round trip), so that crossing it costs the metered
+# path nothing until it happens.
+_USER_TABLE = User._meta.db_table
+_TENANT_TABLE = Tenant._meta.db_table
+_TENANT_THRESHOLD = {
+    "postgresql": "(t.settings ->> 'credits_low_threshold')::integer",
+    "sqlite": "json_extract(t.settings, '$.credits_low_threshold')",
+}
+
+
+def _threshold_subquery(vendor: str) -> str:
+    return (
+        f"(SELECT {_TENANT_THRESHOLD[vendor]} FROM {_USER_TABLE} u "  # noqa: S608 - own tables
+        f"JOIN {_TENANT_TABLE} t ON t.id = u.tenant_id WHERE u.id = %(user_id)s)"
     )
+
+
+_CONSUME_SQL = {
+    (vendor, resets, asynchronous): (
+        f"{_RESET_AND_TAKE if resets else _TAKE}"
+        f"{_WITHOUT_WAITING_FOR_THE_DISK if asynchronous else ''} "
+        f"RETURNING last_reset_on, conversation_limit, {_threshold_subquery(vendor)}"
+    )
+    for vendor in _TENANT_THRESHOLD
     for resets in (True, False)
     for asynchronous in (True, False)
 }
@@ -199,15 +223,17 @@ def _latest_reset_day(now: datetime) -> date | None:
 
 
 def _take(user_id: int, amount: int):
+    """The statement's row (last_reset_on, conversation_limit left, tenant threshold),
+    or _NOT_TAKEN."""
     # The hottest statement of the service: written out once instead of rebuilt by
     # the ORM on every call. One conditional UPDATE is the whole atomicity story.
     reset_day = _latest_reset_day(timezone.now())
-    sql = _CONSUME_SQL[reset_day is not None, _commits_asynchronously()]
+    sql = _CONSUME_SQL[connection.vendor, reset_day is not None, _commits_asynchronously()]
     params = {"amount": amount, "user_id": user_id, "reset_day": reset_day}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    return _NOT_TAKEN if row is None else row[0]
+    return _NOT_TAKEN if row is None else row
 
 
 def _commits_asynchronously() -> bool:
@@ -223,12 +249,12 @@ def _commits_asynchronously() -> bool:
 
 def consume(*, user: User, amount: int = 1) -> Taken:
     """Take `amount` conversations, all or none; 429 CREDITS_EXHAUSTED when short."""
-    reset_on = _take(user.pk, amount)
-    if reset_on is _NOT_TAKEN:
+    row = _take(user.pk, amount)
+    if row is _NOT_TAKEN:
         account = account_for(user)  # created lazily for accounts made before credits existed
         if account.conversation_limit >= amount:
-            reset_on = _take(user.pk, amount)
-        if reset_on is _NOT_TAKEN:
+            row = _take(user.pk, amount)
+        if row is _NOT_TAKEN:
             account.refresh_from_db()
             # A batch larger than the daily amount never fits: no time to retry at.
             fits = amount <= account.conversation_reset
@@ -237,7 +263,40 @@ def consume(*, user: User, amount: int = 1) -> Taken:
                 extra={"limits": account.limits()},
                 headers={"Retry-After": str(retry)} if retry is not None else {},
             )
+    reset_on, left, tenant_threshold = row
+    _signal_crossings(user, amount=amount, left=left, tenant_threshold=tenant_threshold)
     return Taken(user.pk, amount, _as_date(reset_on))
+
+
+def _low_credit_threshold(tenant_threshold) -> int:
+    """The tenant's `credits_low_threshold` when it has one, else CREDITS_LOW_THRESHOLD."""
+    return settings.CREDITS_LOW_THRESHOLD if tenant_threshold is None else int(tenant_threshold)
+
+
+def _signal_crossings(user: User, *, amount: int, left: int, tenant_threshold) -> None:
+    """`credits.low` when this take brought the limit down to the threshold (and the
+    email the user allows), `credits.exhausted` when it emptied the limit: once per
+    crossing, never on a take that was already at or below it. The decrement has
+    committed on its own when the caller holds no transaction, so these rows follow
+    it in their own: a process killed between the two loses this one signal."""
+    threshold = _low_credit_threshold(tenant_threshold)
+    crossed_low = threshold > 0 and left <= threshold < left + amount
+    if not crossed_low and left != 0:
+        return
+    with transaction.atomic():
+        if crossed_low:
+            user_event_record(
+                actor=user,
+                type=EventType.CREDITS_LOW,
+                user=user,
+                conversation_limit=left,
+                threshold=threshold,
+            )
+            send_on_commit(user, CREDITS_LOW, conversation_limit=left)
+        if left == 0:
+            user_event_record(
+                actor=user, type=EventType.CREDITS_EXHAUSTED, user=user, conversation_limit=0
+            )
 
 
 def _seconds_until_next_reset(account: CreditAccount, now: datetime) -> int | None:
@@ -487,6 +546,11 @@ def daily_reset(*, actor: User | None, day: date | None = None) -> int:
             f"{day} is after today ({today}): a reset can only be for today or an earlier day.",
             code=CreditErrorCode.RESET_DAY_IN_FUTURE,
         )
+    with transaction.atomic():
+        return _daily_reset_run(actor=actor, day=day)
+
+
+def _daily_reset_run(*, actor: User | None, day: date) -> int:
     run, _ = CreditResetRun.objects.get_or_create(day=day)
     reset = CreditAccount.objects.filter(
         Q(last_reset_on__lt=day) | Q(last_reset_on__isnull=True)
@@ -499,4 +563,12 @@ def daily_reset(*, actor: User | None, day: date | None = None) -> int:
     CreditResetRun.objects.filter(pk=run.pk).update(
         finished_at=timezone.now(), accounts_reset=F("accounts_reset") + reset
     )
+    if reset:
+        # One platform event per run that reset anything, never one per account.
+        event_record(
+            actor=actor,
+            type=EventType.CREDITS_RESET,
+            tenant_id=None,
+            data={"tenant_id": None, "day": day.isoformat(), "accounts_reset": reset},
+        )
     return reset

@@ -95,6 +95,11 @@ class AuditAction(models.TextChoices):
     USER_ROLE_ASSIGN = "user.role_assign", "User: role assign"
     USER_STATUS_CHANGE = "user.status_change", "User: status change"
     USER_UPDATE = "user.update", "User: update"
+    WEBHOOK_CREATE = "webhook.create", "Webhook: create"
+    WEBHOOK_DELETE = "webhook.delete", "Webhook: delete"
+    WEBHOOK_DELIVERY_REPLAY = "webhook.delivery_replay", "Webhook: delivery replay"
+    WEBHOOK_SECRET_ROTATE = "webhook.secret_rotate", "Webhook: secret rotate"
+    WEBHOOK_UPDATE = "webhook.update", "Webhook: update"
 
 
 def admin_page_action(model_name: str, verb: str) -> str:

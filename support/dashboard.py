@@ -4,8 +4,9 @@ and the state of the conversation-log pipeline with the latest security events.
 The figures and charts cost a fixed number of aggregate queries (`statistics`,
 `daily_activity`, `top_users_by_conversations`) and are kept in the default cache
 for DASHBOARD_CACHE_SECONDS under a key per day, so reloading the index within that
-time runs none of them. The operations panel is read on every load: two Redis reads
-and one query for the newest security events (the `occurred_at` index).
+time runs none of them. The operations panel is read on every load: two Redis reads,
+one query for the newest security events (the `occurred_at` index) and one for the
+newest failed webhook deliveries (the `status, -updated_at` index).
 """
 
 from django.core.cache import cache
@@ -20,6 +21,7 @@ from support.selectors import (
     statistics_now,
     top_users_by_conversations,
 )
+from webhooks.selectors import deliveries_failed_recently
 
 DASHBOARD_CACHE_SECONDS = 60
 
@@ -88,6 +90,7 @@ def dashboard_operations(*, actor) -> dict:
         "pipeline": pipeline_state(),
         "last_flush": last_flush(),
         "security_events": recent_security_events(actor=actor),
+        "failed_webhooks": deliveries_failed_recently(limit=10),
     }
 
 

@@ -14,6 +14,9 @@ DEFAULT_SETTINGS = {
     # Preferences of the tenant's members who have not chosen otherwise, over the
     # platform defaults (a partial document of `accounts.preferences`).
     "default_preferences": {},
+    # `credits.low` fires for a member when a call brings their conversation limit
+    # down to this many (None: CREDITS_LOW_THRESHOLD; 0: never).
+    "credits_low_threshold": None,
 }
 
 

@@ -14,6 +14,8 @@ from accounts.services.sessions import sessions_revoke_for_tenant
 from accounts.services.users import user_create_by_admin
 from core.errors import CommonErrorCode, Conflict, Forbidden, ValidationFailed
 from credits.services import default_credits_cleaned
+from events.catalog import EventType
+from events.services import event_record
 from security.models import AuditAction
 from security.services.audit import audit_record, field_changes, snapshot
 from tenants.errors import TenantErrorCode
@@ -45,6 +47,14 @@ def _clean_settings(settings: dict) -> dict:
     if "default_preferences" in settings:
         # The same schema as a user's own choices; bad paths named under the setting.
         check_preferences(settings["default_preferences"], prefix="settings.default_preferences.")
+    threshold = settings.get("credits_low_threshold")
+    if threshold is not None and (
+        isinstance(threshold, bool) or not isinstance(threshold, int) or not 0 <= threshold < 2**31
+    ):
+        raise ValidationFailed(
+            "credits_low_threshold is a whole number of conversations, 0 or more (or null).",
+            code=CommonErrorCode.INVALID_SETTINGS,
+        )
     if "default_credits" in settings:
         cleaned["default_credits"] = default_credits_cleaned(settings["default_credits"])
     return cleaned
@@ -104,6 +114,17 @@ def tenant_create(*, actor: User, data: dict[str, Any]) -> tuple[Tenant, User]:
             "tenant_id": tenant.pk,
             "role": BuiltinRole.ADMIN,
             "name": f"{data.get('admin_first_name', '')} {data.get('admin_last_name', '')}".strip(),
+        },
+    )
+    event_record(
+        actor=actor,
+        type=EventType.TENANT_CREATED,
+        tenant_id=tenant.pk,
+        data={
+            "tenant_id": tenant.pk,
+            "slug": tenant.slug,
+            "name": tenant.name,
+            "admin_user_id": admin.pk,
         },
     )
     return tenant, admin

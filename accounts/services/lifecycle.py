@@ -38,6 +38,8 @@ from accounts.services.sessions import sessions_revoke_each, sessions_revoke_for
 from accounts.services.users import guard_against_lockout, user_status_set
 from apikeys.services import revoke_all_for_user
 from core.errors import CommonErrorCode, Conflict, Forbidden, ValidationFailed
+from events.catalog import EventType
+from events.services import user_event_record
 from messagelog import services as message_log
 from security.models import ActorKind, AuditAction, AuditLog
 from security.services.audit import audit_record
@@ -338,6 +340,7 @@ def account_erase(*, user: User, actor: User, reason: str) -> int:
             target=locked,
             changes={"user_id": user_id, "username": username, "reason": reason},
         )
+        user_event_record(actor=actor, type=EventType.USER_DELETED, user=locked, erased=True)
         TOTPDevice.objects.filter(user_id=user_id).delete()
         StaticDevice.objects.filter(user_id=user_id).delete()
         avatar_files_delete_on_commit([locked.avatar])

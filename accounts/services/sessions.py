@@ -29,6 +29,8 @@ from accounts.models import LoginSession, User
 from accounts.selectors import account_status_error
 from core.cache_writes import set_many_or_fail
 from core.errors import AuthenticationError
+from events.catalog import EventType
+from events.services import user_event_record
 from security.models import ActorKind, AuditAction
 from security.services.audit import audit_record
 
@@ -114,6 +116,14 @@ def session_start(
         target=session,
         tenant_id=user.tenant_id,
         changes={"surface": surface, "remember_me": remember_me, "mfa": mfa_verified},
+    )
+    user_event_record(
+        actor=user,
+        type=EventType.LOGIN_SUCCEEDED,
+        user=user,
+        session_id=str(session.pk),
+        surface=surface,
+        mfa=mfa_verified,
     )
     logger.info("login_session_started", user_id=user.pk, session_id=str(session.pk))
     return _token_pair(session)

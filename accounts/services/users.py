@@ -30,6 +30,8 @@ from accounts.services.sessions import sessions_revoke_for_user
 from apikeys.services import apikey_regenerate_primary, revoke_all_for_user
 from core.errors import CommonErrorCode, Conflict, Forbidden, NotFound, ValidationFailed
 from credits.services import account_for, plan_change
+from events.catalog import EventType
+from events.services import user_event_record
 from security.models import ActorKind, AuditAction
 from security.services.audit import audit_record, field_changes, snapshot
 from tenants.models import Tenant
@@ -160,6 +162,7 @@ def user_register(
             )
             api_key = apikey_regenerate_primary(user=user, actor=user).clear
             account_for(user)
+            _registered_event(actor=user, user=user, source="self")
     except IntegrityError as exc:
         # Two registrations raced past the check above; the unique index decided.
         raise Conflict(
@@ -199,6 +202,7 @@ def user_update_profile(*, user: User, actor: User, data: dict[str, Any]) -> Use
                 {field: before[field] for field in changed}, snapshot(user, changed)
             ),
         )
+        user_event_record(actor=actor, type=EventType.USER_UPDATED, user=user, fields=changed)
         logger.info("user_profile_updated", user_id=user.pk, fields=changed)
     return user
 
@@ -312,6 +316,7 @@ def user_status_set(
         target=user,
         changes={**changes, "reason": reason} if reason else changes,
     )
+    _status_event(actor=actor, user=user, status=status, previous=previous, reason=reason)
     if status != User.Status.ACTIVE:
         sessions_revoke_for_user(
             user=user, reason=LoginSession.RevokeReason.STATUS_CHANGE, actor=actor
@@ -414,7 +419,37 @@ def user_create_by_admin(*, actor: User, data: dict[str, Any]) -> User:
     # credit account, so the API, the admin site and tenant creation give the same account.
     apikey_regenerate_primary(user=user, actor=actor)
     account_for(user)
+    _registered_event(actor=actor, user=user, source="admin")
     return user
+
+
+def _registered_event(*, actor: User, user: User, source: str) -> None:
+    # No email: the event reaches tenant webhooks, which the member's privacy
+    # choices (`privacy.show_email`) do not govern.
+    user_event_record(
+        actor=actor,
+        type=EventType.USER_REGISTERED,
+        user=user,
+        username=user.username,
+        status=user.status,
+        source=source,
+    )
+
+
+def _status_event(*, actor, user: User, status: str, previous: str, reason: str) -> None:
+    if status == User.Status.SUSPENDED:
+        user_event_record(
+            actor=actor,
+            type=EventType.USER_SUSPENDED,
+            user=user,
+            status=status,
+            previous_status=previous,
+            reason=reason,
+        )
+    elif status == User.Status.DELETED:
+        user_event_record(actor=actor, type=EventType.USER_DELETED, user=user, erased=False)
+    else:
+        user_event_record(actor=actor, type=EventType.USER_UPDATED, user=user, fields=["status"])
 
 
 def _staff_account_save(
@@ -531,6 +566,7 @@ def user_fields_set_on_behalf(*, actor: User, user: User, data: dict[str, Any]) 
             target=user,
             changes=field_changes(before, snapshot(user, fields)),
         )
+        user_event_record(actor=actor, type=EventType.USER_UPDATED, user=user, fields=fields)
     return user
 
 
@@ -559,6 +595,7 @@ def user_billing_email_set(*, actor: User, user: User, billing_email: str) -> Us
         target=user,
         changes={"billing_email": {"before": before, "after": billing_email}},
     )
+    user_event_record(actor=actor, type=EventType.USER_UPDATED, user=user, fields=["billing_email"])
     return user
 
 
@@ -577,6 +614,13 @@ def user_assign_role(*, actor: User, user: User, role_name: str) -> User:
         actor=actor,
         target=user,
         changes={"role": {"before": previous, "after": role.name}},
+    )
+    user_event_record(
+        actor=actor,
+        type=EventType.ROLE_ASSIGNED,
+        user=user,
+        role=role.name,
+        previous_role=previous,
     )
     return user
 

@@ -28,8 +28,9 @@ INDEX = "/admin/"
 NOON = datetime(2024, 5, 15, 12, 0, tzinfo=UTC)
 TODAY = NOON.date()
 # The 16 aggregates (11 of `statistics`, 4 series, top users), one for the newest
-# security events, and the page's own three (session, user, the admin's recent actions).
-MAX_QUERIES = 20
+# security events, one for the newest failed webhook deliveries, and the page's own
+# three (session, user, the admin's recent actions).
+MAX_QUERIES = 21
 AGGREGATE = re.compile(r"\b(COUNT|SUM|GROUP BY)\b", re.IGNORECASE)
 
 

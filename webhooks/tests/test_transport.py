@@ -1,0 +1,106 @@
+"""The SSRF guard: only public addresses, every resolved address checked, and the
+connection made to the address that was checked."""
+
+import socket
+
+import pytest
+
+from webhooks import transport
+
+
+@pytest.fixture(autouse=True)
+def _private_targets_refused(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/hook",
+        "http://127.1/hook",
+        "http://2130706433/hook",  # 127.0.0.1 as one number
+        "http://10.0.0.5/hook",
+        "http://172.16.3.4/hook",
+        "http://192.168.1.1/hook",
+        "http://169.254.169.254/latest/meta-data/",  # cloud metadata
+        "http://100.64.0.1/hook",  # shared address space
+        "http://0.0.0.0/hook",
+        "http://[::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://[fe80::1]/hook",
+        "http://[fd00::1]/hook",
+        "http://localhost/hook",  # a name that resolves to loopback
+        "http://localhost.:8080/hook",
+    ],
+)
+def test_private_loopback_link_local_and_metadata_targets_are_refused(url):
+    with pytest.raises(transport.TargetRefused):
+        transport.target_resolve(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://example.com/hook",
+        "file:///etc/passwd",
+        "gopher://127.0.0.1:6379/_INFO",
+        "http://user:pass@example.com/hook",
+        "http:///no-host",
+        "http://[::1/hook",
+    ],
+)
+def test_other_schemes_credentials_and_malformed_urls_are_refused(url):
+    with pytest.raises(transport.TargetRefused):
+        transport.url_parts(url) if "example.com" in url else transport.target_resolve(url)
+
+
+def test_a_name_is_refused_when_any_of_its_addresses_is_private(monkeypatch):
+    real = socket.getaddrinfo
+
+    def two_answers(host, *args, **kwargs):
+        if host == "mixed.test":
+            return [
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 80)),
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", 80)),
+            ]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", two_answers)
+    with pytest.raises(transport.TargetRefused, match=r"127\.0\.0\.1"):
+        transport.target_resolve("http://mixed.test/hook")
+
+
+def test_public_addresses_pass():
+    target = transport.target_resolve("https://93.184.216.34/hook?x=1")
+    assert (target.scheme, target.port, target.path) == ("https", 443, "/hook?x=1")
+
+
+def test_a_refused_target_is_an_outcome_not_an_exception():
+    outcome = transport.post("http://127.0.0.1:1/hook", body=b"{}", headers={})
+    assert not outcome.succeeded
+    assert outcome.error.startswith("refused:")
+
+
+def test_the_connection_goes_to_the_checked_address_not_a_second_lookup(monkeypatch, settings):
+    """DNS rebinding: the name answers a reachable address when checked and another
+    afterwards; the request still reaches the first, with the name as Host."""
+    from webhooks.tests.receiver import running_receiver
+
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    real = socket.getaddrinfo
+    lookups = []
+
+    def rebinding(host, port, *args, **kwargs):
+        if host == "rebind.test":
+            lookups.append(host)
+            address = "127.0.0.1" if len(lookups) == 1 else "192.0.2.1"
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    with running_receiver() as hook:
+        outcome = transport.post(f"http://rebind.test:{hook.port}/hook", body=b"{}", headers={})
+        (request,) = hook.received
+    assert outcome.succeeded
+    assert lookups == ["rebind.test"]
+    assert request.headers["Host"] == f"rebind.test:{hook.port}"

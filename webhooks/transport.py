@@ -1,0 +1,139 @@
+"""POSTing a delivery without being turned against our own network (SSRF).
+
+The host is resolved once, every address it resolves to must be public (not
+private, loopback, link-local such as the cloud metadata address, shared, reserved
+or multicast, IPv4-mapped forms included), and the request connects to the checked
+address itself, with the name kept for `Host` and TLS (SNI and certificate), so a
+DNS answer that changes between the check and the connection (rebinding) changes
+nothing. Redirects are never followed and proxies from the environment never used.
+WEBHOOK_ALLOW_PRIVATE_TARGETS lifts the address rule (tests, closed networks).
+"""
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+from django.conf import settings
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class TargetRefused(Exception):
+    """The URL may not be called: a bad scheme, or an address that is not public."""
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str
+    host: str
+    port: int
+    path: str
+    address: IPAddress
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int | None
+    error: str
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def address_allowed(address: IPAddress) -> bool:
+    if settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
+        return True
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def url_parts(url: str) -> tuple[str, str, int, str]:
+    """Scheme, host, port and path of an endpoint URL; refused unless http(s) with a
+    host and no credentials (they would sit in logs and the admin)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise TargetRefused(f"not a valid URL: {error}") from error
+    scheme = parts.scheme.lower()
+    if scheme not in {"http", "https"}:
+        raise TargetRefused("only http and https URLs are allowed")
+    if not parts.hostname:
+        raise TargetRefused("the URL has no host")
+    if parts.username is not None or parts.password is not None:
+        raise TargetRefused("credentials in the URL are not allowed; the signature authenticates")
+    path = parts.path or "/"
+    if parts.query:
+        path = f"{path}?{parts.query}"
+    return scheme, parts.hostname, port or (443 if scheme == "https" else 80), path
+
+
+def target_resolve(url: str) -> Target:
+    """The URL's target at one checked address; TargetRefused if any address is not
+    public or the name does not resolve."""
+    scheme, host, port, path = url_parts(url)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise TargetRefused(f"the host does not resolve ({error})") from error
+    addresses = []
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise TargetRefused("the host does not resolve")
+    refused = [str(a) for a in addresses if not address_allowed(a)]
+    if refused:
+        raise TargetRefused(
+            f"the host resolves to an address that is not public ({', '.join(refused)})"
+        )
+    return Target(scheme, host, port, path, addresses[0])
+
+
+def _default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80
+
+
+def post(url: str, *, body: bytes, headers: dict[str, str]) -> Outcome:
+    """One attempt: the status code, or the reason there is none."""
+    try:
+        target = target_resolve(url)
+    except TargetRefused as error:
+        return Outcome(None, f"refused: {error}")
+    literal = (
+        f"[{target.address}]"
+        if isinstance(target.address, ipaddress.IPv6Address)
+        else str(target.address)
+    )
+    host_header = (
+        target.host
+        if target.port == _default_port(target.scheme)
+        else (f"{target.host}:{target.port}")
+    )
+    request_url = f"{target.scheme}://{literal}:{target.port}{target.path}"
+    try:
+        with (
+            httpx.Client(
+                follow_redirects=False, trust_env=False, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
+            ) as client,
+            client.stream(
+                "POST",
+                request_url,
+                content=body,
+                headers={**headers, "Host": host_header},
+                extensions={"sni_hostname": target.host},
+            ) as response,
+        ):
+            status = response.status_code
+    except httpx.HTTPError as error:
+        return Outcome(None, f"{type(error).__name__}: {error}"[:500])
+    if 300 <= status < 400:
+        return Outcome(status, "redirect not followed")
+    if not 200 <= status < 300:
+        return Outcome(status, f"HTTP {status}")
+    return Outcome(status, "")
