@@ -383,6 +383,35 @@ def user_ids_if_rare(word: str) -> list[int] | None:
         return [row[0] for row in cursor.fetchall()]
 
 
+def user_ids_if_rare_together(words: list[str]) -> list[int] | None:
+    """The ids of the users matching every one of `words` (each in any searched
+    column) when fewer than RARE_WORD_ROWS do, else None. PostgreSQL only.
+
+    For words each common but rare together (a first and a last name): the
+    planner ANDs the words' trigram bitmaps (each an OR over the columns' indexes)
+    before reading the table, so only the rows holding every word's trigrams are
+    read, not each word's thousands."""
+    conditions, params = [], []
+    for word in words:
+        pattern = _like_pattern(word)
+        conditions.append(
+            "("
+            + " OR ".join(
+                f'UPPER("{column}"::text) LIKE UPPER(%s)' for column in USER_SEARCH_COLUMNS
+            )
+            + ")"
+        )
+        params.extend([pattern] * len(USER_SEARCH_COLUMNS))
+    where = " AND ".join(conditions)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM accounts_user WHERE {where} LIMIT %s",  # noqa: S608 (constant column names; the words are parameters)
+            [*params, RARE_WORD_ROWS],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    return None if len(ids) >= RARE_WORD_ROWS else ids
+
+
 def _word_matches(word: str) -> Q:
     lookup = "icontains" if len(word) >= TRIGRAM_LENGTH else "istartswith"
     any_column = Q()
@@ -400,14 +429,20 @@ def users_matching(users: QuerySet[User], words: list[str]) -> QuerySet[User]:
     matches soon. A rare one is not: the planner may walk a million rows testing
     each for it, or AND several words' trigram bitmaps. So on PostgreSQL the
     rarest word's ids are found first (`user_ids_if_rare`) and the page fetches
-    those rows by primary key, testing the other words on them alone."""
+    those rows by primary key, testing the other words on them alone; when every
+    word is common, the ids of the rows holding them all, if those are few
+    (`user_ids_if_rare_together`)."""
     if connection.vendor == "postgresql":
+        ids = None
         for word in sorted(words, key=len, reverse=True):
             ids = user_ids_if_rare(word)
             if ids is not None:
-                array = Value(ids, output_field=ArrayField(BigIntegerField()))
-                users = users.filter(_AnyOf(F("pk"), array))
                 break
+        if ids is None and len(words) > 1:
+            ids = user_ids_if_rare_together(words)
+        if ids is not None:
+            array = Value(ids, output_field=ArrayField(BigIntegerField()))
+            users = users.filter(_AnyOf(F("pk"), array))
     for word in words:
         users = users.filter(_word_matches(word))
     return users
