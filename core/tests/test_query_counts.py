@@ -129,3 +129,48 @@ def test_query_counts_admin_dashboard(crowd, client, django_assert_max_num_queri
     # Within DASHBOARD_CACHE_SECONDS the figures come from the cache.
     with django_assert_max_num_queries(4):
         _get(client, "/admin/")
+
+
+def test_query_counts_conversation_pages(crowd, django_assert_max_num_queries):
+    """The newest page of one user's conversations: a short list is read once (its
+    rows are its count), a long one counted and read; the admin's read is audited."""
+    from messagelog.tests.factories import MessageLogFactory
+
+    few, many = User.objects.get(username="crowd0"), User.objects.get(username="crowd1")
+    for _ in range(PAGE_SIZE - 2):
+        MessageLogFactory(user_id=few.pk)
+    for _ in range(ROWS):
+        MessageLogFactory(user_id=many.pk)
+    auth = _bearer(_tokens(crowd, mfa_verified=True).access)
+    client = APIClient()
+    _get(client, "/api/v1/users/me", **auth)  # the caller's session now cached
+
+    # The user looked up, the audit row, the page.
+    with django_assert_max_num_queries(3):
+        short = _get(client, f"/v1/admin-panel/message-logs/{few.pk}?page_size={PAGE_SIZE}", **auth)
+    assert short.json()["pagination"]["total"] == PAGE_SIZE - 2
+    # The same and the capped count.
+    with django_assert_max_num_queries(4):
+        long = _get(client, f"/v1/admin-panel/message-logs/{many.pk}?page_size={PAGE_SIZE}", **auth)
+    assert long.json()["pagination"]["total"] == ROWS
+    assert len(long.json()["results"]) == PAGE_SIZE
+
+    member_auth = _bearer(_tokens(few).access)
+    _get(client, "/api/v1/users/me", **member_auth)
+    with django_assert_max_num_queries(1):
+        own = _get(client, f"/api/v1/users/me/messages?page_size={PAGE_SIZE}", **member_auth)
+    assert len(own.json()["results"]) == PAGE_SIZE - 2
+
+
+def test_query_counts_user_statistics(crowd, django_assert_max_num_queries):
+    """Uncached, the statistics read the running totals: the groups, the roles'
+    names and the sign-ups per day, whatever the number of users."""
+    auth = _bearer(_tokens(crowd, mfa_verified=True).access)
+    client = APIClient()
+    _get(client, "/api/v1/users/me", **auth)
+    clear_cache()
+    _get(client, "/api/v1/users/me", **auth)
+
+    with django_assert_max_num_queries(3):
+        figures = _get(client, "/api/v1/users/stats", **auth).json()
+    assert figures["total"] == ROWS + 1
