@@ -27,7 +27,7 @@ from django.utils import timezone
 from accounts.authz.roles import BuiltinRole
 from accounts.authz.rules import role_rank, target_rank
 from accounts.models import LoginSession, Role, User
-from accounts.selectors import EMAIL_SHOWN, tallies_kept, user_tally_groups
+from accounts.selectors import EMAIL_SHOWN, signups_since, tallies_kept, user_tally_groups
 from apikeys.models import APIKey
 from apikeys.selectors import api_key_own, api_keys_of
 from core.errors import NotFound
@@ -106,17 +106,22 @@ def statistics_now(*, actor) -> dict:
     users = User.objects.order_by()
     # Queries 1 to 3: the users by status, plan and tenant.
     user_figures = _users_from_tallies() if tallies_kept() else _users_counted(users)
-    # Query 4: sign-ups (user_created_idx); queries 5 and 6: logins
-    # (loginsession_created_idx) and the sessions live now (loginsession_expires_idx).
-    signups = _counts_since(users, "created_at", windows)
+    # Query 4: sign-ups (the running totals and user_created_idx); queries 5 and 6: logins
+    # (loginsession_created_idx) and the sessions live now (loginsession_live_idx).
+    signups = (
+        signups_since(windows) if tallies_kept() else _counts_since(users, "created_at", windows)
+    )
     logins = _counts_since(LoginSession.objects.order_by(), "created_at", windows)
     active_sessions = LoginSession.objects.filter(
         revoked_at__isnull=True, expires_at__gt=now
     ).count()
     # Queries 7 and 8: conversations, tokens and the models most used.
     conversations, top_models = _conversation_figures(windows)
-    # Query 9: what the balances count since their last daily reset.
-    used_since_reset = CreditAccount.objects.aggregate(used=Sum("used_today", default=0))["used"]
+    # Query 9: what the balances count since their last daily reset
+    # (creditaccount_used_today_idx: the accounts used today only).
+    used_since_reset = CreditAccount.objects.filter(used_today__gt=0).aggregate(
+        used=Sum("used_today", default=0)
+    )["used"]
     # Query 10: failed logins; query 11: addresses blocked now.
     failed_windows = {name: windows[name] for name in ("today", "last_7_days")}
     failed_logins = _counts_since(

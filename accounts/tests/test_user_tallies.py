@@ -2,7 +2,7 @@
 table through every kind of write, and the statistics read from them equal the
 statistics counted (PostgreSQL: the triggers are its)."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -12,7 +12,12 @@ from django.db.models.functions import TruncDate
 
 from accounts import selectors
 from accounts.models import User
-from accounts.selectors import signup_tally_per_day, user_statistics_now, user_tally_groups
+from accounts.selectors import (
+    signup_tally_per_day,
+    signups_since,
+    user_statistics_now,
+    user_tally_groups,
+)
 from accounts.services.users import user_change_status
 from accounts.tests.factories import UserFactory
 from accounts.tests.world import builtin
@@ -114,3 +119,20 @@ def test_truncating_the_users_empties_the_tallies():
         cursor.execute("TRUNCATE accounts_user CASCADE")
     assert user_tally_groups() == []
     assert signup_tally_per_day() == []
+
+
+def test_signup_windows_from_the_tallies_equal_the_users_counted():
+    now = datetime(2024, 5, 15, 9, 30, tzinfo=UTC)
+    starts = {
+        "today": datetime(2024, 5, 15, tzinfo=UTC),
+        "last_7_days": now - timedelta(days=7),
+        "last_30_days": now - timedelta(days=30),
+    }
+    for start in starts.values():
+        for offset in (-1, 0, 1, 7200):
+            user = UserFactory()
+            created = start + timedelta(seconds=offset)
+            User.objects.filter(pk=user.pk).update(created_at=created)
+    assert signups_since(starts) == {
+        name: User.objects.filter(created_at__gte=start).count() for name, start in starts.items()
+    }

@@ -183,3 +183,27 @@ def test_query_plans_admin_user_list_shows_an_estimate_not_a_count(big, client):
     counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     assert not any('FROM "accounts_user"' in sql and "LIMIT" not in sql for sql in counts)
     assert LoginSession.objects.exists()
+
+
+@pytest.mark.django_db
+def test_query_plans_user_statistics_read_the_running_totals(big, client):
+    """Uncached, the user statistics of every user and of a tenant read the running
+    totals: no query touches the user table."""
+    from core.tests.cache import clear_cache
+
+    member = User.objects.filter(tenant__isnull=False).first()
+    tenant_admin = UserFactory(tenant_id=member.tenant_id, role=builtin("admin"))
+    for actor in (big, tenant_admin):
+        clear_cache()
+        response = _get(client, "/api/v1/users/stats", **_headers(actor, mfa_verified=True))
+        assert response.json()["total"] >= 1
+    with CaptureQueriesContext(connection) as queries:
+        clear_cache()
+        _get(client, "/api/v1/users/stats?since=2026-01-01", **_headers(big, mfa_verified=True))
+    figures = [query["sql"] for query in queries.captured_queries if "tally" in query["sql"]]
+    assert len(figures) == 2
+    assert not [
+        query["sql"]
+        for query in queries.captured_queries
+        if "GROUP BY" in query["sql"] and '"accounts_user"' in query["sql"]
+    ]
