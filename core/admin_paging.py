@@ -49,25 +49,6 @@ class LargeTablePaginator(Paginator):
                 return estimate
         return self.COUNT_CAP
 
-    def page(self, number):
-        """The first page of a list not counted yet is read first: when it holds
-        every row (a user's conversations, a narrow filter), their number is the
-        count and the `COUNT(*)` query is saved; otherwise it is counted as before
-        and the rows already read are the page."""
-        if (
-            "count" in self.__dict__
-            or str(number) != "1"
-            or self.orphans
-            or not isinstance(self.object_list, QuerySet)
-        ):
-            return super().page(number)
-        rows = list(self.object_list[: self.per_page + 1])
-        if not rows and not self.allow_empty_first_page:
-            return super().page(number)
-        if len(rows) <= self.per_page:
-            self.__dict__["count"] = len(rows)
-        return self._get_page(rows[: self.per_page], 1, self)
-
 
 class LargeTableAdminMixin:
     """The changelist settings of a table that grows with use (users, sessions, the
