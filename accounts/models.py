@@ -227,6 +227,12 @@ class LoginSession(models.Model):
             # Logins per window (the admin panel's statistics) and the newest-first list.
             models.Index(fields=["created_at"], name="loginsession_created_idx"),
             models.Index(fields=["ip_address"], name="loginsession_ip_idx"),
+            # The sessions live now (statistics), counted from the index alone.
+            models.Index(
+                fields=["expires_at"],
+                name="loginsession_live_idx",
+                condition=models.Q(revoked_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -236,15 +236,23 @@ def user_statistics(*, actor, since=None, until=None) -> dict:
 def user_statistics_now(*, actor, since=None, until=None) -> dict:
     """Totals by status, role, tenant, plan and verification, and sign-ups per day.
 
-    Of the users the actor may see, in two queries whatever the table's size: one pass
-    grouping the users by all five at once (as many rows as combinations in use, folded
-    here into the five totals), and the sign-ups of the window through
+    Of the users the actor may see, in two queries whatever the table's size. On
+    PostgreSQL for every user or a tenant's, from the running totals the database
+    keeps in the same transaction as the users (`user_tally_groups`, migration
+    0014): exact, and a few hundred rows to read. Otherwise one pass grouping the
+    users by all five at once, and the sign-ups of the window through
     user_created_idx (`since`/`until` are UTC dates, both included).
     """
-    users = users_visible_to(actor).order_by()
+    kind, ident = users_scope(actor)
+    tallied = tallies_kept() and kind in ("all", "tenant")
+    users = users_in_scope((kind, ident)).order_by()
     fields = ("status", "role_id", "tenant_id", "subscription_plan", "is_verified")
     totals: dict[str, Counter] = {field: Counter() for field in fields}
-    for row in users.values(*fields).annotate(count=Count("pk")):
+    if tallied:
+        groups = user_tally_groups(tenant_id=ident)
+    else:
+        groups = users.values(*fields).annotate(count=Count("pk"))
+    for row in groups:
         for field in fields:
             totals[field][row[field]] += row["count"]
     role_names = dict(
@@ -259,18 +267,21 @@ def user_statistics_now(*, actor, since=None, until=None) -> dict:
     def named(counter: Counter) -> dict:
         return {"none" if key is None else str(key): count for key, count in counter.items()}
 
-    signups = users
-    if since is not None:
-        signups = signups.filter(created_at__gte=_utc_midnight(since))
-    if until is not None:
-        signups = signups.filter(created_at__lt=_utc_midnight(until + timedelta(days=1)))
-    per_day = (
-        signups.order_by()
-        .annotate(day=TruncDate("created_at"))
-        .values("day")
-        .annotate(count=Count("id"))
-        .order_by("day")
-    )
+    if tallied and timezone.get_current_timezone_name() == "UTC":
+        per_day = signup_tally_per_day(tenant_id=ident, since=since, until=until)
+    else:
+        signups = users
+        if since is not None:
+            signups = signups.filter(created_at__gte=_utc_midnight(since))
+        if until is not None:
+            signups = signups.filter(created_at__lt=_utc_midnight(until + timedelta(days=1)))
+        per_day = (
+            signups.order_by()
+            .annotate(day=TruncDate("created_at"))
+            .values("day")
+            .annotate(count=Count("id"))
+            .order_by("day")
+        )
     return {
         "generated_at": timezone.now(),
         "total": sum(totals["status"].values()),
@@ -281,6 +292,88 @@ def user_statistics_now(*, actor, since=None, until=None) -> dict:
         "by_verified": named(totals["is_verified"]),
         "signups_per_day": [{"date": row["day"], "count": row["count"]} for row in per_day],
     }
+
+
+def tallies_kept() -> bool:
+    """Whether the database keeps running totals of the large tables (PostgreSQL:
+    the triggers of accounts 0014 and messagelog 0004)."""
+    return connection.vendor == "postgresql"
+
+
+def user_tally_groups(*, tenant_id: int | None = None) -> list[dict]:
+    """How many users share each status, role, tenant, plan and verification (of one
+    tenant, or all), from the running totals: `{status, role_id, tenant_id,
+    subscription_plan, is_verified, count}` per combination in use. PostgreSQL only."""
+    where, params = ("WHERE tenant_id = %s", [tenant_id]) if tenant_id is not None else ("", [])
+    with connection.cursor() as cursor:
+        columns = "status, nullif(role_id, 0), nullif(tenant_id, 0), subscription_plan"
+        cursor.execute(
+            f"SELECT {columns}, is_verified, users FROM accounts_user_tally {where}",  # noqa: S608 (constant SQL)
+            params,
+        )
+        names = ("status", "role_id", "tenant_id", "subscription_plan", "is_verified", "count")
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall() if row[-1]]
+
+
+def signup_tally_per_day(*, tenant_id=None, since=None, until=None) -> list[dict]:
+    """`[{day, count}]`, oldest first: the users created on each UTC day (of one tenant,
+    or all; `since`/`until` UTC dates, both included), from the running totals. A day
+    whose users are all gone is left out, as a count would. PostgreSQL only."""
+    conditions, params = [], []
+    for condition, value in (("tenant_id = %s", tenant_id), ("day >= %s", since)):
+        if value is not None:
+            conditions.append(condition)
+            params.append(value)
+    if until is not None:
+        conditions.append("day <= %s")
+        params.append(until)
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT day, sum(users)::bigint FROM accounts_user_signup_tally {where} "  # noqa: S608 (constant SQL)
+            "GROUP BY day HAVING sum(users) > 0 ORDER BY day",
+            params,
+        )
+        return [{"day": day, "count": count} for day, count in cursor.fetchall()]
+
+
+def signups_since(starts: dict[str, datetime]) -> dict[str, int]:
+    """`{window: users created since its start}`, exact, in two queries whatever the
+    table's size: the whole UTC days after each start from the running totals, the
+    rest of the start's own day counted through user_created_idx (nothing when the
+    window starts at midnight UTC). PostgreSQL only (`tallies_kept`)."""
+    whole_days = {name: _whole_utc_days_from(start) for name, start in starts.items()}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT day, sum(users)::bigint FROM accounts_user_signup_tally "
+            "WHERE day >= %s GROUP BY day",
+            [min(whole_days.values())],
+        )
+        per_day = cursor.fetchall()
+    partial = {
+        f"partial_{name}": Count(
+            "pk",
+            filter=Q(created_at__gte=start, created_at__lt=_utc_midnight(whole_days[name])),
+        )
+        for name, start in starts.items()
+        if whole_days[name] != start.astimezone(UTC).date()
+    }
+    bounds = Q()
+    for name, start in starts.items():
+        if f"partial_{name}" in partial:
+            bounds |= Q(created_at__gte=start, created_at__lt=_utc_midnight(whole_days[name]))
+    counted = User.objects.order_by().filter(bounds).aggregate(**partial) if partial else {}
+    return {
+        name: sum(count for day, count in per_day if day >= whole_days[name])
+        + counted.get(f"partial_{name}", 0)
+        for name in starts
+    }
+
+
+def _whole_utc_days_from(start: datetime) -> date:
+    """The first UTC day wholly inside a window beginning at `start`."""
+    utc = start.astimezone(UTC)
+    return utc.date() if utc.time() == time.min else utc.date() + timedelta(days=1)
 
 
 # The columns the admin's user search reads; migration 0013 gives each a trigram index.
@@ -329,6 +422,35 @@ def user_ids_if_rare(word: str) -> list[int] | None:
         return [row[0] for row in cursor.fetchall()]
 
 
+def user_ids_if_rare_together(words: list[str]) -> list[int] | None:
+    """The ids of the users matching every one of `words` (each in any searched
+    column) when fewer than RARE_WORD_ROWS do, else None. PostgreSQL only.
+
+    For words each common but rare together (a first and a last name): the
+    planner ANDs the words' trigram bitmaps (each an OR over the columns' indexes)
+    before reading the table, so only the rows holding every word's trigrams are
+    read, not each word's thousands."""
+    conditions, params = [], []
+    for word in words:
+        pattern = _like_pattern(word)
+        conditions.append(
+            "("
+            + " OR ".join(
+                f'UPPER("{column}"::text) LIKE UPPER(%s)' for column in USER_SEARCH_COLUMNS
+            )
+            + ")"
+        )
+        params.extend([pattern] * len(USER_SEARCH_COLUMNS))
+    where = " AND ".join(conditions)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM accounts_user WHERE {where} LIMIT %s",  # noqa: S608 (constant column names; the words are parameters)
+            [*params, RARE_WORD_ROWS],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    return None if len(ids) >= RARE_WORD_ROWS else ids
+
+
 def _word_matches(word: str) -> Q:
     lookup = "icontains" if len(word) >= TRIGRAM_LENGTH else "istartswith"
     any_column = Q()
@@ -346,14 +468,20 @@ def users_matching(users: QuerySet[User], words: list[str]) -> QuerySet[User]:
     matches soon. A rare one is not: the planner may walk a million rows testing
     each for it, or AND several words' trigram bitmaps. So on PostgreSQL the
     rarest word's ids are found first (`user_ids_if_rare`) and the page fetches
-    those rows by primary key, testing the other words on them alone."""
+    those rows by primary key, testing the other words on them alone; when every
+    word is common, the ids of the rows holding them all, if those are few
+    (`user_ids_if_rare_together`)."""
     if connection.vendor == "postgresql":
+        ids = None
         for word in sorted(words, key=len, reverse=True):
             ids = user_ids_if_rare(word)
             if ids is not None:
-                array = Value(ids, output_field=ArrayField(BigIntegerField()))
-                users = users.filter(_AnyOf(F("pk"), array))
                 break
+        if ids is None and len(words) > 1:
+            ids = user_ids_if_rare_together(words)
+        if ids is not None:
+            array = Value(ids, output_field=ArrayField(BigIntegerField()))
+            users = users.filter(_AnyOf(F("pk"), array))
     for word in words:
         users = users.filter(_word_matches(word))
     return users

@@ -80,7 +80,16 @@ class CreditAccount(models.Model):
         ]
         # The admin's "recently changed first" list. The metered consume never writes
         # `updated_at` (a plain UPDATE of the balance), so its updates stay HOT.
-        indexes = [models.Index(fields=["updated_at"], name="creditaccount_updated_idx")]
+        indexes = [
+            models.Index(fields=["updated_at"], name="creditaccount_updated_idx"),
+            # What the balances used since the daily reset (statistics): only the
+            # accounts used today, summed from the index alone.
+            models.Index(
+                fields=["used_today"],
+                name="creditaccount_used_today_idx",
+                condition=models.Q(used_today__gt=0),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"credits of {self.user_id}"

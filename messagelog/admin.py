@@ -64,8 +64,10 @@ class MessageLogAdmin(LargeTableAdminMixin, ReadOnlyAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
+        # The unique indexes on LOWER(username) and LOWER(email) answer this.
+        lowered = term.lower()
         user_ids = list(
-            User.objects.filter(Q(username__iexact=term) | Q(email__iexact=term)).values_list(
+            User.objects.filter(Q(username__lower=lowered) | Q(email__lower=lowered)).values_list(
                 "pk", flat=True
             )[:100]
         )

@@ -1,7 +1,9 @@
-from datetime import datetime
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
 
 import django_filters
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Count, QuerySet, Sum
 from redis.exceptions import RedisError
 
 from core.errors import ValidationFailed
@@ -97,3 +99,95 @@ def _filtered(queryset: QuerySet[MessageLog], filters) -> QuerySet[MessageLog]:
             ]
         )
     return filterset.qs
+
+
+def daily_tallies_kept() -> bool:
+    """Whether the database keeps the log's totals per UTC day and model (PostgreSQL:
+    the triggers of migration 0004)."""
+    return connection.vendor == "postgresql"
+
+
+def conversations_since(starts: dict[str, datetime]) -> dict[str, dict]:
+    """For each window (`{name: start}`, up to now): `{"conversations": n,
+    "tokens_used": t, "by_model": {model: (n, t)}}`, exact, in two queries whatever
+    the log's size.
+
+    The whole UTC days after each start come from the running totals
+    (`messagelog_daily_tally`); only the rest of the start's own day is counted in
+    the log (the `timestamp` index), none when the window starts at midnight UTC.
+    PostgreSQL only (`daily_tallies_kept`)."""
+    first_day = min(start.astimezone(UTC).date() for start in starts.values())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT day, model, sum(conversations)::bigint, sum(tokens_used)::bigint "
+            "FROM messagelog_daily_tally WHERE day >= %s GROUP BY day, model",
+            [first_day],
+        )
+        tallied = cursor.fetchall()
+    partial = _partial_first_days(starts)
+    figures = {}
+    for name, start in starts.items():
+        whole_days_from = _whole_days_from(start)
+        by_model: Counter = Counter()
+        tokens: Counter = Counter()
+        for day, model, conversations, tokens_used in tallied:
+            if day >= whole_days_from:
+                by_model[model] += conversations
+                tokens[model] += tokens_used
+        for model, conversations, tokens_used in partial.get(name, ()):
+            by_model[model] += conversations
+            tokens[model] += tokens_used
+        models = {model: (by_model[model], tokens[model]) for model in by_model if by_model[model]}
+        figures[name] = {
+            "conversations": sum(count for count, _ in models.values()),
+            "tokens_used": sum(used for _, used in models.values()),
+            "by_model": models,
+        }
+    return figures
+
+
+def _whole_days_from(start: datetime) -> date:
+    """The first UTC day wholly inside a window beginning at `start`."""
+    utc = start.astimezone(UTC)
+    return utc.date() if utc.time() == time.min else utc.date() + timedelta(days=1)
+
+
+def _partial_first_days(starts: dict[str, datetime]) -> dict[str, list]:
+    """`{name: [(model, conversations, tokens)]}` of the log from each start to the
+    end of its UTC day, in one query (a UNION of index range scans)."""
+    selects, params = [], []
+    for name, start in starts.items():
+        end_day = _whole_days_from(start)
+        if end_day == start.astimezone(UTC).date():
+            continue
+        rows = MessageLog.objects.filter(
+            timestamp__gte=start, timestamp__lt=datetime.combine(end_day, time.min, tzinfo=UTC)
+        )
+        sql, query_params = (
+            rows.order_by()
+            .values("model")
+            .annotate(conversations=Count("pk"), tokens=Sum("tokens_used", default=0))
+            .query.sql_with_params()
+        )
+        selects.append(f"SELECT %s, * FROM ({sql}) AS part")  # noqa: S608 (the ORM's SQL)
+        params.extend([name, *query_params])
+    if not selects:
+        return {}
+    found: dict[str, list] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(selects), params)
+        for name, model, conversations, tokens in cursor.fetchall():
+            found.setdefault(name, []).append((model, conversations, tokens))
+    return found
+
+
+def conversations_per_utc_day(days: list[date]) -> dict[date, tuple[int, int]]:
+    """`{day: (conversations, tokens)}` for these UTC days, from the running totals
+    (one query; a day without conversations is absent). PostgreSQL only."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT day, sum(conversations)::bigint, sum(tokens_used)::bigint "
+            "FROM messagelog_daily_tally WHERE day >= %s AND day <= %s GROUP BY day",
+            [min(days), max(days)],
+        )
+        return {day: (count, tokens) for day, count, tokens in cursor.fetchall() if count}

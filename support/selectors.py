@@ -16,6 +16,7 @@ plain users (guests and users, no staff flag, no support level) are listed and m
 be acted on; the others are `protected`.
 """
 
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
@@ -26,15 +27,21 @@ from django.utils import timezone
 from accounts.authz.roles import BuiltinRole
 from accounts.authz.rules import role_rank, target_rank
 from accounts.models import LoginSession, Role, User
-from accounts.selectors import EMAIL_SHOWN
+from accounts.selectors import EMAIL_SHOWN, signups_since, tallies_kept, user_tally_groups
 from apikeys.models import APIKey
 from apikeys.selectors import api_key_own, api_keys_of
 from core.errors import NotFound
 from credits.models import CreditAccount
 from messagelog.models import MessageLog
-from messagelog.selectors import messages_of_user
+from messagelog.selectors import (
+    conversations_per_utc_day,
+    conversations_since,
+    daily_tallies_kept,
+    messages_of_user,
+)
 from security.models import IPBlock, SecurityEvent
 from support.levels import VISIBLE_FIELDS
+from tenants.models import Tenant
 
 TOP_TENANTS = 10
 TOP_MODELS = 10
@@ -97,43 +104,24 @@ def statistics_now(*, actor) -> dict:
     now = timezone.now()
     windows = _windows(now)
     users = User.objects.order_by()
-    # Query 1: totals and status, in one pass over the users.
-    by_status = users.aggregate(
-        total=Count("pk"),
-        without_tenant=Count("pk", filter=Q(tenant__isnull=True)),
-        **{status: Count("pk", filter=Q(status=status)) for status in User.Status.values},
+    # Queries 1 to 3: the users by status, plan and tenant.
+    user_figures = _users_from_tallies() if tallies_kept() else _users_counted(users)
+    # Query 4: sign-ups (the running totals and user_created_idx); queries 5 and 6: logins
+    # (loginsession_created_idx) and the sessions live now (loginsession_live_idx).
+    signups = (
+        signups_since(windows) if tallies_kept() else _counts_since(users, "created_at", windows)
     )
-    # Query 2: by plan; query 3: the largest tenants.
-    by_plan = {
-        row["subscription_plan"]: row["count"]
-        for row in users.values("subscription_plan").annotate(count=Count("pk")).order_by()
-    }
-    by_tenant = [
-        {"tenant_id": row["tenant_id"], "name": row["tenant__name"], "users": row["count"]}
-        for row in users.filter(tenant__isnull=False)
-        .values("tenant_id", "tenant__name")
-        .annotate(count=Count("pk"))
-        .order_by("-count", "tenant_id")[:TOP_TENANTS]
-    ]
-    # Query 4: sign-ups (user_created_idx); queries 5 and 6: logins
-    # (loginsession_created_idx) and the sessions live now (loginsession_expires_idx).
-    signups = _counts_since(users, "created_at", windows)
     logins = _counts_since(LoginSession.objects.order_by(), "created_at", windows)
     active_sessions = LoginSession.objects.filter(
         revoked_at__isnull=True, expires_at__gt=now
     ).count()
-    # Query 7: conversations and tokens; query 8: the models most used (timestamp index).
-    messages = MessageLog.objects.order_by()
-    conversations = _counts_since(messages, "timestamp", windows, total="tokens_used")
-    top_models = [
-        {"model": row["model"], "conversations": row["count"], "tokens_used": row["tokens"]}
-        for row in messages.filter(timestamp__gte=windows["last_30_days"])
-        .values("model")
-        .annotate(count=Count("pk"), tokens=Sum("tokens_used", default=0))
-        .order_by("-count", "model")[:TOP_MODELS]
-    ]
-    # Query 9: what the balances count since their last daily reset.
-    used_since_reset = CreditAccount.objects.aggregate(used=Sum("used_today", default=0))["used"]
+    # Queries 7 and 8: conversations, tokens and the models most used.
+    conversations, top_models = _conversation_figures(windows)
+    # Query 9: what the balances count since their last daily reset
+    # (creditaccount_used_today_idx: the accounts used today only).
+    used_since_reset = CreditAccount.objects.filter(used_today__gt=0).aggregate(
+        used=Sum("used_today", default=0)
+    )["used"]
     # Query 10: failed logins; query 11: addresses blocked now.
     failed_windows = {name: windows[name] for name in ("today", "last_7_days")}
     failed_logins = _counts_since(
@@ -147,13 +135,7 @@ def statistics_now(*, actor) -> dict:
     names = tuple(windows)
     return {
         "generated_at": now,
-        "users": {
-            "total": by_status["total"],
-            "by_status": {status: by_status[status] for status in User.Status.values},
-            "by_plan": by_plan,
-            "by_tenant": by_tenant,
-            "without_tenant": by_status["without_tenant"],
-        },
+        "users": user_figures,
         "signups": {name: signups[name] for name in names},
         "logins": {name: logins[name] for name in names},
         "active_sessions": active_sessions,
@@ -167,6 +149,94 @@ def statistics_now(*, actor) -> dict:
         "failed_logins": {name: failed_logins[name] for name in failed_windows},
         "blocked_ips": blocked_ips,
     }
+
+
+def _users_counted(users: QuerySet) -> dict:
+    """The user figures counted in the table: totals and status in one pass, then by
+    plan, then the largest tenants."""
+    by_status = users.aggregate(
+        total=Count("pk"),
+        without_tenant=Count("pk", filter=Q(tenant__isnull=True)),
+        **{status: Count("pk", filter=Q(status=status)) for status in User.Status.values},
+    )
+    by_plan = {
+        row["subscription_plan"]: row["count"]
+        for row in users.values("subscription_plan").annotate(count=Count("pk")).order_by()
+    }
+    by_tenant = [
+        {"tenant_id": row["tenant_id"], "name": row["tenant__name"], "users": row["count"]}
+        for row in users.filter(tenant__isnull=False)
+        .values("tenant_id", "tenant__name")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "tenant_id")[:TOP_TENANTS]
+    ]
+    return {
+        "total": by_status["total"],
+        "by_status": {status: by_status[status] for status in User.Status.values},
+        "by_plan": by_plan,
+        "by_tenant": by_tenant,
+        "without_tenant": by_status["without_tenant"],
+    }
+
+
+def _users_from_tallies() -> dict:
+    """The same figures as `_users_counted`, from the running totals the database
+    keeps (`user_tally_groups`): two small queries, exact."""
+    by_status: Counter = Counter()
+    by_plan: Counter = Counter()
+    by_tenant: Counter = Counter()
+    for row in user_tally_groups():
+        by_status[row["status"]] += row["count"]
+        by_plan[row["subscription_plan"]] += row["count"]
+        by_tenant[row["tenant_id"]] += row["count"]
+    largest = sorted(
+        ((tenant_id, count) for tenant_id, count in by_tenant.items() if tenant_id and count),
+        key=lambda item: (-item[1], item[0]),
+    )[:TOP_TENANTS]
+    names = dict(
+        Tenant.objects.filter(pk__in=[tenant_id for tenant_id, _ in largest]).values_list(
+            "pk", "name"
+        )
+    )
+    return {
+        "total": sum(by_status.values()),
+        "by_status": {status: by_status[status] for status in User.Status.values},
+        "by_plan": {plan: count for plan, count in by_plan.items() if count},
+        "by_tenant": [
+            {"tenant_id": tenant_id, "name": names[tenant_id], "users": count}
+            for tenant_id, count in largest
+        ],
+        "without_tenant": by_tenant[None],
+    }
+
+
+def _conversation_figures(windows: dict) -> tuple[dict, list]:
+    """`({window: count, window__sum: tokens}, top models of the last 30 days)`: from
+    the log's daily totals where the database keeps them (`conversations_since`),
+    else counted in the log (the `timestamp` index)."""
+    if daily_tallies_kept():
+        figures = conversations_since(windows)
+        conversations = {}
+        for name, window in figures.items():
+            conversations[name] = window["conversations"]
+            conversations[f"{name}__sum"] = window["tokens_used"]
+        month = figures["last_30_days"]["by_model"]
+        ranked = sorted(month.items(), key=lambda item: (-item[1][0], item[0]))[:TOP_MODELS]
+        top_models = [
+            {"model": model, "conversations": count, "tokens_used": tokens}
+            for model, (count, tokens) in ranked
+        ]
+        return conversations, top_models
+    messages = MessageLog.objects.order_by()
+    conversations = _counts_since(messages, "timestamp", windows, total="tokens_used")
+    top_models = [
+        {"model": row["model"], "conversations": row["count"], "tokens_used": row["tokens"]}
+        for row in messages.filter(timestamp__gte=windows["last_30_days"])
+        .values("model")
+        .annotate(count=Count("pk"), tokens=Sum("tokens_used", default=0))
+        .order_by("-count", "model")[:TOP_MODELS]
+    ]
+    return conversations, top_models
 
 
 def _last_days(now, count: int) -> list[date]:
@@ -203,13 +273,20 @@ def daily_activity(*, actor, days: int = DAILY_DAYS) -> dict:
     """
     now = timezone.now()
     calendar = _last_days(now, days)
-    conversations = _per_day(
-        MessageLog.objects.order_by(),
-        "timestamp",
-        calendar,
-        conversations=Count("pk"),
-        tokens_used=Sum("tokens_used", default=0),
-    )
+    if daily_tallies_kept() and timezone.get_current_timezone_name() == "UTC":
+        per_day = conversations_per_utc_day(calendar)
+        conversations = {
+            "conversations": [per_day.get(day, (0, 0))[0] for day in calendar],
+            "tokens_used": [per_day.get(day, (0, 0))[1] for day in calendar],
+        }
+    else:
+        conversations = _per_day(
+            MessageLog.objects.order_by(),
+            "timestamp",
+            calendar,
+            conversations=Count("pk"),
+            tokens_used=Sum("tokens_used", default=0),
+        )
     return {
         "days": calendar,
         **_per_day(User.objects.order_by(), "created_at", calendar, signups=Count("pk")),

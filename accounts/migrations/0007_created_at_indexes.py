@@ -2,8 +2,12 @@
 
 from django.db import migrations, models
 
+from core.migration_operations import AddIndexConcurrently
+
 
 class Migration(migrations.Migration):
+    # Indexes on tables that grow large: built concurrently on PostgreSQL.
+    atomic = False
 
     dependencies = [
         ('accounts', '0006_staff_levels_and_session_surfaces'),
@@ -12,11 +16,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='loginsession',
             index=models.Index(fields=['created_at'], name='loginsession_created_idx'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='user',
             index=models.Index(fields=['created_at'], name='user_created_idx'),
         ),

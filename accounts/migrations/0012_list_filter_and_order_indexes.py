@@ -2,8 +2,12 @@
 
 from django.db import migrations, models
 
+from core.migration_operations import AddIndexConcurrently
+
 
 class Migration(migrations.Migration):
+    # Indexes on tables that grow large: built concurrently on PostgreSQL.
+    atomic = False
 
     dependencies = [
         ('accounts', '0011_preferences_fit_the_schema'),
@@ -13,27 +17,27 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='loginsession',
             index=models.Index(fields=['ip_address'], name='loginsession_ip_idx'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='user',
             index=models.Index(fields=['tenant', 'created_at'], name='user_tenant_created_idx'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='user',
             index=models.Index(fields=['status', 'created_at'], name='user_status_created_idx'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='user',
             index=models.Index(fields=['username'], name='user_username_idx'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='user',
             index=models.Index(fields=['email'], name='user_email_idx'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='user',
             index=models.Index(condition=models.Q(('is_staff', True)), fields=['created_at'], name='user_staff_created_idx'),
         ),

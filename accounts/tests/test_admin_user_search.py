@@ -53,3 +53,21 @@ def test_admin_user_search_counts_what_it_finds(staffed):
     response = staffed.get("/admin/accounts/user/", {"q": "lab.example"})
 
     assert response.context["cl"].result_count == 2
+
+
+@pytest.mark.parametrize("rare_rows", [1, 3, 2_000])
+def test_admin_user_search_words_common_alone_but_rare_together(staffed, monkeypatch, rare_rows):
+    """Whether no word, the pair, or each word counts as rare (the threshold moved
+    to make these few users "many"), the search finds the same users."""
+    monkeypatch.setattr("accounts.selectors.RARE_WORD_ROWS", rare_rows)
+    for n in range(3):
+        UserFactory(username=f"sofia.tanaka{n}", name=f"Sofia Tanaka {n}")
+        UserFactory(username=f"emma.rossi{n}", name=f"Emma Rossi {n}")
+    UserFactory(username="sofia.rossi", name="Sofia Rossi")
+    UserFactory(username="s.r", first_name="Sofia", last_name="Rossi")
+
+    assert _found(staffed, "sofia rossi") == {"sofia.rossi", "s.r"}
+    assert _found(staffed, "rossi sofia") == {"sofia.rossi", "s.r"}
+    assert _found(staffed, "sofia emma") == set()
+    # Two letters match the start of a column only: "Rossi" starts s.r's last name.
+    assert _found(staffed, "so ro") == {"s.r"}

@@ -130,3 +130,17 @@ def test_query_counts_admin_dashboard(crowd, client, django_assert_max_num_queri
     # Within DASHBOARD_CACHE_SECONDS the figures come from the cache.
     with django_assert_max_num_queries(5):
         _get(client, "/admin/")
+
+
+def test_query_counts_user_statistics(crowd, django_assert_max_num_queries):
+    """Uncached, the statistics read the running totals: the groups, the roles'
+    names and the sign-ups per day, whatever the number of users."""
+    auth = _bearer(_tokens(crowd, mfa_verified=True).access)
+    client = APIClient()
+    _get(client, "/api/v1/users/me", **auth)
+    clear_cache()
+    _get(client, "/api/v1/users/me", **auth)
+
+    with django_assert_max_num_queries(3):
+        figures = _get(client, "/api/v1/users/stats", **auth).json()
+    assert figures["total"] == ROWS + 1

@@ -148,7 +148,7 @@ def test_query_plans_security_lists_and_conversation_pages_use_indexes(big, clie
 @pytest.mark.django_db
 def test_query_plans_admin_changelists_of_large_tables_use_indexes(big, client):
     """The user search finds its ids through the trigram indexes (one SELECT per
-    column), then fetches them by primary key."""
+    column, or the words' bitmaps ANDed), then fetches them by primary key."""
     client.force_login(big)
     for url in (
         "/admin/accounts/user/",
@@ -157,6 +157,7 @@ def test_query_plans_admin_changelists_of_large_tables_use_indexes(big, client):
         "/admin/accounts/user/?is_staff__exact=1",
         "/admin/accounts/user/?q=member4242",
         "/admin/accounts/user/?q=member42+example",
+        "/admin/accounts/user/?q=member1+member2",  # each common, none together
         "/admin/accounts/loginsession/",
         "/admin/accounts/loginsession/?q=10.0.0.1",
         "/admin/security/auditlog/",
@@ -182,3 +183,27 @@ def test_query_plans_admin_user_list_shows_an_estimate_not_a_count(big, client):
     counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     assert not any('FROM "accounts_user"' in sql and "LIMIT" not in sql for sql in counts)
     assert LoginSession.objects.exists()
+
+
+@pytest.mark.django_db
+def test_query_plans_user_statistics_read_the_running_totals(big, client):
+    """Uncached, the user statistics of every user and of a tenant read the running
+    totals: no query touches the user table."""
+    from core.tests.cache import clear_cache
+
+    member = User.objects.filter(tenant__isnull=False).first()
+    tenant_admin = UserFactory(tenant_id=member.tenant_id, role=builtin("admin"))
+    for actor in (big, tenant_admin):
+        clear_cache()
+        response = _get(client, "/api/v1/users/stats", **_headers(actor, mfa_verified=True))
+        assert response.json()["total"] >= 1
+    with CaptureQueriesContext(connection) as queries:
+        clear_cache()
+        _get(client, "/api/v1/users/stats?since=2026-01-01", **_headers(big, mfa_verified=True))
+    figures = [query["sql"] for query in queries.captured_queries if "tally" in query["sql"]]
+    assert len(figures) == 2
+    assert not [
+        query["sql"]
+        for query in queries.captured_queries
+        if "GROUP BY" in query["sql"] and '"accounts_user"' in query["sql"]
+    ]

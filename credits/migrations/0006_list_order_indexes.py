@@ -3,8 +3,12 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from core.migration_operations import AddIndexConcurrently
+
 
 class Migration(migrations.Migration):
+    # Indexes on tables that grow large: built concurrently on PostgreSQL.
+    atomic = False
 
     dependencies = [
         ('credits', '0005_builtin_plans'),
@@ -12,15 +16,15 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='creditaccount',
             index=models.Index(fields=['updated_at'], name='creditaccount_updated_idx'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='creditledgerentry',
             index=models.Index(fields=['created_at'], name='ledger_created_idx'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='planchange',
             index=models.Index(fields=['created_at'], name='planchange_created_idx'),
         ),

@@ -2,35 +2,39 @@
 
 from django.db import migrations, models
 
+from core.migration_operations import AddIndexConcurrently
+
 
 class Migration(migrations.Migration):
+    # Indexes on tables that grow large: built concurrently on PostgreSQL.
+    atomic = False
 
     dependencies = [
         ('security', '0002_audit_log_append_only'),
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='auditlog',
             index=models.Index(fields=['target_id'], name='audit_target_id_idx'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='auditlog',
             index=models.Index(fields=['actor_label'], name='audit_actor_label_idx'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='auditlog',
             index=models.Index(fields=['request_id'], name='audit_request_idx'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='auditlog',
             index=models.Index(fields=['ip_address'], name='audit_ip_idx'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='securityevent',
             index=models.Index(fields=['username'], name='securityevent_username_idx'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='securityevent',
             index=models.Index(fields=['request_id'], name='securityevent_request_idx'),
         ),
