@@ -17,12 +17,12 @@ from django.utils import timezone
 
 from accounts.auth.jwt_tokens import (
     TokenPair,
-    blacklist_jti,
     new_jti,
     refresh_token_claims,
     token_pair_for_session,
     user_id_from_claim,
 )
+from accounts.auth.request_auth import user_cached
 from accounts.auth.request_cache import SESSION_REVOKED, session_state_key
 from accounts.errors import AccountErrorCode
 from accounts.models import LoginSession, User
@@ -125,6 +125,10 @@ def session_refresh(*, raw_refresh_token: str) -> tuple[User, TokenPair]:
     The session row is locked while its current jti is compared and replaced, so of
     any number of concurrent refreshes with one token exactly one succeeds. A token
     that was already rotated is re-use: the whole session is revoked.
+
+    The account is read as every authenticated request reads it (the cached copy,
+    which the services that suspend, delete or demote it drop): suspension and a
+    password change also revoke the sessions, and the locked row decides.
     """
     claims = refresh_token_claims(raw_refresh_token)
     invalid = AuthenticationError(
@@ -135,18 +139,18 @@ def session_refresh(*, raw_refresh_token: str) -> tuple[User, TokenPair]:
     except ValueError as exc:
         raise invalid from exc
     user_id = user_id_from_claim(claims["user_id"])
-    if user_id is None:
+    user = None if user_id is None else user_cached(user_id)
+    if user is None:
         raise invalid
     reused = capped = False
     with transaction.atomic():
-        session = (
-            LoginSession.objects.select_for_update()
-            .select_related("user")
-            .filter(pk=session_id, user_id=user_id)
-            .first()
-        )
+        try:
+            session = LoginSession.objects.select_for_update().get(pk=session_id, user_id=user.pk)
+        except LoginSession.DoesNotExist:
+            raise invalid from None
+        session.user = user
         now = timezone.now()
-        if session is None or not session.is_active_at(now):
+        if not session.is_active_at(now):
             raise invalid
         if session.refresh_jti != claims["jti"]:
             # Nobody retries this one: the revocation must commit (the row alone stops
@@ -160,7 +164,7 @@ def session_refresh(*, raw_refresh_token: str) -> tuple[User, TokenPair]:
             )
             reused = True
         else:
-            status_error = account_status_error(session.user)
+            status_error = account_status_error(user)
             if status_error:
                 raise status_error
             expires_at = _session_expiry(session, now=now)
@@ -172,29 +176,27 @@ def session_refresh(*, raw_refresh_token: str) -> tuple[User, TokenPair]:
                 _write_tombstones([str(session.pk)], required=False)
                 capped = True
             else:
-                old_jti = session.refresh_jti
                 session.refresh_jti = new_jti()
                 session.last_seen_at = now
                 session.expires_at = expires_at
                 session.save(update_fields=["refresh_jti", "last_seen_at", "expires_at"])
-                blacklist_jti(old_jti)
                 audit_record(
                     action=AuditAction.SESSION_REFRESH,
-                    actor=session.user,
+                    actor=user,
                     actor_kind=ActorKind.USER,
                     target=session,
-                    tenant_id=session.user.tenant_id,
+                    tenant_id=user.tenant_id,
                 )
-                pair = _token_pair(session)
     if capped:
         raise invalid
     if reused:
-        logger.warning("refresh_token_reuse", user_id=session.user_id, session_id=str(session.pk))
+        logger.warning("refresh_token_reuse", user_id=user.pk, session_id=str(session.pk))
         raise AuthenticationError(
             "Refresh token was already used; the session has been revoked.",
             code=AccountErrorCode.REFRESH_TOKEN_REUSED,
         )
-    return session.user, pair
+    # Signed once the row is committed and unlocked: the new jti is the live one.
+    return user, _token_pair(session)
 
 
 def _revoke_locked(
@@ -203,7 +205,6 @@ def _revoke_locked(
     session.revoked_at = now
     session.revoked_reason = reason
     session.save(update_fields=["revoked_at", "revoked_reason"])
-    blacklist_jti(session.refresh_jti)
     audit_record(
         action=AuditAction.SESSION_REVOKE,
         actor=actor,
@@ -266,17 +267,16 @@ def sessions_revoke_for_tenant(*, tenant, reason: str, actor) -> int:
 
 def _revoke_live(sessions, *, target, reason: str, actor) -> int:
     live = sessions.filter(revoked_at__isnull=True)
-    rows = list(live.values_list("pk", "refresh_jti"))
+    rows = list(live.values_list("pk", flat=True))
     if not rows:
         return 0
     live.update(revoked_at=timezone.now(), revoked_reason=reason)
-    blacklist_jti(*(jti for _, jti in rows))
     audit_record(
         action=AuditAction.SESSION_REVOKE_ALL,
         actor=actor,
         target=target,
         changes={"reason": reason, "sessions": len(rows)},
     )
-    _write_tombstones([str(pk) for pk, _ in rows])
+    _write_tombstones([str(pk) for pk in rows])
     logger.info("login_sessions_revoked", target=str(target.pk), count=len(rows), reason=reason)
     return len(rows)
