@@ -3,7 +3,7 @@
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
-from accounts.models import User
+from accounts.auth.hashers import hash_for_timing
 from accounts.selectors import user_get_by_identifier
 
 
@@ -25,9 +25,9 @@ class EmailOrUsernameBackend(ModelBackend):
         if not identifier or password is None:
             return None
         user = user_get_by_identifier(identifier)
-        if user is None:
-            # Hash anyway so that a missing account costs the same time as a wrong password.
-            User().set_password(password)
+        if user is None or not user.has_usable_password():
+            # A missing account (or one without a password) costs what a wrong password does.
+            hash_for_timing(password)
             return None
         if user.check_password(password):
             return user
