@@ -61,23 +61,28 @@ def test_query_counts_me(crowd, django_assert_max_num_queries):
     "url", ["/api/v1/auth/refresh", "/v1/users/refresh"], ids=["api", "v1-users"]
 )
 def test_query_counts_token_refresh(crowd, django_assert_max_num_queries, url):
-    """The row lock, the rotation and its audit row in one transaction; the account
-    is read as an authenticated request reads it (once, then from the cache)."""
+    """A routine refresh (the session's client again) is one conditional UPDATE; the
+    account is read as an authenticated request reads it (once, then from the
+    cache). A refresh from another client takes the locked, audited path."""
     member = User.objects.get(username="crowd1")
     surface = LoginSession.Surface.USERS if url.startswith("/v1/") else LoginSession.Surface.API
     refresh = _tokens(member, surface=surface).refresh
-    client = APIClient()
+    client = APIClient(HTTP_USER_AGENT="tests")
 
-    def rotate(most: int) -> str:
+    def rotate(most: int, **headers) -> str:
         with django_assert_max_num_queries(most) as queries:
-            response = client.post(url, {"refresh_token": refresh}, format="json")
+            response = client.post(url, {"refresh_token": refresh}, format="json", **headers)
         assert response.status_code == 200, response.content[:300]
         assert not [q for q in queries.captured_queries if "token_blacklist" in q["sql"]]
         body = response.json()
         return body.get("refresh_token") or body["session"]["refresh_token"]
 
-    refresh = rotate(6)  # BEGIN, SELECT ... FOR UPDATE, UPDATE, INSERT audit, COMMIT; the user
-    refresh = rotate(5)
+    refresh = rotate(2)  # the UPDATE ... RETURNING; the user
+    refresh = rotate(1)
+    # The UPDATE that matched nothing, then BEGIN, SELECT ... FOR UPDATE, UPDATE,
+    # INSERT audit, COMMIT
+    refresh = rotate(6, HTTP_USER_AGENT="another browser")
+    refresh = rotate(1, HTTP_USER_AGENT="another browser")
 
 
 @pytest.mark.parametrize("algorithm", ["bcrypt", "argon2id"])
