@@ -4,7 +4,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
 from accounts.auth.hashers import hash_for_timing
-from accounts.selectors import user_get_by_identifier
+from security.lockout import account_for_identifier
 
 
 class EmailOrUsernameBackend(ModelBackend):
@@ -24,7 +24,7 @@ class EmailOrUsernameBackend(ModelBackend):
         identifier = username or kwargs.get("email")
         if not identifier or password is None:
             return None
-        user = user_get_by_identifier(identifier)
+        user = account_for_identifier(identifier, request=request)
         if user is None or not user.has_usable_password():
             # A missing account (or one without a password) costs what a wrong password does.
             hash_for_timing(password)
