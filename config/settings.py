@@ -268,10 +268,45 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "accounts.auth.backends.EmailOrUsernameBackend",
 ]
+# New and upgraded password hashes use PASSWORD_HASH_ALGORITHM; a hash of the other
+# algorithm (or of other costs) still verifies and is re-made at the next login.
+# argon2id defaults to Keycloak's: 5 passes over 7 MiB, one lane.
+PASSWORD_HASH_ALGORITHM = env.str("PASSWORD_HASH_ALGORITHM", default="bcrypt").strip().lower()
 BCRYPT_ROUNDS = env.int("BCRYPT_ROUNDS", default=12)
+ARGON2_TIME_COST = env.int("ARGON2_TIME_COST", default=5)
+ARGON2_MEMORY_COST_KIB = env.int("ARGON2_MEMORY_COST_KIB", default=7168)
+ARGON2_PARALLELISM = env.int("ARGON2_PARALLELISM", default=1)
+_PASSWORD_HASHERS_BY_ALGORITHM = {
+    "bcrypt": "accounts.auth.hashers.ConfiguredBCryptSHA256PasswordHasher",
+    "argon2id": "accounts.auth.hashers.ConfiguredArgon2PasswordHasher",
+}
+if PASSWORD_HASH_ALGORITHM not in _PASSWORD_HASHERS_BY_ALGORITHM:
+    raise ImproperlyConfigured(
+        f"PASSWORD_HASH_ALGORITHM must be 'bcrypt' or 'argon2id', not {PASSWORD_HASH_ALGORITHM!r}."
+    )
+if not 4 <= BCRYPT_ROUNDS <= 31:
+    raise ImproperlyConfigured(f"BCRYPT_ROUNDS must be 4 to 31, not {BCRYPT_ROUNDS}.")
+if not 1 <= ARGON2_TIME_COST <= 1000:
+    raise ImproperlyConfigured(
+        f"ARGON2_TIME_COST must be 1 to 1000 passes, not {ARGON2_TIME_COST}."
+    )
+if not 1 <= ARGON2_PARALLELISM <= 255:
+    raise ImproperlyConfigured(
+        f"ARGON2_PARALLELISM must be 1 to 255 lanes, not {ARGON2_PARALLELISM}."
+    )
+# Argon2 needs 8 KiB per lane; above 4 GiB a typo is likelier than a wish.
+if not 8 * ARGON2_PARALLELISM <= ARGON2_MEMORY_COST_KIB <= 4 * 1024 * 1024:
+    raise ImproperlyConfigured(
+        f"ARGON2_MEMORY_COST_KIB must be {8 * ARGON2_PARALLELISM} (8 per lane) to 4194304 "
+        f"(4 GiB), not {ARGON2_MEMORY_COST_KIB}."
+    )
 PASSWORD_HASHERS = [
-    "accounts.auth.hashers.ConfiguredBCryptSHA256PasswordHasher",
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    _PASSWORD_HASHERS_BY_ALGORITHM[PASSWORD_HASH_ALGORITHM],
+    *(
+        path
+        for name, path in _PASSWORD_HASHERS_BY_ALGORITHM.items()
+        if name != PASSWORD_HASH_ALGORITHM
+    ),
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 PASSWORD_POLICY = env.str("PASSWORD_POLICY", default="default")

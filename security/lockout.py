@@ -61,18 +61,39 @@ def _account_lookup(path: str):
     return import_string(path)
 
 
-def lockout_key(identifier: str | None) -> str | None:
+def account_for_identifier(identifier: str | None, *, request: HttpRequest | None = None):
+    """The account an email or username names, or None.
+
+    Given the request, the row is looked up once for it: the lockout check, the login
+    backend and the lockout's success handler of one login share it.
+    """
+    normalized = normalize_identifier(identifier)
+    if normalized is None:
+        return None
+    lookup = _account_lookup(settings.LOCKOUT_ACCOUNT_LOOKUP)
+    if request is None:
+        return lookup(normalized)
+    # DRF's Request wraps the HttpRequest every handler of this request sees.
+    accounts = getattr(request, "_request", request).__dict__.setdefault(
+        "_accounts_by_identifier", {}
+    )
+    if normalized not in accounts:
+        accounts[normalized] = lookup(normalized)
+    return accounts[normalized]
+
+
+def lockout_key(identifier: str | None, *, request: HttpRequest | None = None) -> str | None:
     """Where failures of this identifier count: its account, else the identifier."""
     normalized = normalize_identifier(identifier)
     if normalized is None:
         return None
-    user = _account_lookup(settings.LOCKOUT_ACCOUNT_LOOKUP)(normalized)
+    user = account_for_identifier(normalized, request=request)
     return account_key(user) if user is not None else normalized
 
 
 def lockout_username(request: HttpRequest, credentials: dict | None) -> str | None:
     """AXES_USERNAME_CALLABLE: the account's key, whichever of its names was typed."""
-    return lockout_key((credentials or {}).get("username"))
+    return lockout_key((credentials or {}).get("username"), request=request)
 
 
 def _locked_until_of_key(key: str | None) -> datetime | None:

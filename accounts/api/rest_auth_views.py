@@ -103,7 +103,10 @@ class RefreshView(PublicAPIView):
     )
     @ratelimits.rate_limited(ratelimits.REFRESH_PER_IP)
     def post(self, request: Request) -> Response:
-        user, pair = session_refresh(raw_refresh_token=self.validated(request)["refresh_token"])
+        user, pair = session_refresh(
+            raw_refresh_token=self.validated(request)["refresh_token"],
+            client=client_info(request),
+        )
         return Response(self.render(user, pair))
 
     def render(self, user: User, pair: TokenPair) -> dict:

@@ -3,8 +3,8 @@
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
-from accounts.models import User
-from accounts.selectors import user_get_by_identifier
+from accounts.auth.hashers import hash_for_timing
+from security.lockout import account_for_identifier
 
 
 class EmailOrUsernameBackend(ModelBackend):
@@ -24,10 +24,10 @@ class EmailOrUsernameBackend(ModelBackend):
         identifier = username or kwargs.get("email")
         if not identifier or password is None:
             return None
-        user = user_get_by_identifier(identifier)
-        if user is None:
-            # Hash anyway so that a missing account costs the same time as a wrong password.
-            User().set_password(password)
+        user = account_for_identifier(identifier, request=request)
+        if user is None or not user.has_usable_password():
+            # A missing account (or one without a password) costs what a wrong password does.
+            hash_for_timing(password)
             return None
         if user.check_password(password):
             return user

@@ -1,4 +1,11 @@
-"""JWT pairs bound to a login session (claim `sid`), built with simplejwt."""
+"""JWT pairs bound to a login session (claim `sid`), built with simplejwt.
+
+The session row is the one record of which refresh token is alive (its
+`refresh_jti`): rotation, re-use detection and revocation all read and write it.
+simplejwt's outstanding-token and blacklist tables are not written: no rule of the
+service reads them, and a second copy of every token would cost each refresh three
+more writes and grow without bound.
+"""
 
 import uuid
 from dataclasses import dataclass
@@ -8,7 +15,6 @@ from typing import Any
 from rest_framework_simplejwt.exceptions import TokenBackendError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.state import token_backend
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
@@ -48,8 +54,7 @@ def token_pair_for_session(
 ) -> TokenPair:
     """Sign a refresh token carrying the session's current jti, and its access token.
 
-    The refresh token expires with the session, and the access token no later; the
-    outstanding-token row lets staff see it in the admin and lets rotation blacklist it.
+    The refresh token expires with the session, and the access token no later.
     """
     refresh = RefreshToken()
     refresh[api_settings.USER_ID_CLAIM] = str(user.pk)
@@ -61,13 +66,6 @@ def token_pair_for_session(
     )
     encoded_refresh = str(refresh)
     refresh_expires_at = datetime_from_epoch(refresh["exp"])
-    OutstandingToken.objects.create(
-        user=user,
-        jti=session.refresh_jti,
-        token=encoded_refresh,
-        created_at=refresh.current_time,
-        expires_at=refresh_expires_at,
-    )
     access = refresh.access_token
     access_lifetime = min(access_lifetime, session.expires_at - refresh.current_time)
     access.set_exp(from_time=refresh.current_time, lifetime=access_lifetime)
@@ -98,11 +96,3 @@ def refresh_token_claims(raw_token: str) -> dict[str, Any]:
     ):
         raise invalid
     return claims
-
-
-def blacklist_jti(*jtis: str) -> None:
-    """Mark rotated or revoked refresh tokens as dead in simplejwt's blacklist."""
-    outstanding = OutstandingToken.objects.filter(jti__in=jtis).values_list("pk", flat=True)
-    BlacklistedToken.objects.bulk_create(
-        [BlacklistedToken(token_id=pk) for pk in outstanding], ignore_conflicts=True
-    )

@@ -66,6 +66,13 @@ def user_load(user_id: int | str) -> User | None:
     return user
 
 
+def user_cached(user_id: int) -> User | None:
+    """The user as an authenticated request sees it: this process's or the cache's
+    copy (dropped by every service that can take rights away), else the row."""
+    key = user_cache_key(user_id)
+    return cache_mirror.get_many([key]).get(key) or user_load(user_id)
+
+
 def user_for_access_token(*, session_id: str, user_id: str) -> User | None:
     """The token's user while its login session is live and is that user's; else None."""
     owner_id = user_id_from_claim(user_id)

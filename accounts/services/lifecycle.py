@@ -17,6 +17,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts import emails
 from accounts.auth import email_tokens
@@ -420,6 +421,8 @@ def login_sessions_purge(*, actor: User | None) -> int:
         Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff)
     ).delete()
     MfaChallenge.objects.filter(expires_at__lt=timezone.now()).delete()
+    # Refresh tokens recorded by older releases (the session row is the record now).
+    OutstandingToken.objects.filter(expires_at__lt=cutoff).delete()
     logger.info("login_sessions_purged", count=deleted)
     return deleted
 

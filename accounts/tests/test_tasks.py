@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import time_machine
 from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import LoginSession
 from accounts.tasks import purge_deleted_accounts, purge_login_sessions
@@ -26,6 +27,23 @@ def test_purge_job_removes_old_revoked_and_expired_sessions(api_client, user):
     assert list(LoginSession.objects.values_list("pk", flat=True)) == [
         LoginSession.objects.get(pk=keep["session_id"]).pk
     ]
+
+
+def test_purge_job_empties_refresh_tokens_recorded_by_older_releases(user):
+    now = timezone.now()
+    for jti, expired_days_ago in (("old", 31), ("recent", 1)):
+        outstanding = OutstandingToken.objects.create(
+            user=user,
+            jti=jti,
+            token=f"token-{jti}",
+            expires_at=now - timedelta(days=expired_days_ago),
+        )
+        BlacklistedToken.objects.create(token=outstanding)
+
+    purge_login_sessions.delay().get()
+
+    assert list(OutstandingToken.objects.values_list("jti", flat=True)) == ["recent"]
+    assert list(BlacklistedToken.objects.values_list("token__jti", flat=True)) == ["recent"]
 
 
 def test_purge_leaves_accounts_inside_the_window(api_client, user):

@@ -3,12 +3,15 @@ per row, or a lookup that stops being cached, fails here before it shows in
 production. The numbers are what each request runs today, with a few rows more than
 a page holds so that a query per row would show."""
 
+from unittest import mock
+
 import pytest
+from django.contrib.auth.hashers import get_hasher
 from rest_framework.test import APIClient
 
 from accounts.models import LoginSession, User
 from accounts.services.sessions import ClientInfo, session_start
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from accounts.tests.world import builtin
 from apikeys.services import apikey_regenerate_primary
 from core.tests.cache import clear_cache
@@ -55,19 +58,62 @@ def test_query_counts_me(crowd, django_assert_max_num_queries):
 
 
 @pytest.mark.parametrize(
-    ("url", "surface", "most"),
-    [
-        ("/api/v1/auth/refresh", LoginSession.Surface.API, 9),
-        ("/v1/users/refresh", LoginSession.Surface.USERS, 8),
-    ],
+    "url", ["/api/v1/auth/refresh", "/v1/users/refresh"], ids=["api", "v1-users"]
 )
-def test_query_counts_token_refresh(crowd, django_assert_max_num_queries, url, surface, most):
+def test_query_counts_token_refresh(crowd, django_assert_max_num_queries, url):
+    """A routine refresh (the session's client again) is one conditional UPDATE; the
+    account is read as an authenticated request reads it (once, then from the
+    cache). A refresh from another client takes the locked, audited path."""
     member = User.objects.get(username="crowd1")
-    pair = _tokens(member, surface=surface)
+    surface = LoginSession.Surface.USERS if url.startswith("/v1/") else LoginSession.Surface.API
+    refresh = _tokens(member, surface=surface).refresh
+    client = APIClient(HTTP_USER_AGENT="tests")
 
-    with django_assert_max_num_queries(most):
-        response = APIClient().post(url, {"refresh_token": pair.refresh}, format="json")
+    def rotate(most: int, **headers) -> str:
+        with django_assert_max_num_queries(most) as queries:
+            response = client.post(url, {"refresh_token": refresh}, format="json", **headers)
+        assert response.status_code == 200, response.content[:300]
+        assert not [q for q in queries.captured_queries if "token_blacklist" in q["sql"]]
+        body = response.json()
+        return body.get("refresh_token") or body["session"]["refresh_token"]
+
+    refresh = rotate(2)  # the UPDATE ... RETURNING; the user
+    refresh = rotate(1)
+    # The UPDATE that matched nothing, then BEGIN, SELECT ... FOR UPDATE, UPDATE,
+    # INSERT audit, COMMIT
+    refresh = rotate(6, HTTP_USER_AGENT="another browser")
+    refresh = rotate(1, HTTP_USER_AGENT="another browser")
+
+
+@pytest.mark.parametrize("algorithm", ["bcrypt", "argon2id"])
+def test_query_counts_login_checks_the_password_once(
+    crowd, django_assert_max_num_queries, settings, algorithm
+):
+    """The one hash a login pays for is the check of the stored one: no dummy hash, no
+    re-hash of a current hash. The queries are the account lookup (once, shared by
+    the lockout and the login), the lockout's bookkeeping, the MFA check, `last_login`
+    and the session with its audit row."""
+    if algorithm == "argon2id":
+        settings.PASSWORD_HASHERS = [
+            "accounts.auth.hashers.ConfiguredArgon2PasswordHasher",
+            "accounts.auth.hashers.ConfiguredBCryptSHA256PasswordHasher",
+        ]
+    member = User.objects.get(username="crowd3")
+    member.set_password(DEFAULT_PASSWORD)
+    member.save(update_fields=["password"])
+    hasher = type(get_hasher("default"))
+    body = {"username": "crowd3", "password": DEFAULT_PASSWORD}
+    with (
+        mock.patch.object(hasher, "verify", autospec=True, side_effect=hasher.verify) as verify,
+        mock.patch.object(
+            User, "set_password", autospec=True, side_effect=User.set_password
+        ) as set_password,
+        django_assert_max_num_queries(14),
+    ):
+        response = APIClient().post("/api/v1/auth/login", body, format="json")
+
     assert response.status_code == 200, response.content[:300]
+    assert (verify.call_count, set_password.call_count) == (1, 0)
 
 
 def test_query_counts_metered_completion(crowd, django_assert_max_num_queries):

@@ -15,6 +15,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from accounts.auth.request_cache import forget_cached_user
 from accounts.models import LoginSession, User
 from accounts.services.sessions import ClientInfo, session_start
 from accounts.tests.factories import UserFactory
@@ -228,6 +229,7 @@ def test_an_account_made_staff_after_its_cap_cannot_refresh_an_older_session(api
     access, refresh = _log_in(api_client, V1_LOGIN, user)
     assert api_client.get(ME_URL, **bearer(access)).status_code == 200
     User.objects.filter(pk=user.pk).update(support_level=User.SupportLevel.NEW)
+    forget_cached_user(user.pk)  # as every service that changes a rights field does
 
     with time_machine.travel(timezone.now() + timedelta(hours=13)):
         refused = _refresh(api_client, V1_REFRESH, refresh)

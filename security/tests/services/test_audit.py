@@ -67,10 +67,20 @@ def test_password_change_records_no_secret(api_client, user):
 
 
 def test_every_state_change_of_a_session_is_audited(api_client, user):
+    """But a routine refresh (the session's IP address and agent again): the session
+    row keeps its time; a refresh from another agent is audited."""
     tokens = login(api_client, user.email)
-    api_client.post(
+    routine = api_client.post(
         "/api/v1/auth/refresh", {"refresh_token": tokens["refresh_token"]}, format="json"
     )
+    assert routine.status_code == 200
+    moved = api_client.post(
+        "/api/v1/auth/refresh",
+        {"refresh_token": routine.json()["refresh_token"]},
+        format="json",
+        HTTP_USER_AGENT="another agent",
+    )
+    assert moved.status_code == 200
     fresh = login(api_client, user.email)
     api_client.post("/api/v1/auth/logout", **bearer(fresh["access_token"]))
 
