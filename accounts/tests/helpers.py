@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from accounts.auth import email_tokens
 from accounts.tests.factories import DEFAULT_PASSWORD
+from gateway.openai_errors import OPENAI_PATHS
 
 REGISTER_URL = "/api/v1/auth/register"
 LOGIN_URL = "/api/v1/auth/login"
@@ -100,6 +101,8 @@ def assert_envelope(response, status: int, code: str | None = None) -> dict:
     assert response.status_code == status, response.content
     assert response["Content-Type"].startswith("application/json")
     body = response.json()
+    if OPENAI_PATHS.match(response.request["PATH_INFO"]):
+        body = body["error"]  # the OpenAI-compatible routes carry the envelope under "error"
     assert body["success"] is False
     assert isinstance(body["message"], str) and body["message"]
     assert isinstance(body["errors"], list) and body["errors"]

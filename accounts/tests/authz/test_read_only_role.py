@@ -37,6 +37,7 @@ READ_ONLY_ROLE_WRITES = {
     ("delete", "/api/v1/users/me/sessions/00000000-0000-0000-0000-000000000000/"),
     ("post", "/v1/prompt/completions/"),
     ("post", "/v1/batch/process/"),
+    ("post", "/v1/chat/completions/"),
 }
 # The support staff's own views decide for themselves who reaches them.
 READ_ONLY_ROLE_PREFIXES = ("/v1/support/",)
