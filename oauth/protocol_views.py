@@ -5,6 +5,7 @@ client of another tenant learns `{"active": false}`, as for an unknown token.
 """
 
 import calendar
+import functools
 import hashlib
 
 from django.http import JsonResponse
@@ -15,7 +16,32 @@ from oauth2_provider.models import get_access_token_model
 from oauth2_provider.views.mixins import OAuthLibMixin, ScopedResourceMixin
 from oauthlib.common import Request as OauthlibRequest
 
+from core.parsers import has_bad_characters
 from oauth.validators import access_token_usable
+
+
+def refusing_bad_characters(view):
+    """A form field holding NUL (or a lone surrogate) is a bad request: PostgreSQL
+    text cannot hold it, so it must never reach a query. The path, query string and
+    headers are RequestCharactersMiddleware's; form bodies are checked here."""
+
+    @functools.wraps(view)
+    def checked(request, *args, **kwargs):
+        if request.method == "POST" and any(
+            has_bad_characters(text)
+            for name, values in request.POST.lists()
+            for text in (name, *values)
+        ):
+            return JsonResponse(
+                {
+                    "error": "invalid_request",
+                    "error_description": "A field contains NUL or a lone UTF-16 surrogate.",
+                },
+                status=400,
+            )
+        return view(request, *args, **kwargs)
+
+    return checked
 
 
 @method_decorator(csrf_exempt, name="dispatch")

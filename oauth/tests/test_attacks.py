@@ -92,3 +92,51 @@ def test_a_public_client_cannot_introspect_with_an_empty_secret(tenants):
         )
         assert answer.status_code in (401, 403), answer.content
         assert "active" not in answer.json()
+
+
+def _signed_in_browser(user):
+    browser = Client()
+    answer = browser.post("/oauth/login/", {"username": user.username, "password": "SecurePass123"})
+    assert answer.status_code == 302, answer.content
+    return browser
+
+
+MALFORMED = [
+    ("get", "/oauth/authorize/", {}),
+    ("get", "/oauth/authorize/", {"client_id": "nope", "response_type": "code"}),
+    ("get", "/oauth/authorize/", {"client_id": "\x00", "redirect_uri": "javascript:alert(1)"}),
+    ("get", "/oauth/authorize/", {"response_type": "code", "scope": "\x00", "client_id": "x"}),
+    ("post", "/oauth/authorize/", {"client_id": "x", "redirect_uri": "javascript:alert(1)"}),
+    ("post", "/oauth/token/", {}),
+    ("post", "/oauth/token/", {"grant_type": "authorization_code", "code": "\x00"}),
+    ("post", "/oauth/token/", {"grant_type": "refresh_token", "refresh_token": "ort-\x00"}),
+    ("post", "/oauth/token/", {"grant_type": "password", "username": "a", "password": "b"}),
+    ("post", "/oauth/token/", {"grant_type": "client_credentials", "client_id": "\x00"}),
+    ("post", "/oauth/revoke/", {"token": "\x00"}),
+    ("post", "/oauth/introspect/", {"token": "\x00"}),
+    ("get", "/oauth/introspect/", {"token": "x"}),
+    ("get", "/oauth/userinfo/", {}),
+    ("post", "/oauth/login/", {"username": "\x00", "password": "\x00"}),
+    ("post", "/oauth/login/", {"next": "\x00"}),
+    ("get", "/oauth/login/", {"next": "/oauth/authorize/\x00"}),
+    ("post", "/oauth/login/mfa/", {"code": "\x00"}),
+    ("get", "/oauth/social/nope/", {}),
+    ("get", "/oauth/social/nope/callback/", {"state": "x", "code": "y"}),
+    ("get", "/.well-known/openid-configuration", {}),
+    ("get", "/.well-known/jwks.json", {}),
+]
+HEADERS = [
+    {},
+    {"HTTP_AUTHORIZATION": "Basic !!!not-base64"},
+    {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(b"\xff\xfe:\x00").decode()},
+    {"HTTP_AUTHORIZATION": "Bearer oat-\x00"},
+    {"HTTP_AUTHORIZATION": "Bearer"},
+]
+
+
+@pytest.mark.parametrize(("method", "path", "data"), MALFORMED)
+def test_malformed_requests_get_an_answer_not_a_500(method, path, data, tenants):
+    for headers in HEADERS:
+        browser = Client(raise_request_exception=False)
+        answer = getattr(browser, method)(path, data, **headers)
+        assert answer.status_code < 500, (path, data, headers, answer.status_code)
