@@ -140,3 +140,109 @@ def test_malformed_requests_get_an_answer_not_a_500(method, path, data, tenants)
         browser = Client(raise_request_exception=False)
         answer = getattr(browser, method)(path, data, **headers)
         assert answer.status_code < 500, (path, data, headers, answer.status_code)
+
+
+class _Provider:
+    name = "acme-id"
+    label = "Acme ID"
+    trust_email = True
+
+
+def test_social_login_never_links_an_account_whose_own_email_is_unproven(tenants):
+    """Pre-hijack: someone registers the victim's address here (unverified), then the
+    victim's first social sign-in would land in the account the squatter controls."""
+    from core.errors import AuthenticationError
+    from oauth.models import SocialAccount
+    from oauth.services import social_account_resolve
+    from oauth.social import SocialIdentity
+
+    acme, _ = tenants
+    squatted = UserFactory(tenant=acme, email="victim@example.com", is_verified=False)
+    identity = SocialIdentity(subject="victim-sub", email="victim@example.com", email_verified=True)
+    with pytest.raises(AuthenticationError):
+        social_account_resolve(provider=_Provider(), identity=identity)
+    assert not SocialAccount.objects.filter(user=squatted).exists()
+
+
+PASSWORD = "SecurePass123"
+
+
+def _pkce():
+    import hashlib
+
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _browser_of(user):
+    browser = Client()
+    answer = browser.post("/oauth/login/", {"username": user.username, "password": PASSWORD})
+    assert answer.status_code == 302, answer.content
+    return browser
+
+
+def _authorize_query(application, challenge, scope="openid", **extra):
+    return {
+        "response_type": "code",
+        "client_id": application.client_id,
+        "redirect_uri": REDIRECT_URI,
+        "scope": scope,
+        "state": "st",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        **extra,
+    }
+
+
+def test_consent_page_cannot_be_framed(tenants):
+    acme, _ = tenants
+    app = _register(acme).application
+    browser = _browser_of(UserFactory(tenant=acme, password=PASSWORD))
+    page = browser.get("/oauth/authorize/", _authorize_query(app, _pkce()[1]))
+    assert page.status_code == 200, page.content
+    assert page["X-Frame-Options"] == "DENY"
+
+
+def test_another_tenants_member_gets_no_code_even_posting_the_form(tenants):
+    acme, globex = tenants
+    app = _register(acme).application
+    browser = _browser_of(UserFactory(tenant=globex, password=PASSWORD))
+    query = _authorize_query(app, _pkce()[1])
+    answer = browser.post("/oauth/authorize/", {**query, "allow": "Authorize"})
+    assert "code=" not in answer.get("Location", "")
+
+
+def test_approval_prompt_auto_without_earlier_consent_shows_the_page(tenants):
+    acme, _ = tenants
+    app = _register(acme).application
+    browser = _browser_of(UserFactory(tenant=acme, password=PASSWORD))
+    answer = browser.get(
+        "/oauth/authorize/", _authorize_query(app, _pkce()[1], approval_prompt="auto")
+    )
+    assert answer.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "scope",
+    ["openid manage:tenant", "openid write:self", "openid delete:users", "openid introspection"],
+)
+def test_scopes_no_token_may_carry_are_refused(tenants, scope):
+    acme, _ = tenants
+    app = _register(acme).application
+    admin = UserFactory(
+        tenant=acme, password=PASSWORD, role=Role.objects.get(tenant__isnull=True, name="admin")
+    )
+    browser = _browser_of(admin)
+    query = _authorize_query(app, _pkce()[1], scope=scope)
+    answer = browser.post("/oauth/authorize/", {**query, "allow": "Authorize"})
+    assert "code=" not in answer.get("Location", ""), answer.get("Location")
+
+
+def test_a_scope_the_role_holds_gets_a_code(tenants):
+    acme, _ = tenants
+    app = _register(acme).application
+    browser = _browser_of(UserFactory(tenant=acme, password=PASSWORD))
+    query = _authorize_query(app, _pkce()[1], scope="openid read:self")
+    answer = browser.post("/oauth/authorize/", {**query, "allow": "Authorize"})
+    assert "code=" in answer.get("Location", ""), answer.content
