@@ -246,3 +246,145 @@ def test_a_scope_the_role_holds_gets_a_code(tenants):
     query = _authorize_query(app, _pkce()[1], scope="openid read:self")
     answer = browser.post("/oauth/authorize/", {**query, "allow": "Authorize"})
     assert "code=" in answer.get("Location", ""), answer.content
+
+
+def test_a_machine_token_of_a_deactivated_tenant_opens_nothing(tenants):
+    acme, _ = tenants
+    machine = _register(acme, grant="client-credentials").application
+    caller = _access_token(machine, None, scope="introspection")
+    probe = _access_token(machine, None, scope="introspection")
+    introspect = {"token": probe}
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {caller}"}
+    assert Client().post("/oauth/introspect/", introspect, **auth).json()["active"] is True
+    acme.is_active = False
+    acme.save(update_fields=["is_active"])
+    answer = Client().post("/oauth/introspect/", introspect, **auth)
+    assert answer.status_code in (401, 403)
+
+
+def test_jwks_publishes_no_private_part(tenants):
+    keys = Client().get("/.well-known/jwks.json").json()["keys"]
+    assert keys
+    for key in keys:
+        assert not {"d", "p", "q", "dp", "dq", "qi"} & set(key), key
+
+
+def _token_for(user, application, scope):
+    from urllib.parse import parse_qs, urlsplit
+
+    browser = _browser_of(user)
+    verifier, challenge = _pkce()
+    query = _authorize_query(application, challenge, scope=scope)
+    answer = browser.post("/oauth/authorize/", {**query, "allow": "Authorize"})
+    code = parse_qs(urlsplit(answer["Location"]).query)["code"][0]
+    token = Client().post(
+        "/oauth/token/",
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "client_id": application.client_id,
+            "code_verifier": verifier,
+        },
+    )
+    assert token.status_code == 200, token.content
+    return token.json()
+
+
+LOGIN_ONLY = [
+    (
+        "post",
+        "/api/v1/auth/change-password",
+        {"old_password": PASSWORD, "new_password": "N3w-pass-word!"},
+    ),
+    (
+        "post",
+        "/api/v1/users/me/change-password",
+        {"old_password": PASSWORD, "new_password": "N3w-pass-word!"},
+    ),
+    ("post", "/api/v1/api-keys", {"name": "k"}),
+    ("post", "/v1/users/api-key", {}),
+    ("post", "/api/v1/auth/mfa/totp/setup", {}),
+    ("post", "/api/v1/auth/mfa/disable", {}),
+    ("patch", "/api/v1/users/me", {"name": "owned"}),
+    ("get", "/api/v1/users/me/sessions", {}),
+    ("post", "/api/v1/users/me/sessions/revoke-others", {}),
+    ("get", "/api/v1/users/me/export", {}),
+    ("post", "/api/v1/oauth/applications", {"name": "x", "client_type": "public"}),
+    ("get", "/api/v1/oauth/applications", {}),
+    ("get", "/v1/admin-panel/users", {}),
+    ("get", "/v1/support/tickets", {}),
+    ("get", "/admin/", {}),
+]
+
+
+def test_an_access_token_opens_no_login_only_operation(tenants):
+    acme, _ = tenants
+    app = _register(acme, client_type="public").application
+    admin = UserFactory(
+        tenant=acme, password=PASSWORD, role=Role.objects.get(tenant__isnull=True, name="admin")
+    )
+    scope = "openid read:self read:models write:models read:users write:users manage:roles"
+    token = _token_for(admin, app, scope)["access_token"]
+    assert token.startswith("oat-")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    me = Client().get("/api/v1/users/me", **auth)
+    assert me.status_code == 200, me.content
+    opened = []
+    for method, path, body in LOGIN_ONLY:
+        answer = getattr(Client(), method)(path, body, content_type="application/json", **auth)
+        if answer.status_code < 300 or answer.status_code == 400:
+            opened.append((path, answer.status_code))
+    assert opened == []
+
+
+SIGNED_IN_MALFORMED = [
+    {},
+    {"client_id": "nope", "response_type": "code"},
+    {"redirect_uri": "javascript:alert(1)"},
+    {"redirect_uri": "https://client.example/callback/../evil"},
+    {"redirect_uri": "https://client.example/callback?x=1"},
+    {"redirect_uri": "https://client.example@evil.example/callback"},
+    {"redirect_uri": "https://client.example/callback#frag"},
+    {"response_type": "token"},
+    {"response_type": "code id_token"},
+    {"response_type": "nonsense"},
+    {"scope": "nonsense"},
+    {"scope": ""},
+    {"code_challenge_method": "plain"},
+    {"code_challenge": ""},
+    {"claims": "{not json"},
+    {"claims": '{"userinfo": 5}'},
+    {"prompt": "none"},
+    {"prompt": "login"},
+    {"max_age": "abc"},
+    {"request": "e30.e30."},
+    {"approval_prompt": "auto"},
+    {"nonce": "x" * 5000},
+    {"code_challenge": "x" * 5000},
+]
+
+
+@pytest.mark.parametrize("override", SIGNED_IN_MALFORMED)
+def test_authorize_with_odd_parameters_answers_without_a_500_or_a_foreign_redirect(
+    tenants, override
+):
+    acme, _ = tenants
+    app = _register(acme).application
+    browser = _browser_of(UserFactory(tenant=acme, password=PASSWORD))
+    browser.raise_request_exception = False
+    query = {**_authorize_query(app, _pkce()[1]), **override}
+    for method in ("get", "post"):
+        answer = getattr(browser, method)("/oauth/authorize/", {**query, "allow": "Authorize"})
+        assert answer.status_code < 500, (method, override, answer.status_code)
+        location = answer.get("Location", "")
+        assert not location or location.startswith(("/", REDIRECT_URI)), (method, location)
+
+
+def test_plain_pkce_posted_straight_to_the_consent_form_gets_no_code(tenants):
+    acme, _ = tenants
+    app = _register(acme, client_type="public").application
+    browser = _browser_of(UserFactory(tenant=acme, password=PASSWORD))
+    query = _authorize_query(app, "a" * 43, code_challenge_method="plain")
+    answer = browser.post("/oauth/authorize/", {**query, "allow": "Authorize"})
+    assert "code=" not in answer.get("Location", "")
