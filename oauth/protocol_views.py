@@ -1,7 +1,8 @@
 """Protocol endpoints that django-oauth-toolkit serves, narrowed to one tenant.
 
 Introspection (RFC 7662) answers only about tokens of the caller's own tenant: a
-client of another tenant learns `{"active": false}`, as for an unknown token.
+client of another tenant learns `{"active": false}`, as for an unknown token. It is
+POST only, as RFC 7662 says: a token in a query string ends up in logs.
 """
 
 import calendar
@@ -76,9 +77,6 @@ class TenantIntrospectTokenView(ScopedResourceMixin, OAuthLibMixin, View):
             return None
         client = oauth_request.client
         return client if client.client_type == client.CLIENT_CONFIDENTIAL else None
-
-    def get(self, request, *args, **kwargs):
-        return self.answer(request.GET.get("token"))
 
     def post(self, request, *args, **kwargs):
         return self.answer(request.POST.get("token"))

@@ -388,3 +388,49 @@ def test_plain_pkce_posted_straight_to_the_consent_form_gets_no_code(tenants):
     query = _authorize_query(app, "a" * 43, code_challenge_method="plain")
     answer = browser.post("/oauth/authorize/", {**query, "allow": "Authorize"})
     assert "code=" not in answer.get("Location", "")
+
+
+TOKEN_BODIES = [
+    {"grant_type": "authorization_code", "code": "x" * 5000, "redirect_uri": REDIRECT_URI},
+    {"grant_type": "authorization_code", "code": "abc", "code_verifier": "x" * 5000},
+    {"grant_type": "refresh_token", "refresh_token": "ort-" + "x" * 5000},
+    {"grant_type": "refresh_token", "refresh_token": "nope", "scope": "manage:tenant"},
+    {"grant_type": "client_credentials", "scope": "openid read:self"},
+    {"grant_type": "client_credentials", "scope": "x" * 5000},
+    {"grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": "x"},
+    {"grant_type": "urn:ietf:params:oauth:grant-type:token-exchange"},
+    {"grant_type": "authorization_code", "code": "abc", "resource": "x" * 5000},
+]
+
+
+@pytest.mark.parametrize("body", TOKEN_BODIES)
+def test_token_revoke_introspect_with_an_authenticated_client_and_odd_bodies(tenants, body):
+    acme, _ = tenants
+    registered = _register(acme)
+    auth = {
+        "HTTP_AUTHORIZATION": _basic(registered.application.client_id, registered.client_secret)
+    }
+    client = Client(raise_request_exception=False)
+    for path, data in (
+        ("/oauth/token/", body),
+        ("/oauth/revoke/", {"token": body.get("code") or body.get("refresh_token") or "x"}),
+        ("/oauth/introspect/", {"token": "x" * 5000}),
+    ):
+        answer = client.post(path, data, **auth)
+        assert answer.status_code < 500, (path, data, answer.status_code)
+        answer = client.post(path, {**data, "client_id": registered.application.client_id})
+        assert answer.status_code < 500, (path, data, answer.status_code)
+
+
+def test_introspection_takes_no_token_in_a_query_string(tenants):
+    acme, _ = tenants
+    registered = _register(acme)
+    token = _access_token(
+        _register(acme, grant="client-credentials").application, None, "introspection"
+    )
+    auth = {
+        "HTTP_AUTHORIZATION": _basic(registered.application.client_id, registered.client_secret)
+    }
+    answer = Client().get("/oauth/introspect/", {"token": token}, **auth)
+    assert answer.status_code == 405
+    assert Client().post("/oauth/introspect/", {"token": token}, **auth).json()["active"] is True
