@@ -434,3 +434,45 @@ def test_introspection_takes_no_token_in_a_query_string(tenants):
     answer = Client().get("/oauth/introspect/", {"token": token}, **auth)
     assert answer.status_code == 405
     assert Client().post("/oauth/introspect/", {"token": token}, **auth).json()["active"] is True
+
+
+def test_a_demoted_users_token_loses_what_the_role_lost_and_refresh_cannot_widen(tenants):
+    acme, _ = tenants
+    app = _register(acme, client_type="public").application
+    admin = UserFactory(
+        tenant=acme, password=PASSWORD, role=Role.objects.get(tenant__isnull=True, name="admin")
+    )
+    issued = _token_for(admin, app, "openid read:self read:users")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {issued['access_token']}"}
+    assert Client().get("/api/v1/users", **auth).status_code == 200
+    admin.role = Role.objects.get(tenant__isnull=True, name="user")
+    admin.save(update_fields=["role"])
+    from accounts.auth.request_cache import forget_cached_user
+
+    forget_cached_user(admin.pk, must_succeed=False)
+    assert Client().get("/api/v1/users", **auth).status_code == 403
+    wider = Client().post(
+        "/oauth/token/",
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": issued["refresh_token"],
+            "client_id": app.client_id,
+            "scope": "openid read:self read:users write:users",
+        },
+    )
+    assert wider.status_code == 400 and "access_token" not in wider.json()
+
+
+def test_the_id_token_is_rs256_with_a_published_kid_and_this_issuer(tenants):
+    import jwt
+
+    acme, _ = tenants
+    app = _register(acme, client_type="public").application
+    issued = _token_for(UserFactory(tenant=acme, password=PASSWORD), app, "openid")
+    header = jwt.get_unverified_header(issued["id_token"])
+    assert header["alg"] == "RS256"
+    kids = {key["kid"] for key in Client().get("/.well-known/jwks.json").json()["keys"]}
+    assert header["kid"] in kids
+    discovery = Client().get("/.well-known/openid-configuration").json()
+    claims = jwt.decode(issued["id_token"], options={"verify_signature": False})
+    assert claims["aud"] == app.client_id and claims["iss"] == discovery["issuer"]
