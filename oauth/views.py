@@ -63,8 +63,13 @@ def safe_next(request) -> str:
 
 def _open_browser_session(request, user, login_session_id: str) -> None:
     """Sign the browser in: `django.contrib.auth.login` would announce the login a
-    second time (the service already did: lockout reset, last login, audit)."""
-    request.session.cycle_key()
+    second time (the service already did: lockout reset, last login, audit). As
+    `login` does, a session that held another account starts empty (nothing of
+    theirs, such as a pending MFA or social sign-in, carries over), else gets a new key."""
+    if request.session.get(SESSION_KEY) not in (None, user._meta.pk.value_to_string(user)):
+        request.session.flush()
+    else:
+        request.session.cycle_key()
     request.session[SESSION_KEY] = user._meta.pk.value_to_string(user)
     request.session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
     request.session[HASH_SESSION_KEY] = user.get_session_auth_hash()

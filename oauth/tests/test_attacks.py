@@ -476,3 +476,17 @@ def test_the_id_token_is_rs256_with_a_published_kid_and_this_issuer(tenants):
     discovery = Client().get("/.well-known/openid-configuration").json()
     claims = jwt.decode(issued["id_token"], options={"verify_signature": False})
     assert claims["aud"] == app.client_id and claims["iss"] == discovery["issuer"]
+
+
+def test_signing_in_as_someone_else_starts_a_clean_session(tenants):
+    acme, _ = tenants
+    first = UserFactory(tenant=acme, password=PASSWORD)
+    browser = _browser_of(first)
+    session = browser.session
+    session["oauth_mfa_token"] = "first-users-pending-challenge"
+    session.save()
+    second = UserFactory(tenant=acme, password=PASSWORD)
+    answer = browser.post("/oauth/login/", {"username": second.username, "password": PASSWORD})
+    assert answer.status_code == 302
+    assert browser.session["_auth_user_id"] == str(second.pk)
+    assert "oauth_mfa_token" not in browser.session
