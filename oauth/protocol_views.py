@@ -1,34 +1,48 @@
 """Protocol endpoints that django-oauth-toolkit serves, narrowed to one tenant.
 
 Introspection (RFC 7662) answers only about tokens of the caller's own tenant: a
-client of another tenant learns `{"active": false}`, as for an unknown token.
+client of another tenant learns `{"active": false}`, as for an unknown token. It is
+POST only, as RFC 7662 says: a token in a query string ends up in logs.
 """
 
-import base64
-import binascii
 import calendar
+import functools
 import hashlib
-from urllib.parse import unquote_plus
 
 from django.http import JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
-from oauth2_provider.models import get_access_token_model, get_application_model
+from oauth2_provider.models import get_access_token_model
 from oauth2_provider.views.mixins import OAuthLibMixin, ScopedResourceMixin
+from oauthlib.common import Request as OauthlibRequest
 
+from core.parsers import has_bad_characters
 from oauth.validators import access_token_usable
 
 
-def _basic_client_id(request) -> str | None:
-    scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip()).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return unquote_plus(decoded.partition(":")[0])
+def refusing_bad_characters(view):
+    """A form field holding NUL (or a lone surrogate) is a bad request: PostgreSQL
+    text cannot hold it, so it must never reach a query. The path, query string and
+    headers are RequestCharactersMiddleware's; form bodies are checked here."""
+
+    @functools.wraps(view)
+    def checked(request, *args, **kwargs):
+        if request.method == "POST" and any(
+            has_bad_characters(text)
+            for name, values in request.POST.lists()
+            for text in (name, *values)
+        ):
+            return JsonResponse(
+                {
+                    "error": "invalid_request",
+                    "error_description": "A field contains NUL or a lone UTF-16 surrogate.",
+                },
+                status=400,
+            )
+        return view(request, *args, **kwargs)
+
+    return checked
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -41,10 +55,8 @@ class TenantIntrospectTokenView(ScopedResourceMixin, OAuthLibMixin, View):
     def dispatch(self, request, *args, **kwargs):
         if request.method.upper() == "OPTIONS":
             return super().dispatch(request, *args, **kwargs)
-        if self.authenticate_client(request):
-            client_id = _basic_client_id(request) or request.POST.get("client_id")
-            self.caller = get_application_model().objects.filter(client_id=client_id).first()
-        else:
+        self.caller = self.authenticated_client(request)
+        if self.caller is None:
             valid, oauth_request = self.verify_request(request)
             if not valid:
                 return self.unauthenticated_response(request, oauth_request)
@@ -53,8 +65,18 @@ class TenantIntrospectTokenView(ScopedResourceMixin, OAuthLibMixin, View):
             return JsonResponse({"error": "invalid_client"}, status=401)
         return super().dispatch(request, *args, **kwargs)
 
-    def get(self, request, *args, **kwargs):
-        return self.answer(request.GET.get("token"))
+    def authenticated_client(self, request):
+        """The confidential application whose secret was proven (Basic, else the
+        body), or None. The caller is the client the validator authenticated, never
+        one merely named in a header whose secret was wrong; a public client has no
+        secret to prove (its empty one would match)."""
+        core = self.get_oauthlib_core()
+        uri, http_method, body, headers = core._extract_params(request)
+        oauth_request = OauthlibRequest(uri, http_method, body, headers)
+        if not core.server.request_validator.authenticate_client(oauth_request):
+            return None
+        client = oauth_request.client
+        return client if client.client_type == client.CLIENT_CONFIDENTIAL else None
 
     def post(self, request, *args, **kwargs):
         return self.answer(request.POST.get("token"))

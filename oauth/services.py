@@ -138,8 +138,8 @@ def _end_tokens(application: Application) -> None:
 
 def social_account_resolve(*, provider, identity) -> User:
     """The account a provider's identity signs in: the one linked to it, else (once)
-    the active account with its email when the provider is trusted for emails and
-    says the email is verified; anyone else is refused with the same 401."""
+    the account whose verified email it is, when the provider is trusted for emails
+    and says the email is verified; anyone else is refused with the same 401."""
     refused = AuthenticationError(f"No account here is linked to this {provider.label} identity.")
     linked = (
         SocialAccount.objects.select_related("user__tenant", "user__role")
@@ -150,7 +150,8 @@ def social_account_resolve(*, provider, identity) -> User:
         return linked.user
     if not (provider.trust_email and identity.email_verified and identity.email):
         raise refused
-    matches = list(User.objects.filter(email__iexact=identity.email)[:2])
+    # Only an address this account has proven: an unverified one may be a squatter's.
+    matches = list(User.objects.filter(email__iexact=identity.email, is_verified=True)[:2])
     if len(matches) != 1:  # none, or an address two accounts share: nothing to trust
         raise refused
     user = matches[0]

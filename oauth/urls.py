@@ -5,7 +5,7 @@ from django.urls import path, re_path
 from oauth2_provider import views as dot
 
 from oauth import views
-from oauth.protocol_views import TenantIntrospectTokenView
+from oauth.protocol_views import TenantIntrospectTokenView, refusing_bad_characters
 
 app_name = "oauth2_provider"
 
@@ -21,17 +21,29 @@ urlpatterns = [
         name="oauth-server-metadata",
     ),
     path(".well-known/jwks.json", dot.JwksInfoView.as_view(), name="jwks-info"),
-    path("oauth/login/", views.SignInView.as_view(), name="login"),
-    path("oauth/login/mfa/", views.SignInCodeView.as_view(), name="login-mfa"),
+    path("oauth/login/", refusing_bad_characters(views.SignInView.as_view()), name="login"),
+    path(
+        "oauth/login/mfa/",
+        refusing_bad_characters(views.SignInCodeView.as_view()),
+        name="login-mfa",
+    ),
     path("oauth/social/<slug:provider_name>/", views.SocialStartView.as_view(), name="social"),
     path(
         "oauth/social/<slug:provider_name>/callback/",
         views.SocialCallbackView.as_view(),
         name="social-callback",
     ),
-    path("oauth/authorize/", views.ConsentView.as_view(), name="authorize"),
-    path("oauth/token/", dot.TokenView.as_view(), name="token"),
-    path("oauth/revoke/", dot.RevokeTokenView.as_view(), name="revoke-token"),
-    path("oauth/introspect/", TenantIntrospectTokenView.as_view(), name="introspect"),
-    path("oauth/userinfo/", dot.UserInfoView.as_view(), name="user-info"),
+    path(
+        "oauth/authorize/", refusing_bad_characters(views.ConsentView.as_view()), name="authorize"
+    ),
+    path("oauth/token/", refusing_bad_characters(dot.TokenView.as_view()), name="token"),
+    path(
+        "oauth/revoke/", refusing_bad_characters(dot.RevokeTokenView.as_view()), name="revoke-token"
+    ),
+    path(
+        "oauth/introspect/",
+        refusing_bad_characters(TenantIntrospectTokenView.as_view()),
+        name="introspect",
+    ),
+    path("oauth/userinfo/", refusing_bad_characters(dot.UserInfoView.as_view()), name="user-info"),
 ]

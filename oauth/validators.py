@@ -108,6 +108,14 @@ class TenantOAuth2Validator(OAuth2Validator):
             "email_verified": bool(user.is_verified),
         }
 
+    def validate_silent_login(self, request):
+        """`prompt=none`: consent is always asked (REQUEST_APPROVAL_PROMPT "force"), so
+        a silent answer is never given; the client hears login_required."""
+        return False
+
+    def validate_silent_authorization(self, request):
+        return False
+
     def is_pkce_required(self, client_id, request):
         return pkce_required(client_id)
 

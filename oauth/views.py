@@ -28,6 +28,7 @@ from accounts.services.login import (
 )
 from accounts.services.sessions import ClientInfo
 from core.errors import ServiceError
+from oauth.models import Application
 from oauth.scopes import ALL_SCOPES, permission_scopes
 from oauth.selectors import login_session_is_live
 from oauth.services import social_account_resolve
@@ -62,8 +63,13 @@ def safe_next(request) -> str:
 
 def _open_browser_session(request, user, login_session_id: str) -> None:
     """Sign the browser in: `django.contrib.auth.login` would announce the login a
-    second time (the service already did: lockout reset, last login, audit)."""
-    request.session.cycle_key()
+    second time (the service already did: lockout reset, last login, audit). As
+    `login` does, a session that held another account starts empty (nothing of
+    theirs, such as a pending MFA or social sign-in, carries over), else gets a new key."""
+    if request.session.get(SESSION_KEY) not in (None, user._meta.pk.value_to_string(user)):
+        request.session.flush()
+    else:
+        request.session.cycle_key()
     request.session[SESSION_KEY] = user._meta.pk.value_to_string(user)
     request.session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
     request.session[HASH_SESSION_KEY] = user.get_session_auth_hash()
@@ -217,6 +223,14 @@ def _social_callback_uri(request, provider_name: str) -> str:
     return request.build_absolute_uri(f"/oauth/social/{provider_name}/callback/")
 
 
+# The columns of the toolkit's Grant that keep these request parameters.
+PARAMETER_MAX_LENGTHS = {"nonce": 255, "code_challenge": 128}
+
+
+def _refused(request, message: str):
+    return render(request, "oauth/refused.html", {"message": message}, status=400)
+
+
 class ConsentView(AuthorizationView):
     """The authorize endpoint: a signed-in member of the application's tenant
     consents to the scopes their role holds; everyone else is sent to sign in, or
@@ -234,15 +248,28 @@ class ConsentView(AuthorizationView):
         return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, *args, **kwargs):
-        # Only S256: "plain" would hand the verifier to whoever sees the request.
-        if "code_challenge" in request.GET and request.GET.get("code_challenge_method") != "S256":
-            return render(
-                request,
-                "oauth/refused.html",
-                {"message": 'PKCE needs code_challenge_method "S256".'},
-                status=400,
-            )
-        return super().get(request, *args, **kwargs)
+        return self._refused_parameters(request, request.GET) or super().get(
+            request, *args, **kwargs
+        )
+
+    def post(self, request, *args, **kwargs):
+        refusal = self._refused_parameters(request, request.POST)
+        if refusal is None and not (
+            Application.objects.filter(client_id=request.POST.get("client_id", "")).exists()
+        ):
+            refusal = _refused(request, "Unknown application.")
+        return refusal or super().post(request, *args, **kwargs)
+
+    @staticmethod
+    def _refused_parameters(request, params):
+        """What the toolkit would store and cannot (over its columns' lengths), and
+        PKCE other than S256 ("plain" hands the verifier to whoever sees the request)."""
+        if "code_challenge" in params and params.get("code_challenge_method") != "S256":
+            return _refused(request, 'PKCE needs code_challenge_method "S256".')
+        for name, longest in PARAMETER_MAX_LENGTHS.items():
+            if len(params.get(name, "")) > longest:
+                return _refused(request, f"{name} is longer than {longest} characters.")
+        return None
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -4,7 +4,7 @@ from django.test import Client
 
 from accounts.models import User
 from oauth.tests.factories import ApplicationFactory
-from security.tests.helpers import audit_row
+from security.tests.helpers import audit_rows
 from tenants.models import Tenant
 
 
@@ -33,5 +33,5 @@ def test_deleting_an_application_in_the_admin_is_audited(db):
     application = ApplicationFactory()
     answer = client.post(f"/admin/oauth/application/{application.pk}/delete/", {"post": "yes"})
     assert answer.status_code == 302
-    row = audit_row(action__endswith="application.delete")
+    [row] = audit_rows(action__endswith="application.delete")
     assert row.actor_id == admin.pk and row.target_id == str(application.pk)
