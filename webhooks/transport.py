@@ -2,8 +2,8 @@
 
 The host is resolved once, every address it resolves to must be public (not
 private, loopback, link-local such as the cloud metadata address, shared, reserved
-or multicast, IPv4-mapped forms included), and the request connects to the checked
-address itself, with the name kept for `Host` and TLS (SNI and certificate), so a
+or multicast; for an IPv6 address carrying an IPv4 one, mapped, 6to4, NAT64 or
+compatible, the IPv4 one), and the request connects to the checked address itself, with the name kept for `Host` and TLS (SNI and certificate), so a
 DNS answer that changes between the check and the connection (rebinding) changes
 nothing. Redirects are never followed and proxies from the environment never used.
 WEBHOOK_ALLOW_PRIVATE_TARGETS lifts the address rule (tests, closed networks).
@@ -43,11 +43,30 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
+# IPv6 ranges whose last 32 bits (or, for 6to4, bits 16-48) are an IPv4 address a
+# translator or tunnel delivers to: NAT64 (well-known and local-use), IPv4-compatible
+# and IPv4-translated. The IPv4 address inside is what must be public.
+_NAT64_AND_COMPATIBLE = tuple(
+    ipaddress.ip_network(net)
+    for net in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96", "::ffff:0:0:0/96")
+)
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if any(address in net for net in _NAT64_AND_COMPATIBLE):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def address_allowed(address: IPAddress) -> bool:
     if settings.WEBHOOK_ALLOW_PRIVATE_TARGETS:
         return True
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        address = _embedded_ipv4(address) or address
     return address.is_global and not address.is_multicast
 
 

@@ -104,3 +104,20 @@ def test_the_connection_goes_to_the_checked_address_not_a_second_lookup(monkeypa
     assert outcome.succeeded
     assert lookups == ["rebind.test"]
     assert request.headers["Host"] == f"rebind.test:{hook.port}"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[2002:7f00:1::]/hook",  # 6to4 wrapping 127.0.0.1
+        "http://[2002:a9fe:a9fe::]/hook",  # 6to4 wrapping the metadata address
+        "http://[64:ff9b::7f00:1]/hook",  # NAT64 wrapping 127.0.0.1
+        "http://[64:ff9b::a9fe:a9fe]/hook",  # NAT64 wrapping the metadata address
+        "http://[64:ff9b:1::a00:1]/hook",  # local-use NAT64 wrapping 10.0.0.1
+        "http://[::7f00:1]/hook",  # IPv4-compatible 127.0.0.1
+        "http://[::ffff:0:7f00:1]/hook",  # IPv4-translated 127.0.0.1
+    ],
+)
+def test_ipv6_forms_that_carry_a_private_ipv4_address_are_refused(url):
+    with pytest.raises(transport.TargetRefused):
+        transport.target_resolve(url)
