@@ -206,3 +206,11 @@ def test_the_event_catalogue_lists_every_type_with_its_schema(api_client, world)
         "threshold",
         "user_id",
     ]
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "99999999999999999999999", "1e3", "-1"])
+def test_an_odd_endpoint_filter_narrows_to_nothing_not_a_500(api_client, world, value):
+    response = api_client.get(DELIVERIES, {"endpoint": value}, **world.auth("tenant_admin"))
+
+    assert response.status_code == 200, response.content
+    assert response.json()["results"] == []
