@@ -3,9 +3,10 @@
 The host is resolved once, every address it resolves to must be public (not
 private, loopback, link-local such as the cloud metadata address, shared, reserved
 or multicast; for an IPv6 address carrying an IPv4 one, mapped, 6to4, NAT64 or
-compatible, the IPv4 one), and the request connects to the checked address itself, with the name kept for `Host` and TLS (SNI and certificate), so a
-DNS answer that changes between the check and the connection (rebinding) changes
-nothing. Redirects are never followed and proxies from the environment never used.
+compatible, the IPv4 one), and the request connects to the checked address itself,
+with the name kept for `Host` and TLS (SNI and certificate), so a DNS answer that
+changes between the check and the connection (rebinding) changes nothing.
+Redirects are never followed and proxies from the environment never used.
 WEBHOOK_ALLOW_PRIVATE_TARGETS lifts the address rule (tests, closed networks).
 """
 
