@@ -10,6 +10,7 @@ Redirects are never followed and proxies from the environment never used.
 WEBHOOK_ALLOW_PRIVATE_TARGETS lifts the address rule (tests, closed networks).
 """
 
+import asyncio
 import ipaddress
 import socket
 from dataclasses import dataclass
@@ -119,8 +120,22 @@ def _default_port(scheme: str) -> int:
     return 443 if scheme == "https" else 80
 
 
+async def _status_of(url: str, body: bytes, headers: dict[str, str], sni_host: str) -> int:
+    async with (
+        httpx.AsyncClient(
+            follow_redirects=False, trust_env=False, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
+        ) as client,
+        client.stream(
+            "POST", url, content=body, headers=headers, extensions={"sni_hostname": sni_host}
+        ) as response,
+    ):
+        return response.status_code
+
+
 def post(url: str, *, body: bytes, headers: dict[str, str]) -> Outcome:
-    """One attempt: the status code, or the reason there is none."""
+    """One attempt: the status code, or the reason there is none. WEBHOOK_TIMEOUT_SECONDS
+    bounds the whole attempt, not each read: a receiver sending its answer a byte at a
+    time would otherwise hold the worker (or, with no broker, the request) at will."""
     try:
         target = target_resolve(url)
     except TargetRefused as error:
@@ -136,20 +151,16 @@ def post(url: str, *, body: bytes, headers: dict[str, str]) -> Outcome:
         else (f"{target.host}:{target.port}")
     )
     request_url = f"{target.scheme}://{literal}:{target.port}{target.path}"
+    deadline = settings.WEBHOOK_TIMEOUT_SECONDS
     try:
-        with (
-            httpx.Client(
-                follow_redirects=False, trust_env=False, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
-            ) as client,
-            client.stream(
-                "POST",
-                request_url,
-                content=body,
-                headers={**headers, "Host": host_header},
-                extensions={"sni_hostname": target.host},
-            ) as response,
-        ):
-            status = response.status_code
+        status = asyncio.run(
+            asyncio.wait_for(
+                _status_of(request_url, body, {**headers, "Host": host_header}, target.host),
+                timeout=deadline,
+            )
+        )
+    except TimeoutError:
+        return Outcome(None, f"timed out: no answer within {deadline:g} seconds in all")
     except httpx.HTTPError as error:
         return Outcome(None, f"{type(error).__name__}: {error}"[:500])
     if 300 <= status < 400:

@@ -121,3 +121,39 @@ def test_the_connection_goes_to_the_checked_address_not_a_second_lookup(monkeypa
 def test_ipv6_forms_that_carry_a_private_ipv4_address_are_refused(url):
     with pytest.raises(transport.TargetRefused):
         transport.target_resolve(url)
+
+
+def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_timeout(settings):
+    """Each byte arriving inside the read timeout must not stretch one attempt past
+    WEBHOOK_TIMEOUT_SECONDS in all: a slow receiver would hold a worker (or, with no
+    broker, a web request) for as long as it likes."""
+    import threading
+    import time
+
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.5
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    stop = threading.Event()
+
+    def trickle() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n":
+                if stop.wait(0.3):
+                    return
+                conn.sendall(bytes([byte]))
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    try:
+        outcome = transport.post(f"http://127.0.0.1:{port}/hook", body=b"{}", headers={})
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()
+    assert time.monotonic() - started < 3
+    assert not outcome.succeeded
+    assert "timed out" in outcome.error
