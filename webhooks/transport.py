@@ -74,7 +74,10 @@ def address_allowed(address: IPAddress) -> bool:
 
 def url_parts(url: str) -> tuple[str, str, int, str]:
     """Scheme, host, port and path of an endpoint URL; refused unless http(s) with a
-    host and no credentials (they would sit in logs and the admin)."""
+    host and no credentials (they would sit in logs and the admin), and with nothing
+    the HTTP client would refuse to send (spaces, control characters)."""
+    if any(ord(char) <= 0x20 or ord(char) == 0x7F for char in url):
+        raise TargetRefused("the URL has spaces or control characters")
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -161,7 +164,7 @@ def post(url: str, *, body: bytes, headers: dict[str, str]) -> Outcome:
         )
     except TimeoutError:
         return Outcome(None, f"timed out: no answer within {deadline:g} seconds in all")
-    except httpx.HTTPError as error:
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
         return Outcome(None, f"{type(error).__name__}: {error}"[:500])
     if 300 <= status < 400:
         return Outcome(status, "redirect not followed")

@@ -157,3 +157,23 @@ def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_timeout(settings)
     assert time.monotonic() - started < 3
     assert not outcome.succeeded
     assert "timed out" in outcome.error
+
+
+@pytest.mark.parametrize("url", ["http://93.184.216.34/hook\x01", "http://93.184.216.34/a b\x7f"])
+def test_control_characters_in_the_url_are_refused(url):
+    with pytest.raises(transport.TargetRefused):
+        transport.url_parts(url)
+
+
+def test_a_url_the_http_client_rejects_is_an_outcome_not_an_exception(monkeypatch):
+    """A row stored before the URL rule (or changed in the database) must not raise out
+    of the attempt: with no broker that is a 500 on a request whose change is saved."""
+    monkeypatch.setattr(
+        transport,
+        "url_parts",
+        lambda url: ("http", "93.184.216.34", 80, "/hook\x01"),
+    )
+    outcome = transport.post("http://93.184.216.34/hook", body=b"{}", headers={})
+
+    assert not outcome.succeeded
+    assert "InvalidURL" in outcome.error

@@ -214,3 +214,7 @@ def test_an_odd_endpoint_filter_narrows_to_nothing_not_a_500(api_client, world, 
 
     assert response.status_code == 200, response.content
     assert response.json()["results"] == []
+
+
+def test_a_url_with_control_characters_is_refused_at_registration(api_client, world):
+    assert_envelope(_create(api_client, world, url=PUBLIC_URL + "\x01"), 400, "WEBHOOK_URL_REFUSED")
