@@ -90,10 +90,15 @@ def url_parts(url: str) -> tuple[str, str, int, str]:
         raise TargetRefused("the URL has no host")
     if parts.username is not None or parts.password is not None:
         raise TargetRefused("credentials in the URL are not allowed; the signature authenticates")
+    try:
+        # The ASCII (IDNA) form: what DNS is asked and what the Host header can carry.
+        host = parts.hostname.encode("idna").decode("ascii")
+    except UnicodeError as error:
+        raise TargetRefused(f"the host is not a valid name: {error}") from error
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
-    return scheme, parts.hostname, port or (443 if scheme == "https" else 80), path
+    return scheme, host, port or (443 if scheme == "https" else 80), path
 
 
 def target_resolve(url: str) -> Target:

@@ -6,6 +6,7 @@ import socket
 import pytest
 
 from webhooks import transport
+from webhooks.tests.receiver import running_receiver
 
 
 @pytest.fixture(autouse=True)
@@ -84,7 +85,6 @@ def test_a_refused_target_is_an_outcome_not_an_exception():
 def test_the_connection_goes_to_the_checked_address_not_a_second_lookup(monkeypatch, settings):
     """DNS rebinding: the name answers a reachable address when checked and another
     afterwards; the request still reaches the first, with the name as Host."""
-    from webhooks.tests.receiver import running_receiver
 
     settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
     real = socket.getaddrinfo
@@ -177,3 +177,24 @@ def test_a_url_the_http_client_rejects_is_an_outcome_not_an_exception(monkeypatc
 
     assert not outcome.succeeded
     assert "InvalidURL" in outcome.error
+
+
+def test_an_internationalised_host_is_sent_in_its_ascii_form(monkeypatch, settings):
+    """A non-ASCII name resolves, but as a Host header it made the HTTP client raise."""
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    real = socket.getaddrinfo
+    looked_up = []
+
+    def resolver(host, port, *args, **kwargs):
+        if host.endswith(".test"):
+            looked_up.append(host)
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    with running_receiver() as hook:
+        outcome = transport.post(f"http://bücher.test:{hook.port}/hook", body=b"{}", headers={})
+        (request,) = hook.received
+    assert outcome.succeeded
+    assert looked_up == ["xn--bcher-kva.test"]
+    assert request.headers["Host"] == f"xn--bcher-kva.test:{hook.port}"
