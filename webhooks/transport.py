@@ -116,11 +116,10 @@ def target_resolve(url: str) -> Target:
             addresses.append(address)
     if not addresses:
         raise TargetRefused("the host does not resolve")
-    refused = [str(a) for a in addresses if not address_allowed(a)]
-    if refused:
-        raise TargetRefused(
-            f"the host resolves to an address that is not public ({', '.join(refused)})"
-        )
+    # Which address it was stays unsaid: the message reaches whoever registers URLs,
+    # and naming it would map the internal DNS for them.
+    if not all(address_allowed(a) for a in addresses):
+        raise TargetRefused("the host resolves to an address that is not public")
     return Target(scheme, host, port, path, addresses[0])
 
 

@@ -67,8 +67,9 @@ def test_a_name_is_refused_when_any_of_its_addresses_is_private(monkeypatch):
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", two_answers)
-    with pytest.raises(transport.TargetRefused, match=r"127\.0\.0\.1"):
+    with pytest.raises(transport.TargetRefused, match="not public") as refused:
         transport.target_resolve("http://mixed.test/hook")
+    assert "127.0.0.1" not in str(refused.value)
 
 
 def test_public_addresses_pass():

@@ -218,3 +218,13 @@ def test_an_odd_endpoint_filter_narrows_to_nothing_not_a_500(api_client, world, 
 
 def test_a_url_with_control_characters_is_refused_at_registration(api_client, world):
     assert_envelope(_create(api_client, world, url=PUBLIC_URL + "\x01"), 400, "WEBHOOK_URL_REFUSED")
+
+
+def test_a_refused_name_does_not_tell_which_internal_address_it_has(api_client, world, settings):
+    """The error would otherwise map the internal DNS for whoever registers URLs."""
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+    response = _create(api_client, world, url="http://localhost/hook")
+
+    body = assert_envelope(response, 400, "WEBHOOK_URL_REFUSED")
+    assert "127.0.0.1" not in json.dumps(body)
+    assert "::1" not in json.dumps(body)
