@@ -228,3 +228,10 @@ def test_a_refused_name_does_not_tell_which_internal_address_it_has(api_client, 
     body = assert_envelope(response, 400, "WEBHOOK_URL_REFUSED")
     assert "127.0.0.1" not in json.dumps(body)
     assert "::1" not in json.dumps(body)
+
+
+@pytest.mark.parametrize("tenant_id", [99999999999999999999, -1])
+def test_a_platform_admin_naming_an_impossible_tenant_gets_a_400(api_client, world, tenant_id):
+    response = _create(api_client, world, actor="platform_admin", tenant_id=tenant_id)
+
+    assert_envelope(response, 400)
