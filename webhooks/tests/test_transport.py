@@ -199,3 +199,16 @@ def test_an_internationalised_host_is_sent_in_its_ascii_form(monkeypatch, settin
     assert outcome.succeeded
     assert looked_up == ["xn--bcher-kva.test"]
     assert request.headers["Host"] == f"xn--bcher-kva.test:{hook.port}"
+
+
+def test_proxies_named_by_the_environment_are_never_used(monkeypatch, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+    with running_receiver() as proxy, running_receiver() as hook:
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"):
+            monkeypatch.setenv(name, f"http://127.0.0.1:{proxy.port}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        outcome = transport.post(hook.url, body=b"{}", headers={})
+        assert outcome.succeeded
+        assert len(hook.received) == 1
+        assert proxy.received == []
