@@ -632,6 +632,10 @@ WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
 WEBHOOK_MAX_ENDPOINTS_PER_TENANT = env.int("WEBHOOK_MAX_ENDPOINTS_PER_TENANT", default=20)
+# Succeeded and failed deliveries older than this are deleted hourly (replay needs them).
+WEBHOOK_DELIVERY_RETENTION_DAYS = env.int("WEBHOOK_DELIVERY_RETENTION_DAYS", default=30)
+if WEBHOOK_DELIVERY_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("WEBHOOK_DELIVERY_RETENTION_DAYS must be at least 1.")
 if not 1 <= WEBHOOK_MAX_ATTEMPTS <= 30 or WEBHOOK_RETRY_BASE_SECONDS < 1:
     raise ImproperlyConfigured(
         "WEBHOOK_MAX_ATTEMPTS must be 1 to 30 and WEBHOOK_RETRY_BASE_SECONDS at least 1."
@@ -641,6 +645,10 @@ if not 0 < WEBHOOK_TIMEOUT_SECONDS <= 60:
 CELERY_BEAT_SCHEDULE["retry-webhook-deliveries"] = {
     "task": "webhooks.tasks.deliver_due_webhooks",
     "schedule": timedelta(seconds=30),
+}
+CELERY_BEAT_SCHEDULE["prune-webhook-deliveries"] = {
+    "task": "webhooks.tasks.prune_webhook_deliveries",
+    "schedule": crontab(minute=43),
 }
 # `credits.low` fires when a consume brings the conversation limit down to this many
 # (0: never); a tenant's `credits_low_threshold` setting overrides it for its members.

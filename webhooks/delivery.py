@@ -20,6 +20,7 @@ logger = structlog.get_logger(__name__)
 
 _MAX_BACKOFF_SECONDS = 24 * 3600
 _ACTIVE = (WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING)
+_FINISHED = (WebhookDelivery.Status.SUCCEEDED, WebhookDelivery.Status.FAILED)
 
 
 def backoff_seconds(attempts: int) -> int:
@@ -109,3 +110,19 @@ def deliveries_due_attempt(*, limit: int = 100) -> int:
     for pk in due:
         delivery_attempt(pk)
     return len(due)
+
+
+def deliveries_prune(*, older_than_days: int, batch_size: int = 5000) -> int:
+    """Delete finished deliveries (succeeded or failed) last touched before the
+    retention, in bounded batches; those still being tried stay."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted = 0
+    while True:
+        ids = list(
+            WebhookDelivery.objects.filter(status__in=_FINISHED, updated_at__lt=cutoff).values_list(
+                "pk", flat=True
+            )[:batch_size]
+        )
+        if not ids:
+            return deleted
+        deleted += WebhookDelivery.objects.filter(pk__in=ids).delete()[0]

@@ -70,7 +70,7 @@ def deliveries_listed(*, actor, status: str | None, endpoint_id: str | None):
     if endpoint_id:
         deliveries = (
             deliveries.filter(endpoint_id=int(endpoint_id))
-            if endpoint_id.isdigit()
+            if endpoint_id.isascii() and endpoint_id.isdigit()
             else deliveries.none()
         )
     return deliveries

@@ -84,9 +84,13 @@ def _url_cleaned(url: Any) -> str:
 
 
 def _check_room(tenant_id: int | None) -> None:
+    if tenant_id is None:
+        return
+    # The tenant's row lock makes registrations of one tenant count one after the
+    # other; two counting at once would both see room for one more.
+    Tenant.objects.select_for_update().filter(pk=tenant_id).exists()
     if (
-        tenant_id is not None
-        and WebhookEndpoint.objects.filter(tenant_id=tenant_id).count()
+        WebhookEndpoint.objects.filter(tenant_id=tenant_id).count()
         >= settings.WEBHOOK_MAX_ENDPOINTS_PER_TENANT
     ):
         raise Conflict(

@@ -14,7 +14,7 @@ from apikeys.services import apikey_create
 from events.catalog import EventType
 from events.tests.factories import OutboxEventFactory
 from tenants.tests.factories import TenantFactory
-from webhooks import delivery, signing
+from webhooks import delivery, signing, tasks
 from webhooks.models import WebhookDelivery
 from webhooks.services import deliveries_fan_out
 from webhooks.tests.factories import TEST_SECRET, WebhookEndpointFactory
@@ -188,3 +188,39 @@ def test_committed_change_reaches_the_tenant_webhook_end_to_end(settings):
     assert _independent_signature_ok(
         TEST_SECRET, request.headers[signing.SIGNATURE_HEADER], request.body
     )
+
+
+@pytest.mark.django_db
+def test_finished_deliveries_older_than_the_retention_are_pruned_and_the_rest_kept(settings):
+    """Every event makes a row per listening endpoint; without pruning a tenant's
+    endpoints grow the table (payload copies included) without bound."""
+    settings.WEBHOOK_DELIVERY_RETENTION_DAYS = 30
+    endpoint = WebhookEndpointFactory()
+    old = timezone.now() - timedelta(days=31)
+    rows = {}
+    for name, status, updated_at in [
+        ("old_succeeded", WebhookDelivery.Status.SUCCEEDED, old),
+        ("old_failed", WebhookDelivery.Status.FAILED, old),
+        ("old_retrying", WebhookDelivery.Status.RETRYING, old),
+        ("recent_failed", WebhookDelivery.Status.FAILED, timezone.now()),
+    ]:
+        row = WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            tenant=endpoint.tenant,
+            event_id=OutboxEventFactory().pk,
+            event_type=EventType.USER_UPDATED,
+            payload={"id": name},
+            status=status,
+        )
+        WebhookDelivery.objects.filter(pk=row.pk).update(updated_at=updated_at)
+        rows[name] = row.pk
+
+    assert tasks.prune_webhook_deliveries() == 2
+
+    kept = set(WebhookDelivery.objects.values_list("pk", flat=True))
+    assert kept == {rows["old_retrying"], rows["recent_failed"]}
+
+
+def test_beat_prunes_deliveries_every_hour(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["prune-webhook-deliveries"]
+    assert entry["task"] == "webhooks.tasks.prune_webhook_deliveries"

@@ -206,3 +206,32 @@ def test_the_event_catalogue_lists_every_type_with_its_schema(api_client, world)
         "threshold",
         "user_id",
     ]
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "99999999999999999999999", "1e3", "-1"])
+def test_an_odd_endpoint_filter_narrows_to_nothing_not_a_500(api_client, world, value):
+    response = api_client.get(DELIVERIES, {"endpoint": value}, **world.auth("tenant_admin"))
+
+    assert response.status_code == 200, response.content
+    assert response.json()["results"] == []
+
+
+def test_a_url_with_control_characters_is_refused_at_registration(api_client, world):
+    assert_envelope(_create(api_client, world, url=PUBLIC_URL + "\x01"), 400, "WEBHOOK_URL_REFUSED")
+
+
+def test_a_refused_name_does_not_tell_which_internal_address_it_has(api_client, world, settings):
+    """The error would otherwise map the internal DNS for whoever registers URLs."""
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+    response = _create(api_client, world, url="http://localhost/hook")
+
+    body = assert_envelope(response, 400, "WEBHOOK_URL_REFUSED")
+    assert "127.0.0.1" not in json.dumps(body)
+    assert "::1" not in json.dumps(body)
+
+
+@pytest.mark.parametrize("tenant_id", [99999999999999999999, -1])
+def test_a_platform_admin_naming_an_impossible_tenant_gets_a_400(api_client, world, tenant_id):
+    response = _create(api_client, world, actor="platform_admin", tenant_id=tenant_id)
+
+    assert_envelope(response, 400)
