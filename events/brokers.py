@@ -18,9 +18,13 @@ from kombu.exceptions import KombuError
 from redis import Redis
 from redis.exceptions import RedisError
 
+from core.cache_breaker import connection_class_for
+
 # What a broker raises when it cannot take a message: the relay keeps the row for later.
 PUBLISH_ERRORS = (OSError, KombuError, RedisError)
 _CONNECT_TIMEOUT_SECONDS = 5
+# As the cache's SOCKET_TIMEOUT: one Redis call waits no longer than a cache call.
+_REDIS_SOCKET_TIMEOUT_SECONDS = 2
 
 
 class Publisher(Protocol):
@@ -113,7 +117,14 @@ def publisher() -> Iterator[Publisher]:
         finally:
             connection.release()
     elif kind == "redis":
-        client = Redis.from_url(url, socket_timeout=_CONNECT_TIMEOUT_SECONDS)
+        # The cache's fail-fast connections: a Redis that did not answer earlier in
+        # this request (or lately in this process) is not waited on again here.
+        client = Redis.from_url(
+            url,
+            socket_timeout=_REDIS_SOCKET_TIMEOUT_SECONDS,
+            socket_connect_timeout=_REDIS_SOCKET_TIMEOUT_SECONDS,
+            connection_class=connection_class_for(url),
+        )
         try:
             yield RedisStreamPublisher(client)
         finally:
