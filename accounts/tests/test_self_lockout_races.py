@@ -29,7 +29,10 @@ def _superuser(username: str) -> User:
 
 
 def _waiting_backends() -> int:
+    """Backends of this database waiting on a lock, read afresh: PostgreSQL otherwise
+    answers from the snapshot it took at the transaction's first statistics read."""
     with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
             "AND datname = current_database() AND pid <> pg_backend_pid()"
@@ -55,7 +58,8 @@ def _at_once(requests) -> list:
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + 20
-        while _waiting_backends() < len(requests) and time.monotonic() < deadline:
+        while _waiting_backends() < len(requests):
+            assert time.monotonic() < deadline, "the requests never all waited on the lock"
             time.sleep(0.05)
     for thread in threads:
         thread.join(30)
