@@ -60,9 +60,10 @@ class AvatarImage:
 
 
 def _refuse_size(size: int) -> None:
+    """Only one byte past the limit is read, so the message names the limit, not a size."""
     if size > AVATAR_MAX_BYTES:
         raise AvatarTooLarge(
-            f"avatar: the file is {size} bytes; the limit is {AVATAR_MAX_BYTES} bytes (2 MB)."
+            f"avatar: the file is over the limit of {AVATAR_MAX_BYTES} bytes (2 MB)."
         )
 
 

@@ -4,7 +4,11 @@ from django.contrib import admin
 from core.errors import ServiceError
 from security.admin_audit import AuditedModelAdmin
 from tenants.models import Tenant
-from tenants.services import tenant_activity_applied, tenant_settings_cleaned
+from tenants.services import (
+    tenant_activity_applied,
+    tenant_settings_applied,
+    tenant_settings_cleaned,
+)
 
 
 class TenantForm(forms.ModelForm):
@@ -33,3 +37,5 @@ class TenantAdmin(AuditedModelAdmin):
         super().save_model(request, obj, form, change)
         if change and "is_active" in form.changed_data:
             tenant_activity_applied(tenant=obj, actor=request.user)
+        if change and "settings" in form.changed_data:
+            tenant_settings_applied(tenant=obj)

@@ -141,6 +141,8 @@ def tenant_update(*, actor: User, tenant: Tenant, data: dict[str, Any]) -> Tenan
     if "settings" in data:
         tenant.settings = {**tenant.settings, **_clean_settings(data["settings"])}
     tenant.save()
+    if "settings" in data:
+        tenant_settings_applied(tenant=tenant)
     audit_record(
         action=AuditAction.TENANT_UPDATE,
         actor=actor,
@@ -165,6 +167,13 @@ def tenant_set_active(*, actor: User, tenant: Tenant, active: bool) -> Tenant:
     )
     tenant_activity_applied(tenant=tenant, actor=actor)
     return tenant
+
+
+def tenant_settings_applied(*, tenant: Tenant) -> None:
+    """What follows a change of the settings, wherever it was made: every member's
+    cached row, which carries the tenant, is dropped, so that the new settings (the
+    default preferences among them) apply from the members' next request."""
+    forget_cached_users(member_ids(tenant), must_succeed=False)
 
 
 def tenant_activity_applied(*, tenant: Tenant, actor: User) -> None:

@@ -130,6 +130,35 @@ def test_the_route_check_catches_a_made_up_path(schema):
     assert "delete" not in schema["paths"]["/v1/prompt/completions"]
 
 
+# Every page of an endpoint group answers the same questions under the same headings.
+ENDPOINT_GROUP_HEADINGS = (
+    "Data structure",
+    "Update endpoints",
+    "Validation rules",
+    "Privacy rules",
+    "Access control",
+)
+
+
+def _endpoint_group_pages() -> list[Path]:
+    return [
+        *sorted((DOCS / "reference").glob("*.md")),
+        DOCS / "profile.md",
+        DOCS / "preferences.md",
+        DOCS / "billing.md",
+    ]
+
+
+def test_every_endpoint_group_page_has_the_standard_headings():
+    missing = [
+        (page.relative_to(DOCS).as_posix(), heading)
+        for page in _endpoint_group_pages()
+        for heading in ENDPOINT_GROUP_HEADINGS
+        if not re.search(rf"^## {heading}$", page.read_text(), re.M)
+    ]
+    assert missing == []
+
+
 # The demo-data command's name (`seed_demo`) and its `--seed` option are not such words.
 _SOURCE_WORDS = re.compile(r"(?<![-\w])seeds?\b|ai marketplace|product documents?", re.I)
 

@@ -1,5 +1,7 @@
-"""The tenant admin page: a deactivation there holds at once, like one through the API."""
+"""The tenant admin page: a deactivation or a settings change there holds at once, like
+one through the API."""
 
+from accounts.preferences import PLATFORM_DEFAULTS
 from accounts.tests.helpers import (
     ME_URL,
     assert_envelope,
@@ -64,3 +66,28 @@ def test_the_admin_site_checks_a_tenants_default_preferences(client, world):
     assert errors[0].startswith("settings.default_preferences.theme: ")
     tenant.refresh_from_db()
     assert "default_preferences" not in tenant.settings
+
+
+def test_default_preferences_changed_in_the_admin_site_reach_signed_in_members_at_once(
+    api_client, client, world
+):
+    member_auth = bearer(login(api_client, world.member.email)["access_token"])
+    preferences_url = "/api/v1/users/me/preferences"
+    assert api_client.get(preferences_url, **member_auth).json() == PLATFORM_DEFAULTS
+    tenant = world.tenant_a
+    client.force_login(world.users["platform_admin"])
+
+    response = client.post(
+        f"/admin/tenants/tenant/{tenant.pk}/change/",
+        {
+            "name": tenant.name,
+            "slug": tenant.slug,
+            "description": "",
+            "domain": "",
+            "is_active": "on",
+            "settings": '{"default_preferences": {"theme": "dark"}}',
+        },
+    )
+
+    assert response.status_code == 302, response.content[:500]
+    assert api_client.get(preferences_url, **member_auth).json()["theme"] == "dark"

@@ -195,7 +195,9 @@ def test_avatar_over_two_megabytes_is_413(api_client, user, auth, media_root):
 
     response = upload(api_client, auth, content)
 
-    assert_envelope(response, 413, "AVATAR_TOO_LARGE")
+    body = assert_envelope(response, 413, "AVATAR_TOO_LARGE")
+    # Only the first 2 MB and one byte are read: the message states the limit, never a size.
+    assert body["message"] == "avatar: the file is over the limit of 2097152 bytes (2 MB)."
     assert User.objects.get(pk=user.pk).avatar == ""
     assert stored_files(media_root) == []
 

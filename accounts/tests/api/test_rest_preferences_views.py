@@ -81,6 +81,21 @@ def test_tenant_defaults_override_the_platform_and_the_users_choices_override_bo
     assert api_client.get(URL, **world.auth("other_admin")).json() == PLATFORM_DEFAULTS
 
 
+def test_a_change_of_the_tenant_defaults_reaches_signed_in_members_at_once(api_client, world):
+    member_auth = world.auth("user")
+    assert api_client.get(URL, **member_auth).json() == PLATFORM_DEFAULTS  # now cached
+
+    changed = api_client.patch(
+        f"/api/v1/tenants/{world.tenant_a.pk}",
+        {"settings": {"default_preferences": {"theme": "dark", "language": "de"}}},
+        format="json",
+        **world.auth("tenant_admin"),
+    )
+
+    assert changed.status_code == 200, changed.content
+    assert api_client.get(URL, **member_auth).json() == _with(theme="dark", language="de")
+
+
 def test_tenant_default_preferences_are_checked_with_the_same_schema(api_client, world):
     response = api_client.patch(
         f"/api/v1/tenants/{world.tenant_a.pk}",
