@@ -143,8 +143,9 @@ def service_env(args: argparse.Namespace) -> dict[str, str]:
     firewall are off: every request comes from one loopback address. The metered
     path is the shipped one: the built-in echo backend, the message log on with the
     lossless push (MESSAGE_RELAY_GATHER_MS=0, the default), credits committed
-    durably, and credits no run can exhaust. The password hasher is whatever
-    PASSWORD_HASHERS gives.
+    durably, and credits no run can exhaust. Passwords are hashed with argon2id at
+    its defaults (Keycloak's costs, which the login target is stated for) unless
+    PASSWORD_HASH_ALGORITHM names another algorithm.
     """
     return {
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -163,6 +164,7 @@ def service_env(args: argparse.Namespace) -> dict[str, str]:
         "MESSAGE_RELAY_GATHER_MS": "0",
         "CREDITS_ASYNC_COMMIT": "false",
         "DATABASE_CONN_HEALTH_CHECKS": "false",
+        "PASSWORD_HASH_ALGORITHM": os.environ.get("PASSWORD_HASH_ALGORITHM", "argon2id"),
     }
 
 

@@ -135,6 +135,7 @@ SERVICES_WITHOUT_ACTOR = {
     "credits.services.consume": "metered path: the key's owner spends; the ledger records",
     "credits.services.default_credits_cleaned": "validator of a tenant setting",
     "tenants.services.tenant_settings_cleaned": "validator of a tenant's settings (the admin form)",
+    "tenants.services.tenant_settings_applied": "cache step of an audited settings change",
     "messagelog.services.drain_relay": "system: moves queued records, no decision",
     "messagelog.services.enqueue": "metered path: logs the owner's own conversation",
     "messagelog.services.enqueue_all": "metered path: logs the owner's own conversations",
