@@ -27,6 +27,7 @@ from accounts.services.preferences import preferences_replace
 from accounts.services.sessions import sessions_revoke_each, sessions_revoke_for_user
 from apikeys.models import APIKey
 from apikeys.services import apikey_revoke
+from core.admin_filters import TypedLookupFilter
 from core.admin_paging import LargeTableAdminMixin, ip_address_or_none
 from core.errors import CommonErrorCode, Forbidden, ServiceError
 from credits.models import CreditAccount, Plan
@@ -235,6 +236,18 @@ def _when(moment) -> str:
 # ----- the user admin ---------------------------------------------------------------
 
 
+class TenantSlugFilter(TypedLookupFilter):
+    title = "tenant"
+    parameter_name = "tenant__slug"
+    placeholder = "slug"
+
+
+class RoleNameFilter(TypedLookupFilter):
+    title = "role"
+    parameter_name = "role__name"
+    placeholder = "name, e.g. moderator"
+
+
 @admin.register(User)
 class UserAdmin(LargeTableAdminMixin, AuditedModelAdmin, DjangoUserAdmin):
     """The user page: profile, status, role and tenant first; then the account's lock
@@ -242,8 +255,8 @@ class UserAdmin(LargeTableAdminMixin, AuditedModelAdmin, DjangoUserAdmin):
     and API keys. Every change goes through the services the API calls.
 
     The list is estimated, never counted whole; every filter is a choices or boolean
-    field, or a small table (roles, tenants), and the substring search is served by
-    the trigram indexes of migration 0013 on PostgreSQL."""
+    field or a value typed in (a tenant's slug, a role's name), and the substring
+    search is served by the trigram indexes of migration 0013 on PostgreSQL."""
 
     form = UserEditForm
     add_form = UserAddForm
@@ -265,8 +278,8 @@ class UserAdmin(LargeTableAdminMixin, AuditedModelAdmin, DjangoUserAdmin):
         "is_superuser",
         "is_verified",
         "user_type",
-        "role",
-        "tenant",
+        RoleNameFilter,
+        TenantSlugFilter,
     )
     search_fields = USER_SEARCH_COLUMNS
     search_help_text = (
@@ -793,7 +806,7 @@ class RoleAdmin(AllOrNothingModelAdmin):
 
     form = RoleForm
     list_display = ("name", "tenant", "is_builtin", "description")
-    list_filter = ("is_builtin", "tenant")
+    list_filter = ("is_builtin", TenantSlugFilter)
     search_fields = ("name",)
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):

@@ -143,6 +143,9 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
             models.Index(fields=["created_at"], name="user_created_idx"),
             models.Index(fields=["tenant", "created_at"], name="user_tenant_created_idx"),
             models.Index(fields=["status", "created_at"], name="user_status_created_idx"),
+            # A role's holders newest first: the role's oldest holders would otherwise
+            # send the planner backwards through every newer account.
+            models.Index(fields=["role", "created_at"], name="user_role_created_idx"),
             models.Index(fields=["username"], name="user_username_idx"),
             models.Index(fields=["email"], name="user_email_idx"),
             models.Index(

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Permission
 
 from accounts.authz.roles import BuiltinRole
 from accounts.models import LoginSession, User
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import RoleFactory, UserFactory
 from accounts.tests.helpers import (
     ME_URL,
     assert_envelope,
@@ -228,3 +228,66 @@ def test_admin_bulk_role_action(client, world):
     )
 
     assert User.objects.get(pk=world.member.pk).role.name == "moderator"
+
+
+# ----- the tenant and role filters of the user list ------------------------------------
+
+
+@pytest.fixture
+def two_tenants(db):
+    from tenants.models import Tenant
+
+    acme = Tenant.objects.create(name="Acme", slug="acme")
+    globex = Tenant.objects.create(name="Globex", slug="globex")
+    UserFactory(username="ann", tenant=acme, role=builtin("moderator"))
+    UserFactory(username="abe", tenant=acme, role=builtin("user"))
+    UserFactory(username="gus", tenant=globex, role=builtin("moderator"))
+    return acme, globex
+
+
+def _listed(response) -> set[str]:
+    assert response.status_code == 200
+    return {user.username for user in response.context["cl"].result_list}
+
+
+def test_the_user_list_filters_by_a_typed_tenant_slug(admin_client, two_tenants):
+    response = admin_client.get("/admin/accounts/user/", {"tenant__slug": "acme"})
+
+    assert _listed(response) == {"ann", "abe"}
+
+
+def test_the_user_list_filters_by_a_typed_role_name_and_tenant_together(admin_client, two_tenants):
+    by_role = admin_client.get("/admin/accounts/user/", {"role__name": "moderator"})
+    both = admin_client.get(
+        "/admin/accounts/user/", {"role__name": "moderator", "tenant__slug": "globex"}
+    )
+    nobody = admin_client.get("/admin/accounts/user/", {"tenant__slug": "no-such-tenant"})
+
+    assert _listed(by_role) >= {"ann", "gus"} and "abe" not in _listed(by_role)
+    assert _listed(both) == {"gus"}
+    assert _listed(nobody) == set()
+
+
+def test_the_filter_sidebar_lists_no_tenant_or_role_and_keeps_the_other_parameters(
+    admin_client, two_tenants
+):
+    page = admin_client.get(
+        "/admin/accounts/user/", {"q": "a", "status__exact": "active", "tenant__slug": "acme"}
+    ).content.decode()
+
+    assert "tenant__id__exact" not in page and "role__id__exact" not in page
+    assert "Globex" not in page
+    assert '<input type="search" name="tenant__slug" value="acme"' in page
+    assert '<input type="hidden" name="q" value="a">' in page
+    assert '<input type="hidden" name="status__exact" value="active">' in page
+    assert page.count('name="tenant__slug" value="acme"') == 3  # its box, the role and search forms
+
+
+def test_the_role_list_filters_by_a_typed_tenant_slug(admin_client, two_tenants):
+    acme, globex = two_tenants
+    RoleFactory(name="developer", tenant=acme)
+    RoleFactory(name="analyst", tenant=globex)
+
+    response = admin_client.get("/admin/accounts/role/", {"tenant__slug": "acme"})
+
+    assert {role.name for role in response.context["cl"].result_list} == {"developer"}

@@ -150,9 +150,13 @@ def test_query_plans_admin_changelists_of_large_tables_use_indexes(big, client):
     """The user search finds its ids through the trigram indexes (one SELECT per
     column, or the words' bitmaps ANDed), then fetches them by primary key."""
     client.force_login(big)
+    slug = User.objects.filter(tenant__isnull=False).values_list("tenant__slug", flat=True)[0]
     for url in (
         "/admin/accounts/user/",
         "/admin/accounts/user/?p=40",
+        f"/admin/accounts/user/?tenant__slug={slug}",
+        "/admin/accounts/user/?role__name=moderator",
+        f"/admin/accounts/role/?tenant__slug={slug}",
         "/admin/accounts/user/?status__exact=suspended",
         "/admin/accounts/user/?is_staff__exact=1",
         "/admin/accounts/user/?q=member4242",
