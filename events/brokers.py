@@ -10,6 +10,7 @@ nothing (the embedded default; the outbox and webhooks still work).
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Protocol
 
 from django.conf import settings
@@ -93,9 +94,25 @@ def events_exchange() -> Exchange:
     return Exchange(settings.EVENTS_EXCHANGE, type="topic", durable=True)
 
 
+@cache
+def _redis_client(url: str) -> Redis:
+    """One client per process and URL: its pool keeps connections between relay runs
+    (a run inline in a login would otherwise connect, and check, a new one each time)
+    and starts afresh in a forked child. The cache's fail-fast connections: a Redis
+    that did not answer earlier in this request (or lately in this process) is not
+    waited on again here."""
+    return Redis.from_url(
+        url,
+        socket_timeout=_REDIS_SOCKET_TIMEOUT_SECONDS,
+        socket_connect_timeout=_REDIS_SOCKET_TIMEOUT_SECONDS,
+        connection_class=connection_class_for(url),
+    )
+
+
 @contextmanager
 def publisher() -> Iterator[Publisher]:
-    """A publisher for one relay run; the connection closes when the run ends."""
+    """A publisher for one relay run: an AMQP connection closes when the run ends; a
+    Redis stream's client stays, with its pool, for the next run."""
     url = settings.EVENTS_BROKER_URL
     kind = broker_kind(url)
     if kind == "amqp":
@@ -117,17 +134,6 @@ def publisher() -> Iterator[Publisher]:
         finally:
             connection.release()
     elif kind == "redis":
-        # The cache's fail-fast connections: a Redis that did not answer earlier in
-        # this request (or lately in this process) is not waited on again here.
-        client = Redis.from_url(
-            url,
-            socket_timeout=_REDIS_SOCKET_TIMEOUT_SECONDS,
-            socket_connect_timeout=_REDIS_SOCKET_TIMEOUT_SECONDS,
-            connection_class=connection_class_for(url),
-        )
-        try:
-            yield RedisStreamPublisher(client)
-        finally:
-            client.close()
+        yield RedisStreamPublisher(_redis_client(url))
     else:
         yield NoPublisher()

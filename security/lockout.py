@@ -78,7 +78,17 @@ def account_for_identifier(identifier: str | None, *, request: HttpRequest | Non
         "_accounts_by_identifier", {}
     )
     if normalized not in accounts:
-        accounts[normalized] = lookup(normalized)
+        account = accounts[normalized] = lookup(normalized)
+        if account is not None:
+            # The success handler names the account by its username, whichever name
+            # was typed: the same row, under each name the lookup resolves to it (a
+            # name holding "@" is read as an email).
+            email = normalize_identifier(account.email)
+            if email is not None:
+                accounts.setdefault(email, account)
+            username = normalize_identifier(account.get_username())
+            if username is not None and "@" not in username:
+                accounts.setdefault(username, account)
     return accounts[normalized]
 
 
