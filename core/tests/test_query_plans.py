@@ -3,6 +3,7 @@ is EXPLAINed on tables filled with tens of thousands of generated rows, and a
 sequential scan of a large table fails the test (PostgreSQL only: the planner is
 what is under test)."""
 
+import json
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -176,6 +177,34 @@ def test_query_plans_admin_changelists_of_large_tables_use_indexes(big, client):
         "/admin/credits/creditaccount/",
     ):
         _get(client, url)
+
+
+@pytest.mark.django_db
+def test_query_plans_a_rare_roles_oldest_holders_are_read_through_the_role_index(big, client):
+    """A role held only by some of the oldest accounts, newest first: the page reads
+    its holders through (role, created_at), not backwards through every newer
+    account in the creation-time index, filtering each."""
+    oldest = list(User.objects.order_by("created_at").values_list("pk", flat=True)[:300])
+    User.objects.filter(pk__in=oldest).update(role=builtin("moderator"))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE accounts_user")
+    client.force_login(big)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/admin/accounts/user/?role__name=moderator")
+
+    assert response.status_code == 200
+    per_page = response.context["cl"].list_per_page
+    assert len(response.context["cl"].result_list) == per_page  # a page of 300 holders
+    page_sql = next(
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "accounts_user"."id"') and f"LIMIT {per_page}" in q["sql"]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {page_sql}")
+        plan = json.dumps(cursor.fetchone()[0])
+    assert "user_role_created_idx" in plan, plan
 
 
 @pytest.mark.django_db
