@@ -345,7 +345,7 @@ def test_a_wrong_password_is_an_authentication_error(sdk_service, organisation):
 
 def test_repeated_wrong_passwords_lock_the_account(sdk_service, organisation):
     """The failure that reaches the limit is answered Locked. (A further login would
-    meet the per-account login rate limit first, whose retry the SDK waits out.)"""
+    meet the per-account login rate limit first.)"""
     answers = []
     for _ in range(FAILED_LOGINS_BEFORE_LOCKOUT):
         try:
@@ -379,7 +379,7 @@ def test_too_many_logins_raise_rate_limited_with_retry_after(sdk_service, organi
 
     assert type(limited.value) is RateLimited
     assert (limited.value.status, limited.value.code) == (429, "RATE_LIMITED")
-    assert 0 < limited.value.retry_after <= 60
+    assert 0 < limited.value.retry_after <= 3600
     assert elapsed < 5  # a wait beyond max_retry_wait is raised, not slept
 
 
