@@ -487,6 +487,7 @@ AXES_FAILURE_LIMIT = MAX_FAILED_LOGIN_ATTEMPTS
 AXES_COOLOFF_TIME = timedelta(hours=ACCOUNT_LOCKOUT_DURATION_HOURS)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_USERNAME_CALLABLE = "security.lockout.lockout_username"
+AXES_HANDLER = "security.lockout.AccountLockoutHandler"
 # How security.lockout finds the account an identifier names (the login backend's lookup).
 LOCKOUT_ACCOUNT_LOOKUP = "accounts.selectors.user_get_by_identifier"
 AXES_CLIENT_IP_CALLABLE = "security.client_ip.axes_client_ip"

@@ -56,7 +56,9 @@ def relay_pending(*, max_batches: int = 100) -> int:
                         event, error = failure
                         _record_failure(event.pk, error)
                 published_total += len(published)
-                if failure is not None:
+                # A short batch took every row not locked by another relay; events
+                # committed since then have kicked a run of their own.
+                if failure is not None or len(batch) < settings.EVENTS_RELAY_BATCH_SIZE:
                     break
     except PUBLISH_ERRORS as error:
         logger.warning("events_broker_unavailable", error=str(error)[:300])

@@ -16,6 +16,7 @@ behind a key through `get_user_model()`.
 from datetime import datetime
 from functools import cache
 
+from axes.handlers.database import AxesDatabaseHandler
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -136,6 +137,21 @@ def locked_error(until: datetime) -> Locked:
         extra={"locked_until": stamp, "retry_after_seconds": seconds},
         headers={"Retry-After": str(seconds)},
     )
+
+
+class AccountLockoutHandler(AxesDatabaseHandler):
+    """AXES_HANDLER: axes' database handler, with nothing written by a login whose
+    account has no counted failures, as nearly every login has none.
+
+    On every successful login axes deletes the expired attempts of all accounts and
+    then this account's attempts, each delete a read and a transaction. An account with
+    no attempt rows has nothing to reset, and expired rows of other accounts are
+    deleted by the next failed login before it counts, which is when they could matter.
+    """
+
+    def user_logged_in(self, sender, request, user, **kwargs):
+        if AccessAttempt.objects.filter(username=account_key(user)).exists():
+            super().user_logged_in(sender, request, user, **kwargs)
 
 
 def lockout_error_for(identifier: str) -> Locked:

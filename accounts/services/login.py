@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import structlog
 from django.contrib.auth import authenticate, user_logged_in, user_login_failed
+from django.db import transaction
 from django.http import HttpRequest
 
 from accounts.auth.jwt_tokens import TokenPair
@@ -167,16 +168,18 @@ def _finish(
     remember_me: bool,
     mfa_verified: bool,
 ):
-    # Resets the lockout count (axes) and records last_login (Django).
-    user_logged_in.send(sender=User, request=request, user=user)
+    # One transaction for the login's writes: the lockout count's reset (axes),
+    # last_login (Django), the session with its audit row and event.
+    with transaction.atomic():
+        user_logged_in.send(sender=User, request=request, user=user)
+        tokens = session_start(
+            user=user,
+            client=client,
+            surface=surface,
+            remember_me=remember_me,
+            mfa_verified=mfa_verified,
+        )
     # last_login (and a password re-hashed at a new cost) changed: nothing taken away.
     forget_cached_user(user.pk, must_succeed=False)
-    tokens = session_start(
-        user=user,
-        client=client,
-        surface=surface,
-        remember_me=remember_me,
-        mfa_verified=mfa_verified,
-    )
     logger.info("login_succeeded", user_id=user.pk, mfa=mfa_verified)
     return LoginResult(user=user, tokens=tokens)

@@ -86,7 +86,8 @@ def _token_pair(session: LoginSession) -> TokenPair:
     )
 
 
-@transaction.atomic
+# Inside a caller's transaction (a login's) no savepoint: a failure here fails it whole.
+@transaction.atomic(savepoint=False)
 def session_start(
     *,
     user: User,

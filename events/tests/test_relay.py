@@ -6,7 +6,8 @@ import uuid
 import jsonschema
 import pytest
 import redis
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
 from apikeys.services import apikey_create
@@ -114,3 +115,18 @@ def test_without_a_broker_events_are_marked_published_and_pruned_later(settings)
     assert relay.prune_published(older_than_days=7) == 1
     assert not OutboxEvent.objects.filter(pk=old.pk).exists()
     assert OutboxEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_a_run_reads_again_only_after_a_full_batch(settings):
+    """A short batch took every row there was: the run ends without another read."""
+    settings.EVENTS_BROKER_URL = ""
+    settings.EVENTS_RELAY_BATCH_SIZE = 2
+    _record(3)
+    OutboxEvent.objects.update(published_at=None)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert relay.relay_pending() == 3
+
+    reads = [query for query in queries.captured_queries if "FOR UPDATE" in query["sql"]]
+    assert len(reads) == 2
+    assert not OutboxEvent.objects.filter(published_at__isnull=True).exists()

@@ -2,6 +2,8 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
@@ -65,6 +67,31 @@ def test_success_before_the_limit_resets_the_count(api_client, ada):
 
     assert [r.status_code for r in responses] == [401] * 4
     assert attempt(api_client, "ada", RIGHT, REMOTE_ADDR="203.0.113.50").status_code == 200
+
+
+def test_a_success_clears_its_accounts_failures_only(api_client, ada):
+    bob = UserFactory(username="bob")
+    _fail(api_client, "ada", 2)
+    _fail(api_client, "bob", 1)
+
+    assert attempt(api_client, "ada", RIGHT).status_code == 200
+
+    assert list(AccessAttempt.objects.values_list("username", flat=True)) == [f"USER:{bob.pk}"]
+
+
+def test_expired_failures_of_other_accounts_go_with_the_next_failure(api_client, ada):
+    """A login with no failures of its own writes nothing; the expired rows it no
+    longer clears are cleared by the next failure, before it counts."""
+    bob = UserFactory(username="bob")
+    _fail(api_client, "bob", 2)
+
+    with time_machine.travel(timezone.now() + settings.AXES_COOLOFF_TIME + timedelta(minutes=1)):
+        assert attempt(api_client, "ada", RIGHT).status_code == 200
+        assert AccessAttempt.objects.filter(username=f"USER:{bob.pk}").exists()
+
+        attempt(api_client, "ada", WRONG)
+
+    assert list(AccessAttempt.objects.values_list("username", flat=True)) == [f"USER:{ada.pk}"]
 
 
 def test_failures_count_per_identifier_in_any_case(api_client, ada):
