@@ -4,17 +4,21 @@ sequential scan of a large table fails the test (PostgreSQL only: the planner is
 what is under test)."""
 
 import json
+from collections.abc import Iterator
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import LoginSession, User
+from accounts.authz.roles import ensure_builtin_roles
+from accounts.models import LoginSession, Role, User
 from accounts.services.sessions import ClientInfo, session_start
 from accounts.tests.factories import UserFactory
 from accounts.tests.world import builtin
 from core.tests.big_tables import BIG_TABLES, populate_big_tables
+from credits.models import Plan
+from credits.plans import ensure_builtin_plans
 from support.tests.helpers import make_staff, staff_auth
 
 pytestmark = pytest.mark.skipif(
@@ -26,13 +30,33 @@ USER_ORDERINGS = ("id", "-id", "created_at", "-created_at", "username", "-userna
 USER_ORDERINGS += ("email", "-email")
 
 
+@pytest.fixture(scope="module")
+def _big_tables(django_db_setup, django_db_blocker) -> Iterator[User]:
+    """The generated rows, made once for the module inside one transaction: each test
+    runs in a savepoint of it, and the rollback at the end leaves nothing behind."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        ensure_builtin_roles(Role)
+        ensure_builtin_plans(Plan)
+        populate_big_tables(
+            users=30_000,
+            sessions=60_000,
+            audit=60_000,
+            events=30_000,
+            messages=150_000,
+            ledger=30_000,
+        )
+        # Checked once here, not again at the end of every test.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        yield UserFactory(username="root", is_staff=True, is_superuser=True, role=builtin("admin"))
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def big(db):
-    populate_big_tables(
-        users=30_000, sessions=60_000, audit=60_000, events=30_000, messages=150_000, ledger=30_000
-    )
-    admin = UserFactory(username="root", is_staff=True, is_superuser=True, role=builtin("admin"))
-    return admin
+def big(_big_tables, db) -> User:
+    """The platform admin of the generated tables."""
+    return _big_tables
 
 
 def _headers(user: User, **session) -> dict:
