@@ -10,7 +10,10 @@ from accounts.tests.world import builtin
 
 @pytest.fixture
 def staffed(client, db):
-    admin = UserFactory(username="root", is_staff=True, is_superuser=True, role=builtin("admin"))
+    # Named, not a generated name: one starting with "A" or holding "ice" would be found.
+    admin = UserFactory(
+        username="root", name="Root", is_staff=True, is_superuser=True, role=builtin("admin")
+    )
     client.force_login(admin)
     UserFactory(username="alice.moreau", email="alice@lab.example", name="Alice Moreau")
     UserFactory(username="lisa.tanaka", email="lt@shop.example", name="Lisa Tanaka")
