@@ -103,6 +103,25 @@ def _service_baseline(request: pytest.FixtureRequest, settings) -> Iterator[None
 
 
 @pytest.fixture
+def migrate_to(transactional_db):
+    """Migrate the test database to the given nodes and return the models as they
+    stood there; every app's latest migration is applied again afterwards, whatever
+    the test did, so no later test meets an old schema."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    def migrate(targets: list[tuple[str, str]], *, state_of=None):
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(targets)
+        return executor.loader.project_state(state_of or targets).apps
+
+    yield migrate
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.fixture
 def send_mail_now(django_capture_on_commit_callbacks):
     """Run on-commit callbacks (the email tasks) as a committing request would."""
 

@@ -68,16 +68,10 @@ def test_an_unchanged_stored_value_that_no_longer_fits_does_not_block_the_form(
     assert user.preferences == {"language": "ja"}
 
 
-@pytest.mark.django_db(transaction=True)
-def test_migration_removes_what_does_not_fit_and_records_it():
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
+def test_migration_removes_what_does_not_fit_and_records_it(migrate_to):
     before = ("accounts", "0010_preference_history")
     after = ("accounts", "0011_preferences_fit_the_schema")
-    executor = MigrationExecutor(connection)
-    executor.migrate([before])
-    OldUser = executor.loader.project_state([before]).apps.get_model("accounts", "User")
+    OldUser = migrate_to([before]).get_model("accounts", "User")
     legacy = OldUser.objects.create(
         username="legacy",
         email="legacy@example.com",
@@ -91,11 +85,7 @@ def test_migration_removes_what_does_not_fit_and_records_it():
         username="fitting", email="fitting@example.com", preferences={"theme": "light"}
     )
 
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate([after])
-
-    apps = executor.loader.project_state([after]).apps
+    apps = migrate_to([after])
     User, Change = (
         apps.get_model("accounts", "User"),
         apps.get_model("accounts", "PreferenceChange"),
