@@ -107,11 +107,21 @@ def lockout_username(request: HttpRequest, credentials: dict | None) -> str | No
     return lockout_key((credentials or {}).get("username"), request=request)
 
 
+def recent_attempts():
+    """The attempts that still count: those of the last AXES_COOLOFF_TIME, as axes
+    counts them (expired rows stay until the next failed login deletes them)."""
+    return AccessAttempt.objects.filter(
+        attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME
+    )
+
+
 def _locked_until_of_key(key: str | None) -> datetime | None:
     if key is None or not settings.AXES_ENABLED:
         return None
-    totals = AccessAttempt.objects.filter(username=key).aggregate(
-        failures=Sum("failures_since_start"), last=Max("attempt_time")
+    totals = (
+        recent_attempts()
+        .filter(username=key)
+        .aggregate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
     )
     if (totals["failures"] or 0) < settings.AXES_FAILURE_LIMIT:
         return None
@@ -145,8 +155,8 @@ class AccountLockoutHandler(AxesDatabaseHandler):
 
     On every successful login axes deletes the expired attempts of all accounts and
     then this account's attempts, each delete a read and a transaction. An account with
-    no attempt rows has nothing to reset, and expired rows of other accounts are
-    deleted by the next failed login before it counts, which is when they could matter.
+    no attempt rows has nothing to reset; expired rows of other accounts are deleted
+    by the next failed login, and until then nothing counts them (`recent_attempts`).
     """
 
     def user_logged_in(self, sender, request, user, **kwargs):

@@ -8,14 +8,12 @@ List filters are FilterSets fed the query parameters the API layer has validated
 from typing import Any
 
 import django_filters
-from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Max, QuerySet, Sum
-from django.utils import timezone
 
 from core.errors import ValidationFailed
-from security.lockout import account_id_of_key
+from security.lockout import account_id_of_key, recent_attempts
 from security.models import AuditLog, IPAllowlistEntry, IPBlock, SecurityEvent, Severity
 
 
@@ -102,13 +100,11 @@ def locked_accounts(*, actor) -> list[dict]:
     `identifier` is the account's username (or the unknown identifier as typed),
     which the unlock endpoint takes back; `key` is the counter's own name.
     """
-    now = timezone.now()
     rows = list(
-        AccessAttempt.objects.values("username")
+        recent_attempts()
+        .values("username")
         .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
-        .filter(
-            failures__gte=settings.AXES_FAILURE_LIMIT, last__gt=now - settings.AXES_COOLOFF_TIME
-        )
+        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
         .order_by("-last")
     )
     ids = [account_id_of_key(row["username"]) for row in rows]

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import assert_envelope
+from security.lockout import account_locked_until
 from security.models import SecurityEvent
 from security.tests.helpers import attempt, audit_row, audit_rows, platform_admin_auth
 
@@ -92,6 +93,26 @@ def test_expired_failures_of_other_accounts_go_with_the_next_failure(api_client,
         attempt(api_client, "ada", WRONG)
 
     assert list(AccessAttempt.objects.values_list("username", flat=True)) == [f"USER:{ada.pk}"]
+
+
+def test_failures_older_than_the_cool_off_count_nowhere(api_client, ada):
+    """Axes counts the failures of the last cool-off only, and so does everything that
+    says whether an account is locked: rows left from before change nothing."""
+    start = timezone.now()
+    cool_off = settings.AXES_COOLOFF_TIME
+    with time_machine.travel(start, tick=False):
+        _fail(api_client, "ada", 4, HTTP_USER_AGENT="a", REMOTE_ADDR="203.0.113.1")
+    with time_machine.travel(start + cool_off - timedelta(minutes=1), tick=False):
+        last = attempt(api_client, "ada", WRONG, HTTP_USER_AGENT="b", REMOTE_ADDR="203.0.113.2")
+        assert_envelope(last, 423)
+
+    with time_machine.travel(start + cool_off + timedelta(minutes=1), tick=False):
+        auth = platform_admin_auth(api_client)
+        listed = api_client.get("/v1/admin-panel/lockouts", **auth).json()["results"]
+        assert AccessAttempt.objects.count() == 2  # the first row has expired, not gone
+        assert account_locked_until("ada") is None
+        assert listed == []
+        assert attempt(api_client, "ada", RIGHT, REMOTE_ADDR="203.0.113.3").status_code == 200
 
 
 def test_failures_count_per_identifier_in_any_case(api_client, ada):
