@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -22,7 +23,7 @@ from accounts.authz import rules as authz
 from accounts.authz.roles import BuiltinRole, Permission
 from accounts.emails import VERIFY, send_on_commit
 from accounts.errors import AccountErrorCode
-from accounts.models import LoginSession, Role, User
+from accounts.models import LoginSession, Role, User, username_validator
 from accounts.phones import phone_normalise
 from accounts.selectors import user_email_taken, user_username_taken, users_visible_to
 from accounts.services.preferences import PreferenceChange, preferences_merge
@@ -715,6 +716,12 @@ def platform_admin_create(
     username or email is 409 USER_EXISTS.
     """
     _require_super_admin(actor)
+    # The API's body checks it too; the command has only this rule. A name holding
+    # "@" would be read as an email at login, another account's.
+    try:
+        username_validator(username)
+    except DjangoValidationError as error:
+        raise ValidationFailed(" ".join(error.messages)) from error
     email = email.strip().lower()
     user = User(
         username=username,

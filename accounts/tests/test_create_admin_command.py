@@ -87,6 +87,17 @@ def test_a_weak_password_is_refused(db, weak):
     assert not User.objects.filter(username="ops").exists()
 
 
+@pytest.mark.parametrize("username", ["ops@corp.example", "op", "o p s", "ops!"])
+def test_a_username_the_api_would_refuse_is_refused(db, username):
+    """A name holding "@" would be read as an email at login: another account's."""
+    UserFactory(username="someone", email="ops@corp.example")
+
+    with pytest.raises(CommandError, match="Username must be"):
+        run("--username", username, "--email", "ops@example.com", "--name", "Operator")
+
+    assert not User.objects.filter(is_staff=True, email="ops@example.com").exists()
+
+
 def test_password_stdin_needs_username_and_email(db):
     with pytest.raises(CommandError, match="needs --username"):
         run("--username", "ops")
