@@ -587,7 +587,9 @@ scenarios (login, refresh, the concurrent bare view) use several clients; "per
 core" divides by the machine's cores, which gunicorn, PostgreSQL, Redis and wrk
 share. p50 and p99 are the median over the rounds of each round's percentile.
 "CPU ms" is the CPU time (user + system, from /proc) each part of the set-up spent
-during the run divided by its answers.
+during the run divided by its answers, including the processes that ended during it
+(a PostgreSQL connection Django closed after CONN_MAX_AGE, wrk itself), whose time
+their parent holds once it has reaped them.
 
 The token refresh scenario gives each client its own login session, made fresh
 before each run, and sends each answer's new refresh token with the next request:

@@ -6,6 +6,8 @@ No figure is judged here (speed is `make bench`'s business): only shapes and cou
 """
 
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -13,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bench import wrk
+from bench import cpu, wrk
 from bench.profile import summarise
 from bench.report import (
     HTTP_SCENARIOS,
@@ -104,6 +106,45 @@ def test_wrk_chain_sends_each_answers_value_with_the_next_request(server):
     assert seen[0] == "first"
     assert seen[1:] == [f"token-{n}" for n in range(1, len(seen))]
     assert result.chain == [f"token-{result.requests}"]
+
+
+_BUSY_CHILD = """
+import time
+end = time.process_time() + 0.3
+while time.process_time() < end:
+    pass
+"""
+
+
+def test_the_harness_children_time_counts_as_the_load_generator():
+    # wrk runs, ends and is reaped between the two snapshots of a measured run.
+    before = cpu.snapshot()
+    subprocess.run([sys.executable, "-c", _BUSY_CHILD], check=True)
+    assert cpu.spent(before, cpu.snapshot())["wrk"] >= 0.25
+
+
+# Stands for a PostgreSQL backend closed mid-run (CONN_MAX_AGE): a child of a counted
+# process ends, is reaped, and its parent stays.
+_PARENT_OF_A_BUSY_CHILD = (
+    "import subprocess, sys, time  # bench.wsgi\n"
+    f"subprocess.run([sys.executable, '-c', {_BUSY_CHILD!r}])\n"
+    "print('reaped', flush=True)\n"
+    "time.sleep(30)\n"
+)
+
+
+def test_a_child_that_ends_mid_run_keeps_its_time_in_its_parents_group():
+    before = cpu.snapshot()
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _PARENT_OF_A_BUSY_CHILD], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout.readline().strip() == "reaped"
+        used = cpu.spent(before, cpu.snapshot())
+    finally:
+        parent.kill()
+        parent.wait()
+    assert used["service"] >= 0.25
 
 
 def test_wrk_output_parses_into_a_result_with_cpu_per_request():
