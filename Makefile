@@ -44,9 +44,11 @@ migrate: $(RUNTIME_STAMP) keys
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
 
-## Run the whole test suite (SQLite by default; PostgreSQL/Redis with DATABASE_URL/REDIS_URL)
+## Run the whole test suite (SQLite by default; PostgreSQL/Redis with DATABASE_URL/REDIS_URL),
+## in TEST_PROCESSES processes (pytest-xdist; each has its own test database and Redis database)
+TEST_PROCESSES ?= auto
 test: $(DEV_STAMP)
-	CACHE_KEY_PREFIX=um-test $(BIN)/python -m pytest $(PYTEST_ARGS)
+	CACHE_KEY_PREFIX=um-test $(BIN)/python -m pytest -n $(TEST_PROCESSES) --maxprocesses 8 --dist loadfile $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP) keys
 	$(BIN)/ruff check .

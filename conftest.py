@@ -6,6 +6,7 @@ Redis; without them it runs on SQLite and the database cache. `REQUIRE_SERVICES=
 `FAIL_ON_SKIP=1` turns any skipped test into a failed run.
 """
 
+import fcntl
 import os
 import socket
 import subprocess
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from celery.result import allow_join_result
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -37,9 +39,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
+    from django.conf import settings
+
+    distributed = getattr(session.config.option, "dist", "no") != "no"
+    if distributed and not hasattr(session.config, "workerinput"):  # xdist's controller
+        _refuse_a_shared_redis(settings)
     if os.environ.get("REQUIRE_SERVICES") != "1":
         return
-    from django.conf import settings
 
     engine = settings.DATABASES["default"]["ENGINE"]
     backend = settings.CACHES["default"]["BACKEND"]
@@ -47,6 +53,25 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit(
             f"REQUIRE_SERVICES=1 but the suite is on {engine} and {backend}; "
             "set DATABASE_URL and REDIS_URL.",
+            returncode=3,
+        )
+
+
+def _refuse_a_shared_redis(settings) -> None:
+    """Test processes must not share a Redis database: core/tests/xdist_services.py
+    moves each to its own through REDIS_URL (redis://) or REDIS_DB, not through a
+    broker URL of its own or a socket path."""
+    shared = [
+        name
+        for name in ("CELERY_BROKER_URL", "EVENTS_BROKER_URL")
+        if os.environ.get(name, "").startswith(("redis", "unix"))
+    ]
+    if settings.REDIS_URL.startswith("unix"):
+        shared.append("REDIS_URL")
+    if shared:
+        pytest.exit(
+            f"Several test processes would share Redis through {', '.join(shared)}: "
+            "run with TEST_PROCESSES=0 (one process), or name Redis by REDIS_URL alone.",
             returncode=3,
         )
 
@@ -72,8 +97,32 @@ def _database_fixture_for(request: pytest.FixtureRequest) -> str | None:
     return None
 
 
+@pytest.fixture
+def _redis_server_turn(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Under pytest-xdist, a test marked `redis_server_wide` runs while no other worker
+    runs one: it does what reaches every database of the Redis server the workers
+    share (`CLIENT PAUSE`). Every other test holds the turn shared; without xdist
+    there is no one to wait for."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    exclusive = request.node.get_closest_marker("redis_server_wide") is not None
+    # The base temporary directory's parent is the same for every worker of a run.
+    lock_path = tmp_path_factory.getbasetemp().parent / "redis-server.lock"
+    with lock_path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 @pytest.fixture(autouse=True)
-def _service_baseline(request: pytest.FixtureRequest, settings) -> Iterator[None]:
+def _service_baseline(
+    request: pytest.FixtureRequest, settings, _redis_server_turn
+) -> Iterator[None]:
     """Cheap hashing, the built-in roles and plans, and an empty cache for every
     database test (a transactional test empties the tables the migrations filled).
 
@@ -86,20 +135,21 @@ def _service_baseline(request: pytest.FixtureRequest, settings) -> Iterator[None
     # A Redis stall in one test skips Redis for that request only, not for the tests after it.
     settings.CACHE_OUTAGE_BACKOFF_SECONDS = 0
     database_fixture = _database_fixture_for(request)
-    if database_fixture is None:
-        yield
-        return
-    request.getfixturevalue(database_fixture)
-    from accounts.authz.roles import ensure_builtin_roles
-    from accounts.models import Role
-    from core.tests.cache import clear_cache
-    from credits.models import Plan
-    from credits.plans import ensure_builtin_plans
+    if database_fixture is not None:
+        request.getfixturevalue(database_fixture)
+        from accounts.authz.roles import ensure_builtin_roles
+        from accounts.models import Role
+        from core.tests.cache import clear_cache
+        from credits.models import Plan
+        from credits.plans import ensure_builtin_plans
 
-    ensure_builtin_roles(Role)
-    ensure_builtin_plans(Plan)
-    clear_cache()
-    yield
+        ensure_builtin_roles(Role)
+        ensure_builtin_plans(Plan)
+        clear_cache()
+    # Celery's "inside a task" flag is process-wide: eager tasks run by a test's
+    # concurrent requests can leave it set, and then `.get()` on an eager result fails.
+    with allow_join_result():
+        yield
 
 
 @pytest.fixture
@@ -188,6 +238,9 @@ def _start_service(tmp_path_factory, extra_env: dict[str, str]) -> Iterator[Live
         "BCRYPT_ROUNDS": "4",
         "DEBUG": "false",
         "ENVIRONMENT": "development",
+        # As in-process: a Redis stall (another test process's CLIENT PAUSE) skips Redis
+        # for that request only, not for the tests after it.
+        "CACHE_OUTAGE_BACKOFF_SECONDS": "0",
         **extra_env,
     }
     command = [
@@ -271,6 +324,7 @@ def live_service_with_worker(
         pytest.skip("the broker and the message queue need Redis: run with REDIS_URL (CI does)")
     pipeline_env = {
         "CELERY_BROKER_URL": settings.REDIS_URL,
+        "CACHE_OUTAGE_BACKOFF_SECONDS": "0",
         "MESSAGE_BATCH_SIZE": "5",
         "RATELIMIT_ENABLE": "false",
         "FIREWALL_ENABLED": "false",

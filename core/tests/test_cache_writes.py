@@ -34,6 +34,9 @@ COMPLETIONS = "/v1/prompt/completions"
 PROMPT = {"level": "medium", "messages": [{"role": "user", "content": "Hello"}]}
 PAUSE_MILLISECONDS = 20_000  # far past the cache's socket timeout; lifted when done
 
+# CLIENT PAUSE stops every client of the server, whichever database it uses.
+pytestmark = pytest.mark.redis_server_wide
+
 
 @pytest.fixture
 def writes_refused(db) -> Iterator[None]:
