@@ -11,6 +11,7 @@ from django.utils.html import format_html
 
 from accounts.models import User
 from core.admin_paging import LargeTableAdminMixin
+from core.ids import id_from_text
 from messagelog.models import MessageLog
 from messagelog.services import message_log_entry_read
 from security.admin_audit import ReadOnlyAdmin
@@ -71,8 +72,9 @@ class MessageLogAdmin(LargeTableAdminMixin, ReadOnlyAdmin):
                 "pk", flat=True
             )[:100]
         )
-        if term.isdigit():
-            user_ids.append(int(term))
+        typed_id = id_from_text(term)
+        if typed_id is not None:
+            user_ids.append(typed_id)
         return queryset.filter(user_id__in=user_ids), False
 
     def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):

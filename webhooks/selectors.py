@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 
 from accounts.authz.roles import Permission
 from accounts.selectors import users_scope
+from core.ids import id_from_text
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
@@ -68,9 +69,8 @@ def deliveries_listed(*, actor, status: str | None, endpoint_id: str | None):
     if status:
         deliveries = deliveries.filter(status=status)
     if endpoint_id:
+        endpoint_pk = id_from_text(endpoint_id)
         deliveries = (
-            deliveries.filter(endpoint_id=int(endpoint_id))
-            if endpoint_id.isascii() and endpoint_id.isdigit()
-            else deliveries.none()
+            deliveries.none() if endpoint_pk is None else deliveries.filter(endpoint_id=endpoint_pk)
         )
     return deliveries

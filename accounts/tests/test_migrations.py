@@ -1,5 +1,10 @@
 """Data migrations of accounts."""
 
+from core.tests.markers import postgresql_only
+
+# The migrations it passes through add PostgreSQL extensions (pg_trgm).
+pytestmark = postgresql_only
+
 
 def test_migration_takes_deleter_and_prior_status_from_the_audit_trail(migrate_to):
     before, after = (

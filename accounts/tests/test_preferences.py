@@ -7,6 +7,7 @@ import pytest
 
 from accounts.models import PreferenceChange
 from accounts.tests.helpers import admin_change_form
+from core.tests.markers import postgresql_only
 from security.tests.helpers import audit_row
 
 
@@ -68,6 +69,7 @@ def test_an_unchanged_stored_value_that_no_longer_fits_does_not_block_the_form(
     assert user.preferences == {"language": "ja"}
 
 
+@postgresql_only
 def test_migration_removes_what_does_not_fit_and_records_it(migrate_to):
     before = ("accounts", "0010_preference_history")
     after = ("accounts", "0011_preferences_fit_the_schema")

@@ -15,8 +15,12 @@ from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from accounts.tests.world import builtin
 from apikeys.services import apikey_regenerate_primary
 from core.tests.cache import clear_cache
+from core.tests.markers import production_services_only
 from credits.services import account_for
 from gateway.tests.helpers import COMPLETIONS, PROMPT
+
+# The pins are production's: statements on PostgreSQL with the cache in Redis.
+pytestmark = production_services_only
 
 PAGE_SIZE = 5
 ROWS = PAGE_SIZE * 2 + 1

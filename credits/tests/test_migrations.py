@@ -1,5 +1,10 @@
 """The migration that makes plans data keeps every value users held."""
 
+from core.tests.markers import postgresql_only
+
+# The migrations it passes through add PostgreSQL extensions (pg_trgm).
+pytestmark = postgresql_only
+
 
 def test_plan_migration_keeps_unknown_values_as_inactive_plans_and_empty_as_free(migrate_to):
     before = [("accounts", "0007_created_at_indexes"), ("credits", "0003_ledger_kind_choices")]

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
 from apikeys.services import apikey_create
+from core.tests.markers import redis_only
 from events import relay, services
 from events.catalog import EventType, schema_of
 from events.models import OutboxEvent
@@ -87,6 +88,7 @@ def test_relay_keeps_events_while_the_broker_is_down_and_publishes_them_later(ra
     assert json.loads(message.body)["id"] == str(event.pk)
 
 
+@redis_only
 def test_relay_appends_to_a_redis_stream(settings):
     stream = f"umtest_events_{uuid.uuid4().hex[:8]}"
     settings.EVENTS_BROKER_URL = settings.REDIS_URL
@@ -127,6 +129,11 @@ def test_a_run_reads_again_only_after_a_full_batch(settings):
     with CaptureQueriesContext(connection) as queries:
         assert relay.relay_pending() == 3
 
-    reads = [query for query in queries.captured_queries if "FOR UPDATE" in query["sql"]]
+    table = OutboxEvent._meta.db_table
+    reads = [
+        query
+        for query in queries.captured_queries
+        if query["sql"].startswith("SELECT") and f'FROM "{table}"' in query["sql"]
+    ]
     assert len(reads) == 2
     assert not OutboxEvent.objects.filter(published_at__isnull=True).exists()

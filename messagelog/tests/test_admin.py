@@ -152,3 +152,12 @@ def test_the_list_cannot_be_filtered_by_what_was_said(admin_client):
         assert page.status_code == 400, lookup
         assert "ada" not in page.content.decode()
     assert not AuditLog.objects.filter(action=AuditAction.MESSAGE_LOG_READ).exists()
+
+
+def test_a_search_for_an_id_no_key_could_hold_finds_nothing(admin_client):
+    MessageLogFactory(model="m-kept")
+
+    answers = [admin_client.get(LOG, {"q": term}) for term in ("²", "99999999999999999999999")]
+
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert all("m-kept" not in answer.content.decode() for answer in answers)

@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import User
 from accounts.tests.factories import LoginSessionFactory, UserFactory
 from accounts.tests.world import builtin
+from core.tests.markers import production_services_only, redis_only
 from credits.services import account_for
 from messagelog import services as messagelog_services
 from messagelog.tests.factories import MessageLogFactory
@@ -312,6 +313,7 @@ def test_chart_labels_are_escaped(admin_page, admin):
 # ----- operations ----------------------------------------------------------------------------
 
 
+@redis_only
 def test_operations_panel_shows_the_queue_and_the_last_flush(admin_page, admin):
     for text in ("one", "two", "three"):
         messagelog_services.enqueue(conversation(user_id=admin.pk, text=text))
@@ -370,6 +372,7 @@ def _bulk_world(size: int) -> None:
         _failed_login(_ago(days=index % 31))
 
 
+@production_services_only
 @pytest.mark.parametrize("size", [3, 40])
 def test_dashboard_runs_a_fixed_number_of_queries(admin_page, size, django_assert_max_num_queries):
     _bulk_world(size)

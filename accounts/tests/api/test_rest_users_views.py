@@ -11,6 +11,7 @@ from accounts.models import User
 from accounts.selectors import USER_STATISTICS_CACHE_SECONDS
 from accounts.tests.factories import UserFactory
 from accounts.tests.helpers import assert_envelope
+from core.tests.markers import production_services_only
 from security.tests.helpers import audit_row, audit_rows
 
 
@@ -151,6 +152,7 @@ def test_statistics_are_scoped_and_complete(api_client, world):
     assert sum(day["count"] for day in everything["signups_per_day"]) == 8
 
 
+@production_services_only
 def test_statistics_cost_does_not_grow_with_users(api_client, world):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -169,6 +171,7 @@ def test_statistics_cost_does_not_grow_with_users(api_client, world):
     assert user_queries() == few <= 8
 
 
+@production_services_only
 def test_statistics_are_kept_for_a_minute_per_scope(api_client, world):
     admin, tenant_admin = world.auth("platform_admin"), world.auth("tenant_admin")
     first = api_client.get("/api/v1/users/stats", **admin).json()

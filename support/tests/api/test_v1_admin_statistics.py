@@ -12,6 +12,7 @@ from accounts.services.sessions import ClientInfo, session_start
 from accounts.tests.factories import LoginSessionFactory, UserFactory
 from accounts.tests.helpers import assert_envelope
 from accounts.tests.world import builtin
+from core.tests.markers import production_services_only
 from credits.services import account_for
 from messagelog.tests.factories import MessageLogFactory
 from security.models import IPBlock, SecurityEvent, Severity
@@ -142,6 +143,7 @@ def _grow(count: int, tenant) -> None:
         account_for(user)
 
 
+@production_services_only
 def test_the_number_of_queries_does_not_grow_with_the_users(
     api_client, admin, django_assert_max_num_queries
 ):
@@ -161,6 +163,7 @@ def test_the_number_of_queries_does_not_grow_with_the_users(
     assert large.json()["statistics"]["conversations"]["today"] == 33
 
 
+@production_services_only
 def test_the_figures_are_kept_for_a_minute(api_client, admin):
     auth = _auth(admin)
     first = api_client.get(URL, **auth).json()["statistics"]
