@@ -48,6 +48,7 @@ migrate: $(RUNTIME_STAMP) keys
 ## in TEST_PROCESSES processes (pytest-xdist; each has its own test database and Redis database)
 TEST_PROCESSES ?= auto
 test: $(DEV_STAMP)
+	mkdir -p var
 	CACHE_KEY_PREFIX=um-test $(BIN)/python -m pytest -n $(TEST_PROCESSES) --maxprocesses 8 --dist loadfile $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP) keys
