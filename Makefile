@@ -47,8 +47,7 @@ migrate: $(RUNTIME_STAMP) keys
 ## Run the whole test suite (SQLite by default; PostgreSQL/Redis with DATABASE_URL/REDIS_URL),
 ## in TEST_PROCESSES processes (pytest-xdist; each has its own test database and Redis database)
 TEST_PROCESSES ?= auto
-test: $(DEV_STAMP)
-	mkdir -p var
+test: $(DEV_STAMP) keys
 	CACHE_KEY_PREFIX=um-test $(BIN)/python -m pytest -n $(TEST_PROCESSES) --maxprocesses 8 --dist loadfile $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP) keys
