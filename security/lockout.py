@@ -27,6 +27,7 @@ from django.utils.module_loading import import_string
 
 from core.envelope import error_body
 from core.errors import Locked
+from core.ids import id_from_text
 from security.admin_pages import is_admin_page, refusal_page
 
 # Upper case, which a normalised (lower-cased) identifier never holds: nothing typed
@@ -46,7 +47,7 @@ def account_key(user) -> str:
 def account_id_of_key(key: str) -> int | None:
     """The account id a lockout key names, or None for an unknown identifier's key."""
     number = key.removeprefix(ACCOUNT_KEY_PREFIX)
-    return int(number) if key != number and number.isdigit() else None
+    return id_from_text(number) if key != number else None
 
 
 def account_of_key(key: str | None):

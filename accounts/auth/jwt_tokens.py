@@ -21,6 +21,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 from accounts.errors import AccountErrorCode
 from accounts.models import LoginSession, User
 from core.errors import AuthenticationError
+from core.ids import id_from_text
 
 SESSION_CLAIM = "sid"
 MFA_CLAIM = "mfa"
@@ -38,8 +39,8 @@ class TokenPair:
 
 def user_id_from_claim(claim) -> int | None:
     """A token's user id claim as this service signs it (digits), else None."""
-    if isinstance(claim, str) and claim.isascii() and claim.isdigit():
-        return int(claim)
+    if isinstance(claim, str):
+        return id_from_text(claim)
     if isinstance(claim, int) and not isinstance(claim, bool):
         return claim
     return None
