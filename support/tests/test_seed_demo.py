@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from accounts.models import LoginSession, Role, User
 from accounts.tests.factories import UserFactory
 from apikeys.models import APIKey
+from core.tests.markers import postgresql_only  # the command writes with COPY
 from credits.models import CreditAccount, CreditLedgerEntry
 from gateway.tests.helpers import COMPLETIONS, PROMPT, limit_of
 from messagelog.models import MessageLog
@@ -20,9 +21,6 @@ from support.demo_data.loader import DEMO_PASSWORD, table_tail
 from support.demo_data.rows import COLUMNS, DEMO_USERNAME
 from tenants.models import Tenant
 
-postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="the command writes with PostgreSQL's COPY"
-)
 SMALL = ["--users", "50", "--messages", "300", "--tenants", "3", "--no-progress"]
 CONFIRMED = "--yes-this-is-a-demo-database"
 
